@@ -1,0 +1,45 @@
+import type { FanoEvent } from './events.js';
+import type { FanoState, Json, Meta } from './types.js';
+
+/**
+ * The one reducer. Live events and replayed log records go through here, so replay is the normal
+ * start-up path. It mutates `state` in place for speed (100k records replay in well under a
+ * second); callers that need the old state keep a copy. Pure otherwise: no I/O, no clock.
+ */
+export function applyEvent(state: FanoState, ev: FanoEvent): FanoState {
+  switch (ev.type) {
+    case 'task.put':
+      state.tasks[ev.task.key] = ev.task;
+      break;
+    case 'task.drop':
+      for (const k of ev.keys) delete state.tasks[k];
+      break;
+    case 'backend.put':
+      state.backends[ev.name] = ev.backend;
+      break;
+    case 'module.put': {
+      const mod = (state.modules[ev.module] ??= {});
+      const coll = (mod[ev.collection] ??= {});
+      coll[ev.id] = ev.doc;
+      break;
+    }
+    case 'module.del': {
+      const coll = state.modules[ev.module]?.[ev.collection];
+      if (coll) delete coll[ev.id];
+      break;
+    }
+    case 'meta.put':
+      (state.meta as unknown as Record<string, Json>)[ev.key satisfies keyof Meta] = ev.value;
+      break;
+    default: {
+      const never: never = ev;
+      throw new Error(`unknown event ${JSON.stringify(never)}`);
+    }
+  }
+  return state;
+}
+
+export function applyEvents(state: FanoState, events: readonly FanoEvent[]): FanoState {
+  for (const ev of events) applyEvent(state, ev);
+  return state;
+}

@@ -1,0 +1,150 @@
+/**
+ * The durable data model. Everything here is plain JSON (ISO-8601 UTC strings for times,
+ * string literals for enums) so a checkpoint round-trips exactly, with no `default=str` bugs.
+ */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
+
+export const TASK_STATES = ['pending', 'running', 'paused', 'completed', 'failed'] as const;
+export type TaskState = (typeof TASK_STATES)[number];
+/** States in which a task holds its key: submitting the same key again is a no-op. */
+export const ACTIVE_STATES: ReadonlySet<TaskState> = new Set(['pending', 'running', 'paused']);
+export const TERMINAL_STATES: ReadonlySet<TaskState> = new Set(['completed', 'failed']);
+
+export const OUTCOMES = [
+  'ok',
+  'rateLimited',
+  'loginRequired',
+  'challenge',
+  'siteError',
+  'empty',
+  'truncated',
+  'timeout',
+] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+/**
+ * A multi-turn conversation a task holds with one backend. `submitted` is the
+ * submit-at-most-once mark: it is logged before we wait for an answer, so a tick that finds it
+ * after a crash harvests the answer at `url` instead of sending the prompt again.
+ */
+export interface Conversation {
+  backend: string;
+  url: string | null;
+  turn: number;
+  submitted: { requestId: string; at: string; deep: boolean; promptHash: string } | null;
+}
+
+export interface TaskError {
+  kind: string; // an Outcome, or 'module' for a module's own failure, or 'interrupted'
+  message: string;
+  at: string;
+  bundle: string | null;
+}
+
+export interface Task {
+  /** Stable identity `module:type:hash(context)`; the same unit of work always has the same key. */
+  key: string;
+  module: string;
+  type: string;
+  state: TaskState;
+  /** What the work is about; hashed into the key, never changes. */
+  context: JsonObject;
+  /** The module's progress between steps (turns so far, partial results). */
+  data: JsonObject;
+  /** Extra priority the module asks for (seed priority, comment boost inputs), added to the base. */
+  priority: number;
+  deep: boolean;
+  llmPreference: string | null;
+  /** Failed attempts that count towards maxRetries (transient outcomes never count). */
+  attempts: number;
+  llmRequests: number;
+  createdAt: string;
+  updatedAt: string;
+  /** When the task last became runnable (pending/paused); the starting point of its wait. */
+  readyAt: string;
+  /** Backoff: not runnable before this time. */
+  notBefore: string | null;
+  lastError: TaskError | null;
+  conversation: Conversation | null;
+  result: Json;
+  finishedAt: string | null;
+}
+
+/** Per-backend durable status and quota bookkeeping (all learned state lives in the checkpoint). */
+export interface BackendState {
+  /** Start times of requests counted in the sliding hour (pruned to the last hour). */
+  recent: string[];
+  /** Deep-mode uses in the current quota day, and that day's key (YYYY-MM-DD of the reset hour). */
+  deepDay: string | null;
+  deepUsed: number;
+  /** Learned hourly estimate; never above the configured limit, which is never overwritten. */
+  effectiveHourly: number | null;
+  rateLimitedUntil: string | null;
+  /** Times of rate-limit answers in the last 24 h. */
+  rateLimitHits: string[];
+  /** Since when the backend answered without a rate limit (for additive increase). */
+  cleanSince: string | null;
+  needsHuman: { reason: string; since: string; bundle: string | null } | null;
+  totalRequests: number;
+}
+
+export interface TickInfo {
+  id: string;
+  startedAt: string;
+  endedAt: string | null;
+  outcome: string; // 'running' | 'ok' | 'idle' | 'aborted' | 'crashed' ...
+  steps: number;
+  requests: number;
+}
+
+export interface WeightsInfo {
+  values: Record<string, number>;
+  source: 'config' | 'consultation';
+  reasoning: string | null;
+  at: string | null;
+}
+
+export interface Meta {
+  lastTick: TickInfo | null;
+  /** Durable pause flag (fano top `p`): ticks do no LLM work while it is set. */
+  paused: boolean;
+  weights: WeightsInfo | null;
+  /** Per-module virtual pass for proportional share (stride scheduling). */
+  passes: Record<string, number>;
+}
+
+/** Module domain data: module -> collection -> id -> document. */
+export type ModuleData = Record<string, Record<string, Record<string, Json>>>;
+
+export interface FanoState {
+  schema: 1;
+  tasks: Record<string, Task>;
+  backends: Record<string, BackendState>;
+  modules: ModuleData;
+  meta: Meta;
+}
+
+export function emptyState(): FanoState {
+  return {
+    schema: 1,
+    tasks: {},
+    backends: {},
+    modules: {},
+    meta: { lastTick: null, paused: false, weights: null, passes: {} },
+  };
+}
+
+export function emptyBackendState(): BackendState {
+  return {
+    recent: [],
+    deepDay: null,
+    deepUsed: 0,
+    effectiveHourly: null,
+    rateLimitedUntil: null,
+    rateLimitHits: [],
+    cleanSince: null,
+    needsHuman: null,
+    totalRequests: 0,
+  };
+}

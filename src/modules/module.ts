@@ -1,0 +1,57 @@
+import type { FanoEvent } from '../core/events.js';
+import type { FanoState, Json, JsonObject, Task } from '../core/types.js';
+
+/** What a module asks for; the tick turns it into a Task with a stable key and dedupes it. */
+export interface TaskSpec {
+  module: string;
+  type: string;
+  /** Stable: hashed into the key. Two specs with the same context are the same work. */
+  context: JsonObject;
+  data?: JsonObject;
+  priority?: number;
+  deep?: boolean;
+  llmPreference?: string | null;
+}
+
+export interface ModuleContext {
+  /** Read-only view of the folded state (modules never mutate it: they return events). */
+  state: Readonly<FanoState>;
+  home: string;
+  now: Date;
+  /** This module's own config section (already validated). */
+  options: JsonObject;
+}
+
+/** The next LLM request of a task step. */
+export interface StepRequest {
+  prompt: string;
+  deep: boolean;
+}
+
+/** What a module makes of an ok answer. */
+export interface StepOutcome {
+  /** True when the task is finished; false to run another step later. */
+  done: boolean;
+  /** The task's new `data` (progress carried to the next step). */
+  data: JsonObject;
+  /** For done tasks: a small summary kept on the task. */
+  result?: Json;
+  /** Module domain changes, logged in the same record as the task update (atomic). */
+  events: FanoEvent[];
+}
+
+/**
+ * A research module. Modules never talk to an LLM and never write files: the tick pipeline asks
+ * them for a prompt, sends it through the gateway, and logs the events they return.
+ */
+export interface Module {
+  readonly name: string;
+  /** Tasks this module wants now (the tick dedupes by key; repeats are harmless). */
+  discover(ctx: ModuleContext): TaskSpec[] | Promise<TaskSpec[]>;
+  /** The prompt for the task's next step. */
+  prepare(task: Readonly<Task>, ctx: ModuleContext): StepRequest;
+  /** Apply an ok answer. Must be deterministic in (task, answer, state). */
+  onAnswer(task: Readonly<Task>, answer: string, ctx: ModuleContext): StepOutcome;
+  /** The task has failed for good (maxRetries): domain clean-up (review item 9). */
+  handleFailure(task: Readonly<Task>, error: string, ctx: ModuleContext): FanoEvent[];
+}
