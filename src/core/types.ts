@@ -87,15 +87,29 @@ export interface BackendState {
   cleanSince: string | null;
   needsHuman: { reason: string; since: string; bundle: string | null } | null;
   totalRequests: number;
+  /**
+   * Successful requests in the sliding hour when the site last refused one (core/quota.ts): a
+   * ceiling the additive increase does not cross while a rate-limit hit is in the last 24 h.
+   * Optional so older checkpoints load unchanged.
+   */
+  learnedCap?: number | null;
+  /** Deep uses per module in `deepDay` (for per-module deep reserves); optional, like learnedCap. */
+  deepByModule?: Record<string, number> | null;
 }
 
+/**
+ * What status shows as "last tick". Kept in runs/last-tick.json, not in the checkpoint: an idle
+ * tick every minute must not rewrite (and git-diff) the state.
+ */
 export interface TickInfo {
   id: string;
   startedAt: string;
   endedAt: string | null;
-  outcome: string; // 'running' | 'ok' | 'idle' | 'aborted' | 'crashed' ...
+  /** 'running' until it ends (a tick found 'running' and no lock holder was killed), then 'ok' | 'idle' | 'paused' | 'error'. */
+  outcome: string;
   steps: number;
   requests: number;
+  error: string | null;
 }
 
 export interface WeightsInfo {
@@ -106,7 +120,6 @@ export interface WeightsInfo {
 }
 
 export interface Meta {
-  lastTick: TickInfo | null;
   /** Durable pause flag (fano top `p`): ticks do no LLM work while it is set. */
   paused: boolean;
   weights: WeightsInfo | null;
@@ -131,7 +144,7 @@ export function emptyState(): FanoState {
     tasks: {},
     backends: {},
     modules: {},
-    meta: { lastTick: null, paused: false, weights: null, passes: {} },
+    meta: { paused: false, weights: null, passes: {} },
   };
 }
 

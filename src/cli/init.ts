@@ -1,0 +1,57 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { INIT_CONFIG_TEXT } from '../config/init-template.js';
+import { SEEDS_PATH } from '../modules/seeds-file.js';
+import { STATE_GITIGNORE } from '../store/store.js';
+
+export const SAMPLE_SEEDS = `# Seeds of the Explorer: what fano should think about.
+#   type: axiom (context only, never explored) | conjecture | question
+#   priority: 1-10 or high | medium | low
+# Add more with \`fano seed add "<text>"\` or by editing this file.
+seeds:
+  - id: fano-plane
+    type: axiom
+    text: The Fano plane is the projective plane of order 2, with 7 points and 7 lines.
+    tags: [geometry]
+  - id: fano-automorphisms
+    type: question
+    priority: high
+    text: Why is the automorphism group of the Fano plane of order 168, and what does it act on?
+    tags: [geometry, groups]
+  - id: fano-octonions
+    type: conjecture
+    priority: medium
+    text: The multiplication table of the octonions is encoded by the lines of the Fano plane.
+    tags: [algebra]
+`;
+
+/** Creates a file only if it does not exist; returns whether it did. Never overwrites. */
+async function create(file: string, text: string): Promise<boolean> {
+  try {
+    await writeFile(file, text, { flag: 'wx' });
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+}
+
+export async function runInit(opts: { home: string; out: (s: string) => void }): Promise<number> {
+  const { home, out } = opts;
+  await mkdir(join(home, 'state', 'explorer'), { recursive: true });
+  await mkdir(join(home, 'runs'), { recursive: true });
+  const files: Array<[string, string]> = [
+    ['fano.config.yaml', INIT_CONFIG_TEXT],
+    [join('state', '.gitignore'), STATE_GITIGNORE],
+    [SEEDS_PATH, SAMPLE_SEEDS],
+    ['.gitignore', 'runs/\nnode_modules/\n'],
+  ];
+  const lines: string[] = [];
+  for (const [rel, text] of files) {
+    const made = await create(join(home, rel), text);
+    lines.push(`  ${made ? 'created' : 'kept   '} ${rel}`);
+  }
+  out(`fano home at ${relative(process.cwd(), home) || '.'}:\n${lines.join('\n')}`);
+  out(`Next: fano tick${home === process.cwd() ? '' : ` --home ${home}`}   (then \`fano status\`; put it on a timer with \`fano schedule\`)`);
+  return 0;
+}

@@ -1,0 +1,11 @@
+import { runTick } from '../tick/run-tick.js';
+
+export async function runTickCommand(opts: { home: string; once: boolean; out: (s: string) => void }): Promise<number> {
+  // Under cron stdout is not a terminal: stay quiet unless something is wrong (errors go to stderr).
+  const interactive = Boolean(process.stdout.isTTY);
+  const s = await runTick({ home: opts.home, once: opts.once, progress: interactive ? (l) => opts.out(l) : undefined });
+  if (interactive) {
+    opts.out(`tick ${s.id}: ${s.outcome}, ${s.steps} step(s), ${s.requests} request(s), ${s.discovered} new task(s)${s.recovered ? `, ${s.recovered} recovered` : ''}; log ${s.logFile}`);
+  }
+  return 0;
+}

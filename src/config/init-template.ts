@@ -1,0 +1,116 @@
+/**
+ * The commented fano.config.yaml that `fano init` writes (and /fano.config.yaml at the repo root).
+ * Every value shown is the schema default and each comment ends with "(default X)": the tests in
+ * init-template.test.ts parse this text and compare both against the schema, so when a key or a
+ * default changes in schema.ts this text must change with it.
+ */
+export const INIT_CONFIG_TEXT = `# fano.config.yaml: the configuration of this fano home (the folder holding this file).
+# Every key is optional: a key left out (or a section left empty) takes the default shown here.
+# \`fano config check\` validates this file and prints the effective config; \`fano config schema\`
+# prints its JSON schema (for editor completion: save it as fano.schema.json next to this file and
+# add the line \`# yaml-language-server: $schema=./fano.schema.json\` at the top).
+
+# The LLMs fano may use: backend name -> backend. Replacing this map removes the mock.
+backends:
+  mock:
+    type: mock                 # mock: a deterministic fake LLM, no browser | browser: a chat site | openai: an HTTP API
+    enabled: true              # false keeps the backend configured but unused (default true)
+    hourlyLimit: 50            # requests per sliding hour; a first estimate, learned downwards on rate limits (default 50)
+    deepDailyLimit: 5          # deep-mode requests per quota day (default 5)
+    latencyMs: 50              # how long each answer takes, in ms (default 50)
+    hourlyCap: null            # hidden cap: past it the mock answers like a rate-limited site; null: none (default null)
+    deepDailyCap: null         # hidden deep-mode cap per day; null: none (default null)
+    failureRate: 0             # share of requests (0..1) answered with a transient site error (default 0)
+    seed: 1                    # seed of the deterministic answers and failures (default 1)
+
+  # A chat site driven in a real browser. Sign in once with \`fano login chatgpt\`, then check it
+  # with \`fano doctor chatgpt\`. The built-in sites (chatgpt, gemini, claude) know their url,
+  # selectors and patterns; set any of them only to override. Any other name (or site: custom)
+  # needs url, selectors.input and selectors.response.
+  # chatgpt:
+  #   type: browser
+  #   enabled: true            # (default true)
+  #   hourlyLimit: 40          # requests per sliding hour, first estimate (default 50)
+  #   deepDailyLimit: 25       # deep-mode (thinking) requests per quota day (default 5)
+  #   site: chatgpt            # built-in adapter: chatgpt | gemini | claude | custom (default: the name if built in, else custom)
+  #   url: https://chatgpt.com/  # start page of a new conversation (default: the site's)
+  #   selectors:               # CSS; a list means "first that matches" (default: the site's)
+  #     input: '#prompt-textarea'                          # where the prompt is typed
+  #     response: '[data-message-author-role="assistant"]'  # the LAST match is the answer being read
+  #   patterns:                # case-insensitive substrings or /regex/ in the page text (default: the site's)
+  #     rateLimited: ["You've reached your limit", /usage cap/]
+  #   timeouts:
+  #     normalMs: 300000       # longest wait for an ordinary answer, in ms (default 300000)
+  #     deepMs: 3600000        # longest wait for a deep-mode answer, in ms (default 3600000)
+  #     stableMs: 2000         # answer text unchanged this long means it is finished, in ms (default 2000)
+  #     navigationMs: 60000    # longest page load, in ms (default 60000)
+
+  # An OpenAI-compatible HTTP API (OpenAI, llama.cpp server, vLLM, Ollama, ...): no browser, no threads.
+  # local:
+  #   type: openai
+  #   baseUrl: http://127.0.0.1:8080/v1   # fano POSTs to <baseUrl>/chat/completions
+  #   model: llama-3.1-8b-instruct        # model of ordinary requests
+  #   deepModel: null          # model of deep-mode requests; null: model (default null)
+  #   reasoningEffort: null    # low | medium | high, sent in deep mode when set (default null)
+  #   apiKeyEnv: OPENAI_API_KEY  # name of the environment variable holding the API key (default OPENAI_API_KEY)
+  #   timeoutMs: 300000        # longest wait for an answer, in ms (default 300000)
+
+# The Chromium that browser backends drive.
+browser:
+  executablePath: /usr/bin/chromium  # the browser binary (default /usr/bin/chromium)
+  headless: true               # false shows the window; \`fano login\` always shows it (default true)
+  cdpEndpoint: null            # attach to a running browser (e.g. http://127.0.0.1:9222) instead of launching one (default null)
+  args: []                     # extra Chromium flags (default [])
+
+# One \`fano tick\` is a bounded slice of work, started by a timer (\`fano schedule\`).
+tick:
+  maxSeconds: 240              # wall-clock budget of one tick, in seconds; below 3600 (default 240)
+  maxRequests: 6               # LLM requests per tick (default 6)
+  intervalSeconds: 60          # how often the timer runs \`fano tick\`, in seconds (default 60)
+  lockStaleSeconds: 30         # a lock not refreshed for this long belongs to a dead tick, in seconds (default 30)
+
+# Which task runs next.
+scheduler:
+  preemption: true             # a more urgent task may take over between two turns of a conversation (default true)
+  weights: {explorer: 40, documenter: 40, researcher: 20}  # share of the work per module (default {explorer: 40, documenter: 40, researcher: 20})
+  starvation:                  # a task that waits long gains priority
+    maxWaitHours: 4            # hours after which a waiting task counts as starving (default 4)
+    boostPerHour: 5            # priority added per hour of waiting (default 5)
+    maxBoost: 20               # cap of that boost (default 20)
+  commentBoost: 25             # priority added to work answering a human comment (default 25)
+  consultation:                # now and then an LLM is asked how to weigh the modules
+    enabled: true              # false keeps the configured weights (default true)
+    intervalMinutes: 60        # minutes between consultations (default 60)
+    onSignificantChange: true  # also consult after many tasks completed (default true)
+    significantChangeThreshold: 10  # that many completed tasks (default 10)
+    maxShare: 0.05             # at most this share (0..1) of the requests goes to consultations (default 0.05)
+  taskTypes: {}                # per task type: basePriority, onBackendBusy (wait | fresh) (default {})
+  #   exploration: {basePriority: 50, onBackendBusy: fresh}
+
+# How fano learns each backend's real limits (the configured limits above are never overwritten).
+quotas:
+  dayResetHour: 0              # UTC hour at which the daily deep-mode quotas reset, 0..23 (default 0)
+  decreaseFactor: 0.8          # on a rate limit the hourly estimate is multiplied by this, between 0 and 1 (default 0.8)
+  increasePerCleanHour: 2      # the estimate grows by this after an hour without rate limit (default 2)
+  backoffMinutes: 30           # wait after a rate limit that named no reset time, in minutes (default 30)
+  deepReserves: {}             # deep-mode uses per day held back for a module, e.g. {documenter: 2} (default {})
+
+# Retries of a failed task step (exponential backoff).
+retries:
+  maxRetries: 3                # failed attempts before a task fails for good; transient outcomes never count (default 3)
+  baseDelaySeconds: 60         # wait before the first retry, in seconds (default 60)
+  multiplier: 2                # each further wait is this many times longer (default 2)
+  maxDelaySeconds: 3600        # longest wait between retries, in seconds (default 3600)
+  transientDelaySeconds: 60    # wait after a site error or timeout that gave no reset time, in seconds (default 60)
+
+state:
+  archiveAfterDays: 7          # completed and failed tasks older than this move to state/archive/, in days (default 7)
+
+modules:
+  echo:                        # the demo module: a short conversation about each seed
+    enabled: true              # (default true)
+    turns: 2                   # LLM exchanges per seed (default 2)
+
+logging:
+  level: info                  # debug | info | warn | error, of the run logs in runs/ (default info)
+`;

@@ -1,0 +1,102 @@
+import { LineCounter, isMap, isScalar, parseDocument } from 'yaml';
+import type { Document } from 'yaml';
+import type { ConfigIssue } from '../errors.js';
+import { configSchema } from './schema.js';
+import type { FanoConfig } from './schema.js';
+import { explainIssue } from './issue-messages.js';
+import type { LocatedMessage, ZodIssueLike } from './issue-messages.js';
+import { schemaAt, unwrap } from './schema-walk.js';
+import type { SchemaLike } from './schema-walk.js';
+import { semanticIssues } from './semantic-checks.js';
+import { formatKeyPath, keyPathAt, offsetOf, positionAt } from './yaml-positions.js';
+
+/**
+ * fano.config.yaml text → validated config, or every problem with file:line:column and key.
+ * Pure (no fs): loadConfig is the thin reader around it.
+ *
+ * Order: YAML syntax first (a broken document would produce misleading schema issues, so
+ * syntax errors stop there), then the schema, then the semantic checks (only on a config the
+ * schema accepted, since they read typed values).
+ */
+
+export interface ParseConfigResult {
+  config: FanoConfig | null;
+  issues: ConfigIssue[];
+}
+
+const root = configSchema as unknown as SchemaLike;
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** True for a map-valued key where null is not itself a meaningful value. */
+function takesMap(schema: SchemaLike | null): boolean {
+  if (!schema) return false;
+  for (let s: SchemaLike | undefined = schema; s; ) {
+    const def = s._zod.def as { type: string; innerType?: SchemaLike };
+    if (def.type === 'nullable') return false;
+    s = def.innerType;
+  }
+  const def = unwrap(schema)._zod.def as { type: string };
+  return def.type === 'object' || def.type === 'record';
+}
+
+/**
+ * `tick:` with every child commented out is YAML null. Treat an empty section like an absent
+ * one (its defaults apply) instead of failing with "expected a map, got an empty value".
+ */
+function dropEmptySections(whole: unknown, node: Record<string, unknown>, path: (string | number)[]): void {
+  for (const [key, value] of Object.entries(node)) {
+    const childPath = [...path, key];
+    if (value === null && takesMap(schemaAt(root, whole, childPath))) delete node[key];
+    else if (isPlainObject(value)) dropEmptySections(whole, value, childPath);
+  }
+}
+
+function position(doc: Document, lineCounter: LineCounter, file: string, located: LocatedMessage): ConfigIssue {
+  const offset = offsetOf(doc, located.path, located.anchor);
+  const { line, column } = positionAt(lineCounter, offset);
+  return { file, line, column, key: formatKeyPath(located.path), message: located.message };
+}
+
+/** Stable: issues at the same place keep the order they were found in. */
+function byPosition(a: ConfigIssue, b: ConfigIssue): number {
+  return a.line - b.line || a.column - b.column;
+}
+
+export function parseConfig(text: string, file: string): ParseConfigResult {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+
+  if (doc.errors.length > 0) {
+    const issues = doc.errors.map((error): ConfigIssue => {
+      const offset = error.pos[0];
+      const { line, column } = positionAt(lineCounter, offset);
+      // An error at the very end (an unclosed bracket) belongs to no key in particular.
+      const key = offset < text.length ? formatKeyPath(keyPathAt(doc, offset)) : '';
+      return { file, line, column, key, message: `YAML syntax: ${error.message}` };
+    });
+    return { config: null, issues: issues.sort(byPosition) };
+  }
+
+  // `---` alone or only comments: an empty document, like an empty file.
+  const contents = isScalar(doc.contents) && doc.contents.value === null ? null : doc.contents;
+  if (contents !== null && !isMap(contents)) {
+    const { line, column } = positionAt(lineCounter, contents.range?.[0] ?? 0);
+    return { config: null, issues: [{ file, line, column, key: '', message: 'the file must be a map of keys (like `tick:` and `backends:`), not a list or a single value' }] };
+  }
+
+  // An empty file (or only comments) is the all-defaults config.
+  const data: Record<string, unknown> = contents === null ? {} : (doc.toJS({ maxAliasCount: 100 }) as Record<string, unknown>);
+  dropEmptySections(data, data, []);
+
+  const result = configSchema.safeParse(data);
+  if (!result.success) {
+    const located = result.error.issues.flatMap((issue) => explainIssue(issue as unknown as ZodIssueLike, root, data));
+    return { config: null, issues: located.map((l) => position(doc, lineCounter, file, l)).sort(byPosition) };
+  }
+
+  const semantic = semanticIssues(result.data).map((l) => position(doc, lineCounter, file, l)).sort(byPosition);
+  return semantic.length > 0 ? { config: null, issues: semantic } : { config: result.data, issues: [] };
+}

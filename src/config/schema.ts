@@ -1,0 +1,177 @@
+import { z } from 'zod';
+
+/**
+ * The schema of fano.config.yaml. Every object is strict (unknown keys are errors with a
+ * did-you-mean) and every key has a default, so a nearly empty file is a working mock home.
+ * Field docs (`.describe`) feed the JSON schema editors use and the file `fano init` writes.
+ */
+
+const selector = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+const patternList = z.array(z.string().min(1));
+
+/** Quota keys every backend has (the allocator's configured limits; learning never overwrites them). */
+const quotaKeys = {
+  enabled: z.boolean().default(true).describe('false keeps the backend configured but unused'),
+  hourlyLimit: z.number().int().positive().default(50).describe('requests per sliding hour (initial estimate; learned downwards on rate limits)'),
+  deepDailyLimit: z.number().int().nonnegative().default(5).describe('deep-mode requests per quota day'),
+};
+
+export const mockBackendSchema = z.strictObject({
+  type: z.literal('mock'),
+  ...quotaKeys,
+  latencyMs: z.number().int().nonnegative().default(50).describe('answer latency per request'),
+  hourlyCap: z.number().int().positive().nullable().default(null).describe('hidden cap: past it the mock answers like a rate-limited site'),
+  deepDailyCap: z.number().int().nonnegative().nullable().default(null).describe('hidden deep-mode cap per day'),
+  failureRate: z.number().min(0).max(1).default(0).describe('share of requests answered with a transient site error'),
+  seed: z.number().int().default(1).describe('seed for the deterministic answers and failures'),
+});
+
+export const browserSiteNames = ['chatgpt', 'gemini', 'claude', 'custom'] as const;
+
+export const browserBackendSchema = z.strictObject({
+  type: z.literal('browser'),
+  ...quotaKeys,
+  site: z.enum(browserSiteNames).optional().describe('built-in adapter whose defaults apply (default: the backend name if built in, else custom)'),
+  url: z.string().url().optional().describe('start page of a new conversation'),
+  selectors: z
+    .strictObject({
+      input: selector.optional(),
+      send: selector.optional(),
+      response: selector.optional(),
+      busy: selector.optional(),
+      newChat: selector.optional(),
+      deepMode: selector.optional(),
+      deepModeActive: selector.optional(),
+      loggedIn: selector.optional(),
+      userMessage: selector.optional().describe('the user\'s own messages (tells a new answer from the previous turn\'s)'),
+      stopped: selector.optional().describe('marker of an answer that stopped mid-stream ("Continue generating")'),
+      chrome: selector.optional().describe('extra site-chrome containers (toasts, banners) the patterns are matched in'),
+    })
+    .default({})
+    .describe('CSS selectors; a list means "first that matches"; unset ones use the site defaults'),
+  patterns: z
+    .strictObject({
+      rateLimited: patternList.optional(),
+      loginRequired: patternList.optional(),
+      challenge: patternList.optional(),
+      error: patternList.optional(),
+    })
+    .default({})
+    .describe('case-insensitive substrings or /regex/ matched against site chrome, never the answer'),
+  timeouts: z
+    .strictObject({
+      normalMs: z.number().int().positive().default(300_000).describe('longest wait for an ordinary answer, in ms'),
+      deepMs: z.number().int().positive().default(3_600_000).describe('longest wait for a deep-mode answer, in ms'),
+      stableMs: z.number().int().positive().default(2_000).describe('answer text unchanged this long = finished'),
+      navigationMs: z.number().int().positive().default(60_000).describe('longest page load, in ms'),
+    })
+    .default({ normalMs: 300_000, deepMs: 3_600_000, stableMs: 2_000, navigationMs: 60_000 }),
+});
+
+export const openaiBackendSchema = z.strictObject({
+  type: z.literal('openai'),
+  ...quotaKeys,
+  baseUrl: z.string().url().describe('OpenAI-compatible API base, e.g. http://127.0.0.1:8080/v1'),
+  model: z.string().min(1).describe('model of ordinary requests'),
+  deepModel: z.string().min(1).nullable().default(null).describe('model used in deep mode (default: model)'),
+  reasoningEffort: z.enum(['low', 'medium', 'high']).nullable().default(null).describe('sent in deep mode when set'),
+  apiKeyEnv: z.string().min(1).default('OPENAI_API_KEY').describe('name of the env var holding the key'),
+  timeoutMs: z.number().int().positive().default(300_000).describe('longest wait for an answer, in ms'),
+});
+
+export const backendSchema = z.discriminatedUnion('type', [mockBackendSchema, browserBackendSchema, openaiBackendSchema]);
+
+const taskTypeSchema = z.strictObject({
+  basePriority: z.number().optional().describe('overrides the built-in base priority'),
+  onBackendBusy: z.enum(['wait', 'fresh']).default('wait').describe('a paused conversation waits for its backend, or starts fresh elsewhere (design 2.5)'),
+});
+
+export const configSchema = z.strictObject({
+  backends: z
+    .record(z.string().regex(/^[a-z][a-z0-9_-]*$/, 'backend names are lower-case letters, digits, - and _'), backendSchema)
+    .default({ mock: { type: 'mock', enabled: true, hourlyLimit: 50, deepDailyLimit: 5, latencyMs: 50, hourlyCap: null, deepDailyCap: null, failureRate: 0, seed: 1 } }),
+  browser: z
+    .strictObject({
+      executablePath: z.string().min(1).default('/usr/bin/chromium').describe('the browser binary'),
+      headless: z.boolean().default(true).describe('false shows the window (fano login always shows it)'),
+      cdpEndpoint: z.string().nullable().default(null).describe('attach to a running browser instead of launching one'),
+      args: z.array(z.string()).default([]).describe('extra Chromium flags'),
+    })
+    .prefault({}),
+  tick: z
+    .strictObject({
+      maxSeconds: z.number().positive().default(240).describe('wall-clock budget of one tick'),
+      maxRequests: z.number().int().positive().default(6).describe('LLM requests per tick'),
+      intervalSeconds: z.number().int().positive().default(60).describe('how often the timer runs fano tick'),
+      lockStaleSeconds: z.number().positive().default(30).describe('a lock not refreshed this long belongs to a dead tick'),
+    })
+    .prefault({}),
+  scheduler: z
+    .strictObject({
+      preemption: z.boolean().default(true).describe('a more urgent task may take over between two turns of a conversation'),
+      weights: z.record(z.string(), z.number().nonnegative()).default({ explorer: 40, documenter: 40, researcher: 20 }).describe('share of the work per module (until a consultation says otherwise)'),
+      starvation: z
+        .strictObject({
+          maxWaitHours: z.number().positive().default(4).describe('hours after which a waiting task counts as starving'),
+          boostPerHour: z.number().nonnegative().default(5).describe('priority added per hour of waiting'),
+          maxBoost: z.number().nonnegative().default(20).describe('cap of the waiting boost'),
+        })
+        .prefault({}),
+      commentBoost: z.number().default(25).describe('priority added to work answering a human comment'),
+      consultation: z
+        .strictObject({
+          enabled: z.boolean().default(true).describe('ask an LLM now and then how to weigh the modules'),
+          intervalMinutes: z.number().positive().default(60).describe('minutes between consultations'),
+          onSignificantChange: z.boolean().default(true).describe('also consult after many tasks completed'),
+          significantChangeThreshold: z.number().int().positive().default(10).describe('completed tasks that count as many'),
+          maxShare: z.number().min(0).max(1).default(0.05).describe('largest share of requests that consultations may use'),
+        })
+        .prefault({}),
+      taskTypes: z.record(z.string(), taskTypeSchema).default({}).describe('per task type overrides'),
+    })
+    .prefault({}),
+  quotas: z
+    .strictObject({
+      dayResetHour: z.number().int().min(0).max(23).default(0).describe('UTC hour when daily deep-mode quotas reset'),
+      decreaseFactor: z.number().gt(0).lt(1).default(0.8).describe('effective hourly estimate *= this on a rate limit'),
+      increasePerCleanHour: z.number().int().nonnegative().default(2).describe('effective estimate += this after a clean hour'),
+      backoffMinutes: z.number().positive().default(30).describe('wait after a rate limit that named no reset time'),
+      deepReserves: z.record(z.string(), z.number().int().nonnegative()).default({}).describe('deep-mode uses per day held back for each module'),
+    })
+    .prefault({}),
+  retries: z
+    .strictObject({
+      maxRetries: z.number().int().nonnegative().default(3).describe('failed attempts before a task fails for good (transient outcomes never count)'),
+      baseDelaySeconds: z.number().nonnegative().default(60).describe('wait before the first retry'),
+      multiplier: z.number().min(1).default(2).describe('each further wait is this many times longer'),
+      maxDelaySeconds: z.number().positive().default(3600).describe('longest wait between retries'),
+      transientDelaySeconds: z.number().nonnegative().default(60).describe('wait before retrying after a site error or timeout that gave no reset time'),
+    })
+    .prefault({}),
+  state: z
+    .strictObject({
+      archiveAfterDays: z.number().nonnegative().default(7).describe('completed/failed tasks older than this move to state/archive/'),
+    })
+    .prefault({}),
+  modules: z
+    .strictObject({
+      echo: z
+        .strictObject({
+          enabled: z.boolean().default(true),
+          turns: z.number().int().positive().default(2).describe('LLM exchanges per seed'),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  logging: z
+    .strictObject({
+      level: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('level of the run logs in runs/'),
+    })
+    .prefault({}),
+});
+
+export type FanoConfig = z.infer<typeof configSchema>;
+export type BackendConfig = z.infer<typeof backendSchema>;
+export type MockBackendConfig = z.infer<typeof mockBackendSchema>;
+export type BrowserBackendConfig = z.infer<typeof browserBackendSchema>;
+export type OpenaiBackendConfig = z.infer<typeof openaiBackendSchema>;

@@ -1,0 +1,60 @@
+import type { FanoConfig } from './schema.js';
+import type { LocatedMessage } from './issue-messages.js';
+
+/**
+ * Checks that need more than one key or knowledge the schema cannot express. They run only on a
+ * config the schema accepted, and report like schema issues (path + anchor + message). Pure.
+ */
+
+/** A tick is a bounded slice started by a timer; one that could run an hour would overlap the next ones. */
+export const MAX_TICK_SECONDS = 3600;
+
+/** Sites whose adapters ship default url, selectors and patterns. */
+export const BUILT_IN_SITES = ['chatgpt', 'gemini', 'claude'] as const;
+
+/** The adapter a browser backend uses: its `site`, else its name when built in, else custom. */
+export function effectiveSite(name: string, site: string | undefined): string {
+  if (site !== undefined) return site;
+  return (BUILT_IN_SITES as readonly string[]).includes(name) ? name : 'custom';
+}
+
+export function semanticIssues(config: FanoConfig): LocatedMessage[] {
+  const issues: LocatedMessage[] = [];
+
+  if (config.tick.maxSeconds >= MAX_TICK_SECONDS) {
+    issues.push({
+      path: ['tick', 'maxSeconds'],
+      anchor: 'value',
+      message: `must be less than ${MAX_TICK_SECONDS} (an hour), got the number ${config.tick.maxSeconds}: a tick is a short slice of work and long answers continue in the next tick`,
+    });
+  }
+
+  for (const [name, backend] of Object.entries(config.backends)) {
+    if (backend.type !== 'browser') continue;
+    if (effectiveSite(name, backend.site) !== 'custom') continue;
+    // Without a built-in adapter nothing supplies these. When the site was only implied by
+    // the name, say so once (on the first issue), since a typo in the name is the likely cause.
+    const missing: LocatedMessage[] = [];
+    if (backend.url === undefined) {
+      missing.push({ path: ['backends', name, 'url'], anchor: 'parent', message: 'required for a custom site: the start page of a new conversation' });
+    }
+    if (backend.selectors.input === undefined) {
+      missing.push({ path: ['backends', name, 'selectors', 'input'], anchor: 'parent', message: 'required for a custom site: the CSS selector of the prompt box' });
+    }
+    if (backend.selectors.response === undefined) {
+      missing.push({ path: ['backends', name, 'selectors', 'response'], anchor: 'parent', message: 'required for a custom site: the CSS selector of the answers (the last match is read)' });
+    }
+    const first = missing[0];
+    if (first && backend.site === undefined) {
+      first.message += ` ("${name}" is no built-in site: set site: chatgpt, gemini or claude to use one)`;
+    }
+    issues.push(...missing);
+  }
+
+  const weights = Object.values(config.scheduler.weights);
+  if (weights.length > 0 && weights.every((w) => w === 0)) {
+    issues.push({ path: ['scheduler', 'weights'], anchor: 'value', message: 'at least one module weight must be above 0, or no module ever gets a turn' });
+  }
+
+  return issues;
+}

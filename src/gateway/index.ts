@@ -1,0 +1,57 @@
+import type { FanoConfig } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import type { Backend } from './backend.js';
+import { createMockBackend } from './mock-backend.js';
+
+export type { Backend, LlmRequest, LlmResponse, SendContext } from './backend.js';
+
+/**
+ * A backend whose implementation is loaded on first use: Playwright (~600 ms to import) is only
+ * paid for by a tick that actually sends to a browser backend.
+ */
+function lazyBackend(name: string, type: string, load: () => Promise<Backend>): Backend {
+  let inner: Promise<Backend> | null = null;
+  return {
+    name,
+    type,
+    send: async (req, ctx) => (await (inner ??= load())).send(req, ctx),
+    close: async () => {
+      if (inner) await (await inner).close();
+    },
+  };
+}
+
+/** One Backend per enabled configured backend, none of them started yet. */
+export function createBackends(config: FanoConfig, deps: { home: string; log: Logger }): Map<string, Backend> {
+  const out = new Map<string, Backend>();
+  for (const [name, cfg] of Object.entries(config.backends).sort(([a], [b]) => a.localeCompare(b))) {
+    if (!cfg.enabled) continue;
+    switch (cfg.type) {
+      case 'mock':
+        out.set(name, createMockBackend(name, cfg, deps));
+        break;
+      case 'browser':
+        out.set(
+          name,
+          lazyBackend(name, cfg.type, async () => {
+            const { createBrowserBackend } = await import('./browser/index.js');
+            return createBrowserBackend(name, cfg, config.browser, {
+              home: deps.home,
+              log: (event, fields) => deps.log.info(event, { backend: name, ...fields }),
+            });
+          }),
+        );
+        break;
+      case 'openai':
+        out.set(
+          name,
+          lazyBackend(name, cfg.type, async () => {
+            const { createOpenaiBackend } = await import('./openai-backend.js');
+            return createOpenaiBackend(name, cfg, { env: process.env });
+          }),
+        );
+        break;
+    }
+  }
+  return out;
+}

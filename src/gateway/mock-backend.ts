@@ -1,0 +1,120 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { MockBackendConfig } from '../config/schema.js';
+import type { Backend, LlmRequest, LlmResponse, SendContext } from './backend.js';
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+/**
+ * What the fake site remembers between ticks (each tick is a new process): its own request log,
+ * so the hidden caps behave like a real site's. Kept under runs/ (never committed, not fano state).
+ */
+interface MockSiteMemory {
+  served: number;
+  recent: number[];
+  deepRecent: number[];
+  /** Conversation URL -> the answer to its last submitted prompt, so a crashed tick can harvest it. */
+  threads: Record<string, { promptHash: string; answer: string; at: number }>;
+}
+
+const MAX_THREADS = 2_000;
+
+/** The hash every mock decision derives from: same inputs, same answer, in every process. */
+export function mockHash(...parts: Array<string | number>): string {
+  return createHash('sha256').update(parts.join('\u0000')).digest('hex');
+}
+
+/** A fraction in [0, 1) from a hash: the mock's only source of "randomness". */
+function unit(hex: string): number {
+  return parseInt(hex.slice(0, 8), 16) / 0x1_0000_0000;
+}
+
+/** The deterministic answer to a prompt: a function of (seed, prompt) only. */
+export function mockAnswer(seed: number, prompt: string): string {
+  const h = mockHash('answer', seed, prompt);
+  // The last line of a prompt is usually its subject (modules put the instruction first).
+  const lines = prompt.split('\n').filter((l) => l.trim() !== '');
+  const subject = (lines[lines.length - 1] ?? '').trim();
+  return `Mock answer ${h.slice(0, 12)}.\n\nOn "${subject.slice(0, 100)}": a deterministic reply from the mock backend (${lines.length} prompt line(s)).`;
+}
+
+export function createMockBackend(name: string, cfg: MockBackendConfig, deps: { home: string }): Backend {
+  const memFile = join(deps.home, 'runs', 'mock', `${name}.json`);
+  const load = (): MockSiteMemory => {
+    try {
+      return JSON.parse(readFileSync(memFile, 'utf8')) as MockSiteMemory;
+    } catch {
+      return { served: 0, recent: [], deepRecent: [], threads: {} };
+    }
+  };
+  const save = (m: MockSiteMemory) => {
+    mkdirSync(join(memFile, '..'), { recursive: true });
+    const tmp = `${memFile}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(m));
+    renameSync(tmp, memFile);
+  };
+
+  async function send(req: LlmRequest, ctx: SendContext): Promise<LlmResponse> {
+    const started = ctx.now().getTime();
+    const mem = load();
+    mem.recent = mem.recent.filter((t) => t > started - HOUR_MS);
+    mem.deepRecent = mem.deepRecent.filter((t) => t > started - DAY_MS);
+    const base = { url: null, bundle: null } as const;
+    const done = (r: Omit<LlmResponse, 'url' | 'bundle' | 'durationMs'>): LlmResponse => ({
+      ...base,
+      ...r,
+      durationMs: ctx.now().getTime() - started,
+    });
+
+    if (req.harvestOnly) {
+      // Reattach after a crash: read the answer the site already has; never submit again.
+      const url = req.conversation?.url ?? '';
+      const entry = mem.threads[url];
+      if (!entry) return done({ outcome: 'siteError', text: '', resetAt: null, sent: false, detail: `conversation ${url} not found` });
+      if (cfg.latencyMs > 0) await sleep(cfg.latencyMs, undefined, { signal: ctx.signal });
+      return { ...done({ outcome: 'ok', text: entry.answer, resetAt: null, sent: true, detail: null }), url };
+    }
+
+    if (cfg.hourlyCap !== null && mem.recent.length >= cfg.hourlyCap) {
+      const resetMs = (mem.recent[0] ?? started) + HOUR_MS;
+      const minutes = Math.max(1, Math.ceil((resetMs - started) / 60_000));
+      return done({
+        outcome: 'rateLimited',
+        text: '',
+        resetAt: new Date(resetMs).toISOString(),
+        sent: true,
+        detail: `You've reached the hourly limit. Try again in ${minutes} minutes.`,
+      });
+    }
+    if (req.deep && cfg.deepDailyCap !== null && mem.deepRecent.length >= cfg.deepDailyCap) {
+      const resetMs = (mem.deepRecent[0] ?? started) + DAY_MS;
+      return done({ outcome: 'rateLimited', text: '', resetAt: new Date(resetMs).toISOString(), sent: true, detail: 'Deep mode limit reached for today.' });
+    }
+
+    mem.served += 1;
+    mem.recent.push(started);
+    if (req.deep) mem.deepRecent.push(started);
+    // Like a chat site, a conversation has a URL that can be reopened; the answer exists from the
+    // moment the prompt is submitted (it is a function of the prompt), so a harvest can find it.
+    const url = req.conversation?.url ?? `mock://${name}/c/${mockHash('thread', req.requestId, req.prompt, mem.served).slice(0, 16)}`;
+    const answer = mockAnswer(cfg.seed, req.prompt);
+    mem.threads[url] = { promptHash: mockHash(req.prompt).slice(0, 16), answer, at: started };
+    const urls = Object.keys(mem.threads);
+    if (urls.length > MAX_THREADS) {
+      for (const u of urls.sort((a, b) => mem.threads[a]!.at - mem.threads[b]!.at).slice(0, urls.length - MAX_THREADS)) delete mem.threads[u];
+    }
+    save(mem);
+    await req.onSubmitted?.({ url });
+    if (cfg.latencyMs > 0) await sleep(cfg.latencyMs, undefined, { signal: ctx.signal });
+
+    if (cfg.failureRate > 0 && unit(mockHash('fail', cfg.seed, mem.served, req.prompt)) < cfg.failureRate) {
+      return { ...done({ outcome: 'siteError', text: '', resetAt: null, sent: true, detail: 'Something went wrong (mock failure).' }), url };
+    }
+    return { ...done({ outcome: 'ok', text: answer, resetAt: null, sent: true, detail: null }), url };
+  }
+
+  return { name, type: 'mock', send, close: async () => {} };
+}

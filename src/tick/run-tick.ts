@@ -1,0 +1,193 @@
+import { randomInt } from 'node:crypto';
+import { loadConfig } from '../config/load.js';
+import type { FanoConfig } from '../config/schema.js';
+import type { FanoEvent } from '../core/events.js';
+import { interruptTask } from '../core/lifecycle.js';
+import { mulberry32 } from '../core/rng.js';
+import { createScheduler, type BackendSlot, type Scheduler } from '../core/scheduler.js';
+import { emptyBackendState, type JsonObject, type Task, type TickInfo } from '../core/types.js';
+import { createBackends } from '../gateway/index.js';
+import { createFileLogger, type Logger } from '../log.js';
+import { enabledModules } from '../modules/index.js';
+import type { Module } from '../modules/module.js';
+import { openStore, type Store } from '../store/store.js';
+import { discoverTasks } from './discover.js';
+import { effectiveWeights, quotaOptions, retryOptions, schedulerOptions } from './options.js';
+import { newTickId, tickLogPath, writeLastTick } from './runs.js';
+import { beginStep, finishStep, type StepDeps } from './step.js';
+
+export interface TickOptions {
+  home: string;
+  /** Exactly one task step (at most one LLM request). */
+  once?: boolean;
+  now?: () => Date;
+  /** Progress lines for an interactive terminal; absent under cron. */
+  progress?: (line: string) => void;
+}
+
+export interface TickSummary extends TickInfo {
+  logFile: string;
+  discovered: number;
+  recovered: number;
+}
+
+/**
+ * One crash-only tick: config → lock → load (checkpoint + redo log) → recover interrupted tasks →
+ * discover → run a bounded slice of LLM work → checkpoint → unlock. Every state change is appended
+ * to the redo log (fsynced) before it is acted on, so a SIGKILL at any instant loses nothing.
+ */
+export async function runTick(opts: TickOptions): Promise<TickSummary> {
+  const now = opts.now ?? (() => new Date());
+  // Config first: an invalid config exits 78 before state/ is touched.
+  const { config } = await loadConfig(opts.home);
+  const startedAt = now();
+  const tickId = newTickId(startedAt);
+  const store = await openStore(opts.home, { lockStaleMs: config.tick.lockStaleSeconds * 1000, now });
+  const log = createFileLogger(tickLogPath(opts.home, tickId), config.logging.level, { tickId });
+  const info: TickSummary = {
+    id: tickId,
+    startedAt: startedAt.toISOString(),
+    endedAt: null,
+    outcome: 'running',
+    steps: 0,
+    requests: 0,
+    error: null,
+    logFile: log.file ?? '',
+    discovered: 0,
+    recovered: 0,
+  };
+  writeLastTick(opts.home, strip(info));
+  const backends = createBackends(config, { home: opts.home, log });
+  try {
+    const r = store.report;
+    log.info('tick.started', { checkpointSeq: r.checkpointSeq, replayed: r.replayed, pid: process.pid });
+    if (r.tornTail) log.warn('store.torn_tail_repaired', { ...r.tornTail });
+    if (r.orphansRemoved.length > 0) log.warn('store.orphans_removed', { files: r.orphansRemoved });
+
+    await slice(opts, config, store, log, backends, tickId, now, info);
+
+    const archived = await store.archive(new Date(now().getTime() - config.state.archiveAfterDays * 86_400_000));
+    if (archived > 0) log.info('state.archived', { tasks: archived });
+    // A clean tick leaves an empty log; an idle one writes nothing at all (no diff, no cost).
+    if (store.seq > store.checkpointSeq) {
+      const t = Date.now();
+      await store.checkpoint();
+      log.info('state.checkpointed', { seq: store.seq, tasks: Object.keys(store.state.tasks).length, durationMs: Date.now() - t });
+    }
+    info.outcome = store.state.meta.paused ? 'paused' : info.steps > 0 ? 'ok' : 'idle';
+  } catch (err) {
+    info.outcome = 'error';
+    info.error = (err as Error).message;
+    log.error('tick.failed', { error: (err as Error).message, stack: (err as Error).stack });
+    throw err;
+  } finally {
+    info.endedAt = now().toISOString();
+    await Promise.allSettled([...backends.values()].map((b) => b.close()));
+    log.info('tick.ended', { outcome: info.outcome, steps: info.steps, requests: info.requests, durationMs: Date.parse(info.endedAt) - startedAt.getTime() });
+    log.close();
+    writeLastTick(opts.home, strip(info));
+    await store.close();
+  }
+  return info;
+}
+
+function strip(s: TickSummary): TickInfo {
+  const { id, startedAt, endedAt, outcome, steps, requests, error } = s;
+  return { id, startedAt, endedAt, outcome, steps, requests, error };
+}
+
+async function slice(
+  opts: TickOptions,
+  config: FanoConfig,
+  store: Store,
+  log: Logger,
+  backends: Map<string, ReturnType<typeof createBackends> extends Map<string, infer B> ? B : never>,
+  tickId: string,
+  now: () => Date,
+  info: TickSummary,
+): Promise<void> {
+  // Recovery before anything else (review items 7 and 8): tasks a dead tick left running become
+  // paused through a logged event, so a second crash cannot bring them back as running.
+  const interrupted = Object.values(store.state.tasks).filter((t: Task) => t.state === 'running');
+  if (interrupted.length > 0) {
+    const at = now();
+    await store.append(interrupted.map((t): FanoEvent => ({ type: 'task.put', task: interruptTask(t, at) })), at);
+    info.recovered = interrupted.length;
+    log.warn('task.recovered', { tasks: interrupted.map((t) => t.key) });
+  }
+
+  const mods = enabledModules(config);
+  const modules = new Map(mods.map((m) => [m.module.name, m as { module: Module; options: JsonObject }]));
+  const discovered = await discoverTasks(store.state, [...modules.values()], opts.home, now(), log);
+  if (discovered.length > 0) await store.append(discovered, now());
+  info.discovered = discovered.length;
+
+  if (store.state.meta.paused) {
+    log.info('tick.paused', {});
+    return;
+  }
+
+  const weights = effectiveWeights(config, [...modules.keys()], store.state.meta.weights?.source === 'consultation' ? store.state.meta.weights.values : null);
+  const scheduler: Scheduler = createScheduler(Object.values(store.state.tasks), store.state.meta.passes, schedulerOptions(config, weights));
+  const rngSeed = randomInt(0, 2 ** 31);
+  const deps: StepDeps = {
+    home: opts.home,
+    tickId,
+    store,
+    log,
+    scheduler,
+    modules,
+    backends,
+    quota: (name) => quotaOptions(config, config.backends[name]!),
+    retry: retryOptions(config),
+    config,
+    now,
+    rng: mulberry32(rngSeed),
+  };
+
+  const maxRequests = opts.once ? 1 : config.tick.maxRequests;
+  const deadline = now().getTime() + config.tick.maxSeconds * 1000;
+  // One request in flight per backend, all backends in flight at once (review item 4): the
+  // "lock" is simply this map, keyed by backend.
+  const inflight = new Map<string, Promise<unknown>>();
+  const slots = (): BackendSlot[] =>
+    [...backends.keys()].map((name) => ({
+      name,
+      quota: deps.quota(name),
+      state: store.state.backends[name] ?? emptyBackendState(),
+      busy: inflight.has(name),
+    }));
+
+  for (;;) {
+    if (info.steps < maxRequests && now().getTime() < deadline) {
+      const pick = scheduler.pick(now(), slots());
+      if (pick) {
+        info.steps += 1;
+        const requestId = `r${String(info.steps).padStart(3, '0')}`;
+        log.info('task.picked', { taskId: pick.task.key, llm: pick.backend, priority: pick.priority, requestId });
+        // beginStep is synchronous up to the claim, so the next pick already sees this task running.
+        const begun = beginStep(deps, pick, requestId);
+        if ('failedEvents' in begun) {
+          await store.append(begun.failedEvents, now());
+          continue;
+        }
+        info.requests += 1;
+        opts.progress?.(`→ ${pick.task.key} on ${pick.backend} (${maxRequests - info.steps} requests left in this tick)`);
+        const p = finishStep(deps, begun, requestId).finally(() => inflight.delete(pick.backend));
+        p.catch(() => {}); // handled by the race below; this only keeps Node from calling it unhandled
+        inflight.set(pick.backend, p);
+        continue;
+      }
+    }
+    if (inflight.size === 0) break;
+    // Whatever finishes first frees its backend for the next pick. A failing step (a lost lock, a
+    // full disk) aborts the tick, but only after the other in-flight steps have settled, so none of
+    // them appends to a store that is being closed.
+    try {
+      await Promise.race(inflight.values());
+    } catch (err) {
+      await Promise.allSettled(inflight.values());
+      throw err;
+    }
+  }
+}

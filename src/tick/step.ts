@@ -1,0 +1,197 @@
+import { createHash } from 'node:crypto';
+import type { FanoConfig } from '../config/schema.js';
+import type { FanoEvent } from '../core/events.js';
+import { claimTask, completeStep, failStep, markSubmitted, type RetryOptions } from '../core/lifecycle.js';
+import { recordOutcome, recordRequest, rollbackRequest, type QuotaOptions } from '../core/quota.js';
+import type { Pick, Scheduler } from '../core/scheduler.js';
+import { emptyBackendState, type BackendState, type JsonObject, type Task } from '../core/types.js';
+import { crashPoint } from '../crash.js';
+import type { Backend, LlmResponse } from '../gateway/backend.js';
+import type { Logger } from '../log.js';
+import type { Module, ModuleContext, StepOutcome, StepRequest } from '../modules/module.js';
+import type { Store } from '../store/store.js';
+import { bundleDir } from './runs.js';
+
+export interface StepDeps {
+  home: string;
+  tickId: string;
+  store: Store;
+  log: Logger;
+  scheduler: Scheduler;
+  modules: Map<string, { module: Module; options: JsonObject }>;
+  backends: Map<string, Backend>;
+  quota: (backend: string) => QuotaOptions;
+  retry: RetryOptions;
+  config: FanoConfig;
+  now: () => Date;
+  rng: () => number;
+  signal?: AbortSignal;
+}
+
+function backendState(deps: StepDeps, name: string): BackendState {
+  return deps.store.state.backends[name] ?? emptyBackendState();
+}
+
+function moduleContext(deps: StepDeps, module: string): ModuleContext {
+  return { state: deps.store.state, home: deps.home, now: deps.now(), options: deps.modules.get(module)?.options ?? {} };
+}
+
+export const promptHash = (prompt: string) => createHash('sha256').update(prompt).digest('hex').slice(0, 16);
+
+/** A task whose prompt was submitted (mark logged) and whose answer can be read at its URL. */
+export function canHarvest(task: Task, backend: string): boolean {
+  const c = task.conversation;
+  return c !== null && c.submitted !== null && c.url !== null && c.backend === backend;
+}
+
+/**
+ * The synchronous half of a step: build the prompt and claim the task, so the scheduler sees it
+ * running before the next pick (nothing may be picked twice within a tick). When the module
+ * cannot build a prompt, returns the failure's events for the caller to log instead.
+ */
+export interface Begun {
+  task: Task;
+  request: StepRequest;
+  harvest: boolean;
+  claimEvents: FanoEvent[];
+}
+
+export function beginStep(
+  deps: StepDeps,
+  pick: Pick,
+  requestId: string,
+): Begun | { failedEvents: FanoEvent[] } {
+  const { module } = deps.modules.get(pick.task.module) ?? {};
+  const now = deps.now();
+  const harvest = canHarvest(pick.task, pick.backend);
+  let request: StepRequest;
+  if (harvest) {
+    request = { prompt: '', deep: pick.task.conversation!.submitted!.deep };
+  } else {
+    try {
+      if (!module) throw new Error(`module "${pick.task.module}" is not enabled`);
+      request = module.prepare(pick.task, moduleContext(deps, pick.task.module));
+    } catch (err) {
+      const failed = failStep(pick.task, { kind: 'module', message: `prepare failed: ${(err as Error).message}`, bundle: null }, now, deps.rng, deps.retry);
+      deps.scheduler.update(failed);
+      deps.log.error('task.failed', { taskId: failed.key, requestId, error: (err as Error).message, state: failed.state });
+      return { failedEvents: withFailure(deps, failed, (err as Error).message) };
+    }
+  }
+  const deep = request.deep && pick.deep;
+  // A fresh allocation on another backend drops the old thread (design 2.5 "start fresh").
+  const base = pick.task.conversation && pick.task.conversation.backend !== pick.backend ? { ...pick.task, conversation: null } : pick.task;
+  const task = claimTask(base, pick.backend, now);
+  deps.scheduler.update(task);
+  deps.scheduler.charge(task.module);
+  const claimEvents: FanoEvent[] = [{ type: 'task.put', task }, { type: 'meta.put', key: 'passes', value: deps.scheduler.passes() }];
+  // A harvest re-reads an answer already counted against the quota when it was submitted.
+  if (!harvest) {
+    claimEvents.push({ type: 'backend.put', name: pick.backend, backend: recordRequest(backendState(deps, pick.backend), deep, now, deps.quota(pick.backend)) });
+  }
+  return { task, request: { ...request, deep }, harvest, claimEvents };
+}
+
+function withFailure(deps: StepDeps, task: Task, error: string): FanoEvent[] {
+  const events: FanoEvent[] = [{ type: 'task.put', task }];
+  if (task.state === 'failed') {
+    const entry = deps.modules.get(task.module);
+    if (entry) events.push(...entry.module.handleFailure(task, error, moduleContext(deps, task.module)));
+  }
+  return events;
+}
+
+/**
+ * The asynchronous half: log the claim, send through the gateway, apply the result. The claim
+ * record is durable before the request goes out, and the answer's effects (task update, module
+ * data, quota) land in ONE record, so a crash anywhere leaves either "claimed, no result" (the
+ * task is paused on the next load and retried) or "result applied" — never half, never twice.
+ */
+export async function finishStep(
+  deps: StepDeps,
+  begun: Begun,
+  requestId: string,
+): Promise<Task> {
+  const { store, log } = deps;
+  let task = begun.task;
+  const backendName = task.conversation!.backend;
+  const backend = deps.backends.get(backendName);
+  const claimedAt = deps.now();
+  await store.append(begun.claimEvents, claimedAt);
+  log.info('task.started', { taskId: task.key, requestId, llm: backendName, harvest: begun.harvest, deep: begun.request.deep });
+  log.info('llm.allocated', { llm: backendName, taskId: task.key, requestId });
+
+  const t0 = Date.now();
+  let res: LlmResponse;
+  if (!backend) {
+    res = { outcome: 'siteError', text: '', url: null, resetAt: null, sent: false, detail: `backend "${backendName}" is not configured`, bundle: null, durationMs: 0 };
+  } else {
+    const pending = backend.send(
+      {
+        requestId,
+        prompt: begun.request.prompt,
+        deep: begun.request.deep,
+        conversation: task.conversation,
+        harvestOnly: begun.harvest,
+        onSubmitted: async ({ url }) => {
+          // Only a thread we can reopen makes the mark useful: it is what lets the next tick
+          // harvest instead of submitting the same prompt twice.
+          if (url === null) return;
+          task = markSubmitted(task, { requestId, url, deep: begun.request.deep, promptHash: promptHash(begun.request.prompt) }, deps.now());
+          await store.append([{ type: 'task.put', task }], deps.now());
+          log.info('llm.submitted', { taskId: task.key, requestId, llm: backendName, url });
+          crashPoint('llm.submitted');
+        },
+      },
+      { now: deps.now, bundleDir: bundleDir(deps.home, deps.tickId, requestId), signal: deps.signal },
+    );
+    crashPoint('llm.in-flight');
+    try {
+      res = await pending;
+    } catch (err) {
+      res = { outcome: 'siteError', text: '', url: null, resetAt: null, sent: true, detail: `gateway error: ${(err as Error).message}`, bundle: null, durationMs: Date.now() - t0 };
+    }
+  }
+  const now = deps.now();
+  const qopts = deps.quota(backendName);
+  let bstate = backendState(deps, backendName);
+  const events: FanoEvent[] = [];
+  const wasLimited = bstate.rateLimitedUntil !== null || bstate.needsHuman !== null;
+
+  if (res.outcome === 'ok') {
+    const entry = deps.modules.get(task.module)!;
+    let out: StepOutcome | null = null;
+    try {
+      out = entry.module.onAnswer(task, res.text, moduleContext(deps, task.module));
+    } catch (err) {
+      task = failStep(task, { kind: 'module', message: `answer not usable: ${(err as Error).message}`, bundle: null }, now, deps.rng, deps.retry);
+      events.push(...withFailure(deps, task, (err as Error).message));
+    }
+    if (out) {
+      task = completeStep(task, { done: out.done, data: out.data, result: out.result, url: res.url }, now);
+      events.push({ type: 'task.put', task }, ...out.events);
+    }
+    bstate = recordOutcome(bstate, 'ok', null, now, qopts);
+    if (wasLimited) log.info('llm.recovered', { llm: backendName });
+  } else {
+    if (!res.sent && !begun.harvest) bstate = rollbackRequest(bstate, begun.request.deep, claimedAt, qopts);
+    const resetAt = res.resetAt ? new Date(res.resetAt) : null;
+    bstate = recordOutcome(bstate, res.outcome, resetAt, now, qopts);
+    task = failStep(task, { kind: res.outcome, message: res.detail ?? res.outcome, bundle: res.bundle, retryAt: res.outcome === 'rateLimited' ? (resetAt ?? new Date(bstate.rateLimitedUntil ?? now.toISOString())) : null }, now, deps.rng, deps.retry);
+    events.push(...withFailure(deps, task, res.detail ?? res.outcome));
+    if (res.outcome === 'rateLimited') {
+      log.warn('llm.rate_limited', { llm: backendName, requestId, resetAt: res.resetAt, retryAfterMs: resetAt ? resetAt.getTime() - now.getTime() : null, effectiveHourly: bstate.effectiveHourly });
+    } else {
+      log.warn('llm.not_ok', { llm: backendName, requestId, outcome: res.outcome, detail: res.detail, bundle: res.bundle, sent: res.sent });
+    }
+  }
+  events.push({ type: 'backend.put', name: backendName, backend: bstate });
+  await store.append(events, now);
+  deps.scheduler.update(task);
+
+  const durationMs = Date.now() - t0;
+  if (task.state === 'completed') log.info('task.completed', { taskId: task.key, requestId, durationMs, llmRequests: task.llmRequests });
+  else if (task.state === 'failed') log.error('task.failed', { taskId: task.key, requestId, error: task.lastError?.message, attempts: task.attempts, durationMs });
+  else log.info('task.yielded', { taskId: task.key, requestId, durationMs, outcome: res.outcome, notBefore: task.notBefore });
+  return task;
+}

@@ -1,0 +1,184 @@
+/**
+ * Crash torture (issue 2 acceptance): real `fano tick` processes on the mock are killed at every
+ * named crash point and at 200+ random instants; ticks are restarted until the work is done, and
+ * the invariants are checked along the way and at the end against an uncrashed run of the same
+ * seeded workload.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CRASH_POINTS } from '../../src/crash.js';
+import type { FanoState } from '../../src/core/types.js';
+import { mulberry32 } from '../../src/core/rng.js';
+import { readState } from '../../src/store/store.js';
+import { runFano, startFano, tempHome } from '../support/cli.js';
+
+const TURNS = 3;
+const SEEDS = 8;
+const CONFIG = `
+backends:
+  mock:
+    type: mock
+    latencyMs: 20
+    failureRate: 0.15
+    seed: 7
+tick:
+  maxRequests: 4
+  lockStaleSeconds: 2
+retries:
+  baseDelaySeconds: 0
+  transientDelaySeconds: 0
+modules:
+  echo:
+    turns: ${TURNS}
+`;
+const seedsYaml = (count = SEEDS) =>
+  'seeds:\n' +
+  Array.from({ length: count }, (_, i) => `  - id: s${i}\n    type: ${i % 2 ? 'question' : 'conjecture'}\n    priority: ${1 + (i % 10)}\n    text: Seed number ${i} about lines and points.\n`).join('') +
+  '  - id: ax\n    type: axiom\n    text: An axiom is context only.\n';
+
+const newHome = (seeds = SEEDS) => tempHome({ 'fano.config.yaml': CONFIG, 'state/explorer/seeds.yaml': seedsYaml(seeds) }, 'fano-torture-');
+
+/** What must be identical between a crashed and an uncrashed run: results, not timing. */
+function normalize(state: FanoState) {
+  return {
+    tasks: Object.values(state.tasks)
+      .map((t) => ({ key: t.key, state: t.state, result: t.result, data: t.data, llmRequests: t.llmRequests }))
+      .sort((a, b) => a.key.localeCompare(b.key)),
+    modules: state.modules,
+  };
+}
+
+const ACTIVE = new Set(['pending', 'running', 'paused']);
+
+/** Observes the home between processes and checks the invariants that must hold at every instant. */
+class Observer {
+  private completed = new Set<string>();
+  private lastSeq = 0;
+  async check(home: string): Promise<FanoState> {
+    const { state, checkpointSeq, pendingRecords } = await readState(home);
+    const seq = checkpointSeq + pendingRecords;
+    expect(seq, 'seq never goes backwards').toBeGreaterThanOrEqual(this.lastSeq);
+    this.lastSeq = seq;
+    const perSeed = new Map<string, number>();
+    for (const [key, t] of Object.entries(state.tasks)) {
+      expect(t.key).toBe(key);
+      if (this.completed.has(key)) expect(t.state, `completed task ${key} went back to ${t.state}`).toBe('completed');
+      if (t.state === 'completed') this.completed.add(key);
+      if (ACTIVE.has(t.state)) perSeed.set(String(t.context.seedId), (perSeed.get(String(t.context.seedId)) ?? 0) + 1);
+      const answers = (t.data.answers as unknown[] | undefined) ?? [];
+      expect(answers.length, `no answer applied twice in ${key}`).toBeLessThanOrEqual(TURNS);
+      expect(answers.length).toBe(t.llmRequests);
+    }
+    for (const [seed, n] of perSeed) expect(n, `two active tasks for seed ${seed}`).toBe(1);
+    for (const r of Object.values(state.modules.echo?.results ?? {})) {
+      expect(((r as { answers: unknown[] }).answers).length).toBe(TURNS);
+    }
+    return state;
+  }
+  /** Every task that was ever seen completed is still there. */
+  lost(state: FanoState): string[] {
+    return [...this.completed].filter((k) => state.tasks[k]?.state !== 'completed');
+  }
+}
+
+const done = (s: FanoState, seeds = SEEDS) =>
+  Object.keys(s.modules.echo?.results ?? {}).length === seeds && !Object.values(s.tasks).some((t) => ACTIVE.has(t.state));
+
+async function tickUntilDone(home: string, obs: Observer, seeds = SEEDS, maxTicks = 200): Promise<FanoState> {
+  for (let i = 0; i < maxTicks; i++) {
+    const r = await runFano(['tick'], { home });
+    expect(r.code, r.stderr).toBe(0);
+    const s = await obs.check(home);
+    if (done(s, seeds)) return s;
+  }
+  throw new Error(`work not done after ${maxTicks} ticks`);
+}
+
+async function verifyOk(home: string) {
+  const v = await runFano(['verify'], { home });
+  expect(v.code, v.stdout + v.stderr).toBe(0);
+}
+
+/** After a SIGKILL the lock is left behind; every 25th crash waits for the stale takeover, the rest clear it. */
+async function afterKill(home: string, n: number) {
+  if (n % 25 === 0) await sleep(2_300);
+  else rmSync(join(home, 'state', 'tick.lock'), { recursive: true, force: true });
+}
+
+/** The final state of an uncrashed run of the workload with `seeds` seeds. */
+async function referenceRun(seeds: number) {
+  const home = newHome(seeds);
+  const s = await tickUntilDone(home, new Observer(), seeds);
+  await verifyOk(home);
+  return normalize(s);
+}
+
+describe('crash torture on the mock', () => {
+  let reference: ReturnType<typeof normalize>;
+
+  it('an uncrashed run of the seeded workload finishes', async () => {
+    reference = await referenceRun(SEEDS);
+    expect(reference.tasks).toHaveLength(SEEDS);
+    expect(reference.tasks.every((t) => t.state === 'completed')).toBe(true);
+    expect(Object.keys(reference.modules.echo?.results ?? {})).toHaveLength(SEEDS);
+  }, 120_000);
+
+  it.each(CRASH_POINTS.map((p) => [p]))('crash point %s: recovers to the same final state', async (point) => {
+    const home = newHome();
+    const obs = new Observer();
+    let crashes = 0;
+    // Crash at the 1st, 2nd, 3rd... time the point is reached, restarting in between.
+    for (let nth = 1; nth <= 6; nth++) {
+      const r = await runFano(['tick'], { home, env: { FANO_CRASH_AT: `${point}@${nth}` } });
+      if (r.signal === 'SIGKILL') {
+        crashes++;
+        await afterKill(home, crashes);
+      } else expect(r.code, r.stderr).toBe(0);
+      await obs.check(home);
+      await verifyOk(home);
+    }
+    const s = await tickUntilDone(home, obs);
+    await verifyOk(home);
+    expect(obs.lost(s)).toEqual([]);
+    expect(normalize(s)).toEqual(reference);
+    // archive.appended only fires when old finished tasks exist (see the store's own tests).
+    if (point !== 'archive.appended') expect(crashes).toBeGreaterThan(0);
+  }, 180_000);
+
+  it('200 random SIGKILLs during real ticks: nothing lost, nothing applied twice', async () => {
+    // Work arrives in batches (new seeds appended when the last batch is done) so the kills keep
+    // landing on working ticks rather than on an idle home.
+    const BATCH = 15;
+    const BATCHES = 4;
+    const home = newHome(BATCH);
+    const obs = new Observer();
+    const rng = mulberry32(20261123);
+    let kills = 0;
+    let batches = 1;
+    while (kills < 200) {
+      const { child, done: finished } = startFano(['tick'], { home });
+      // Somewhere in the tick's life: start-up, load, discovery, requests, checkpoint, unlock.
+      const delay = Math.floor(rng() * 500);
+      const timedOut = await Promise.race([sleep(delay).then(() => true), finished.then(() => false)]);
+      if (timedOut) child.kill('SIGKILL');
+      const r = await finished;
+      if (r.signal === 'SIGKILL') {
+        kills++;
+        await afterKill(home, kills);
+      } else expect([0, 75], r.stderr).toContain(r.code);
+      const s = await obs.check(home);
+      if (kills % 20 === 0) await verifyOk(home);
+      if (done(s, batches * BATCH) && batches < BATCHES) {
+        batches++;
+        writeFileSync(join(home, 'state/explorer/seeds.yaml'), seedsYaml(batches * BATCH));
+      }
+    }
+    writeFileSync(join(home, 'state/explorer/seeds.yaml'), seedsYaml(BATCHES * BATCH));
+    const s = await tickUntilDone(home, obs, BATCHES * BATCH);
+    await verifyOk(home);
+    expect(obs.lost(s)).toEqual([]);
+    expect(normalize(s)).toEqual(await referenceRun(BATCHES * BATCH));
+  }, 900_000);
+});

@@ -1,0 +1,42 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+
+export const REPO = resolve(import.meta.dirname, '..', '..');
+export const FANO_BIN = join(REPO, 'bin', 'fano.js');
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A temp folder with the given files (paths relative to it). */
+export function tempHome(files: Record<string, string> = {}, prefix = 'fano-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  for (const [rel, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, rel)), { recursive: true });
+    writeFileSync(join(dir, rel), text);
+  }
+  return dir;
+}
+
+export function startFano(args: string[], opts: { home?: string; env?: Record<string, string | undefined> } = {}): { child: ChildProcess; done: Promise<RunResult> } {
+  const env: Record<string, string | undefined> = { ...process.env, FANO_CRASH_AT: undefined, FANO_HOME: undefined, ...opts.env };
+  const child = spawn(process.execPath, [FANO_BIN, ...(opts.home ? ['--home', opts.home] : []), ...args], {
+    env: Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) as NodeJS.ProcessEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  const done = new Promise<RunResult>((res) => child.on('close', (code, signal) => res({ code, signal, stdout, stderr })));
+  return { child, done };
+}
+
+export function runFano(args: string[], opts: { home?: string; env?: Record<string, string | undefined> } = {}): Promise<RunResult> {
+  return startFano(args, opts).done;
+}
