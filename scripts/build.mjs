@@ -8,7 +8,7 @@ const external = ['playwright-core', 'ink', 'react', 'react/jsx-runtime', 'ink-t
 
 rmSync('dist', { recursive: true, force: true });
 await build({
-  entryPoints: { 'cli/main': 'src/cli/main.ts', ...(process.env.FANO_BUILD_NO_BENCH ? {} : { bench: 'scripts/bench.ts' }) },
+  entryPoints: { 'cli/main': 'src/cli/main.ts', ...(process.argv.includes('--cli-only') ? {} : { bench: 'scripts/bench.ts' }) },
   outdir: 'dist',
   bundle: true,
   splitting: true,

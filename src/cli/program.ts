@@ -82,6 +82,35 @@ export function buildProgram(): Command {
       setCode(await runSimulateCommand({ days: o.days, seed: o.seed, json: Boolean(o.json), out }));
     });
 
+  program
+    .command('ask <backend> <prompt...>')
+    .description('send one prompt through the gateway (takes the lock, counts quota) and print the answer; exit 69 when not ok. A prompt of "-" is read from stdin')
+    .option('--deep', 'use the deep / thinking mode (verified on the page before sending)')
+    .option('--json', 'print {outcome, text, resetAt, bundle}')
+    .action(async (backend: string, prompt: string[], o: { deep?: boolean; json?: boolean }, cmd: Command) => {
+      const { runAsk } = await import('./ask.js');
+      setCode(await runAsk({ home: home(cmd), backend, prompt, deep: Boolean(o.deep), json: Boolean(o.json), out }));
+    });
+
+  program
+    .command('login <backend>')
+    .description("open a visible browser on the backend's profile so you can sign in (needs a display)")
+    .action(async (backend: string, _o, cmd: Command) => {
+      const [{ runLogin }, { loadConfig }] = await Promise.all([import('./login.js'), import('../config/load.js')]);
+      const h = home(cmd);
+      setCode(await runLogin({ home: h, backend, config: (await loadConfig(h)).config, out }));
+    });
+
+  program
+    .command('doctor [backend]')
+    .description('check config, browser, sign-in and every selector of the browser backends; says exactly what is wrong')
+    .option('--json', 'print the checks as JSON')
+    .action(async (backend: string | undefined, o: { json?: boolean }, cmd: Command) => {
+      const [{ runDoctor }, { loadConfig }] = await Promise.all([import('./doctor.js'), import('../config/load.js')]);
+      const h = home(cmd);
+      setCode(await runDoctor({ home: h, backend, config: (await loadConfig(h)).config, json: Boolean(o.json), out }));
+    });
+
   const configCmd = program.command('config').description('check or explain fano.config.yaml');
   configCmd
     .command('check')

@@ -1,4 +1,4 @@
-import { repairStore } from '../store/store.js';
+import { repairStore, type RepairReport } from '../store/store.js';
 
 export async function runRepair(opts: { home: string; json: boolean; out: (s: string) => void }): Promise<number> {
   const r = await repairStore(opts.home);
@@ -6,9 +6,15 @@ export async function runRepair(opts: { home: string; json: boolean; out: (s: st
   return 0;
 }
 
-function formatRepair(r: object): string {
-  // The store's report is self-describing; print it as indented key: value lines.
-  return Object.entries(r)
-    .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
-    .join('\n');
+/** What a person needs after a repair: what the state was rebuilt from, what was kept, what was lost. */
+export function formatRepair(r: RepairReport): string {
+  if (!r.changed) return ['nothing to repair: the state is consistent.', ...r.notes.map((n) => `  ${n}`)].join('\n');
+  const lines = [`repaired: rebuilt from ${r.base === 'empty' ? 'an empty state' : `${r.base}.json`} (seq ${r.baseSeq}), new checkpoint at seq ${r.newCheckpointSeq}`];
+  lines.push(r.kept.records > 0 ? `  kept:  ${r.kept.records} log record(s), seq ${r.kept.fromSeq}..${r.kept.toSeq}` : '  kept:  no log records');
+  if (r.lost.lines > 0) lines.push(`  lost:  ${r.lost.lines} log line(s) from line ${r.lost.fromLine}, moved to ${r.lost.movedTo}`);
+  for (const g of r.lost.gaps) lines.push(`  lost:  records seq ${g.from}..${g.to} (no longer in the log)`);
+  if (r.lost.checkpointMovedTo) lines.push(`  moved: the unreadable checkpoint to ${r.lost.checkpointMovedTo}`);
+  for (const n of r.notes) lines.push(`  note:  ${n}`);
+  lines.push('Work those records described is redone by the next ticks where the modules still want it.');
+  return lines.join('\n');
 }

@@ -150,13 +150,21 @@ async function slice(
   // One request in flight per backend, all backends in flight at once (review item 4): the
   // "lock" is simply this map, keyed by backend.
   const inflight = new Map<string, Promise<unknown>>();
+  // Needs-human parking (login wall, captcha) is for the backend, not the task: every tick lets
+  // ONE request through to a parked backend as its re-probe. A browser checks for the wall before
+  // typing (sent: false, quota rolled back), so a probe costs nothing while the person has not
+  // yet run `fano login`; once they have, it succeeds and un-parks the backend by itself.
+  const probing = new Set([...backends.keys()].filter((n) => store.state.backends[n]?.needsHuman));
   const slots = (): BackendSlot[] =>
-    [...backends.keys()].map((name) => ({
-      name,
-      quota: deps.quota(name),
-      state: store.state.backends[name] ?? emptyBackendState(),
-      busy: inflight.has(name),
-    }));
+    [...backends.keys()].map((name) => {
+      const state = store.state.backends[name] ?? emptyBackendState();
+      return {
+        name,
+        quota: deps.quota(name),
+        state: probing.has(name) ? { ...state, needsHuman: null } : state,
+        busy: inflight.has(name),
+      };
+    });
 
   for (;;) {
     if (info.steps < maxRequests && now().getTime() < deadline) {
@@ -164,7 +172,9 @@ async function slice(
       if (pick) {
         info.steps += 1;
         const requestId = `r${String(info.steps).padStart(3, '0')}`;
-        log.info('task.picked', { taskId: pick.task.key, llm: pick.backend, priority: pick.priority, requestId });
+        log.info('task.picked', { taskId: pick.task.key, llm: pick.backend, priority: pick.priority, requestId, probe: probing.has(pick.backend) });
+        probing.delete(pick.backend);
+        if (pick.preempted) log.info('task.preempted', { taskId: pick.preempted, reason: 'higher_priority', preemptingTask: pick.task.key, llm: pick.backend });
         // beginStep is synchronous up to the claim, so the next pick already sees this task running.
         const begun = beginStep(deps, pick, requestId);
         if ('failedEvents' in begun) {

@@ -11,12 +11,14 @@ import { describe, expect, it } from 'vitest';
 import { CRASH_POINTS } from '../../src/crash.js';
 import type { FanoState } from '../../src/core/types.js';
 import { mulberry32 } from '../../src/core/rng.js';
-import { readState } from '../../src/store/store.js';
+import { readArchive, readState } from '../../src/store/store.js';
 import { runFano, startFano, tempHome } from '../support/cli.js';
 
 const TURNS = 3;
 const SEEDS = 8;
-const CONFIG = `
+const config = (archiveAfterDays = 7) => `
+state:
+  archiveAfterDays: ${archiveAfterDays}
 backends:
   mock:
     type: mock
@@ -38,12 +40,19 @@ const seedsYaml = (count = SEEDS) =>
   Array.from({ length: count }, (_, i) => `  - id: s${i}\n    type: ${i % 2 ? 'question' : 'conjecture'}\n    priority: ${1 + (i % 10)}\n    text: Seed number ${i} about lines and points.\n`).join('') +
   '  - id: ax\n    type: axiom\n    text: An axiom is context only.\n';
 
-const newHome = (seeds = SEEDS) => tempHome({ 'fano.config.yaml': CONFIG, 'state/explorer/seeds.yaml': seedsYaml(seeds) }, 'fano-torture-');
+/** archiveAfterDays 0 moves every finished task to state/archive/ at the end of its tick. */
+const newHome = (seeds = SEEDS, archiveAfterDays = 7) =>
+  tempHome({ 'fano.config.yaml': config(archiveAfterDays), 'state/explorer/seeds.yaml': seedsYaml(seeds) }, 'fano-torture-');
 
 /** What must be identical between a crashed and an uncrashed run: results, not timing. */
-function normalize(state: FanoState) {
+async function normalize(home: string) {
+  const { state } = await readState(home);
+  const archive = await readArchive(home);
+  expect(archive.badLines).toEqual([]);
+  const tasks = new Map(archive.tasks.map((t) => [t.key, t]));
+  for (const t of Object.values(state.tasks)) tasks.set(t.key, t);
   return {
-    tasks: Object.values(state.tasks)
+    tasks: [...tasks.values()]
       .map((t) => ({ key: t.key, state: t.state, result: t.result, data: t.data, llmRequests: t.llmRequests }))
       .sort((a, b) => a.key.localeCompare(b.key)),
     modules: state.modules,
@@ -56,8 +65,13 @@ const ACTIVE = new Set(['pending', 'running', 'paused']);
 class Observer {
   private completed = new Set<string>();
   private lastSeq = 0;
+  private archivedKeys = new Set<string>();
   async check(home: string): Promise<FanoState> {
     const { state, checkpointSeq, pendingRecords } = await readState(home);
+    for (const t of (await readArchive(home)).tasks) {
+      this.archivedKeys.add(t.key);
+      if (t.state === 'completed') this.completed.add(t.key);
+    }
     const seq = checkpointSeq + pendingRecords;
     expect(seq, 'seq never goes backwards').toBeGreaterThanOrEqual(this.lastSeq);
     this.lastSeq = seq;
@@ -65,6 +79,7 @@ class Observer {
     for (const [key, t] of Object.entries(state.tasks)) {
       expect(t.key).toBe(key);
       if (this.completed.has(key)) expect(t.state, `completed task ${key} went back to ${t.state}`).toBe('completed');
+      expect(this.archivedKeys.has(key) && ACTIVE.has(t.state), `archived task ${key} is active again`).toBe(false);
       if (t.state === 'completed') this.completed.add(key);
       if (ACTIVE.has(t.state)) perSeed.set(String(t.context.seedId), (perSeed.get(String(t.context.seedId)) ?? 0) + 1);
       const answers = (t.data.answers as unknown[] | undefined) ?? [];
@@ -77,9 +92,11 @@ class Observer {
     }
     return state;
   }
-  /** Every task that was ever seen completed is still there. */
-  lost(state: FanoState): string[] {
-    return [...this.completed].filter((k) => state.tasks[k]?.state !== 'completed');
+  /** Every task that was ever seen completed is still there (in the state or the archive). */
+  async lost(home: string): Promise<string[]> {
+    const { state } = await readState(home);
+    const archived = new Map((await readArchive(home)).tasks.map((t) => [t.key, t]));
+    return [...this.completed].filter((k) => (state.tasks[k] ?? archived.get(k))?.state !== 'completed');
   }
 }
 
@@ -110,13 +127,13 @@ async function afterKill(home: string, n: number) {
 /** The final state of an uncrashed run of the workload with `seeds` seeds. */
 async function referenceRun(seeds: number) {
   const home = newHome(seeds);
-  const s = await tickUntilDone(home, new Observer(), seeds);
+  await tickUntilDone(home, new Observer(), seeds);
   await verifyOk(home);
-  return normalize(s);
+  return normalize(home);
 }
 
 describe('crash torture on the mock', () => {
-  let reference: ReturnType<typeof normalize>;
+  let reference: Awaited<ReturnType<typeof normalize>>;
 
   it('an uncrashed run of the seeded workload finishes', async () => {
     reference = await referenceRun(SEEDS);
@@ -126,7 +143,8 @@ describe('crash torture on the mock', () => {
   }, 120_000);
 
   it.each(CRASH_POINTS.map((p) => [p]))('crash point %s: recovers to the same final state', async (point) => {
-    const home = newHome();
+    // The archive point only fires when finished tasks are archived: archive them at once there.
+    const home = newHome(SEEDS, point === 'archive.appended' ? 0 : 7);
     const obs = new Observer();
     let crashes = 0;
     // Crash at the 1st, 2nd, 3rd... time the point is reached, restarting in between.
@@ -139,12 +157,11 @@ describe('crash torture on the mock', () => {
       await obs.check(home);
       await verifyOk(home);
     }
-    const s = await tickUntilDone(home, obs);
+    await tickUntilDone(home, obs);
     await verifyOk(home);
-    expect(obs.lost(s)).toEqual([]);
-    expect(normalize(s)).toEqual(reference);
-    // archive.appended only fires when old finished tasks exist (see the store's own tests).
-    if (point !== 'archive.appended') expect(crashes).toBeGreaterThan(0);
+    expect(await obs.lost(home)).toEqual([]);
+    expect(await normalize(home)).toEqual(reference);
+    expect(crashes, `FANO_CRASH_AT=${point} never fired`).toBeGreaterThan(0);
   }, 180_000);
 
   it('200 random SIGKILLs during real ticks: nothing lost, nothing applied twice', async () => {
@@ -152,7 +169,7 @@ describe('crash torture on the mock', () => {
     // landing on working ticks rather than on an idle home.
     const BATCH = 15;
     const BATCHES = 4;
-    const home = newHome(BATCH);
+    const home = newHome(BATCH, 0);
     const obs = new Observer();
     const rng = mulberry32(20261123);
     let kills = 0;
@@ -176,9 +193,9 @@ describe('crash torture on the mock', () => {
       }
     }
     writeFileSync(join(home, 'state/explorer/seeds.yaml'), seedsYaml(BATCHES * BATCH));
-    const s = await tickUntilDone(home, obs, BATCHES * BATCH);
+    await tickUntilDone(home, obs, BATCHES * BATCH);
     await verifyOk(home);
-    expect(obs.lost(s)).toEqual([]);
-    expect(normalize(s)).toEqual(await referenceRun(BATCHES * BATCH));
+    expect(await obs.lost(home)).toEqual([]);
+    expect(await normalize(home)).toEqual(await referenceRun(BATCHES * BATCH));
   }, 900_000);
 });

@@ -1,0 +1,64 @@
+import type { BrowserBackendConfig, FanoConfig } from '../../config/schema.js';
+import type { Backend, LlmRequest, LlmResponse, SendContext } from '../backend.js';
+import { compileSitePatterns } from './classify.js';
+import { RequestRun, type DriverLog } from './driver.js';
+import { BrowserSession, profileDir } from './session.js';
+import { resolveSite } from './sites.js';
+
+/**
+ * The browser backend. Creating it is cheap and loads no Playwright: the tick's factory imports
+ * this file only when it has browser work, and Chromium starts on the first send().
+ */
+
+export interface BrowserBackendDeps {
+  home: string;
+  log?: (event: string, fields: object) => void;
+}
+
+export function createBrowserBackend(name: string, cfg: BrowserBackendConfig, browser: FanoConfig['browser'], deps: BrowserBackendDeps): Backend {
+  const site = resolveSite(name, cfg);
+  const patterns = compileSitePatterns(site.patterns);
+  const session = new BrowserSession({ browser, profile: profileDir(deps.home, name) });
+  const log: DriverLog = deps.log ?? (() => undefined);
+  // One request at a time per backend: a chat page holds one composer and one stream.
+  let queue: Promise<unknown> = Promise.resolve();
+  let closed = false;
+  // The conversation URL the page was left on by a request that ended ok (see RequestRun.reuseUrl).
+  let lastOkUrl: string | null = null;
+
+  async function sendNow(req: LlmRequest, ctx: SendContext): Promise<LlmResponse> {
+    if (closed) throw new Error(`backend ${name} is closed`);
+    const started = Date.now();
+    let page;
+    try {
+      page = await session.page();
+    } catch (e) {
+      const detail = `the browser did not start (${browser.cdpEndpoint ? `cdpEndpoint ${browser.cdpEndpoint}` : `executablePath ${browser.executablePath}`}): ${String(e instanceof Error ? e.message : e).split('\n')[0]}`;
+      log('browser.start-failed', { backend: name, detail });
+      return { outcome: 'siteError', text: '', url: req.conversation?.url ?? null, resetAt: null, sent: req.harvestOnly, detail, bundle: null, durationMs: Date.now() - started };
+    }
+    const reuse = lastOkUrl;
+    lastOkUrl = null;
+    const res = await new RequestRun(page, site, patterns, req, ctx, log, reuse).run();
+    if (res.outcome === 'ok') lastOkUrl = res.url;
+    return res;
+  }
+
+  return {
+    name,
+    type: 'browser',
+    send(req, ctx) {
+      const run = queue.then(() => sendNow(req, ctx));
+      queue = run.catch(() => undefined);
+      return run;
+    },
+    async close() {
+      closed = true;
+      await queue;
+      await session.close();
+    },
+  };
+}
+
+export { resolveSite, siteKind, BUILTIN_SITES } from './sites.js';
+export type { SiteProfile } from './sites.js';

@@ -1,0 +1,142 @@
+import { access } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { runDoctor } from '../../src/cli/doctor.js';
+import { runLogin } from '../../src/cli/login.js';
+import { configSchema, type FanoConfig } from '../../src/config/schema.js';
+import { cdpClosePage, cdpPages, startCdpChromium, type CdpChromium } from '../fixtures/fake-sites/cdp-chromium.js';
+import { CHROMIUM, LOOPBACK_ONLY_ARGS, SKIP_BROWSER, tempHome } from '../fixtures/fake-sites/harness.js';
+import { DEFAULT_FAKE_OPTIONS, startFakeSites, type FakeSites } from '../fixtures/fake-sites/server.js';
+
+/** `fano login` and `fano doctor` against the fake sites. */
+
+const timeouts = { normalMs: 5_000, deepMs: 5_000, stableMs: 300, navigationMs: 2_000 };
+
+function config(fake: FakeSites, over: { chatgpt?: object; browser?: object } = {}): FanoConfig {
+  return configSchema.parse({
+    backends: {
+      mock: { type: 'mock' },
+      chatgpt: { type: 'browser', url: fake.url('chatgpt'), timeouts, ...(over.chatgpt ?? {}) },
+      gemini: { type: 'browser', url: fake.url('gemini'), timeouts },
+    },
+    browser: { executablePath: CHROMIUM, args: LOOPBACK_ONLY_ARGS, ...(over.browser ?? {}) },
+  });
+}
+
+describe('fano login without a display', () => {
+  test('explains what to do and exits 64 without launching anything', async () => {
+    const home = await tempHome();
+    const lines: string[] = [];
+    const fakeCfg = configSchema.parse({ backends: { chatgpt: { type: 'browser' } } });
+    const code = await runLogin({ home: home.home, backend: 'chatgpt', config: fakeCfg, out: (s) => lines.push(s) }, { env: {}, platform: 'linux' });
+    expect(code).toBe(64);
+    const text = lines.join('\n');
+    for (const hint of ['DISPLAY', 'ssh -X', 'xvfb-run', 'browser.cdpEndpoint']) expect(text).toContain(hint);
+    await expect(access(path.join(home.home, 'state', 'profiles', 'chatgpt'))).rejects.toThrow();
+    await home.cleanup();
+  });
+
+  test('unknown or non-browser backends are usage errors', async () => {
+    const cfg = configSchema.parse({ backends: { mock: { type: 'mock' } } });
+    const out: string[] = [];
+    expect(await runLogin({ home: '/nonexistent', backend: 'nope', config: cfg, out: (s) => out.push(s) }, { env: { DISPLAY: ':0' } })).toBe(64);
+    expect(await runLogin({ home: '/nonexistent', backend: 'mock', config: cfg, out: (s) => out.push(s) }, { env: { DISPLAY: ':0' } })).toBe(64);
+    expect(out.join('\n')).toMatch(/unknown backend "nope"[\s\S]*type mock/);
+  });
+});
+
+describe.skipIf(SKIP_BROWSER)('fano doctor and fano login (browser)', () => {
+  let fake: FakeSites;
+  let home: Awaited<ReturnType<typeof tempHome>>;
+  beforeAll(async () => {
+    fake = await startFakeSites();
+    home = await tempHome();
+  });
+  afterEach(() => {
+    fake.set('chatgpt', DEFAULT_FAKE_OPTIONS);
+    fake.set('gemini', DEFAULT_FAKE_OPTIONS);
+  });
+  afterAll(async () => {
+    await fake?.close();
+    await home?.cleanup();
+  });
+
+  async function doctor(cfg: FanoConfig, backend?: string, json = false) {
+    const lines: string[] = [];
+    const code = await runDoctor({ home: home.home, backend, config: cfg, json, out: (s) => lines.push(s) });
+    return { code, text: lines.join('\n') };
+  }
+
+  test('all good: exit 0, every check listed, nothing submitted', async () => {
+    const before = fake.stats().total;
+    const { code, text } = await doctor(config(fake), undefined, true);
+    expect(code).toBe(0);
+    const r = JSON.parse(text) as { ok: boolean; backends: Array<{ backend: string; checks: Array<{ name: string; status: string }> }>; notProbed: unknown[] };
+    expect(r.ok).toBe(true);
+    expect(r.backends.map((b) => b.backend)).toEqual(['chatgpt', 'gemini']);
+    expect(r.notProbed).toEqual([{ backend: 'mock', type: 'mock' }]);
+    const checks = Object.fromEntries(r.backends[0]?.checks.map((c) => [c.name, c.status]) ?? []);
+    expect(checks).toMatchObject({ config: 'ok', browser: 'ok', page: 'ok', 'sign-in': 'ok', 'selectors.input': 'ok', 'selectors.send': 'ok', 'selectors.deepMode': 'ok', 'selectors.response': 'skipped' });
+    expect(fake.stats().total).toBe(before);
+  });
+
+  test('a churned selector: exit 69 and the exact selector named', async () => {
+    const { code, text } = await doctor(config(fake, { chatgpt: { selectors: { input: ['#prompt-v2', 'textarea.new-composer'], busy: 'div[[broken' } } }), 'chatgpt');
+    expect(code).toBe(69);
+    expect(text).toMatch(/FAILED\s+selectors\.input\s+missing: none of "#prompt-v2", "textarea\.new-composer" matched/);
+    expect(text).toMatch(/FAILED\s+selectors\.busy\s+invalid CSS: div\[\[broken/);
+    expect(text).toMatch(/ok\s+selectors\.send/);
+    expect(text).toContain('problems found in: chatgpt');
+  });
+
+  test('a login wall: exit 69, points to fano login', async () => {
+    fake.set('gemini', { wall: 'login' });
+    const { code, text } = await doctor(config(fake), 'gemini');
+    expect(code).toBe(69);
+    expect(text).toMatch(/FAILED\s+sign-in\s+login wall .*fano login gemini/);
+  });
+
+  test('signed out (loggedIn selector missing) and a browser that does not start are failures', async () => {
+    fake.set('chatgpt', { loggedIn: false });
+    expect((await doctor(config(fake), 'chatgpt')).text).toMatch(/FAILED\s+sign-in\s+not signed in\?/);
+    const broken = await doctor(config(fake, { browser: { executablePath: '/nonexistent/chromium' } }), 'chatgpt');
+    expect(broken.code).toBe(69);
+    expect(broken.text).toMatch(/FAILED\s+browser\s+could not launch \/nonexistent\/chromium/);
+  });
+
+  test('unknown backend: 64', async () => {
+    expect((await doctor(config(fake), 'nope')).code).toBe(64);
+  });
+
+  describe('attached over CDP', () => {
+    let cdp: CdpChromium;
+    beforeAll(async () => {
+      cdp = await startCdpChromium(CHROMIUM, LOOPBACK_ONLY_ARGS);
+    });
+    afterAll(async () => {
+      await cdp?.close();
+    });
+
+    test('fano login opens a tab in the attached browser (no display needed) and returns when it is closed', async () => {
+      const lines: string[] = [];
+      const done = runLogin({ home: home.home, backend: 'chatgpt', config: config(fake, { browser: { cdpEndpoint: cdp.endpoint } }), out: (s) => lines.push(s) }, { env: {}, platform: 'linux' });
+      let target: { id: string } | undefined;
+      for (let i = 0; i < 100 && !target; i += 1) {
+        target = (await cdpPages(cdp.endpoint)).find((p) => p.url === fake.url('chatgpt'));
+        if (!target) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(target).toBeDefined();
+      await cdpClosePage(cdp.endpoint, target?.id ?? '');
+      expect(await done).toBe(0);
+      expect(lines.join('\n')).toMatch(/Sign in there[\s\S]*fano doctor chatgpt/);
+      // The user's browser keeps running after fano detached.
+      expect((await fetch(`${cdp.endpoint}/json/version`)).ok).toBe(true);
+    });
+
+    test('doctor over CDP', async () => {
+      const { code } = await doctor(config(fake, { browser: { cdpEndpoint: cdp.endpoint } }), 'chatgpt');
+      expect(code).toBe(0);
+      expect((await fetch(`${cdp.endpoint}/json/version`)).ok).toBe(true);
+    });
+  });
+});
