@@ -47,8 +47,8 @@ export async function runAsk(opts: AskOptions): Promise<number> {
       { requestId: 'ask', prompt, deep: opts.deep, conversation: null, harvestOnly: false },
       { now, bundleDir: bundleDir(opts.home, id, 'ask') },
     );
-    if (!res.sent) b = rollbackRequest(b, opts.deep, at, qopts);
-    b = recordOutcome(b, res.outcome, res.resetAt ? new Date(res.resetAt) : null, now(), qopts);
+    if (!res.sent && res.outcome !== 'rateLimited') b = rollbackRequest(b, opts.deep, at, qopts);
+    b = recordOutcome(b, res.outcome, res.resetAt ? new Date(res.resetAt) : null, now(), qopts, res.bundle);
     await store.append([{ type: 'backend.put', name: opts.backend, backend: b }], now());
     await store.checkpoint();
     log.info(res.outcome === 'ok' ? 'llm.answered' : 'llm.not_ok', { llm: opts.backend, outcome: res.outcome, durationMs: res.durationMs, bundle: res.bundle, detail: res.detail });

@@ -89,10 +89,13 @@ export interface BackendState {
   totalRequests: number;
   /**
    * Successful requests in the sliding hour when the site last refused one (core/quota.ts): a
-   * ceiling the additive increase does not cross while a rate-limit hit is in the last 24 h.
-   * Optional so older checkpoints load unchanged.
+   * ceiling the additive increase does not cross before `capHoldUntil`. `capHoldMs` is the length
+   * of the current hold (it doubles each time a probe confirms the same cap). Optional so older
+   * checkpoints load unchanged.
    */
   learnedCap?: number | null;
+  capHoldUntil?: string | null;
+  capHoldMs?: number | null;
   /** Deep uses per module in `deepDay` (for per-module deep reserves); optional, like learnedCap. */
   deepByModule?: Record<string, number> | null;
 }

@@ -128,7 +128,9 @@ async function slice(
   }
 
   const weights = effectiveWeights(config, [...modules.keys()], store.state.meta.weights?.source === 'consultation' ? store.state.meta.weights.values : null);
-  const scheduler: Scheduler = createScheduler(Object.values(store.state.tasks), store.state.meta.passes, schedulerOptions(config, weights));
+  // Tasks of a module that is not enabled stay as they are until it is enabled again.
+  const schedulable = Object.values(store.state.tasks).filter((t: Task) => modules.has(t.module));
+  const scheduler: Scheduler = createScheduler(schedulable, store.state.meta.passes, schedulerOptions(config, weights));
   const rngSeed = randomInt(0, 2 ** 31);
   const deps: StepDeps = {
     home: opts.home,
@@ -189,7 +191,11 @@ async function slice(
         continue;
       }
     }
-    if (inflight.size === 0) break;
+    if (inflight.size === 0) {
+      const blocked = scheduler.blocked();
+      if (info.steps < maxRequests && blocked.length > 0) log.info('scheduler.blocked', { reasons: blocked });
+      break;
+    }
     // Whatever finishes first frees its backend for the next pick. A failing step (a lost lock, a
     // full disk) aborts the tick, but only after the other in-flight steps have settled, so none of
     // them appends to a store that is being closed.

@@ -54,6 +54,8 @@ export interface Begun {
   request: StepRequest;
   harvest: boolean;
   claimEvents: FanoEvent[];
+  /** When the request was counted against the quota (the rollback removes exactly that entry). */
+  claimedAt: Date;
 }
 
 export function beginStep(
@@ -87,9 +89,9 @@ export function beginStep(
   const claimEvents: FanoEvent[] = [{ type: 'task.put', task }, { type: 'meta.put', key: 'passes', value: deps.scheduler.passes() }];
   // A harvest re-reads an answer already counted against the quota when it was submitted.
   if (!harvest) {
-    claimEvents.push({ type: 'backend.put', name: pick.backend, backend: recordRequest(backendState(deps, pick.backend), deep, now, deps.quota(pick.backend)) });
+    claimEvents.push({ type: 'backend.put', name: pick.backend, backend: recordRequest(backendState(deps, pick.backend), deep, now, deps.quota(pick.backend), task.module) });
   }
-  return { task, request: { ...request, deep }, harvest, claimEvents };
+  return { task, request: { ...request, deep }, harvest, claimEvents, claimedAt: now };
 }
 
 function withFailure(deps: StepDeps, task: Task, error: string): FanoEvent[] {
@@ -116,8 +118,7 @@ export async function finishStep(
   let task = begun.task;
   const backendName = task.conversation!.backend;
   const backend = deps.backends.get(backendName);
-  const claimedAt = deps.now();
-  await store.append(begun.claimEvents, claimedAt);
+  await store.append(begun.claimEvents, begun.claimedAt);
   log.info('task.started', { taskId: task.key, requestId, llm: backendName, harvest: begun.harvest, deep: begun.request.deep });
   log.info('llm.allocated', { llm: backendName, taskId: task.key, requestId });
 
@@ -174,9 +175,13 @@ export async function finishStep(
     bstate = recordOutcome(bstate, 'ok', null, now, qopts);
     if (wasLimited) log.info('llm.recovered', { llm: backendName });
   } else {
-    if (!res.sent && !begun.harvest) bstate = rollbackRequest(bstate, begun.request.deep, claimedAt, qopts);
+    // A request that never reached the site is given back to the quota, except a rate limit: the
+    // site refused it because the quota is spent, and the learned cap counts it (quota.ts).
+    if (!res.sent && !begun.harvest && res.outcome !== 'rateLimited') {
+      bstate = rollbackRequest(bstate, begun.request.deep, begun.claimedAt, qopts, task.module);
+    }
     const resetAt = res.resetAt ? new Date(res.resetAt) : null;
-    bstate = recordOutcome(bstate, res.outcome, resetAt, now, qopts);
+    bstate = recordOutcome(bstate, res.outcome, resetAt, now, qopts, res.bundle);
     task = failStep(task, { kind: res.outcome, message: res.detail ?? res.outcome, bundle: res.bundle, retryAt: res.outcome === 'rateLimited' ? (resetAt ?? new Date(bstate.rateLimitedUntil ?? now.toISOString())) : null }, now, deps.rng, deps.retry);
     events.push(...withFailure(deps, task, res.detail ?? res.outcome));
     if (res.outcome === 'rateLimited') {

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { allocate, heldBackend, type AllocateOptions, type BackendSlot } from './allocator.js';
+import { claimTask, completeStep, markSubmitted } from './lifecycle.js';
+import { recordOutcome, recordRequest, type QuotaOptions } from './quota.js';
+import { at, buildBackend, buildTask, MIN_MS, T0 } from './test-builders.js';
+import type { BackendState, Task } from './types.js';
+
+const Q: QuotaOptions = { hourlyLimit: 10, deepDailyLimit: 3, dayResetHour: 0, decreaseFactor: 0.8, increasePerCleanHour: 2, backoffMs: 30 * MIN_MS };
+const OPTS: AllocateOptions = { taskTypes: {}, deepReserves: {} };
+
+function slot(name: string, over: Partial<BackendSlot> = {}, state: BackendState = buildBackend()): BackendSlot {
+  return { name, quota: Q, state, busy: false, ...over };
+}
+function used(n: number, deep = false, module?: string): BackendState {
+  let b = buildBackend();
+  for (let i = 0; i < n; i++) b = recordRequest(b, deep, at(i), Q, module);
+  return b;
+}
+/** A paused task in the middle of a conversation on `backend`. */
+function midConversation(backend: string, over: Partial<Task> = {}): Task {
+  const t = claimTask(buildTask(over), backend, T0);
+  return completeStep(t, { done: false, data: {}, url: `https://${backend}/c/1` }, T0);
+}
+const NOW = at(MIN_MS);
+
+describe('allocate', () => {
+  it('picks the usable backend with most remaining hourly quota (ties by name)', () => {
+    const t = buildTask();
+    expect(allocate(t, [slot('a', {}, used(5)), slot('b', {}, used(2))], NOW, OPTS)).toEqual({ backend: 'b', deep: false });
+    expect(allocate(t, [slot('b'), slot('a')], NOW, OPTS)).toEqual({ backend: 'a', deep: false });
+  });
+  it('skips busy, rate-limited, needs-human and exhausted backends, and says why when none is left', () => {
+    const t = buildTask();
+    const limited = recordOutcome(used(3), 'rateLimited', null, at(5), Q);
+    const human = recordOutcome(buildBackend(), 'challenge', null, at(5), Q);
+    const slots = [slot('busy', { busy: true }), slot('lim', {}, limited), slot('hum', {}, human), slot('full', {}, used(10))];
+    const r = allocate(t, slots, NOW, OPTS);
+    expect(r.backend).toBeNull();
+    const reason = 'reason' in r ? r.reason : '';
+    expect(reason).toMatch(/busy is busy/);
+    expect(reason).toMatch(/lim is rate-limited until/);
+    expect(reason).toMatch(/hum needs a human \(challenge\)/);
+    expect(reason).toMatch(/full has no hourly quota left \(10\/10\)/);
+    expect(allocate(t, [...slots, slot('ok')], NOW, OPTS)).toEqual({ backend: 'ok', deep: false });
+  });
+  it('uses the learned effective limit, not the configured one', () => {
+    const b = { ...used(6), effectiveHourly: 6 };
+    expect(allocate(buildTask(), [slot('a', {}, b)], NOW, OPTS).backend).toBeNull();
+  });
+  it('honours llmPreference as a requirement', () => {
+    const t = buildTask({ llmPreference: 'gemini' });
+    expect(allocate(t, [slot('chatgpt'), slot('gemini', {}, used(9))], NOW, OPTS)).toEqual({ backend: 'gemini', deep: false });
+    const r = allocate(t, [slot('chatgpt'), slot('gemini', { busy: true })], NOW, OPTS);
+    expect(r).toEqual({ backend: null, reason: 'gemini is busy' });
+    expect(allocate(t, [slot('chatgpt')], NOW, OPTS)).toEqual({ backend: null, reason: 'preferred backend gemini is not available' });
+  });
+  it('checks the deep daily quota for deep tasks only', () => {
+    const deep = buildTask({ deep: true });
+    expect(allocate(deep, [slot('a', {}, used(3, true)), slot('b', {}, used(5))], NOW, OPTS)).toEqual({ backend: 'b', deep: true });
+    expect(allocate(deep, [slot('a', {}, used(3, true))], NOW, OPTS).backend).toBeNull();
+    expect(allocate(buildTask(), [slot('a', {}, used(3, true))], NOW, OPTS)).toEqual({ backend: 'a', deep: false });
+  });
+  it('holds back other modules’ unused deep reserves', () => {
+    const opts: AllocateOptions = { ...OPTS, deepReserves: { researcher: 1 } };
+    const explorerDeep = buildTask({ module: 'explorer', deep: true });
+    const researcherDeep = buildTask({ module: 'researcher', deep: true });
+    const twoUsed = used(2, true, 'explorer'); // 1 deep left, reserved for the researcher
+    expect(allocate(explorerDeep, [slot('a', {}, twoUsed)], NOW, opts).backend).toBeNull();
+    expect(allocate(researcherDeep, [slot('a', {}, twoUsed)], NOW, opts)).toEqual({ backend: 'a', deep: true });
+    // Once the researcher used its reserve, nothing is held back any more.
+    const withResearcher = recordRequest(used(1, true, 'explorer'), true, at(9), Q, 'researcher');
+    expect(allocate(explorerDeep, [slot('a', {}, withResearcher)], NOW, opts)).toEqual({ backend: 'a', deep: true });
+  });
+  it('prefers the backend holding the conversation even with less quota', () => {
+    const t = midConversation('a');
+    expect(heldBackend(t)).toBe('a');
+    expect(allocate(t, [slot('a', {}, used(8)), slot('b')], NOW, OPTS)).toEqual({ backend: 'a', deep: false });
+  });
+  it("onBackendBusy 'wait' waits for the conversation's backend; 'fresh' restarts elsewhere", () => {
+    const t = midConversation('a', { type: 'exploration' });
+    const slots = [slot('a', { busy: true }), slot('b')];
+    const r = allocate(t, slots, NOW, OPTS);
+    expect(r).toEqual({ backend: null, reason: 'waiting for its conversation: a is busy' });
+    const fresh = { ...OPTS, taskTypes: { exploration: { onBackendBusy: 'fresh' as const } } };
+    expect(allocate(t, slots, NOW, fresh)).toEqual({ backend: 'b', deep: false, fresh: true });
+    // A conversation on a backend that is no longer configured restarts anywhere.
+    expect(allocate(t, [slot('b')], NOW, OPTS)).toEqual({ backend: 'b', deep: false, fresh: true });
+  });
+  it('a conversation with no turn and no url is not worth waiting for', () => {
+    const t = { ...claimTask(buildTask(), 'a', T0), state: 'paused' as const };
+    expect(heldBackend(t)).toBeNull();
+    expect(allocate(t, [slot('a', { busy: true }), slot('b')], NOW, OPTS)).toEqual({ backend: 'b', deep: false });
+  });
+  it('a harvest goes back to its backend even without quota, but never to a busy one', () => {
+    const running = markSubmitted(claimTask(buildTask({ deep: true }), 'a', T0), { requestId: 'r', url: 'https://a/c/9', deep: true, promptHash: 'h' }, T0);
+    const t = { ...running, state: 'paused' as const };
+    expect(allocate(t, [slot('a', {}, used(10, true)), slot('b')], NOW, OPTS)).toEqual({ backend: 'a', deep: true, harvest: true });
+    expect(allocate(t, [slot('a', { busy: true }), slot('b')], NOW, OPTS).backend).toBeNull();
+  });
+});

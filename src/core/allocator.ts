@@ -1,0 +1,130 @@
+import { deepUsedByModule, quotaView, type QuotaOptions, type QuotaView } from './quota.js';
+import type { BackendState, Task } from './types.js';
+
+/**
+ * The allocator is THE gate (review item 5): the scheduler never decides on its own whether a task
+ * can run, it asks here, and here answers "this backend, deep or not" or "nobody, because …".
+ * Pure: the backends' state and `now` come in as data.
+ *
+ * Rules, in order:
+ *  1. A backend with a request in flight (`busy`) is never used: one request per backend. The
+ *     tick keeps one in flight on EVERY backend at once (per-backend lock, review item 4).
+ *  2. Rate-limited and needs-human backends are skipped; so is one with no hourly quota left
+ *     (effective estimate), and for a deep task one with no deep quota left after the deep
+ *     reserves of OTHER modules (quotas.deepReserves) are held back.
+ *  3. `llmPreference` is a requirement: only that backend, else the task waits.
+ *  4. A task holding a conversation (a thread with turns or a url) prefers that backend. If it is
+ *     unusable, the task type's `onBackendBusy` decides: 'wait' → no allocation; 'fresh' → any
+ *     other backend, and the conversation restarts there (`fresh: true`).
+ *  5. Otherwise the usable backend with most remaining hourly quota (ties: most deep quota, name).
+ *  A harvest (a submitted prompt whose answer sits at the conversation url) goes to its backend
+ *  whenever that is neither busy nor needs a human: reading the answer costs no quota.
+ */
+
+export interface BackendSlot {
+  name: string;
+  quota: QuotaOptions;
+  state: BackendState;
+  busy: boolean;
+}
+
+export interface AllocateOptions {
+  taskTypes: Record<string, { onBackendBusy?: 'wait' | 'fresh' | undefined }>;
+  /** Deep uses per day held back for each module, per backend. */
+  deepReserves: Record<string, number>;
+}
+
+export type Allocation =
+  | { backend: string; deep: boolean; fresh?: boolean; harvest?: boolean }
+  | { backend: null; reason: string };
+
+/** The backend whose conversation a task should continue, or null when there is nothing to keep. */
+export function heldBackend(task: Task): string | null {
+  const c = task.conversation;
+  if (!c) return null;
+  return c.url !== null || c.turn > 0 || c.submitted !== null ? c.backend : null;
+}
+
+/** A submitted prompt whose answer can be read back at the conversation url (crash recovery). */
+export function isHarvest(task: Task): boolean {
+  const c = task.conversation;
+  return c !== null && c.submitted !== null && c.url !== null;
+}
+
+export function onBackendBusy(task: Task, opts: AllocateOptions): 'wait' | 'fresh' {
+  return opts.taskTypes[task.type]?.onBackendBusy ?? 'wait';
+}
+
+/** Deep uses still open to `module` on this backend once other modules' unused reserves are held. */
+export function deepAvailableFor(module: string, slot: BackendSlot, view: QuotaView, now: Date, opts: AllocateOptions): number {
+  let heldForOthers = 0;
+  for (const [m, reserve] of Object.entries(opts.deepReserves)) {
+    if (m === module) continue;
+    heldForOthers += Math.max(0, reserve - deepUsedByModule(slot.state, m, now, slot.quota));
+  }
+  return Math.max(0, view.deepRemaining - heldForOthers);
+}
+
+/** Why `slot` cannot take `task` now, or null when it can. */
+export function unusableReason(task: Task, slot: BackendSlot, now: Date, opts: AllocateOptions): string | null {
+  if (slot.busy) return `${slot.name} is busy`;
+  const view = quotaView(slot.state, now, slot.quota);
+  if (view.status === 'needsHuman') return `${slot.name} needs a human (${slot.state.needsHuman?.reason ?? '?'})`;
+  if (view.status === 'rateLimited') return `${slot.name} is rate-limited until ${view.rateLimitedUntil}`;
+  if (view.remaining < 1) return `${slot.name} has no hourly quota left (${view.requestsThisHour}/${view.effectiveHourly})`;
+  if (task.deep && deepAvailableFor(task.module, slot, view, now, opts) < 1) {
+    return `${slot.name} has no deep quota left for ${task.module} (${view.deepUsedToday}/${view.deepDailyLimit}, reserves held)`;
+  }
+  return null;
+}
+
+function better(a: BackendSlot, b: BackendSlot, now: Date): boolean {
+  const va = quotaView(a.state, now, a.quota);
+  const vb = quotaView(b.state, now, b.quota);
+  if (va.remaining !== vb.remaining) return va.remaining > vb.remaining;
+  if (va.deepRemaining !== vb.deepRemaining) return va.deepRemaining > vb.deepRemaining;
+  return a.name < b.name;
+}
+
+export function allocate(task: Task, backends: readonly BackendSlot[], now: Date, opts: AllocateOptions): Allocation {
+  const byName = new Map(backends.map((b) => [b.name, b]));
+  const held = heldBackend(task);
+
+  if (isHarvest(task) && held !== null && (task.llmPreference === null || task.llmPreference === held)) {
+    const slot = byName.get(held);
+    if (slot && !slot.busy && slot.state.needsHuman === null) {
+      return { backend: held, deep: task.conversation?.submitted?.deep ?? false, harvest: true };
+    }
+    // Falls through: a harvest that cannot happen is treated like any held conversation.
+  }
+
+  if (task.llmPreference !== null) {
+    const slot = byName.get(task.llmPreference);
+    if (!slot) return { backend: null, reason: `preferred backend ${task.llmPreference} is not available` };
+    const why = unusableReason(task, slot, now, opts);
+    if (why !== null) return { backend: null, reason: why };
+    return { backend: slot.name, deep: task.deep, ...(held !== null && held !== slot.name ? { fresh: true } : {}) };
+  }
+
+  const heldSlot = held !== null ? byName.get(held) : undefined;
+  if (heldSlot) {
+    const why = unusableReason(task, heldSlot, now, opts);
+    if (why === null) return { backend: heldSlot.name, deep: task.deep };
+    if (onBackendBusy(task, opts) === 'wait') return { backend: null, reason: `waiting for its conversation: ${why}` };
+  }
+
+  let best: BackendSlot | null = null;
+  const reasons: string[] = [];
+  for (const slot of backends) {
+    if (slot === heldSlot) continue;
+    const why = unusableReason(task, slot, now, opts);
+    if (why !== null) {
+      reasons.push(why);
+      continue;
+    }
+    if (best === null || better(slot, best, now)) best = slot;
+  }
+  if (best === null) return { backend: null, reason: reasons.length > 0 ? reasons.join('; ') : 'no backend configured' };
+  // A held conversation on an unusable or removed backend restarts on the chosen one.
+  return { backend: best.name, deep: task.deep, ...(held !== null ? { fresh: true } : {}) };
+}

@@ -1,0 +1,140 @@
+import type { Json, Task } from './types.js';
+
+/**
+ * Task priority, pure (design 3.1 with its factors made explicit and testable). Higher runs first
+ * WITHIN a module; modules share requests by weight in the scheduler (stride scheduling), so a
+ * priority never lets one module crowd out another.
+ *
+ * The priority splits into a static part (base, backlog, seed, comment: fixed while a scheduler
+ * lives) and a dynamic part (starvation aging, deep deferral). The scheduler orders its queues on
+ * the static part and the time-invariant form of aging, so it never re-evaluates every task per
+ * pick (review item 10: lazy evaluation).
+ */
+
+/** Design 3.2. Overridable per type by config `scheduler.taskTypes.<type>.basePriority`. */
+export const BASE_PRIORITIES: Readonly<Record<string, number>> = {
+  // Explorer
+  exploration: 50,
+  synthesis: 60,
+  review: 55,
+  critique: 45,
+  // Documenter
+  address_comment: 70,
+  incorporate_insight: 55,
+  review_section: 40,
+  draft_section: 50,
+  // Researcher
+  evaluate_source: 45,
+  extract_content: 40,
+  generate_questions: 35,
+  synthesize_findings: 50,
+};
+/** For task types the table does not know (e.g. the echo module's). */
+export const DEFAULT_BASE_PRIORITY = 50;
+/** Design 3.1 factor 5: a deep task whose deep quota is gone is pushed far down. */
+export const DEEP_DEFERRAL = -100;
+/** Design 3.1 factor 3: context.seedPriority is multiplied by this. */
+export const SEED_PRIORITY_FACTOR = 10;
+export const COMMENT_TASK_TYPE = 'address_comment';
+
+export interface StarvationOptions {
+  /** A task waiting longer than this is served before any non-overdue task of its module (FIFO). */
+  maxWaitHours: number;
+  boostPerHour: number;
+  maxBoost: number;
+}
+
+export interface PriorityOptions {
+  starvation: StarvationOptions;
+  commentBoost: number;
+  taskTypes: Record<string, { basePriority?: number | undefined }>;
+}
+
+/** The small system summary the caller builds (counts, not the whole state). */
+export interface PrioritySystem {
+  /**
+   * Queued work per task type or per module (e.g. blessed insights not yet documented under
+   * `documenter` or `incorporate_insight`). The task type's entry wins over its module's.
+   */
+  backlog?: Record<string, number>;
+  /** Deep-mode requests left today per backend (quotaView().deepRemaining). */
+  deepRemaining?: Record<string, number>;
+}
+
+export interface PriorityBreakdown {
+  base: number;
+  backlog: number;
+  aging: number;
+  seed: number;
+  comment: number;
+  deepDeferral: number;
+  total: number;
+}
+
+const HOUR_MS = 3_600_000;
+
+export function basePriority(type: string, opts: Pick<PriorityOptions, 'taskTypes'>): number {
+  return opts.taskTypes[type]?.basePriority ?? BASE_PRIORITIES[type] ?? DEFAULT_BASE_PRIORITY;
+}
+
+/** Design 3.1 factor 1, thresholds from the seed: > 20 queued: +30, > 10: +15. */
+export function backlogPressure(queued: number): number {
+  if (queued > 20) return 30;
+  if (queued > 10) return 15;
+  return 0;
+}
+
+function numberIn(ctx: Record<string, Json>, ...names: string[]): number {
+  for (const n of names) {
+    const v = ctx[n];
+    if (typeof v === 'number' && Number.isFinite(v)) return v;
+  }
+  return 0;
+}
+
+/**
+ * Starvation aging: boostPerHour per hour waited since readyAt, capped at maxBoost. Continuous
+ * (not per whole hour) so it orders tasks by age; 0 while readyAt is in the future.
+ */
+export function agingBoost(readyAtMs: number, nowMs: number, s: StarvationOptions): number {
+  const waitedH = Math.max(0, nowMs - readyAtMs) / HOUR_MS;
+  return Math.min(s.maxBoost, waitedH * s.boostPerHour);
+}
+
+/** base + backlog + seed + comment: everything that does not change with time. */
+export function staticPriority(task: Task, system: PrioritySystem, opts: PriorityOptions): number {
+  const b = explainStatic(task, system, opts);
+  return b.base + b.backlog + b.seed + b.comment;
+}
+
+function explainStatic(task: Task, system: PrioritySystem, opts: PriorityOptions) {
+  const queued = system.backlog?.[task.type] ?? system.backlog?.[task.module] ?? 0;
+  return {
+    base: basePriority(task.type, opts),
+    backlog: backlogPressure(queued),
+    // The module's own extra priority, plus the seed's priority (design 3.1 factor 3).
+    seed: task.priority + SEED_PRIORITY_FACTOR * numberIn(task.context, 'seedPriority', 'seed_priority'),
+    comment: task.type === COMMENT_TASK_TYPE ? opts.commentBoost : 0,
+  };
+}
+
+/**
+ * True when the task needs deep mode and no backend it may use has deep quota left today.
+ * Unknown (no deepRemaining given) means "not exhausted": the allocator has the final word.
+ */
+export function deepExhausted(task: Task, system: PrioritySystem): boolean {
+  if (!task.deep || !system.deepRemaining) return false;
+  const names = task.llmPreference !== null ? [task.llmPreference] : Object.keys(system.deepRemaining);
+  return names.every((n) => (system.deepRemaining?.[n] ?? 0) <= 0);
+}
+
+export function explainPriority(task: Task, system: PrioritySystem, now: Date, opts: PriorityOptions): PriorityBreakdown {
+  const s = explainStatic(task, system, opts);
+  const aging = agingBoost(Date.parse(task.readyAt), now.getTime(), opts.starvation);
+  const deepDeferral = deepExhausted(task, system) ? DEEP_DEFERRAL : 0;
+  return { ...s, aging, deepDeferral, total: s.base + s.backlog + s.seed + s.comment + aging + deepDeferral };
+}
+
+export function computePriority(task: Task, system: PrioritySystem, now: Date, opts: PriorityOptions): number {
+  return explainPriority(task, system, now, opts).total;
+}

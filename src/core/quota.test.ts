@@ -1,0 +1,251 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  CAP_HOLD_MAX_MS,
+  clearNeedsHuman,
+  heldCap,
+  deepDayKey,
+  quotaView,
+  recordOutcome,
+  recordRequest,
+  rollbackRequest,
+  type QuotaOptions,
+} from './quota.js';
+import { at, buildBackend, HOUR_MS, MIN_MS, T0 } from './test-builders.js';
+import type { BackendState } from './types.js';
+
+const Q: QuotaOptions = {
+  hourlyLimit: 50,
+  deepDailyLimit: 5,
+  dayResetHour: 4,
+  decreaseFactor: 0.8,
+  increasePerCleanHour: 2,
+  backoffMs: 30 * MIN_MS,
+};
+
+function send(b: BackendState, n: number, start: Date, stepMs = 1000, deep = false): BackendState {
+  for (let i = 0; i < n; i++) b = recordRequest(b, deep, at(i * stepMs, start), Q);
+  return b;
+}
+
+describe('sliding hour', () => {
+  it('counts requests of the last hour and prunes older ones', () => {
+    let b = send(buildBackend(), 10, T0, MIN_MS); // T0 .. T0+9min
+    expect(quotaView(b, at(9 * MIN_MS), Q)).toMatchObject({ requestsThisHour: 10, remaining: 40, status: 'available' });
+    // At T0+1h the first request (exactly one hour old) has left the window.
+    expect(quotaView(b, at(HOUR_MS), Q).requestsThisHour).toBe(9);
+    b = recordRequest(b, false, at(HOUR_MS + 5 * MIN_MS), Q);
+    expect(b.recent).toHaveLength(5); // pruned in the stored state too
+    expect(b.totalRequests).toBe(11);
+  });
+  it('exhausted at the limit, with the time the next slot frees', () => {
+    const b = send(buildBackend(), 50, T0, 1000);
+    const v = quotaView(b, at(50_000), Q);
+    expect(v).toMatchObject({ remaining: 0, status: 'exhausted', nextFreeAt: at(HOUR_MS).toISOString() });
+    expect(quotaView(b, at(HOUR_MS), Q)).toMatchObject({ remaining: 1, status: 'available', nextFreeAt: null });
+  });
+  it('never mutates its input', () => {
+    const b = send(buildBackend(), 3, T0);
+    const copy = structuredClone(b);
+    recordRequest(b, true, at(HOUR_MS * 2), Q);
+    recordOutcome(b, 'rateLimited', null, at(10), Q);
+    rollbackRequest(b, false, T0, Q);
+    expect(b).toEqual(copy);
+  });
+  it('a clock going backwards keeps counting the "future" requests (conservative)', () => {
+    const b = send(buildBackend(), 5, at(HOUR_MS), 1000);
+    expect(quotaView(b, T0, Q).requestsThisHour).toBe(5);
+  });
+});
+
+describe('deep day with a reset hour', () => {
+  it('the quota day starts at dayResetHour UTC', () => {
+    expect(deepDayKey(new Date('2025-01-02T03:59:59Z'), 4)).toBe('2025-01-01');
+    expect(deepDayKey(new Date('2025-01-02T04:00:00Z'), 4)).toBe('2025-01-02');
+    expect(deepDayKey(new Date('2025-01-02T00:00:00Z'), 0)).toBe('2025-01-02');
+  });
+  it('deep uses reset at the boundary, not at midnight', () => {
+    let b = buildBackend();
+    const evening = new Date('2025-01-01T22:00:00Z');
+    b = send(b, 5, evening, 1000, true);
+    expect(quotaView(b, evening, Q)).toMatchObject({ deepUsedToday: 5, deepRemaining: 0 });
+    const beforeReset = new Date('2025-01-02T03:59:00Z');
+    expect(quotaView(b, beforeReset, Q).deepRemaining).toBe(0);
+    const afterReset = new Date('2025-01-02T04:00:00Z');
+    expect(quotaView(b, afterReset, Q)).toMatchObject({ deepUsedToday: 0, deepRemaining: 5 });
+    b = recordRequest(b, true, afterReset, Q);
+    expect(b).toMatchObject({ deepDay: '2025-01-02', deepUsed: 1 });
+  });
+  it('the clock going back across the reset does not give deep quota back', () => {
+    const after = new Date('2025-01-02T04:10:00Z');
+    let b = send(buildBackend(), 5, after, 1000, true);
+    const before = new Date('2025-01-02T03:50:00Z');
+    expect(quotaView(b, before, Q).deepRemaining).toBe(0);
+    b = recordRequest(b, true, before, Q);
+    expect(b).toMatchObject({ deepDay: '2025-01-02', deepUsed: 6 });
+  });
+});
+
+describe('rollbackRequest', () => {
+  it('gives back exactly the request recorded at that time, and its deep use', () => {
+    let b = send(buildBackend(), 3, T0, 1000, true);
+    const t = at(2000);
+    b = rollbackRequest(b, true, t, Q);
+    expect(b.recent).toEqual([T0.toISOString(), at(1000).toISOString()]);
+    expect(b).toMatchObject({ deepUsed: 2, totalRequests: 2 });
+    // Rolling back something unknown changes nothing but the total (never below 0).
+    const c = rollbackRequest(buildBackend(), true, T0, Q);
+    expect(c).toMatchObject({ recent: [], deepUsed: 0, totalRequests: 0 });
+  });
+  it('does not touch the deep count of a later quota day', () => {
+    const day1 = new Date('2025-01-01T12:00:00Z');
+    let b = recordRequest(buildBackend(), true, day1, Q);
+    b = recordRequest(b, true, new Date('2025-01-02T12:00:00Z'), Q);
+    b = rollbackRequest(b, true, day1, Q);
+    expect(b).toMatchObject({ deepDay: '2025-01-02', deepUsed: 1 });
+  });
+});
+
+describe('rate limits: multiplicative decrease, learned ceiling, additive increase', () => {
+  it('marks the backend limited until the site reset time and learns the observed cap', () => {
+    // Hidden cap 40: the 41st request in the hour was refused.
+    let b = send(buildBackend(), 41, T0, 1000);
+    const now = at(41_000);
+    const resetAt = at(HOUR_MS);
+    b = recordOutcome(b, 'rateLimited', resetAt, now, Q);
+    expect(b).toMatchObject({
+      effectiveHourly: 40, // min(floor(50 * 0.8) = 40, observed 40)
+      learnedCap: 40,
+      rateLimitedUntil: resetAt.toISOString(),
+      rateLimitHits: [now.toISOString()],
+      cleanSince: null,
+    });
+    const v = quotaView(b, now, Q);
+    expect(v).toMatchObject({ status: 'rateLimited', hourlyLimit: 50, effectiveHourly: 40, rateLimitedUntil: resetAt.toISOString() });
+  });
+  it('without a reset time the backend backs off for backoffMs (also when the parsed time is past)', () => {
+    const b = recordOutcome(send(buildBackend(), 5, T0), 'rateLimited', null, at(5000), Q);
+    expect(b.rateLimitedUntil).toBe(at(5000 + 30 * MIN_MS).toISOString());
+    const c = recordOutcome(send(buildBackend(), 5, T0), 'rateLimited', at(-1), at(5000), Q);
+    expect(c.rateLimitedUntil).toBe(at(5000 + 30 * MIN_MS).toISOString());
+  });
+  it('the decrease is multiplicative from the current estimate when usage is above it', () => {
+    // Estimate 30 but 35 requests went through (e.g. `fano ask` bypassing the allocator).
+    const b = recordOutcome(send(buildBackend({ effectiveHourly: 30 }), 36, T0), 'rateLimited', null, at(40_000), Q);
+    expect(b.effectiveHourly).toBe(24);
+    // Repeated hits keep shrinking, never below 1.
+    let c = buildBackend({ effectiveHourly: 2 });
+    for (let i = 0; i < 5; i++) c = recordOutcome(send(c, 1, at(i * 1000)), 'rateLimited', null, at(i * 1000 + 1), Q);
+    expect(c.effectiveHourly).toBe(1);
+  });
+  it('never overwrites the configured limit (it is not even in the state)', () => {
+    const b = recordOutcome(send(buildBackend(), 41, T0), 'rateLimited', null, at(41_000), Q);
+    expect(quotaView(b, at(41_000), Q).hourlyLimit).toBe(50);
+    expect(Object.values(b)).not.toContain(50);
+  });
+  it('additive increase per full clean hour, held at the learned cap for 24 h, then capped at the limit', () => {
+    let b = buildBackend({ effectiveHourly: 30, learnedCap: 36, capHoldUntil: at(24 * HOUR_MS).toISOString(), rateLimitHits: [T0.toISOString()] });
+    b = recordOutcome(b, 'ok', null, at(MIN_MS), Q);
+    expect(b.cleanSince).toBe(at(MIN_MS).toISOString());
+    b = recordOutcome(b, 'ok', null, at(MIN_MS + HOUR_MS - 1), Q);
+    expect(b.effectiveHourly).toBe(30); // not a full hour yet
+    b = recordOutcome(b, 'ok', null, at(MIN_MS + 2 * HOUR_MS + 5 * MIN_MS), Q);
+    expect(b.effectiveHourly).toBe(34); // two clean hours
+    expect(b.cleanSince).toBe(at(MIN_MS + 2 * HOUR_MS).toISOString()); // the partial hour still counts
+    b = recordOutcome(b, 'ok', null, at(MIN_MS + 10 * HOUR_MS), Q);
+    expect(b.effectiveHourly).toBe(36); // held at the learned cap
+    // 24 h after the hit the ceiling is forgotten: probing resumes up to the configured limit.
+    b = recordOutcome(b, 'ok', null, at(24 * HOUR_MS + MIN_MS), Q);
+    expect(heldCap(b, at(24 * HOUR_MS + MIN_MS))).toBeNull();
+    expect(b.learnedCap).toBe(36); // remembered, to recognise the same cap at the next hit
+    expect(b.rateLimitHits).toEqual([]);
+    b = recordOutcome(b, 'ok', null, at(30 * HOUR_MS), Q);
+    expect(b.effectiveHourly).toBeNull(); // back at the configured 50
+    expect(quotaView(b, at(30 * HOUR_MS), Q).effectiveHourly).toBe(50);
+  });
+  it('a probe refused at the same cap doubles the hold (up to 7 days); a different cap restarts at 24 h', () => {
+    const hitAt = (b: BackendState, n: number, t: number) => recordOutcome(send(b, n, at(t)), 'rateLimited', null, at(t + n * 1000), Q);
+    let b = hitAt(buildBackend(), 41, 0);
+    expect(b).toMatchObject({ learnedCap: 40, capHoldMs: 24 * HOUR_MS });
+    let t = 0;
+    for (const days of [2, 4, 7, 7]) {
+      t += 30 * HOUR_MS;
+      b = hitAt(b, 41, t);
+      expect(b.capHoldMs).toBe(days * 24 * HOUR_MS);
+      expect(b.capHoldUntil).toBe(at(t + 41_000 + days * 24 * HOUR_MS).toISOString());
+    }
+    expect(b.capHoldMs).toBe(CAP_HOLD_MAX_MS);
+    t += 30 * HOUR_MS;
+    b = hitAt(b, 31, t); // the site lowered its limit
+    expect(b).toMatchObject({ learnedCap: 30, capHoldMs: 24 * HOUR_MS });
+    t += 30 * HOUR_MS;
+    b = hitAt(b, 46, t); // and raised it
+    expect(b).toMatchObject({ learnedCap: 45, capHoldMs: 24 * HOUR_MS });
+  });
+  it('ok clears rateLimitedUntil only once it is past, and clears needsHuman', () => {
+    let b = recordOutcome(send(buildBackend(), 41, T0), 'rateLimited', at(HOUR_MS), at(41_000), Q);
+    b = recordOutcome(b, 'ok', null, at(10 * MIN_MS), Q); // an answer already in flight
+    expect(b.rateLimitedUntil).toBe(at(HOUR_MS).toISOString());
+    b = recordOutcome(b, 'ok', null, at(HOUR_MS + 41_000), Q);
+    expect(b.rateLimitedUntil).toBeNull();
+    expect(quotaView(b, at(HOUR_MS + 41_000), Q).status).toBe('available');
+  });
+  it('prunes rate-limit hits to the last 24 h', () => {
+    let b = buildBackend();
+    for (let h = 0; h < 30; h += 6) b = recordOutcome(send(b, 2, at(h * HOUR_MS)), 'rateLimited', null, at(h * HOUR_MS + 5000), Q);
+    expect(b.rateLimitHits.map((t) => (Date.parse(t) - T0.getTime()) / HOUR_MS | 0)).toEqual([6, 12, 18, 24]);
+  });
+});
+
+describe('needs a human', () => {
+  it('loginRequired / challenge park the backend, keeping the first since; ok or clearNeedsHuman frees it', () => {
+    let b = recordOutcome(buildBackend(), 'loginRequired', null, T0, Q, 'runs/b1');
+    expect(b.needsHuman).toEqual({ reason: 'loginRequired', since: T0.toISOString(), bundle: 'runs/b1' });
+    b = recordOutcome(b, 'loginRequired', null, at(MIN_MS), Q);
+    expect(b.needsHuman?.since).toBe(T0.toISOString());
+    b = recordOutcome(b, 'challenge', null, at(2 * MIN_MS), Q);
+    expect(b.needsHuman).toMatchObject({ reason: 'challenge', since: at(2 * MIN_MS).toISOString() });
+    expect(quotaView(b, at(3 * MIN_MS), Q).status).toBe('needsHuman');
+    expect(clearNeedsHuman(b).needsHuman).toBeNull();
+    expect(recordOutcome(b, 'ok', null, at(4 * MIN_MS), Q).needsHuman).toBeNull();
+  });
+  it('other outcomes say nothing about quota', () => {
+    const b = send(buildBackend({ effectiveHourly: 20 }), 3, T0);
+    for (const o of ['siteError', 'empty', 'truncated', 'timeout'] as const) {
+      expect(recordOutcome(b, o, null, at(5000), Q)).toEqual(b);
+    }
+  });
+});
+
+describe('properties', () => {
+  it('against a hidden sliding-hour cap, gating on remaining converges to ≤ 1 hit per day after day 1', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 3, max: 49 }), (cap) => {
+        let b = buildBackend();
+        const hitsByDay = new Map<number, number>();
+        let sent: number[] = []; // the site's own view of accepted requests (last hour)
+        let lastDay = 0;
+        for (let t = 0; t < 3 * 24 * HOUR_MS; t += 60_000) {
+          const now = at(t);
+          if (quotaView(b, now, Q).status !== 'available') continue;
+          b = recordRequest(b, false, now, Q);
+          sent = sent.filter((s) => s > t - HOUR_MS);
+          if (sent.length < cap) {
+            sent.push(t);
+            if (t >= 2 * 24 * HOUR_MS) lastDay++;
+            b = recordOutcome(b, 'ok', null, now, Q);
+          } else {
+            const day = Math.floor(t / (24 * HOUR_MS));
+            hitsByDay.set(day, (hitsByDay.get(day) ?? 0) + 1);
+            b = recordOutcome(b, 'rateLimited', null, now, Q);
+          }
+          expect(quotaView(b, now, Q).effectiveHourly).toBeLessThanOrEqual(Q.hourlyLimit);
+        }
+        for (const [day, hits] of hitsByDay) if (day >= 1) expect(hits).toBeLessThanOrEqual(1);
+        // And the capacity is used: in the last day at least 95 % of the hidden capacity.
+        expect(lastDay / (cap * 24)).toBeGreaterThanOrEqual(0.95);
+      }),
+      { numRuns: 8 },
+    );
+  });
+});

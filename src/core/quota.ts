@@ -1,0 +1,232 @@
+import type { BackendState, Outcome } from './types.js';
+
+/**
+ * Quotas that learn, pure. All state lives in BackendState (so in the checkpoint); the configured
+ * limits live in QuotaOptions and are never overwritten (review, "smaller details"). Every function
+ * returns a new BackendState with its time lists pruned; inputs are never mutated.
+ *
+ * Learning (AIMD with a remembered ceiling):
+ *  - On a rate limit, `used` requests are in our sliding hour, the last one refused. The site
+ *    therefore allowed `observed = used - 1`. The effective estimate becomes
+ *    max(1, min(floor(current * decreaseFactor), observed)): the multiplicative decrease keeps us
+ *    safe when the site lowered its limit, and `observed` gets a far-too-high configured limit right
+ *    in one hit instead of log(limit/cap) hits. `observed` is also kept as `learnedCap`.
+ *  - After each full clean hour the estimate grows by increasePerCleanHour, up to the configured
+ *    limit, but not above `learnedCap` until `capHoldUntil`. The hold is 24 h after a new cap and
+ *    doubles (up to 7 days) each time the probe after a hold is refused at the same level: a
+ *    stable hidden cap costs one hit a day at first, then fewer (the issue's goal is ≤ 1 per day),
+ *    while a raised site limit is still discovered within a week, a lowered one at once.
+ */
+export interface QuotaOptions {
+  hourlyLimit: number;
+  deepDailyLimit: number;
+  /** UTC hour at which the deep-mode day starts. */
+  dayResetHour: number;
+  decreaseFactor: number;
+  increasePerCleanHour: number;
+  /** Wait after a rate limit that named no reset time. */
+  backoffMs: number;
+}
+
+export interface QuotaView {
+  requestsThisHour: number;
+  hourlyLimit: number;
+  effectiveHourly: number;
+  remaining: number;
+  deepUsedToday: number;
+  deepDailyLimit: number;
+  deepRemaining: number;
+  rateLimitedUntil: string | null;
+  status: 'available' | 'rateLimited' | 'needsHuman' | 'exhausted';
+  /** When `remaining` next becomes ≥ 1 by the sliding hour alone (null when remaining > 0). */
+  nextFreeAt: string | null;
+}
+
+export const HOUR_MS = 3_600_000;
+export const RATE_LIMIT_MEMORY_MS = 24 * HOUR_MS;
+export const CAP_HOLD_MIN_MS = 24 * HOUR_MS;
+export const CAP_HOLD_MAX_MS = 7 * 24 * HOUR_MS;
+
+/** The quota day of `now`: the UTC date of (now - resetHour), as YYYY-MM-DD. */
+export function deepDayKey(now: Date, dayResetHour: number): string {
+  return new Date(now.getTime() - dayResetHour * HOUR_MS).toISOString().slice(0, 10);
+}
+
+/**
+ * Requests still counted at `now`. Entries later than `now` (the clock went backwards) are kept:
+ * counting them is the conservative choice, they cannot make us exceed a limit.
+ */
+function pruneSince(times: readonly string[], now: Date, windowMs: number): string[] {
+  const from = now.getTime() - windowMs;
+  return times.filter((t) => Date.parse(t) > from);
+}
+
+/** Deep uses counted today. A stored day *after* today (clock went backwards) still counts. */
+function deepUsedOn(b: BackendState, day: string): number {
+  return b.deepDay !== null && b.deepDay >= day ? b.deepUsed : 0;
+}
+
+/** The estimate in force: the learned one, never above the configured limit. */
+function effectiveOf(b: BackendState, opts: QuotaOptions): number {
+  return Math.min(b.effectiveHourly ?? opts.hourlyLimit, opts.hourlyLimit);
+}
+
+function pruned(b: BackendState, now: Date): BackendState {
+  return {
+    ...b,
+    recent: pruneSince(b.recent, now, HOUR_MS),
+    rateLimitHits: pruneSince(b.rateLimitHits, now, RATE_LIMIT_MEMORY_MS),
+  };
+}
+
+/** The learned ceiling in force at `now`, or null once its hold has ended. */
+export function heldCap(b: BackendState, now: Date): number | null {
+  const until = b.capHoldUntil ? Date.parse(b.capHoldUntil) : NaN;
+  return b.learnedCap !== null && b.learnedCap !== undefined && until > now.getTime() ? b.learnedCap : null;
+}
+
+/**
+ * Recorded optimistically BEFORE sending, so two ticks never both see the last free slot. Pass
+ * `module` for deep requests so per-module deep reserves can be honoured (allocator).
+ */
+export function recordRequest(b: BackendState, deep: boolean, now: Date, opts: QuotaOptions, module?: string): BackendState {
+  const p = pruned(b, now);
+  const out: BackendState = { ...p, recent: [...p.recent, now.toISOString()], totalRequests: b.totalRequests + 1 };
+  if (deep) {
+    const day = deepDayKey(now, opts.dayResetHour);
+    const keep = b.deepDay !== null && b.deepDay > day; // clock went backwards: never regress the day
+    out.deepDay = keep ? b.deepDay : day;
+    out.deepUsed = deepUsedOn(b, day) + 1;
+    const byModule = deepUsedOn(b, day) > 0 ? { ...(b.deepByModule ?? {}) } : {};
+    if (module !== undefined) byModule[module] = (byModule[module] ?? 0) + 1;
+    out.deepByModule = byModule;
+  }
+  return out;
+}
+
+/** Deep uses of `module` in the quota day of `now` (0 when not tracked). */
+export function deepUsedByModule(b: BackendState, module: string, now: Date, opts: QuotaOptions): number {
+  return deepUsedOn(b, deepDayKey(now, opts.dayResetHour)) > 0 ? (b.deepByModule?.[module] ?? 0) : 0;
+}
+
+/**
+ * The request recorded at `at` failed before it was sent (no session, page never loaded): give the
+ * slot back. Removes one entry equal to `at` (none if it was already pruned) and the deep use if it
+ * is still in the same quota day.
+ */
+export function rollbackRequest(b: BackendState, deep: boolean, at: Date, opts: QuotaOptions, module?: string): BackendState {
+  const iso = at.toISOString();
+  const idx = b.recent.lastIndexOf(iso);
+  const recent = idx < 0 ? [...b.recent] : [...b.recent.slice(0, idx), ...b.recent.slice(idx + 1)];
+  const out: BackendState = { ...b, recent, totalRequests: Math.max(0, b.totalRequests - 1) };
+  if (deep && b.deepDay === deepDayKey(at, opts.dayResetHour)) {
+    out.deepUsed = Math.max(0, b.deepUsed - 1);
+    const used = module !== undefined ? b.deepByModule?.[module] : undefined;
+    if (module !== undefined && used !== undefined) out.deepByModule = { ...b.deepByModule, [module]: Math.max(0, used - 1) };
+  }
+  return out;
+}
+
+/**
+ * Learns from the outcome of a sent request. Outcomes other than ok/rateLimited/loginRequired/
+ * challenge (siteError, empty, truncated, timeout) say nothing about quota: only pruning happens.
+ */
+export function recordOutcome(
+  b: BackendState,
+  outcome: Outcome,
+  resetAt: Date | null,
+  now: Date,
+  opts: QuotaOptions,
+  bundle: string | null = null,
+): BackendState {
+  const p = pruned(b, now);
+  const at = now.toISOString();
+  switch (outcome) {
+    case 'rateLimited': {
+      const used = p.recent.length;
+      const observed = Math.max(1, used - 1);
+      const decreased = Math.floor(effectiveOf(p, opts) * opts.decreaseFactor);
+      const until =
+        resetAt && resetAt.getTime() > now.getTime() ? resetAt : new Date(now.getTime() + opts.backoffMs);
+      // The same cap again, give or take the one refused request that may still be in our window:
+      // the site has not changed, so hold it twice as long. A different cap starts over at 24 h.
+      const prevCap = p.learnedCap ?? null;
+      const confirmed = prevCap !== null && Math.abs(observed - prevCap) <= 1;
+      const holdMs = confirmed ? Math.min(CAP_HOLD_MAX_MS, 2 * (p.capHoldMs ?? CAP_HOLD_MIN_MS)) : CAP_HOLD_MIN_MS;
+      return {
+        ...p,
+        effectiveHourly: Math.max(1, Math.min(decreased, observed)),
+        learnedCap: confirmed && prevCap !== null ? Math.max(prevCap, observed) : observed,
+        capHoldMs: holdMs,
+        capHoldUntil: new Date(now.getTime() + holdMs).toISOString(),
+        rateLimitedUntil: until.toISOString(),
+        rateLimitHits: [...p.rateLimitHits, at],
+        cleanSince: null,
+      };
+    }
+    case 'ok': {
+      const out: BackendState = { ...p, needsHuman: null };
+      if (p.rateLimitedUntil !== null && Date.parse(p.rateLimitedUntil) <= now.getTime()) out.rateLimitedUntil = null;
+      if (p.cleanSince === null || Date.parse(p.cleanSince) > now.getTime()) {
+        // First clean answer (or the clock went backwards past it): start counting clean hours now.
+        out.cleanSince = at;
+        return out;
+      }
+      const hours = Math.floor((now.getTime() - Date.parse(p.cleanSince)) / HOUR_MS);
+      if (hours < 1) return out;
+      // Advance by whole hours only, so a partial hour keeps counting towards the next increase.
+      out.cleanSince = new Date(Date.parse(p.cleanSince) + hours * HOUR_MS).toISOString();
+      if (p.effectiveHourly === null) return out;
+      const cap = heldCap(p, now);
+      const ceiling = cap !== null ? Math.min(opts.hourlyLimit, Math.max(cap, p.effectiveHourly)) : opts.hourlyLimit;
+      const raised = Math.min(ceiling, p.effectiveHourly + hours * opts.increasePerCleanHour);
+      // Back at the configured limit: drop the estimate so a later config change applies at once.
+      out.effectiveHourly = raised >= opts.hourlyLimit ? null : raised;
+      return out;
+    }
+    case 'loginRequired':
+    case 'challenge': {
+      // The backend is parked, not the task: keep the first `since` while the same problem lasts.
+      const same = p.needsHuman?.reason === outcome;
+      return {
+        ...p,
+        needsHuman: same && p.needsHuman ? p.needsHuman : { reason: outcome, since: at, bundle },
+      };
+    }
+    default:
+      return p;
+  }
+}
+
+/** A human fixed the backend (fano login succeeded): it may be used again. */
+export function clearNeedsHuman(b: BackendState): BackendState {
+  return { ...b, needsHuman: null };
+}
+
+export function quotaView(b: BackendState, now: Date, opts: QuotaOptions): QuotaView {
+  const recent = pruneSince(b.recent, now, HOUR_MS);
+  const effectiveHourly = effectiveOf(b, opts);
+  const requestsThisHour = recent.length;
+  const remaining = Math.max(0, effectiveHourly - requestsThisHour);
+  const deepUsedToday = deepUsedOn(b, deepDayKey(now, opts.dayResetHour));
+  const limited = b.rateLimitedUntil !== null && Date.parse(b.rateLimitedUntil) > now.getTime();
+  let nextFreeAt: string | null = null;
+  if (remaining === 0) {
+    // To get one slot back, the (used - effective + 1) oldest entries must leave the window.
+    const sorted = recent.map((t) => Date.parse(t)).sort((x, y) => x - y);
+    const oldest = sorted[Math.max(0, requestsThisHour - effectiveHourly)];
+    nextFreeAt = oldest === undefined ? null : new Date(oldest + HOUR_MS).toISOString();
+  }
+  return {
+    requestsThisHour,
+    hourlyLimit: opts.hourlyLimit,
+    effectiveHourly,
+    remaining,
+    deepUsedToday,
+    deepDailyLimit: opts.deepDailyLimit,
+    deepRemaining: Math.max(0, opts.deepDailyLimit - deepUsedToday),
+    rateLimitedUntil: limited ? b.rateLimitedUntil : null,
+    status: b.needsHuman ? 'needsHuman' : limited ? 'rateLimited' : remaining === 0 ? 'exhausted' : 'available',
+    nextFreeAt,
+  };
+}

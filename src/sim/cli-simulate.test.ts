@@ -1,0 +1,41 @@
+import { describe, expect, test } from 'vitest';
+import { formatComparison, runSimulateCommand } from '../cli/simulate.js';
+import { UsageError } from '../errors.js';
+import type { SimComparison } from './simulate.js';
+
+describe('fano simulate', () => {
+  test('--json prints the CONTRACT object; the table shows both algorithms side by side', async () => {
+    const lines: string[] = [];
+    const code = await runSimulateCommand({ days: 1, seed: 5, json: true, out: (s) => lines.push(s) });
+    expect(code).toBe(0);
+    expect(lines).toHaveLength(1);
+    const r = JSON.parse(lines[0]!) as SimComparison;
+    expect(r.days).toBe(1);
+    expect(r.seed).toBe(5);
+    expect(Number.isInteger(r.wallMs)).toBe(true);
+    for (const algo of [r.fano, r.baseline]) {
+      for (const k of ['capacityUsed', 'rateLimitHitsPerBackendDayAfterDay1', 'commentLatencyP95Min', 'longestWaitMin', 'tasksPerDay', 'consultationShare']) {
+        expect(typeof (algo as unknown as Record<string, unknown>)[k], k).toBe('number');
+      }
+      expect(Object.keys(algo.moduleShare).sort()).toEqual(['documenter', 'explorer', 'researcher']);
+      expect(algo.capacityUsed).toBeGreaterThanOrEqual(0);
+      expect(algo.capacityUsed).toBeLessThanOrEqual(1);
+    }
+
+    const table = formatComparison(r);
+    expect(table).toMatch(/^fano simulate: 1 simulated day\(s\), seed 5/);
+    const header = table.split('\n').find((l) => /\bfano\b.*\bbaseline\b.*\bgoal\b/.test(l));
+    expect(header).toBeDefined();
+    const cap = table.split('\n').find((l) => l.startsWith('capacity used'))!;
+    expect(cap).toContain(`${(r.fano.capacityUsed * 100).toFixed(1)} %`);
+    expect(cap).toContain(`${(r.baseline.capacityUsed * 100).toFixed(1)} %`);
+    expect(table).toContain('share of requests: researcher');
+  });
+
+  test('bad arguments are usage errors (exit 64)', async () => {
+    const out = () => {};
+    await expect(runSimulateCommand({ days: 0, seed: 1, json: false, out })).rejects.toBeInstanceOf(UsageError);
+    await expect(runSimulateCommand({ days: 2.5, seed: 1, json: false, out })).rejects.toThrow(/--days/);
+    await expect(runSimulateCommand({ days: 1, seed: Number.NaN, json: false, out })).rejects.toThrow(/--seed/);
+  });
+});

@@ -1,0 +1,98 @@
+import { describe, expect, test } from 'vitest';
+import { runEngine, type SimDriver } from './engine.js';
+import { SimMetrics, percentile, type SimStart } from './metrics.js';
+import { DAY_MS, SIM_EPOCH_MS, defaultScenario, type SimBackendSpec } from './scenario.js';
+import { World, type SimResponse } from './world.js';
+
+const spec = (name: string): SimBackendSpec => ({
+  name,
+  hiddenHourlyCap: 10_000,
+  hiddenDeepDailyCap: 0,
+  configuredHourly: 10_000,
+  configuredDeepDaily: 0,
+  latencyS: { min: 30, max: 30 },
+  deepLatencyS: { min: 600, max: 600 },
+  siteErrorRate: 0,
+  siteErrorsCount: true,
+  timeoutRate: 0,
+  notSentRate: 0,
+  resetHintRate: 0,
+  outagesPerDay: 0,
+  outageMinutes: { min: 1, max: 1 },
+});
+
+/** Always has work for every free backend; records when requests start. */
+class GreedyDriver implements SimDriver {
+  starts: Array<{ at: number; backend: string }> = [];
+  finished = 0;
+  constructor(readonly maxInFlight: number, private readonly names: string[]) {}
+  discover(): void {}
+  next(now: Date, busy: ReadonlySet<string>): SimStart | null {
+    const free = this.names.find((n) => !busy.has(n));
+    if (!free) return null;
+    this.starts.push({ at: now.getTime(), backend: free });
+    return { backend: free, deep: false, module: 'm', taskKey: String(this.starts.length) };
+  }
+  finish(_s: SimStart, _r: SimResponse): void {
+    this.finished++;
+  }
+  believesLimited(): boolean {
+    return false;
+  }
+  finalize(): void {}
+}
+
+function run(maxInFlight: number, limits = { maxRequests: 6, maxSeconds: 240, intervalSeconds: 60 }) {
+  const names = ['a', 'b', 'c'];
+  const world = new World({ ...defaultScenario(), backends: names.map(spec) }, { outages: {}, comments: [], urgentSeeds: [] }, 1);
+  const driver = new GreedyDriver(maxInFlight, names);
+  const metrics = new SimMetrics(names);
+  runEngine(world, driver, metrics, 1, limits);
+  return { driver, metrics };
+}
+
+describe('engine', () => {
+  test('requests on different backends overlap; one in flight per backend', () => {
+    const { metrics } = run(Number.POSITIVE_INFINITY);
+    expect(metrics.maxInFlightTotal).toBe(3);
+    expect(metrics.maxInFlightPerBackend).toBe(1);
+  });
+
+  test('a global lock keeps one request in flight in total', () => {
+    const { metrics } = run(1);
+    expect(metrics.maxInFlightTotal).toBe(1);
+  });
+
+  test('a tick starts at most maxRequests and none after maxSeconds; busy cron firings are skipped', () => {
+    const { driver, metrics } = run(Number.POSITIVE_INFINITY, { maxRequests: 4, maxSeconds: 45, intervalSeconds: 60 });
+    // 3 start at the tick's first instant, the 4th at +30 s when the first answer is in, none at
+    // +60 s (past 45 s); the tick ends at +60 s, so the next starts on the next minute.
+    const first = driver.starts.filter((s) => s.at < SIM_EPOCH_MS + 60_000);
+    expect(first.map((s) => s.at - SIM_EPOCH_MS)).toEqual([0, 0, 0, 30_000]);
+    expect(driver.starts.filter((s) => s.at >= SIM_EPOCH_MS + 60_000 && s.at < SIM_EPOCH_MS + 120_000).length).toBe(4);
+    expect(driver.finished).toBe(driver.starts.length);
+    expect(metrics.ticks).toBe(24 * 60);
+    expect(metrics.ticksSkippedLockBusy).toBe(0);
+    expect(driver.starts.every((s) => s.at < SIM_EPOCH_MS + DAY_MS)).toBe(true);
+  });
+
+  test('a long tick holds the lock: cron firings meanwhile are skipped', () => {
+    const { metrics } = run(Number.POSITIVE_INFINITY, { maxRequests: 6, maxSeconds: 240, intervalSeconds: 60 });
+    // 6 requests of 30 s on 3 backends: each tick ends at +60 s exactly, so no firing is lost.
+    expect(metrics.ticks).toBe(24 * 60);
+    const slow = run(1, { maxRequests: 6, maxSeconds: 240, intervalSeconds: 60 });
+    // Serial: 6 × 30 s = 180 s per tick, so two of every three firings find the lock busy.
+    expect(slow.metrics.ticks).toBe(480);
+    expect(slow.metrics.ticksSkippedLockBusy).toBe(960);
+  });
+});
+
+describe('percentile', () => {
+  test('nearest rank', () => {
+    const xs = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(percentile(xs, 50)).toBe(50);
+    expect(percentile(xs, 95)).toBe(95);
+    expect(percentile([], 95)).toBe(0);
+    expect(percentile([7], 95)).toBe(7);
+  });
+});

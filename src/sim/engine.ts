@@ -1,0 +1,148 @@
+import type { SimMetrics, SimStart } from './metrics.js';
+import { DAY_MS, SIM_EPOCH_MS } from './scenario.js';
+import type { SimResponse, World } from './world.js';
+
+/**
+ * The virtual clock and the cron loop. No timers, no sleeping: time jumps from event to event.
+ *
+ * Tick model (what `fano tick` does under a 1-minute timer):
+ *  - A tick starts on a whole minute when no tick holds the lock; cron firings while a tick runs
+ *    find the lock busy (exit 75) and do nothing.
+ *  - Inside a tick the driver starts requests on free backends (one in flight per backend for
+ *    fano, one in total for the baseline's global lock) while the tick has budget: fewer than
+ *    `maxRequests` started and less than `maxSeconds` elapsed. Requests on different backends
+ *    overlap in virtual time.
+ *  - The tick never abandons a request in flight: it ends when the budget is spent AND every
+ *    answer is in, so a deep request minutes long keeps the lock for minutes.
+ *  - Modules discover work once, at the start of the tick (src/tick/run-tick.ts does the same), so
+ *    a comment written while a tick runs is seen by the next tick.
+ */
+
+export interface SimDriver {
+  /** Requests in flight at once across all backends (1 = one global lock). */
+  readonly maxInFlight: number;
+  /** A tick took the lock (the real tick loads the state and builds its scheduler here). */
+  beginTick?(now: Date): void;
+  discover(now: Date): void;
+  /** The next request to start now, given the backends busy with a request; null if none. */
+  next(now: Date, busy: ReadonlySet<string>): SimStart | null;
+  finish(start: SimStart, res: SimResponse, now: Date): void;
+  /** Whether the driver itself believes `backend` is rate limited at `now` (sanity metric). */
+  believesLimited(backend: string, now: Date): boolean;
+  /** The run is over: report the waits of tasks still runnable. */
+  finalize(now: Date): void;
+}
+
+export interface TickLimits {
+  maxRequests: number;
+  maxSeconds: number;
+  intervalSeconds: number;
+}
+
+/** Tick designs the lead may choose between; the defaults are what src/tick/run-tick.ts does. */
+export interface TickModel {
+  /** Discover again inside a tick once this many seconds passed (0: only at the tick's start). */
+  rediscoverSeconds: number;
+  /**
+   * Requests outlive their tick: a tick stops at its budget without waiting for answers, and an
+   * answer that arrives between ticks is harvested at the next tick's start (the submitted mark
+   * and harvest path exist for crash recovery). false: a tick waits for every answer.
+   */
+  detach: boolean;
+}
+
+export const RUN_TICK_MODEL: TickModel = { rediscoverSeconds: 0, detach: false };
+
+interface InFlight {
+  start: SimStart;
+  res: SimResponse;
+  doneAt: number;
+}
+
+export function runEngine(
+  world: World,
+  driver: SimDriver,
+  metrics: SimMetrics,
+  days: number,
+  limits: TickLimits,
+  model: TickModel = RUN_TICK_MODEL,
+): void {
+  const endMs = SIM_EPOCH_MS + days * DAY_MS;
+  const intervalMs = Math.max(1, limits.intervalSeconds) * 1000;
+  const budgetMs = limits.maxSeconds * 1000;
+  const rediscoverMs = model.rediscoverSeconds * 1000;
+  const inFlight: InFlight[] = [];
+  const busy = new Set<string>();
+  let t = SIM_EPOCH_MS;
+
+  const earliest = (): number => {
+    let idx = 0; // ties: the earlier start, for determinism
+    for (let i = 1; i < inFlight.length; i++) if (inFlight[i]!.doneAt < inFlight[idx]!.doneAt) idx = i;
+    return idx;
+  };
+  const answer = (idx: number, at: number): void => {
+    const f = inFlight.splice(idx, 1)[0]!;
+    world.leave(f.start.backend);
+    busy.delete(f.start.backend);
+    metrics.onAnswer(f.start, f.res, at);
+    driver.finish(f.start, f.res, new Date(at));
+  };
+
+  while (t < endMs) {
+    const tickStart = t;
+    let started = 0;
+    let discoveredAt = t;
+    metrics.ticks++;
+    // Detached answers that came in while no tick ran are harvested first, in arrival order.
+    while (inFlight.length > 0 && inFlight[earliest()]!.doneAt <= t) answer(earliest(), t);
+    driver.discover(new Date(t));
+    driver.beginTick?.(new Date(t));
+    for (;;) {
+      const hasBudget = () => started < limits.maxRequests && t - tickStart < budgetMs && t < endMs;
+      if (rediscoverMs > 0 && t - discoveredAt >= rediscoverMs && hasBudget()) {
+        driver.discover(new Date(t));
+        discoveredAt = t;
+      }
+      // Start requests while the tick has budget. The virtual time does not move inside this
+      // loop: picks in one round all happen "now", like the real tick's synchronous claims.
+      while (hasBudget() && inFlight.length < driver.maxInFlight) {
+        const now = new Date(t);
+        const s = driver.next(now, busy);
+        if (!s) break;
+        if (busy.has(s.backend)) throw new Error(`simulator: driver started a second request on busy backend ${s.backend}`);
+        if (driver.believesLimited(s.backend, now)) metrics.sendsWhileBelievedLimited++;
+        const res = world.request(s.backend, s.deep, t);
+        metrics.onSend(s);
+        metrics.maxInFlightPerBackend = Math.max(metrics.maxInFlightPerBackend, world.enter(s.backend));
+        busy.add(s.backend);
+        inFlight.push({ start: s, res, doneAt: t + Math.max(1, res.latencyMs) });
+        metrics.maxInFlightTotal = Math.max(metrics.maxInFlightTotal, inFlight.length);
+        started++;
+      }
+      if (inFlight.length === 0) break;
+      const idx = earliest();
+      if (model.detach) {
+        // A detached tick only waits for answers while it still has budget to use them.
+        if (!hasBudget()) break;
+        const deadline = Math.min(tickStart + budgetMs, endMs);
+        if (inFlight[idx]!.doneAt > deadline) {
+          t = deadline;
+          break;
+        }
+      }
+      t = inFlight[idx]!.doneAt;
+      answer(idx, t);
+    }
+    // The next cron firing that finds the lock free.
+    const next = Math.max(tickStart + intervalMs, Math.ceil(t / intervalMs) * intervalMs);
+    metrics.ticksSkippedLockBusy += Math.max(0, Math.round((next - tickStart) / intervalMs) - 1);
+    t = next;
+  }
+  // Answers still out when the run ends are read (they were paid for), then the run is over.
+  while (inFlight.length > 0) {
+    const idx = earliest();
+    t = Math.max(t, inFlight[idx]!.doneAt);
+    answer(idx, t);
+  }
+  driver.finalize(new Date(Math.max(t, endMs)));
+}

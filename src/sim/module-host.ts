@@ -1,0 +1,62 @@
+import { createTask } from '../core/lifecycle.js';
+import { applyEvents } from '../core/reducer.js';
+import { taskKey } from '../core/task-key.js';
+import { emptyState, type FanoState, type Task } from '../core/types.js';
+import type { ModuleContext, StepOutcome } from '../modules/module.js';
+import type { SimModule } from './workload.js';
+
+/**
+ * What both drivers share with the tick: the folded state the modules read, discovery with the
+ * tick's dedupe rule (a key fano has seen is never queued again, review item 2), and module
+ * events applied through the one reducer.
+ */
+export class ModuleHost {
+  readonly state: FanoState = emptyState();
+  private readonly byName = new Map<string, SimModule>();
+
+  constructor(readonly modules: readonly SimModule[]) {
+    for (const m of modules) this.byName.set(m.name, m);
+  }
+
+  module(name: string): SimModule {
+    const m = this.byName.get(name);
+    if (!m) throw new Error(`simulator: no module ${name}`);
+    return m;
+  }
+
+  ctx(now: Date): ModuleContext {
+    return { state: this.state, home: '<sim>', now, options: {} };
+  }
+
+  /** New tasks from every module; the caller puts them in its queue. */
+  discover(now: Date): Task[] {
+    const out: Task[] = [];
+    const ctx = this.ctx(now);
+    for (const m of this.modules) {
+      const specs = m.discover(ctx);
+      if (specs instanceof Promise) throw new Error('simulator: sim modules discover synchronously');
+      for (const spec of specs) {
+        const key = taskKey(spec.module, spec.type, spec.context);
+        if (key in this.state.tasks) continue;
+        const task = createTask(spec, now);
+        this.state.tasks[key] = task;
+        out.push(task);
+      }
+    }
+    return out;
+  }
+
+  put(task: Task): void {
+    this.state.tasks[task.key] = task;
+  }
+
+  answer(task: Task, now: Date): StepOutcome {
+    const out = this.module(task.module).onAnswer(task, 'ok', this.ctx(now));
+    applyEvents(this.state, out.events);
+    return out;
+  }
+
+  failed(task: Task, error: string, now: Date): void {
+    applyEvents(this.state, this.module(task.module).handleFailure(task, error, this.ctx(now)));
+  }
+}
