@@ -2,11 +2,13 @@
 // is what keeps an idle per-minute `fano tick` near bare-node start-up time; heavy, rarely used
 // dependencies stay external and are only imported by the commands that need them.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 
 const external = ['playwright-core', 'ink', 'react', 'react/jsx-runtime', 'ink-testing-library', 'yoga-layout'];
 
-rmSync('dist', { recursive: true, force: true });
+// dist/ is not emptied first: a fano process (a test, a timer) may be loading chunks right now,
+// and chunk names carry a content hash, so files from older builds are merely unused. Chunks
+// not rewritten for an hour are swept.
 await build({
   entryPoints: { 'cli/main': 'src/cli/main.ts', ...(process.argv.includes('--cli-only') ? {} : { bench: 'scripts/bench.ts' }) },
   outdir: 'dist',
@@ -30,3 +32,8 @@ await build({
   },
   logLevel: 'warning',
 });
+const HOUR_MS = 3_600_000;
+for (const f of readdirSync('dist/chunks')) {
+  const p = `dist/chunks/${f}`;
+  if (Date.now() - statSync(p).mtimeMs > HOUR_MS) rmSync(p, { force: true });
+}

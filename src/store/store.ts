@@ -1,0 +1,275 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { crashPoint } from '../crash.js';
+import type { FanoEvent, LogRecord } from '../core/events.js';
+import { applyEvents } from '../core/reducer.js';
+import type { FanoState } from '../core/types.js';
+import { LockCompromisedError } from '../errors.js';
+import { appendToArchive, selectArchivable } from './archive.js';
+import { serializeCheckpointBytes, writeCheckpointFile } from './checkpoint-file.js';
+import { appendDurable, fsyncDir } from './fsync.js';
+import { loadFromDisk } from './load.js';
+import type { LoadedState } from './load.js';
+import { DEFAULT_LOCK_STALE_MS, acquireStateLock } from './lock.js';
+import type { StateLock } from './lock.js';
+import { encodeRecord } from './log-codec.js';
+import { STATE_GITIGNORE, isOrphanTemp, statePaths } from './paths.js';
+import type { StatePaths } from './paths.js';
+
+export { STATE_GITIGNORE } from './paths.js';
+export { readArchive } from './archive.js';
+export type { ArchiveContents } from './archive.js';
+export { verifyStore } from './verify.js';
+export type { VerifyReport } from './verify.js';
+export { repairStore } from './repair.js';
+export type { RepairReport } from './repair.js';
+
+export { DEFAULT_LOCK_STALE_MS } from './lock.js';
+
+export interface OpenStoreOptions {
+  /** No lock, no clean-up, no repair: for status/top. Writes throw. */
+  readOnly?: boolean;
+  /** `tick.lockStaleSeconds * 1000`; at least 2000. */
+  lockStaleMs?: number;
+  now?: () => Date;
+}
+
+export interface LoadReport {
+  checkpointSeq: number;
+  replayed: number;
+  /** Records with seq <= checkpointSeq found in the log (a crash between rename and truncate). */
+  skipped: number;
+  /** A torn last record moved to log.broken.jsonl (movedTo null in read-only mode: left as is). */
+  tornTail: { line: number; reason: string; movedTo: string | null } | null;
+  orphansRemoved: string[];
+}
+
+export interface Store {
+  readonly home: string;
+  /** Read-only view: change it only through append(), or the log and the state disagree. */
+  readonly state: FanoState;
+  /** Seq of the last record written (or seen). */
+  readonly seq: number;
+  readonly checkpointSeq: number;
+  readonly report: LoadReport;
+  readonly lockCompromised: boolean;
+  /** Writes one record (all events or none), fsyncs it, then applies it to `state`. */
+  append(events: FanoEvent[], at: Date): Promise<LogRecord>;
+  /** Atomic checkpoint of the current state, then log rotation (truncation). */
+  checkpoint(): Promise<void>;
+  /** Moves terminal tasks finished before `cutoff` to state/archive/; returns how many. */
+  archive(cutoff: Date): Promise<number>;
+  /** Releases the lock and closes the log; safe to call twice. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a home's state: lock (unless readOnly) → remove orphan temp files → load (checkpoint +
+ * replay) → repair a torn last record. Throws StateCorruptError (65) or LockBusyError (75).
+ */
+export async function openStore(home: string, opts: OpenStoreOptions = {}): Promise<Store> {
+  const paths = statePaths(home);
+  const now = opts.now ?? (() => new Date());
+  if (opts.readOnly) {
+    const loaded = loadFromDisk(paths);
+    const t = loaded.scan.torn;
+    return new FileStore(paths, loaded, null, null, now, {
+      ...baseReport(loaded),
+      tornTail: t ? { line: t.line, reason: t.reason, movedTo: null } : null,
+    });
+  }
+  if (!fs.existsSync(paths.dir)) {
+    fs.mkdirSync(paths.dir, { recursive: true });
+    fs.writeFileSync(path.join(paths.dir, '.gitignore'), STATE_GITIGNORE);
+    fsyncDir(paths.dir);
+    fsyncDir(path.dirname(paths.dir));
+  }
+  const lock = await acquireStateLock(paths.dir, paths.lock, opts.lockStaleMs ?? DEFAULT_LOCK_STALE_MS, now);
+  let fd: number | null = null;
+  try {
+    // Only while holding the lock: another writer's temp files are not orphans.
+    const orphansRemoved = removeOrphans(paths.dir);
+    const loaded = loadFromDisk(paths);
+    const report: LoadReport = { ...baseReport(loaded), orphansRemoved };
+    const torn = loaded.scan.torn;
+    if (torn) {
+      // The torn bytes go to log.broken.jsonl first (fsynced), then the log is cut back to its
+      // last good record: a crash in between only duplicates the text in log.broken.jsonl.
+      const tornBytes = fs.readFileSync(paths.log).subarray(torn.offset);
+      const nl = tornBytes[tornBytes.length - 1] === 0x0a ? Buffer.alloc(0) : Buffer.from('\n');
+      appendDurable(paths.broken, Buffer.concat([tornBytes, nl]));
+      truncateDurable(paths.log, loaded.scan.goodEnd);
+      report.tornTail = { line: torn.line, reason: torn.reason, movedTo: paths.broken };
+    }
+    if (loaded.scan.pending === 0 && loaded.scan.skipped > 0) {
+      // Every record is already in the checkpoint: finish the rotation a crash interrupted.
+      truncateDurable(paths.log, 0);
+    }
+    fd = fs.openSync(paths.log, 'a');
+    return new FileStore(paths, loaded, lock, fd, now, report);
+  } catch (e) {
+    if (fd !== null) fs.closeSync(fd);
+    await lock.release();
+    throw e;
+  }
+}
+
+/** Lock-free read for status/top: never repairs, never writes; a torn tail is ignored. */
+export async function readState(home: string): Promise<{ state: FanoState; checkpointSeq: number; pendingRecords: number }> {
+  const loaded = loadFromDisk(statePaths(home));
+  return { state: loaded.state, checkpointSeq: loaded.checkpointSeq, pendingRecords: loaded.replayed };
+}
+
+function baseReport(loaded: LoadedState): LoadReport {
+  return { checkpointSeq: loaded.checkpointSeq, replayed: loaded.replayed, skipped: loaded.scan.skipped, tornTail: null, orphansRemoved: [] };
+}
+
+function removeOrphans(dir: string): string[] {
+  const removed: string[] = [];
+  for (const ent of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (!ent.isFile() || !isOrphanTemp(ent.name)) continue;
+    fs.rmSync(path.join(dir, ent.name), { force: true });
+    removed.push(ent.name);
+  }
+  if (removed.length > 0) fsyncDir(dir);
+  return removed.sort();
+}
+
+function truncateDurable(file: string, size: number): void {
+  const fd = fs.openSync(file, 'r+');
+  try {
+    fs.ftruncateSync(fd, size);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+class FileStore implements Store {
+  private chain: Promise<unknown> = Promise.resolve();
+  private closed = false;
+  /** Set when a failed append could not be rolled back: the log's tail is unknown, stop writing. */
+  private broken: string | null = null;
+  private logSize: number;
+  private hadCheckpoint: boolean;
+  state: FanoState;
+  seq: number;
+  checkpointSeq: number;
+
+  constructor(
+    private readonly paths: StatePaths,
+    loaded: LoadedState,
+    private readonly lock: StateLock | null,
+    private readonly fd: number | null,
+    private readonly now: () => Date,
+    readonly report: LoadReport,
+  ) {
+    this.state = loaded.state;
+    this.seq = loaded.seq;
+    this.checkpointSeq = loaded.checkpointSeq;
+    this.hadCheckpoint = loaded.hadCheckpoint;
+    this.logSize = fd === null ? 0 : fs.fstatSync(fd).size;
+  }
+
+  get home(): string {
+    return this.paths.home;
+  }
+  get lockCompromised(): boolean {
+    return this.lock?.compromised ?? false;
+  }
+
+  append(events: FanoEvent[], at: Date): Promise<LogRecord> {
+    return this.serial(() => this.appendNow(events, at));
+  }
+
+  checkpoint(): Promise<void> {
+    return this.serial(() => this.checkpointNow());
+  }
+
+  archive(cutoff: Date): Promise<number> {
+    return this.serial(async () => {
+      this.assertWritable();
+      const tasks = selectArchivable(this.state, cutoff);
+      if (tasks.length === 0) return 0;
+      appendToArchive(this.paths.archiveDir, tasks);
+      crashPoint('archive.appended');
+      this.appendNow([{ type: 'task.drop', keys: tasks.map((t) => t.key) }], this.now());
+      return tasks.length;
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.chain;
+    if (this.fd !== null) fs.closeSync(this.fd);
+    await this.lock?.release();
+  }
+
+  /** Appends and checkpoints never interleave (a checkpoint awaits its file write). */
+  private serial<T>(fn: () => T | Promise<T>): Promise<T> {
+    const p = this.chain.then(fn);
+    this.chain = p.catch(() => undefined);
+    return p;
+  }
+
+  private assertWritable(): void {
+    if (this.closed) throw new Error('store is closed');
+    if (this.fd === null || this.lock === null) throw new Error('store was opened read-only');
+    if (this.lock.compromised) {
+      throw new LockCompromisedError(
+        `the tick lock ${this.lock.path} was lost (${this.lock.compromisedReason ?? 'compromised'}); refusing to write state`,
+      );
+    }
+    if (this.broken) throw new Error(`the redo log is in an unknown state after a failed write (${this.broken}); reopen the store`);
+  }
+
+  private appendNow(events: FanoEvent[], at: Date): LogRecord {
+    this.assertWritable();
+    const fd = this.fd!;
+    const seq = this.seq + 1;
+    const { line, record } = encodeRecord(seq, at.toISOString(), events);
+    const buf = Buffer.from(line);
+    try {
+      let off = 0;
+      while (off < buf.length) off += fs.writeSync(fd, buf, off, buf.length - off);
+      fs.fsyncSync(fd);
+    } catch (e) {
+      // Roll the log back to its last good record so a failed append (ENOSPC, EIO) never leaves
+      // a partial line that a later append would bury mid-log (which load calls corruption).
+      try {
+        fs.ftruncateSync(fd, this.logSize);
+        fs.fsyncSync(fd);
+      } catch (e2) {
+        this.broken = (e2 as Error).message;
+      }
+      throw e;
+    }
+    crashPoint('log.appended');
+    // Only now, with the record durable, does the in-memory state move.
+    this.logSize += buf.length;
+    this.seq = seq;
+    applyEvents(this.state, record.events);
+    return record;
+  }
+
+  private async checkpointNow(): Promise<void> {
+    this.assertWritable();
+    const lastSeq = this.seq;
+    if (!this.hadCheckpoint || lastSeq !== this.checkpointSeq) {
+      const bytes = serializeCheckpointBytes(lastSeq, this.state);
+      // Checked again right before the temp file is written: a tick that lost its lock while
+      // serializing must not replace the checkpoint.
+      await writeCheckpointFile(this.paths, bytes, () => this.assertWritable());
+      this.checkpointSeq = lastSeq;
+      this.hadCheckpoint = true;
+    }
+    if (this.logSize === 0) return;
+    crashPoint('log.before-truncate');
+    // Appends are serialized with checkpoints, so every record in the log has seq <= lastSeq.
+    if (this.seq !== lastSeq) throw new Error('internal: log grew during a checkpoint');
+    fs.ftruncateSync(this.fd!, 0);
+    fs.fsyncSync(this.fd!);
+    this.logSize = 0;
+  }
+}
