@@ -65,9 +65,10 @@ browser:
 # One \`fano tick\` is a bounded slice of work, started by a timer (\`fano schedule\`).
 tick:
   maxSeconds: 240              # wall-clock budget of one tick, in seconds; below 3600 (default 240)
-  maxRequests: 6               # LLM requests per tick (default 6)
+  maxRequests: 30              # LLM requests per tick (default 30)
   intervalSeconds: 60          # how often the timer runs \`fano tick\`, in seconds (default 60)
   lockStaleSeconds: 30         # a lock not refreshed for this long belongs to a dead tick, in seconds (default 30)
+  rediscoverSeconds: 60        # a long tick looks for new work (e.g. a human comment) this often, in seconds (default 60)
 
 # Which task runs next.
 scheduler:
@@ -75,7 +76,7 @@ scheduler:
   weights: {explorer: 40, documenter: 40, researcher: 20}  # share of the work per module (default {explorer: 40, documenter: 40, researcher: 20})
   starvation:                  # a task that waits long gains priority
     maxWaitHours: 4            # hours after which a waiting task counts as starving (default 4)
-    boostPerHour: 5            # priority added per hour of waiting (default 5)
+    boostPerHour: 10           # priority added per hour of waiting (default 10)
     maxBoost: 20               # cap of that boost (default 20)
   commentBoost: 25             # priority added to work answering a human comment (default 25)
   consultation:                # now and then an LLM is asked how to weigh the modules

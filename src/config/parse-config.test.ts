@@ -28,7 +28,7 @@ describe('parseConfig: valid files', () => {
   test('defaults fill what the file leaves out', () => {
     const { config, issues } = parseConfig(yaml('tick:', '  maxRequests: 2'), FILE);
     expect(issues).toEqual([]);
-    expect(config?.tick).toEqual({ maxSeconds: 240, maxRequests: 2, intervalSeconds: 60, lockStaleSeconds: 30 });
+    expect(config?.tick).toEqual({ maxSeconds: 240, maxRequests: 2, intervalSeconds: 60, lockStaleSeconds: 30, rediscoverSeconds: 60 });
     expect(config?.backends.mock?.type).toBe('mock');
   });
 

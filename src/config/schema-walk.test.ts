@@ -29,7 +29,7 @@ describe('editDistance', () => {
 });
 
 describe('didYouMean', () => {
-  const tickKeys = ['maxSeconds', 'maxRequests', 'intervalSeconds', 'lockStaleSeconds'];
+  const tickKeys = ['maxSeconds', 'maxRequests', 'intervalSeconds', 'lockStaleSeconds', 'rediscoverSeconds'];
   test('typos, case, snake_case and prefixes find the key; unrelated words do not', () => {
     expect(didYouMean('maxSecond', tickKeys)).toBe('maxSeconds');
     expect(didYouMean('max_requests', tickKeys)).toBe('maxRequests');
@@ -43,7 +43,7 @@ describe('didYouMean', () => {
 describe('schema walking', () => {
   test('known keys follow records and pick the discriminated-union option from the data', () => {
     const data = { backends: { x: { type: 'openai' }, y: { type: 'browser' } } };
-    expect(knownKeysAt(root, data, ['tick'])).toEqual(['maxSeconds', 'maxRequests', 'intervalSeconds', 'lockStaleSeconds']);
+    expect(knownKeysAt(root, data, ['tick'])).toEqual(['maxSeconds', 'maxRequests', 'intervalSeconds', 'lockStaleSeconds', 'rediscoverSeconds']);
     expect(knownKeysAt(root, data, ['backends', 'x'])).toContain('baseUrl');
     expect(knownKeysAt(root, data, ['backends', 'y', 'selectors'])).toContain('response');
     expect(knownKeysAt(root, { backends: { z: { type: 'nope' } } }, ['backends', 'z'])).toBeNull();

@@ -101,9 +101,10 @@ export const configSchema = z.strictObject({
   tick: z
     .strictObject({
       maxSeconds: z.number().positive().default(240).describe('wall-clock budget of one tick'),
-      maxRequests: z.number().int().positive().default(6).describe('LLM requests per tick'),
+      maxRequests: z.number().int().positive().default(30).describe('LLM requests per tick'),
       intervalSeconds: z.number().int().positive().default(60).describe('how often the timer runs fano tick'),
       lockStaleSeconds: z.number().positive().default(30).describe('a lock not refreshed this long belongs to a dead tick'),
+      rediscoverSeconds: z.number().positive().default(60).describe('a long tick looks for new work (e.g. a comment) this often'),
     })
     .prefault({}),
   scheduler: z
@@ -113,7 +114,7 @@ export const configSchema = z.strictObject({
       starvation: z
         .strictObject({
           maxWaitHours: z.number().positive().default(4).describe('hours after which a waiting task counts as starving'),
-          boostPerHour: z.number().nonnegative().default(5).describe('priority added per hour of waiting'),
+          boostPerHour: z.number().nonnegative().default(10).describe('priority added per hour of waiting'),
           maxBoost: z.number().nonnegative().default(20).describe('cap of the waiting boost'),
         })
         .prefault({}),

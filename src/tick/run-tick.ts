@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../config/load.js';
 import type { FanoConfig } from '../config/schema.js';
 import type { FanoEvent } from '../core/events.js';
@@ -14,7 +15,7 @@ import { openStore, type Store } from '../store/store.js';
 import { discoverTasks } from './discover.js';
 import { effectiveWeights, quotaOptions, retryOptions, schedulerOptions } from './options.js';
 import { newTickId, tickLogPath, writeLastTick } from './runs.js';
-import { beginStep, finishStep, type StepDeps } from './step.js';
+import { beginStep, DETACH, finishStep, type StepControl, type StepDeps } from './step.js';
 
 export interface TickOptions {
   home: string;
@@ -113,7 +114,9 @@ async function slice(
     const at = now();
     await store.append(interrupted.map((t): FanoEvent => ({ type: 'task.put', task: interruptTask(t, at) })), at);
     info.recovered = interrupted.length;
-    log.warn('task.recovered', { tasks: interrupted.map((t) => t.key) });
+    // Tasks with a submitted mark were detached by the last tick (or it died after submitting):
+    // their answers are harvested, not asked for again.
+    log.info('task.recovered', { tasks: interrupted.map((t) => t.key), harvest: interrupted.filter((t) => t.conversation?.submitted).map((t) => t.key) });
   }
 
   const mods = enabledModules(config);
@@ -168,8 +171,28 @@ async function slice(
       };
     });
 
+  // Each step's abort handle, and whether its submitted mark is durable (then it may detach).
+  const controls = new Map<string, StepControl>();
+  // A long tick looks for new work this often (a human comment must not wait for the next tick).
+  const rediscoverMs = config.tick.rediscoverSeconds * 1000;
+  let nextDiscovery = now().getTime() + rediscoverMs;
+  let pastDeadline = false;
+
   for (;;) {
-    if (info.steps < maxRequests && now().getTime() < deadline) {
+    const nowMs = now().getTime();
+    pastDeadline = nowMs >= deadline;
+    // A long tick keeps serving every backend; new work (a human comment) arriving meanwhile must
+    // not wait for the next tick, so discovery runs again every minute.
+    if (!pastDeadline && !opts.once && nowMs >= nextDiscovery) {
+      nextDiscovery = nowMs + rediscoverMs;
+      const more = await discoverTasks(store.state, [...modules.values()], opts.home, now(), log);
+      if (more.length > 0) {
+        await store.append(more, now());
+        for (const ev of more) if (ev.type === 'task.put') scheduler.update(ev.task);
+        info.discovered += more.length;
+      }
+    }
+    if (info.steps < maxRequests && !pastDeadline) {
       const pick = scheduler.pick(now(), slots());
       if (pick) {
         info.steps += 1;
@@ -185,10 +208,26 @@ async function slice(
         }
         info.requests += 1;
         opts.progress?.(`→ ${pick.task.key} on ${pick.backend} (${maxRequests - info.steps} requests left in this tick)`);
-        const p = finishStep(deps, begun, requestId).finally(() => inflight.delete(pick.backend));
+        const control: StepControl = { abort: new AbortController(), submitted: false };
+        controls.set(pick.backend, control);
+        const p = finishStep(deps, begun, requestId, control).finally(() => {
+          inflight.delete(pick.backend);
+          controls.delete(pick.backend);
+        });
         p.catch(() => {}); // handled by the race below; this only keeps Node from calling it unhandled
         inflight.set(pick.backend, p);
         continue;
+      }
+    }
+    if (pastDeadline) {
+      // Out of time: requests whose submitted mark is durable are left to finish on the site; the
+      // next tick recovers their tasks and harvests the answers (no resubmission). Requests not yet
+      // submitted are waited for: their own watchdogs bound that.
+      for (const [backend, c] of controls) {
+        if (c.submitted && !c.abort.signal.aborted) {
+          log.info('tick.detaching', { llm: backend });
+          c.abort.abort(DETACH);
+        }
       }
     }
     if (inflight.size === 0) {
@@ -196,14 +235,19 @@ async function slice(
       if (info.steps < maxRequests && blocked.length > 0) log.info('scheduler.blocked', { reasons: blocked });
       break;
     }
-    // Whatever finishes first frees its backend for the next pick. A failing step (a lost lock, a
-    // full disk) aborts the tick, but only after the other in-flight steps have settled, so none of
-    // them appends to a store that is being closed.
+    // Whatever happens first: a step finishes (its backend is free), the deadline, or the next
+    // discovery. A failing step (a lost lock, a full disk) aborts the tick, but only after the other
+    // in-flight steps have settled, so none of them appends to a store that is being closed.
+    const wakeInMs = Math.max(0, Math.min(pastDeadline ? Infinity : deadline, opts.once ? Infinity : nextDiscovery) - now().getTime());
+    const timer = new AbortController();
+    const wake = Number.isFinite(wakeInMs) ? sleep(wakeInMs, undefined, { signal: timer.signal }).catch(() => {}) : new Promise<void>(() => {});
     try {
-      await Promise.race(inflight.values());
+      await Promise.race([...inflight.values(), wake]);
     } catch (err) {
       await Promise.allSettled(inflight.values());
       throw err;
+    } finally {
+      timer.abort();
     }
   }
 }

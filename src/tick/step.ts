@@ -25,7 +25,6 @@ export interface StepDeps {
   config: FanoConfig;
   now: () => Date;
   rng: () => number;
-  signal?: AbortSignal;
 }
 
 function backendState(deps: StepDeps, name: string): BackendState {
@@ -34,6 +33,16 @@ function backendState(deps: StepDeps, name: string): BackendState {
 
 function moduleContext(deps: StepDeps, module: string): ModuleContext {
   return { state: deps.store.state, home: deps.home, now: deps.now(), options: deps.modules.get(module)?.options ?? {} };
+}
+
+/** The abort reason of a request the tick leaves running on the site when its time is up. */
+export const DETACH = 'fano.detach';
+
+/** The tick's handle on a step in flight. */
+export interface StepControl {
+  abort: AbortController;
+  /** Set once the submitted mark is durable: from then on the step may be detached. */
+  submitted: boolean;
 }
 
 export const promptHash = (prompt: string) => createHash('sha256').update(prompt).digest('hex').slice(0, 16);
@@ -113,6 +122,7 @@ export async function finishStep(
   deps: StepDeps,
   begun: Begun,
   requestId: string,
+  control?: StepControl,
 ): Promise<Task> {
   const { store, log } = deps;
   let task = begun.task;
@@ -140,11 +150,12 @@ export async function finishStep(
           if (url === null) return;
           task = markSubmitted(task, { requestId, url, deep: begun.request.deep, promptHash: promptHash(begun.request.prompt) }, deps.now());
           await store.append([{ type: 'task.put', task }], deps.now());
+          if (control) control.submitted = true;
           log.info('llm.submitted', { taskId: task.key, requestId, llm: backendName, url });
           crashPoint('llm.submitted');
         },
       },
-      { now: deps.now, bundleDir: bundleDir(deps.home, deps.tickId, requestId), signal: deps.signal },
+      { now: deps.now, bundleDir: bundleDir(deps.home, deps.tickId, requestId), signal: control?.abort.signal },
     );
     crashPoint('llm.in-flight');
     try {
@@ -152,6 +163,13 @@ export async function finishStep(
     } catch (err) {
       res = { outcome: 'siteError', text: '', url: null, resetAt: null, sent: true, detail: `gateway error: ${(err as Error).message}`, bundle: null, durationMs: Date.now() - t0 };
     }
+  }
+  if (control?.abort.signal.aborted && control.abort.signal.reason === DETACH && task.conversation?.submitted) {
+    // Detached: whatever the backend said about being interrupted is not the answer. The task
+    // stays running with its durable submitted mark; the next tick's recovery pauses it and the
+    // scheduler sends it back to this backend to harvest.
+    log.info('task.detached', { taskId: task.key, requestId, llm: backendName, url: task.conversation.url });
+    return task;
   }
   const now = deps.now();
   const qopts = deps.quota(backendName);
