@@ -1,5 +1,6 @@
 import type { FanoEvent } from '../core/events.js';
 import type { FanoState, Json, JsonObject, Task } from '../core/types.js';
+import type { ProjectionSpec } from '../store/projections.js';
 
 /** What a module asks for; the tick turns it into a Task with a stable key and dedupes it. */
 export interface TaskSpec {
@@ -38,6 +39,12 @@ export interface StepOutcome {
   result?: Json;
   /** Module domain changes, logged in the same record as the task update (atomic). */
   events: FanoEvent[];
+  /**
+   * Set when the answer is unusable (e.g. a strict format still wrong after a repair prompt): the
+   * step fails like a module error (counted towards maxRetries) with this message, the task's
+   * data becomes `data`, and `events` are still logged (e.g. the raw answer kept).
+   */
+  fail?: string;
 }
 
 /**
@@ -48,10 +55,20 @@ export interface Module {
   readonly name: string;
   /** Tasks this module wants now (the tick dedupes by key; repeats are harmless). */
   discover(ctx: ModuleContext): TaskSpec[] | Promise<TaskSpec[]>;
+  /**
+   * The files (relative to the home) whose content `discover` reads besides the state. Declaring
+   * them lets an idle tick skip loading the state while they are unchanged (src/tick/idle-hint.ts);
+   * a module that does not declare them makes every tick take the full path.
+   */
+  discoveryInputs?(ctx: { home: string; options: JsonObject }): string[];
+  /** The next time `discover` could return new work from the passing of time alone (null: never). */
+  nextDiscoveryAt?(ctx: ModuleContext): Date | null;
   /** The prompt for the task's next step. */
   prepare(task: Readonly<Task>, ctx: ModuleContext): StepRequest;
   /** Apply an ok answer. Must be deterministic in (task, answer, state). */
   onAnswer(task: Readonly<Task>, answer: string, ctx: ModuleContext): StepOutcome;
   /** The task has failed for good (maxRetries): domain clean-up (review item 9). */
   handleFailure(task: Readonly<Task>, error: string, ctx: ModuleContext): FanoEvent[];
+  /** Module collections the store mirrors as files after each checkpoint (store/projections.ts). */
+  readonly projections?: readonly ProjectionSpec[];
 }

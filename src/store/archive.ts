@@ -17,10 +17,16 @@ import { statePaths } from './paths.js';
 
 /** Terminal tasks finished strictly before `cutoff`, sorted by key. */
 export function selectArchivable(state: FanoState, cutoff: Date): Task[] {
-  const cutoffMs = cutoff.getTime();
+  // fano writes times as toISOString() (fixed width, UTC), which order as strings: no Date.parse
+  // per task on the every-minute path. Other valid ISO forms (hand-edited state) are parsed.
+  const cut = cutoff.toISOString();
+  const cutMs = cutoff.getTime();
   const out: Task[] = [];
-  for (const t of Object.values(state.tasks)) {
-    if (TERMINAL_STATES.has(t.state) && t.finishedAt !== null && Date.parse(t.finishedAt) < cutoffMs) out.push(t);
+  for (const key in state.tasks) {
+    const t = state.tasks[key]!;
+    const f = t.finishedAt;
+    if (f === null || !TERMINAL_STATES.has(t.state)) continue;
+    if (f.length === cut.length ? f < cut : Date.parse(f) < cutMs) out.push(t);
   }
   return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }

@@ -4,7 +4,7 @@ import { crashPoint } from '../crash.js';
 import { validateState } from '../core/state-validate.js';
 import type { FanoState } from '../core/types.js';
 import { StateCorruptError } from '../errors.js';
-import { rememberTaskBytes } from './checkpoint-serialize.js';
+import { deferTaskBytes } from './checkpoint-serialize.js';
 export { serializeCheckpoint, serializeCheckpointBytes } from './checkpoint-serialize.js';
 import { fsyncDir, readFileOrNull } from './fsync.js';
 import type { StatePaths } from './paths.js';
@@ -58,7 +58,7 @@ export function parseCheckpoint(data: Buffer | string, file: string): Checkpoint
     throw new StateCorruptError(`${file}: invalid checkpoint: ${problem}; the state was not changed, run \`fano repair\``, file);
   }
   const state = r.state as FanoState;
-  rememberTaskBytes(buf, state.tasks);
+  deferTaskBytes(buf, state.tasks);
   return { lastSeq: lastSeq as number, state };
 }
 

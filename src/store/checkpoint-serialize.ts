@@ -53,7 +53,28 @@ function taskEntry(key: string, task: Task): Buffer {
   return entry;
 }
 
+/**
+ * Loaded checkpoints whose task bytes have not been indexed yet. Indexing is deferred to the
+ * first serialization: an idle tick loads the checkpoint but never writes one, and walking 10,000
+ * entries (plus the garbage it makes) was a third of such a tick's time.
+ */
+const PENDING = new WeakMap<Record<string, Task>, { buf: Buffer; original: Record<string, Task> }>();
+
+/**
+ * Remembers `buf` as the source of `tasks` (a just-parsed checkpoint's map). The map itself is
+ * mutated by the reducer later, so the task objects as loaded are kept aside: only those (never a
+ * replacement under the same key) are matched to their old bytes.
+ */
+export function deferTaskBytes(buf: Buffer, tasks: Record<string, Task>): void {
+  PENDING.set(tasks, { buf, original: { ...tasks } });
+}
+
 export function serializeCheckpointBytes(lastSeq: number, state: FanoState): Buffer {
+  const pending = PENDING.get(state.tasks);
+  if (pending) {
+    PENDING.delete(state.tasks);
+    rememberTaskBytes(pending.buf, pending.original);
+  }
   const s = state as unknown as Obj;
   // Key order of a fresh object filled in sorted order: what stableStringify produces, including
   // V8's rule that integer-like keys come first in numeric order.

@@ -6,14 +6,16 @@ import type { FanoEvent } from '../core/events.js';
 import { interruptTask } from '../core/lifecycle.js';
 import { mulberry32 } from '../core/rng.js';
 import { createScheduler, type BackendSlot, type Scheduler } from '../core/scheduler.js';
-import { emptyBackendState, type JsonObject, type Task, type TickInfo } from '../core/types.js';
+import { emptyBackendState, type FanoState, type JsonObject, type Task, type TickInfo } from '../core/types.js';
 import { createBackends } from '../gateway/index.js';
 import { createFileLogger, type Logger } from '../log.js';
-import { enabledModules } from '../modules/index.js';
+import { enabledModules, moduleProjections } from '../modules/index.js';
+import { writeProjections } from '../store/projections.js';
 import type { Module } from '../modules/module.js';
 import { openStore, type Store } from '../store/store.js';
 import { discoverTasks } from './discover.js';
 import { effectiveWeights, quotaOptions, retryOptions, schedulerOptions } from './options.js';
+import { clearIdleHint, nextWakeAt, writeIdleHint } from './idle-hint.js';
 import { newTickId, tickLogPath, writeLastTick } from './runs.js';
 import { beginStep, DETACH, finishStep, type StepControl, type StepDeps } from './step.js';
 
@@ -75,8 +77,12 @@ export async function runTick(opts: TickOptions): Promise<TickSummary> {
       await store.checkpoint();
       log.info('state.checkpointed', { seq: store.seq, tasks: Object.keys(store.state.tasks).length, durationMs: Date.now() - t });
     }
+    writeProjections(opts.home, store.state, moduleProjections(config), log); // readable files, rebuilt from the checkpointed state
     info.outcome = store.state.meta.paused ? 'paused' : info.steps > 0 ? 'ok' : 'idle';
+    // Still holding the lock, after the checkpoint: the files the hint stamps are final.
+    leaveIdleHint(opts.home, config, store.state, now(), log);
   } catch (err) {
+    clearIdleHint(opts.home);
     info.outcome = 'error';
     info.error = (err as Error).message;
     log.error('tick.failed', { error: (err as Error).message, stack: (err as Error).stack });
@@ -90,6 +96,22 @@ export async function runTick(opts: TickOptions): Promise<TickSummary> {
     await store.close();
   }
   return info;
+}
+
+/** Lets the next ticks skip loading the state while nothing can have changed (idle-hint.ts). */
+function leaveIdleHint(home: string, config: FanoConfig, state: Readonly<FanoState>, at: Date, log: Logger): void {
+  const inputs: string[] = [];
+  let wake = nextWakeAt(state, at, config.state.archiveAfterDays * 86_400_000);
+  for (const { module, options } of enabledModules(config)) {
+    if (!module.discoveryInputs) wake = null;
+    else inputs.push(...module.discoveryInputs({ home, options: options as JsonObject }));
+    const timed = module.nextDiscoveryAt?.({ state, home, now: at, options: options as JsonObject }) ?? null;
+    if (wake && timed && timed < wake) wake = timed;
+  }
+  if (wake) {
+    writeIdleHint(home, inputs, wake);
+    log.debug('tick.idle_hint', { wakeAt: wake.toISOString(), inputs });
+  } else clearIdleHint(home);
 }
 
 function strip(s: TickSummary): TickInfo {

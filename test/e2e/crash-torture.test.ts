@@ -22,6 +22,7 @@ state:
 backends:
   mock:
     type: mock
+    hourlyLimit: 100000
     latencyMs: 20
     failureRate: 0.15
     seed: 7

@@ -1,6 +1,6 @@
 import type { JsonObject, Task } from '../../core/types.js';
 import type { Module, ModuleContext, StepOutcome, TaskSpec } from '../module.js';
-import { readSeeds } from '../seeds-file.js';
+import { readSeeds, SEEDS_PATH } from '../seeds-file.js';
 
 /**
  * The spine's stand-in module: for every conjecture/question seed it holds a short multi-turn
@@ -22,6 +22,8 @@ export const echoModule: Module = {
         priority: s.priority,
       }));
   },
+
+  discoveryInputs: () => [SEEDS_PATH],
 
   prepare(task: Readonly<Task>, ctx: ModuleContext) {
     const answers = (task.data.answers as string[] | undefined) ?? [];
