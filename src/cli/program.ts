@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { UsageError } from '../errors.js';
 import { resolveHome } from './home.js';
 
 type Out = (s: string) => void;
@@ -51,6 +52,39 @@ export function buildProgram(): Command {
     .action(async (o: { json?: boolean }, cmd: Command) => {
       const { runStatus } = await import('./status.js');
       setCode(await runStatus({ home: home(cmd), json: Boolean(o.json), out }));
+    });
+
+  program
+    .command('top')
+    .description('live dashboard (htop-like): backends, quotas, ticks, tasks; reads without the lock. Keys: ? help, q quit, p pause')
+    .option('--read-only', 'never write (disables p, pause/resume)')
+    .option('--once', 'print one frame and exit (for scripts and tests)')
+    .action(async (o: { readOnly?: boolean; once?: boolean }, cmd: Command) => {
+      const { runTop } = await import('./top.js');
+      setCode(await runTop({ home: home(cmd), readOnly: Boolean(o.readOnly), once: Boolean(o.once), out }));
+    });
+
+  program
+    .command('tasks')
+    .description('list tasks grouped by module, highest priority first')
+    .option('--state <state>', 'only tasks in this state (pending, running, paused, completed, failed)')
+    .option('--module <module>', 'only tasks of this module')
+    .option('--json', 'print a JSON array')
+    .action(async (o: { state?: string; module?: string; json?: boolean }, cmd: Command) => {
+      const { runTasks } = await import('./tasks.js');
+      setCode(await runTasks({ home: home(cmd), state: o.state, module: o.module, json: Boolean(o.json), out }));
+    });
+
+  program
+    .command('schedule')
+    .description('print (or --install) a systemd user timer or a crontab line that runs `fano tick` every minute')
+    .option('--systemd', 'a systemd user service + timer')
+    .option('--cron', 'a crontab line')
+    .option('--install', 'write it for the current user and print the command that enables it')
+    .action(async (o: { systemd?: boolean; cron?: boolean; install?: boolean }, cmd: Command) => {
+      if (Boolean(o.systemd) === Boolean(o.cron)) throw new UsageError('choose one of --systemd or --cron');
+      const { runSchedule } = await import('./schedule.js');
+      setCode(await runSchedule({ home: home(cmd), kind: o.systemd ? 'systemd' : 'cron', install: Boolean(o.install), out }));
     });
 
   program
@@ -109,6 +143,73 @@ export function buildProgram(): Command {
       const [{ runDoctor }, { loadConfig }] = await Promise.all([import('./doctor.js'), import('../config/load.js')]);
       const h = home(cmd);
       setCode(await runDoctor({ home: h, backend, config: (await loadConfig(h)).config, json: Boolean(o.json), out }));
+    });
+
+  const seedCmd = program.command('seed').description("the Explorer's seeds (state/explorer/seeds.yaml)");
+  seedCmd
+    .command('add <text>')
+    .description('add a seed (comments and order of the seeds file are kept)')
+    .option('--type <type>', 'axiom (context only) | conjecture | question', 'question')
+    .option('--priority <p>', '1-10 or high|medium|low', 'medium')
+    .option('--tags <tags>', 'comma-separated tags', '')
+    .option('--id <id>', 'the seed id (default: made from the text)')
+    .option('--notes <text>', 'free-form notes kept with the seed')
+    .option('--proposed', 'add it as proposed: explored only after `fano seed approve <id>`')
+    .action(async (text: string, o: { type: string; priority: string; tags: string; id?: string; notes?: string; proposed?: boolean }, cmd: Command) => {
+      const { runSeedAdd } = await import('./seed.js');
+      const tags = o.tags.split(',').map((t) => t.trim()).filter(Boolean);
+      setCode(await runSeedAdd({ home: home(cmd), text, type: o.type, priority: o.priority, tags, id: o.id, notes: o.notes, proposed: Boolean(o.proposed), out }));
+    });
+  seedCmd
+    .command('list')
+    .description('seeds with the state of their exploration thread')
+    .option('--json', 'print a JSON array')
+    .action(async (o: { json?: boolean }, cmd: Command) => {
+      const { runSeedList } = await import('./seed.js');
+      setCode(await runSeedList({ home: home(cmd), json: Boolean(o.json), out }));
+    });
+  seedCmd
+    .command('approve <id>')
+    .description('activate a proposed seed')
+    .action(async (id: string, _o, cmd: Command) => {
+      const { runSeedApprove } = await import('./seed.js');
+      setCode(await runSeedApprove({ home: home(cmd), id, out }));
+    });
+
+  const insightCmd = program.command('insight').description("the Explorer's insights (state/explorer/insights/)");
+  insightCmd
+    .command('list')
+    .description('insights with status and reviews')
+    .option('--status <s>', 'only this status: in_review | blessed | rejected | needs_development | duplicate')
+    .option('--json', 'print a JSON array')
+    .action(async (o: { status?: string; json?: boolean }, cmd: Command) => {
+      const { runInsightList } = await import('./insight.js');
+      setCode(await runInsightList({ home: home(cmd), status: o.status, json: Boolean(o.json), out }));
+    });
+  insightCmd
+    .command('show <id>')
+    .description('one insight with its reviews, decision and comments (an id prefix is enough)')
+    .option('--json', 'print JSON')
+    .action(async (id: string, o: { json?: boolean }, cmd: Command) => {
+      const { runInsightShow } = await import('./insight.js');
+      setCode(await runInsightShow({ home: home(cmd), id, json: Boolean(o.json), out }));
+    });
+  for (const [verb, status] of [['bless', 'blessed'], ['reject', 'rejected']] as const) {
+    insightCmd
+      .command(`${verb} <id>`)
+      .description(`mark an insight ${status} by hand (overrides the panel; pending reviews are cancelled)`)
+      .option('--note <text>', 'why, kept with the decision')
+      .action(async (id: string, o: { note?: string }, cmd: Command) => {
+        const { runInsightDecide } = await import('./insight.js');
+        setCode(await runInsightDecide({ home: home(cmd), id, status, note: o.note, out }));
+      });
+  }
+  insightCmd
+    .command('comment <id> <text...>')
+    .description('comment on an insight; a tick answers it at comment priority and may revise the insight')
+    .action(async (id: string, text: string[], _o, cmd: Command) => {
+      const { runInsightComment } = await import('./insight.js');
+      setCode(await runInsightComment({ home: home(cmd), id, text: text.join(' '), out }));
     });
 
   const configCmd = program.command('config').description('check or explain fano.config.yaml');

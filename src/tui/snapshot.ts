@@ -1,0 +1,30 @@
+import type { FanoConfig } from '../config/schema.js';
+import { buildStatus } from '../cli/status.js';
+import { computePriority } from '../core/priority.js';
+import type { FanoState, TickInfo } from '../core/types.js';
+import { readState } from '../store/store.js';
+import { schedulerOptions } from '../tick/options.js';
+import { readLastTick } from '../tick/runs.js';
+import type { TopSnapshot } from './model.js';
+
+/** What `fano top` and `fano tasks` read: no React here, so `fano tasks` never loads Ink. */
+export interface TopData {
+  state: FanoState;
+  lastTick: TickInfo | null;
+  log: { checkpointSeq: number; pendingRecords: number };
+}
+
+/** Lock-free read of everything top shows (the same read `fano status` does). */
+export async function readTopData(home: string): Promise<TopData> {
+  const { state, checkpointSeq, pendingRecords } = await readState(home);
+  return { state, lastTick: readLastTick(home), log: { checkpointSeq, pendingRecords } };
+}
+
+/** Pure: the dashboard snapshot for `now`. */
+export function buildSnapshot(home: string, config: FanoConfig, data: TopData, now: Date): TopSnapshot {
+  const status = buildStatus(home, data.state, config, data.log, data.lastTick, now);
+  const opts = schedulerOptions(config, status.weights);
+  const priorities: Record<string, number> = {};
+  for (const t of Object.values(data.state.tasks)) priorities[t.key] = computePriority(t, {}, now, opts);
+  return { status, state: data.state, intervalSeconds: config.tick.intervalSeconds, priorities, now };
+}
