@@ -31,6 +31,7 @@ export interface RetryOptions {
 export interface NewTaskSpec {
   module: string;
   type: string;
+  /** Stable: hashed into the key. Two specs with the same context are the same work. */
   context: JsonObject;
   data?: JsonObject;
   priority?: number;

@@ -1,18 +1,13 @@
 import type { FanoEvent } from '../core/events.js';
+import type { NewTaskSpec } from '../core/lifecycle.js';
 import type { FanoState, Json, JsonObject, Task } from '../core/types.js';
 import type { ProjectionSpec } from '../store/projections.js';
 
-/** What a module asks for; the tick turns it into a Task with a stable key and dedupes it. */
-export interface TaskSpec {
-  module: string;
-  type: string;
-  /** Stable: hashed into the key. Two specs with the same context are the same work. */
-  context: JsonObject;
-  data?: JsonObject;
-  priority?: number;
-  deep?: boolean;
-  llmPreference?: string | null;
-}
+/**
+ * What a module asks for; the tick turns it into a Task with a stable key (a hash of `context`)
+ * and dedupes it. The same shape as the lifecycle's own task spec.
+ */
+export type TaskSpec = NewTaskSpec;
 
 export interface ModuleContext {
   /** Read-only view of the folded state (modules never mutate it: they return events). */
