@@ -1,7 +1,7 @@
 // `npm run demo`: creates a fano home in ./demo-home (mock backend, sample seeds), runs ticks until
-// the first results land, and shows them. Safe to run again: init never overwrites, ticks resume.
+// the Explorer has judged its first insights, and shows them. Safe to run again: init never
+// overwrites, ticks resume.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const home = resolve(process.argv[2] ?? 'demo-home');
@@ -15,24 +15,20 @@ const fano = (...args) => {
 };
 
 process.stdout.write(fano('init', home));
-const results = () => {
-  const cp = JSON.parse(readFileSync(join(home, 'state', 'checkpoint.json'), 'utf8'));
-  return Object.values(cp.state.modules?.echo?.results ?? {});
-};
-for (let i = 1; i <= 30; i++) {
+const judged = () => JSON.parse(fano('insight', 'list', '--json')).filter((i) => i.status === 'blessed' || i.status === 'rejected');
+for (let i = 1; i <= 40; i++) {
   fano('tick');
   const status = JSON.parse(fano('status', '--json'));
   console.log(`tick ${i}: ${JSON.stringify(status.tasks.byState)}`);
-  const got = results();
-  if (got.length > 0) {
-    console.log(`\nFirst results landed after ${i} tick(s). One of them:\n`);
-    const r = got[0];
-    console.log(`seed: ${r.text}\n`);
-    r.answers.forEach((a, n) => console.log(`turn ${n + 1}: ${a.split('\n')[0]}`));
-    console.log(`\n${fano('status')}`);
-    console.log(`Everything is in ${home}: state/checkpoint.json (the folded state), runs/ (one log per tick).`);
+  const got = judged();
+  if (got.some((x) => x.status === 'blessed') && got.some((x) => x.status === 'rejected')) {
+    console.log(`\nThe review panels reached verdicts after ${i} tick(s):\n`);
+    console.log(fano('insight', 'list'));
+    console.log(fano('status'));
+    console.log(`Everything is in ${home}: state/explorer/ (seeds, threads/, insights/*.md), state/checkpoint.json, runs/.`);
+    console.log(`Try: fano --home ${home} insight show ${got[0].id}`);
     process.exit(0);
   }
 }
-console.error('no results after 30 ticks: see the logs in', join(home, 'runs'));
+console.error('no blessed and rejected insights after 40 ticks: see the logs in', join(home, 'runs'));
 process.exit(1);

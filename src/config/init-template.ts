@@ -76,7 +76,7 @@ scheduler:
   weights: {explorer: 40, documenter: 40, researcher: 20}  # share of the work per module (default {explorer: 40, documenter: 40, researcher: 20})
   starvation:                  # a task that waits long gains priority
     maxWaitHours: 4            # hours after which a waiting task counts as starving (default 4)
-    boostPerHour: 10           # priority added per hour of waiting (default 10)
+    boostPerHour: 20           # priority added per hour of waiting (default 20)
     maxBoost: 20               # cap of that boost (default 20)
   commentBoost: 25             # priority added to work answering a human comment (default 25)
   consultation:                # now and then an LLM is asked how to weigh the modules
@@ -108,8 +108,24 @@ state:
   archiveAfterDays: 7          # completed and failed tasks older than this move to state/archive/, in days (default 7)
 
 modules:
-  echo:                        # the demo module: a short conversation about each seed
+  explorer:                    # seeds -> explorations -> insights reviewed by other backends (state/explorer/)
     enabled: true              # (default true)
+    exchangesBeforeSynthesis: 4  # explore/critique exchanges of a thread before its synthesis (default 4)
+    maxInsightsPerSynthesis: 3 # most insights one synthesis may extract (default 3)
+    contextBudgetChars: 8000   # characters of thread history a prompt carries; older exchanges fold into a pinned summary (default 8000)
+    keepRecentExchanges: 2     # newest exchanges always quoted in full (default 2)
+    summaryMaxChars: 2000      # longest pinned running summary, in characters (default 2000)
+    panelSize: 3               # reviewers per insight, on distinct backends when there are enough; at least 2 (default 3)
+    secondRound: true          # a split panel reviews again, each reviewer seeing the others\'s stances (default true)
+    deepSynthesis: true        # synthesize in deep mode while deep quota is left (default true)
+    deepSecondRound: true      # second review rounds in deep mode while deep quota is left (default true)
+    dedupeThreshold: 0.8       # similarity (0..1) from which a new insight is recorded as a duplicate (default 0.8)
+    maxBlessedInContext: 10    # blessed insights quoted in exploration prompts (default 10)
+    maxAttempts: 2             # times a unit of work is started afresh after failing for good (default 2)
+    # prompt templates: put state/explorer/prompts/<name>.md (explore, critique, synthesis, repair,
+    # review, review-round2, comment) to override the built-in ones
+  echo:                        # the spine's demo module: a short conversation about each seed
+    enabled: false             # (default false)
     turns: 2                   # LLM exchanges per seed (default 2)
 
 logging:

@@ -114,7 +114,7 @@ export const configSchema = z.strictObject({
       starvation: z
         .strictObject({
           maxWaitHours: z.number().positive().default(4).describe('hours after which a waiting task counts as starving'),
-          boostPerHour: z.number().nonnegative().default(10).describe('priority added per hour of waiting'),
+          boostPerHour: z.number().nonnegative().default(20).describe('priority added per hour of waiting'),
           maxBoost: z.number().nonnegative().default(20).describe('cap of the waiting boost'),
         })
         .prefault({}),
@@ -158,8 +158,25 @@ export const configSchema = z.strictObject({
     .strictObject({
       echo: z
         .strictObject({
-          enabled: z.boolean().default(true),
+          enabled: z.boolean().default(false),
           turns: z.number().int().positive().default(2).describe('LLM exchanges per seed'),
+        })
+        .prefault({}),
+      explorer: z
+        .strictObject({
+          enabled: z.boolean().default(true).describe('explore the seeds, synthesize insights and have them reviewed'),
+          exchangesBeforeSynthesis: z.number().int().min(1).default(4).describe('explore/critique exchanges of a thread before its synthesis'),
+          maxInsightsPerSynthesis: z.number().int().min(1).max(10).default(3).describe('most insights one synthesis may extract'),
+          contextBudgetChars: z.number().int().min(1000).default(8000).describe('characters of thread history a prompt carries; older exchanges fold into a pinned summary'),
+          keepRecentExchanges: z.number().int().min(1).default(2).describe('newest exchanges always quoted in full'),
+          summaryMaxChars: z.number().int().min(200).default(2000).describe('longest pinned running summary'),
+          panelSize: z.number().int().min(2).default(3).describe('reviewers per insight (distinct backends when there are enough)'),
+          secondRound: z.boolean().default(true).describe('a split panel reviews again, seeing the others\' stances'),
+          deepSynthesis: z.boolean().default(true).describe('synthesize in deep mode while deep quota is left'),
+          deepSecondRound: z.boolean().default(true).describe('second review rounds in deep mode while deep quota is left'),
+          dedupeThreshold: z.number().min(0).max(1).default(0.8).describe('similarity from which a new insight is recorded as a duplicate'),
+          maxBlessedInContext: z.number().int().nonnegative().default(10).describe('blessed insights quoted in exploration prompts'),
+          maxAttempts: z.number().int().min(1).default(2).describe('times a unit of work is started afresh after failing for good'),
         })
         .prefault({}),
     })

@@ -98,6 +98,13 @@ export interface BackendState {
   capHoldMs?: number | null;
   /** Deep uses per module in `deepDay` (for per-module deep reserves); optional, like learnedCap. */
   deepByModule?: Record<string, number> | null;
+  /**
+   * The site did not load for `unreachableStreak` requests in a row (core/quota.ts): an outage is
+   * the backend's, not the task's, so the allocator skips it until `unreachableUntil`. Optional
+   * (absent = reachable) so older checkpoints load unchanged.
+   */
+  unreachableUntil?: string | null;
+  unreachableStreak?: number | null;
 }
 
 /**

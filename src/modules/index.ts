@@ -1,10 +1,24 @@
 import type { FanoConfig } from '../config/schema.js';
+import type { ProjectionSpec } from '../store/projections.js';
+import { quotaOptions } from '../tick/options.js';
 import { echoModule } from './echo/echo-module.js';
+import { explorerModule } from './explorer/explorer-module.js';
 import type { Module } from './module.js';
 
 /** The modules enabled in config, in a stable order, with their option sections. */
 export function enabledModules(config: FanoConfig): Array<{ module: Module; options: Record<string, unknown> }> {
   const out: Array<{ module: Module; options: Record<string, unknown> }> = [];
   if (config.modules.echo.enabled) out.push({ module: echoModule, options: config.modules.echo });
+  if (config.modules.explorer.enabled) {
+    // The Explorer picks backends itself (alternating exchanges, review panels): it gets the
+    // enabled backends and their quota options next to its own config keys.
+    const backends = Object.fromEntries(Object.entries(config.backends).filter(([, b]) => b.enabled).map(([name, b]) => [name, quotaOptions(config, b)]));
+    out.push({ module: explorerModule, options: { ...config.modules.explorer, backends } });
+  }
   return out;
+}
+
+/** The file projections of the enabled modules (written by the store after each checkpoint). */
+export function moduleProjections(config: FanoConfig): ProjectionSpec[] {
+  return enabledModules(config).flatMap(({ module }) => [...(module.projections ?? [])]);
 }

@@ -8,6 +8,9 @@ export interface Seed {
   type: 'axiom' | 'conjecture' | 'question';
   priority: number;
   tags: string[];
+  /** `proposed` seeds (e.g. from the Researcher) wait for `fano seed approve`; absent means active. */
+  status?: 'active' | 'proposed';
+  notes?: string;
 }
 
 export const SEEDS_PATH = join('state', 'explorer', 'seeds.yaml');
@@ -66,6 +69,8 @@ export function readSeeds(home: string): Seed[] {
       throw new SeedsFileError(`${at}: seed "${id}" priority must be 1-10 or high|medium|low`);
     }
     const tags = Array.isArray(s.tags) ? s.tags.map(String) : [];
-    return { id, text: s.text.trim(), type, priority, tags };
+    const status = s.status ?? 'active';
+    if (status !== 'active' && status !== 'proposed') throw new SeedsFileError(`${at}: seed "${id}" has status "${String(status)}" (expected active or proposed)`);
+    return { id, text: s.text.trim(), type, priority, tags, status, ...(typeof s.notes === 'string' ? { notes: s.notes } : {}) };
   });
 }

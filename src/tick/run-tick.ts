@@ -272,4 +272,12 @@ async function slice(
       timer.abort();
     }
   }
+  // Work this tick's answers made due (the next exchange, the reviews of a new insight) is queued
+  // now: the next tick starts on it at once, and the idle hint can never vouch for a state whose
+  // follow-up work is still undiscovered.
+  const followUp = await discoverTasks(store.state, [...modules.values()], opts.home, now(), log);
+  if (followUp.length > 0) {
+    await store.append(followUp, now());
+    info.discovered += followUp.length;
+  }
 }

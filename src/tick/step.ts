@@ -186,7 +186,11 @@ export async function finishStep(
       task = failStep(task, { kind: 'module', message: `answer not usable: ${(err as Error).message}`, bundle: null }, now, deps.rng, deps.retry);
       events.push(...withFailure(deps, task, (err as Error).message));
     }
-    if (out) {
+    if (out?.fail !== undefined) {
+      // The module rejected the answer but keeps something of it (out.events): both in one record.
+      task = { ...failStep(task, { kind: 'module', message: `answer not usable: ${out.fail}`, bundle: null }, now, deps.rng, deps.retry), data: out.data };
+      events.push(...out.events, ...withFailure(deps, task, out.fail));
+    } else if (out) {
       task = completeStep(task, { done: out.done, data: out.data, result: out.result, url: res.url }, now);
       events.push({ type: 'task.put', task }, ...out.events);
     }

@@ -32,7 +32,10 @@ retries:
   transientDelaySeconds: 1
 modules:
   echo:
+    enabled: true
     turns: 2
+  explorer:
+    enabled: false
 `;
 const seeds = (text: string) => `seeds:\n  - id: q1\n    type: question\n    text: "${text}"\n`;
 

@@ -34,7 +34,10 @@ retries:
   transientDelaySeconds: 0
 modules:
   echo:
+    enabled: true
     turns: ${TURNS}
+  explorer:
+    enabled: false
 `;
 const seedsYaml = (count = SEEDS) =>
   'seeds:\n' +

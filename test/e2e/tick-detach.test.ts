@@ -14,7 +14,7 @@ const served = (home: string) => (JSON.parse(readFileSync(join(home, 'runs/mock/
 describe('tick time budget', () => {
   it('detaches a slow submitted request at the deadline; the next tick harvests it without resubmitting', async () => {
     const home = tempHome({
-      'fano.config.yaml': 'backends:\n  mock:\n    type: mock\n    latencyMs: 4000\ntick:\n  maxSeconds: 1\nmodules:\n  echo:\n    turns: 1\n',
+      'fano.config.yaml': 'backends:\n  mock:\n    type: mock\n    latencyMs: 4000\ntick:\n  maxSeconds: 1\nmodules:\n  explorer:\n    enabled: false\n  echo:\n    enabled: true\n    turns: 1\n',
       'state/explorer/seeds.yaml': seeds(1),
     });
     const t0 = Date.now();
@@ -40,7 +40,7 @@ describe('tick time budget', () => {
 
   it('a long tick picks up work that appears while it runs', async () => {
     const home = tempHome({
-      'fano.config.yaml': 'backends:\n  mock:\n    type: mock\n    latencyMs: 2500\ntick:\n  maxSeconds: 100\n  maxRequests: 100\n  rediscoverSeconds: 2\nmodules:\n  echo:\n    turns: 30\n',
+      'fano.config.yaml': 'backends:\n  mock:\n    type: mock\n    latencyMs: 2500\ntick:\n  maxSeconds: 100\n  maxRequests: 100\n  rediscoverSeconds: 2\nmodules:\n  explorer:\n    enabled: false\n  echo:\n    enabled: true\n    turns: 30\n',
       'state/explorer/seeds.yaml': seeds(1),
     });
     const tick = startFano(['tick'], { home });

@@ -1,0 +1,156 @@
+import { z } from 'zod';
+import type { Rating } from './types.js';
+
+/**
+ * The strict answer formats of the Explorer. Every prompt carries a `FORMAT: <marker>` line
+ * (the mock backend recognises it) and the format block below, appended by code after the
+ * user-editable template, so editing a template can never break parsing.
+ */
+export const FORMAT = {
+  exchange: 'fano.exchange.v1',
+  synthesis: 'fano.synthesis.v1',
+  review: 'fano.review.v1',
+  comment: 'fano.comment.v1',
+} as const;
+
+export const INSIGHT_MAX_CHARS = 400;
+
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/** The JSON object of an answer: a fenced ```json block, else the outermost {...}. */
+export function extractJson(answer: string): ParseResult<unknown> {
+  const fenced = /```(?:json)?\s*\n([\s\S]*?)```/i.exec(answer);
+  let body = fenced?.[1];
+  if (body === undefined) {
+    const start = answer.indexOf('{');
+    const end = answer.lastIndexOf('}');
+    if (start < 0 || end <= start) return { ok: false, error: 'no JSON object found in the answer' };
+    body = answer.slice(start, end + 1);
+  }
+  try {
+    return { ok: true, value: JSON.parse(body) };
+  } catch (err) {
+    return { ok: false, error: `the JSON does not parse: ${(err as Error).message}` };
+  }
+}
+
+function describe(e: z.ZodError): string {
+  return e.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.length > 0 ? i.path.join('.') : '(root)'}: ${i.message}`)
+    .join('; ');
+}
+
+function sentenceCount(s: string): number {
+  return (s.trim().match(/[.!?](\s|$)/g) ?? []).length || 1;
+}
+
+export interface SynthesizedInsight {
+  text: string;
+  tags: string[];
+  confidence: number;
+  exchanges: number[];
+}
+
+export function parseSynthesis(answer: string, opts: { maxInsights: number; exchangeCount: number }): ParseResult<SynthesizedInsight[]> {
+  const json = extractJson(answer);
+  if (!json.ok) return json;
+  const schema = z.strictObject({
+    insights: z
+      .array(
+        z.strictObject({
+          text: z.string().trim().min(10).max(INSIGHT_MAX_CHARS),
+          tags: z.array(z.string().trim().min(1).max(40)).max(8),
+          confidence: z.number().min(0).max(1),
+          exchanges: z.array(z.number().int().min(0).max(Math.max(0, opts.exchangeCount - 1))).min(1),
+        }),
+      )
+      .min(1)
+      .max(opts.maxInsights),
+  });
+  const r = schema.safeParse(json.value);
+  if (!r.success) return { ok: false, error: describe(r.error) };
+  for (const [i, ins] of r.data.insights.entries()) {
+    if (sentenceCount(ins.text) > 2) return { ok: false, error: `insights.${i}.text: must be one or two sentences` };
+  }
+  return { ok: true, value: r.data.insights.map((i) => ({ ...i, tags: [...new Set(i.tags.map((t) => t.toLowerCase()))], exchanges: [...new Set(i.exchanges)].sort((a, b) => a - b) })) };
+}
+
+export interface ParsedReview {
+  rating: Rating;
+  confidence: number;
+  reasoning: string;
+}
+
+export function parseReview(answer: string): ParseResult<ParsedReview> {
+  const json = extractJson(answer);
+  if (!json.ok) return json;
+  const r = z
+    .strictObject({
+      rating: z.enum(['bless', 'uncertain', 'reject']),
+      confidence: z.number().min(0).max(1),
+      reasoning: z.string().trim().min(1).max(4000),
+    })
+    .safeParse(json.value);
+  return r.success ? { ok: true, value: r.data } : { ok: false, error: describe(r.error) };
+}
+
+export interface ParsedCommentAnswer {
+  answer: string;
+  revise: boolean;
+  revisedText: string | null;
+}
+
+export function parseCommentAnswer(answer: string): ParseResult<ParsedCommentAnswer> {
+  const json = extractJson(answer);
+  if (!json.ok) return json;
+  const r = z
+    .strictObject({
+      answer: z.string().trim().min(1).max(4000),
+      revise: z.boolean(),
+      revisedText: z.string().trim().min(10).max(INSIGHT_MAX_CHARS).nullable(),
+    })
+    .refine((v) => !v.revise || v.revisedText !== null, { message: 'revise: true needs a revisedText' })
+    .safeParse(json.value);
+  return r.success ? { ok: true, value: r.data } : { ok: false, error: describe(r.error) };
+}
+
+/** The "KEY POINTS:" line of an exchange, if the model wrote one. */
+export function keyPointsOf(answer: string): string | null {
+  const m = /^\s*\**key points\**\s*:\s*(.+)$/im.exec(answer);
+  return m?.[1]?.trim() || null;
+}
+
+/** The fixed output instructions appended to every prompt of the kind (with its FORMAT line). */
+export function formatBlock(kind: keyof typeof FORMAT, opts: { maxInsights?: number } = {}): string {
+  switch (kind) {
+    case 'exchange':
+      return [
+        `FORMAT: ${FORMAT.exchange}`,
+        'Answer in plain prose (at most about 400 words). End with one line that starts with',
+        '"KEY POINTS:" and lists the points a later reader must not lose (definitions, claims, open gaps).',
+      ].join('\n');
+    case 'synthesis':
+      return [
+        `FORMAT: ${FORMAT.synthesis}`,
+        `MAX INSIGHTS: ${opts.maxInsights ?? 3}`,
+        'Answer with ONE JSON object and nothing else, exactly of this shape:',
+        '{"insights": [{"text": "<one or two sentences>", "tags": ["<tag>"], "confidence": <0..1>, "exchanges": [<exchange numbers it came from>]}]}',
+        `Between 1 and ${opts.maxInsights ?? 3} insights; each atomic (one claim), self-contained, at most ${INSIGHT_MAX_CHARS} characters.`,
+      ].join('\n');
+    case 'review':
+      return [
+        `FORMAT: ${FORMAT.review}`,
+        'Answer with ONE JSON object and nothing else, exactly of this shape:',
+        '{"rating": "bless" | "uncertain" | "reject", "confidence": <0..1>, "reasoning": "<why, in a few sentences>"}',
+        'bless: correct, non-trivial and clearly stated. reject: wrong, trivial or meaningless. uncertain: needs more work.',
+      ].join('\n');
+    case 'comment':
+      return [
+        `FORMAT: ${FORMAT.comment}`,
+        'Answer with ONE JSON object and nothing else, exactly of this shape:',
+        '{"answer": "<your reply to the comment>", "revise": true | false, "revisedText": "<the revised insight, one or two sentences>" | null}',
+        'Set revise to true only when the comment asks for a change and the change is right.',
+      ].join('\n');
+  }
+}

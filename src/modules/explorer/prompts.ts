@@ -1,0 +1,231 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatBlock } from './formats.js';
+import { clip } from './text.js';
+import type { Exchange, ExplorerOptions, Rating, Role, ThreadDoc } from './types.js';
+
+/**
+ * Prompt templates. The defaults below can be overridden per home by a file
+ * `state/explorer/prompts/<name>.md` (read at every use, so an edit applies at the next tick).
+ * `{{placeholders}}` are filled by code; the strict output format block is appended by code
+ * AFTER the template, so no edit can break the parsers.
+ */
+export const PROMPT_DIR = join('state', 'explorer', 'prompts');
+
+export const DEFAULT_TEMPLATES = {
+  explore: `You are a research mathematician exploring an idea with colleagues.
+ROLE: explore
+EXCHANGE: {{exchange}}
+
+{{seed}}
+
+{{axioms}}
+
+{{blessed}}
+
+{{thread}}
+
+Take the exploration one step further: state what follows, try a concrete case or a proof idea,
+and say precisely what remains open. Build on the thread; do not repeat it.`,
+  critique: `You are a careful referee reading a colleague's exploration.
+ROLE: critique
+EXCHANGE: {{exchange}}
+
+{{seed}}
+
+{{axioms}}
+
+{{blessed}}
+
+{{thread}}
+
+Critique the latest exchange: find errors, gaps, hidden assumptions and trivialities; say what
+survives and what the next step should be.`,
+  synthesis: `You are distilling an exploration into atomic insights.
+
+{{seed}}
+
+{{axioms}}
+
+{{blessed}}
+
+{{thread}}
+
+Extract the insights this thread established or made plausible. Each insight is one claim in one
+or two sentences, understandable without the thread. Skip anything already among the blessed insights.`,
+  repair: `Your previous answer could not be read by a program.
+REPAIR: yes
+The problem: {{error}}
+
+Your previous answer was:
+<<<
+{{raw}}
+>>>
+
+Give the same content again, in exactly the format below and nothing else.`,
+  review: `You are one reviewer on a panel judging a candidate research insight.
+ROUND: 1
+REVIEWER: {{reviewer}}
+
+{{seed}}
+
+{{axioms}}
+
+INSIGHT: {{insight}}
+TAGS: {{tags}}
+
+Judge it on its own: is it correct, non-trivial and clearly stated?`,
+  'review-round2': `You are one reviewer on a panel judging a candidate research insight. The panel disagreed
+in round 1; this is round 2. Read the other reviewers' stances, then give your final rating.
+Change your mind only if their reasoning convinces you.
+ROUND: 2
+REVIEWER: {{reviewer}}
+
+{{seed}}
+
+INSIGHT: {{insight}}
+TAGS: {{tags}}
+
+YOUR ROUND 1 RATING: {{own}}
+OTHER REVIEWERS' STANCES:
+{{stances}}`,
+  comment: `A human researcher commented on an insight fano holds.
+
+INSIGHT: {{insight}}
+STATUS: {{status}}
+
+COMMENT: {{comment}}
+
+Answer the comment. If it asks for a change to the insight and the change is right, give the
+revised insight (it will go through review again).`,
+} as const;
+export type TemplateName = keyof typeof DEFAULT_TEMPLATES;
+
+export function loadTemplate(home: string, name: TemplateName): string {
+  try {
+    const t = readFileSync(join(home, PROMPT_DIR, `${name}.md`), 'utf8');
+    if (t.trim() !== '') return t.trim();
+  } catch {
+    // no override: the default
+  }
+  return DEFAULT_TEMPLATES[name];
+}
+
+export function fill(template: string, vars: Record<string, string>): string {
+  return template.replace(/\{\{\s*([a-z_]+)\s*\}\}/g, (m, k: string) => vars[k] ?? m);
+}
+
+export interface SeedInfo {
+  id: string;
+  text: string;
+  type: string;
+}
+
+export function seedSection(seed: SeedInfo): string {
+  return `SEED (${seed.type}, id ${seed.id}): ${seed.text}`;
+}
+
+export function axiomsSection(axioms: readonly string[]): string {
+  return axioms.length === 0 ? 'AXIOMS: none' : `AXIOMS (take these as given):\n${axioms.map((a) => `- ${a}`).join('\n')}`;
+}
+
+export function blessedSection(blessed: ReadonlyArray<{ id: string; text: string }>, max: number): string {
+  if (blessed.length === 0) return 'BLESSED INSIGHTS SO FAR: none';
+  const shown = blessed.slice(-max);
+  return `BLESSED INSIGHTS SO FAR (reviewed and accepted):\n${shown.map((b) => `- [${b.id}] ${b.text}`).join('\n')}`;
+}
+
+function exchangeBlock(e: Exchange, maxChars: number): string {
+  return `[#${e.index} ${e.role} on ${e.backend}]\n${clip(e.text.trim(), maxChars)}`;
+}
+
+/**
+ * The thread as a prompt sees it: the pinned summary, then the exchanges after it. The fold in
+ * thread.ts keeps this within the budget; should one answer alone be larger, the oldest shown
+ * exchanges are clipped here (the stored thread keeps the full text).
+ */
+export function threadSection(thread: ThreadDoc | null, opts: Pick<ExplorerOptions, 'contextBudgetChars'>): string {
+  if (!thread || thread.exchanges.length === 0) return 'THREAD SO FAR: nothing yet (you start it).';
+  const through = thread.summary?.throughIndex ?? -1;
+  const live = thread.exchanges.filter((e) => e.index > through);
+  const parts: string[] = ['THREAD SO FAR:'];
+  if (thread.summary) parts.push(`SUMMARY OF EXCHANGES #0-#${through} (pinned running notes):\n${thread.summary.text}`);
+  const room = Math.max(400, opts.contextBudgetChars - (thread.summary?.text.length ?? 0));
+  const per = Math.max(200, Math.floor(room / Math.max(1, live.length)));
+  for (const e of live) parts.push(exchangeBlock(e, per));
+  return parts.join('\n\n');
+}
+
+export function withFormat(body: string, format: string): string {
+  return `${body.trim()}\n\n${format}\n`;
+}
+
+export function exchangePrompt(args: {
+  home: string;
+  role: Role;
+  index: number;
+  seed: SeedInfo;
+  axioms: readonly string[];
+  blessed: ReadonlyArray<{ id: string; text: string }>;
+  thread: ThreadDoc | null;
+  opts: ExplorerOptions;
+}): string {
+  const t = loadTemplate(args.home, args.role === 'explore' ? 'explore' : 'critique');
+  return withFormat(
+    fill(t, {
+      exchange: String(args.index),
+      seed: seedSection(args.seed),
+      axioms: axiomsSection(args.axioms),
+      blessed: blessedSection(args.blessed, args.opts.maxBlessedInContext),
+      thread: threadSection(args.thread, args.opts),
+    }),
+    formatBlock('exchange'),
+  );
+}
+
+export function synthesisPrompt(args: {
+  home: string;
+  seed: SeedInfo;
+  axioms: readonly string[];
+  blessed: ReadonlyArray<{ id: string; text: string }>;
+  thread: ThreadDoc;
+  opts: ExplorerOptions;
+}): string {
+  return withFormat(
+    fill(loadTemplate(args.home, 'synthesis'), {
+      seed: seedSection(args.seed),
+      axioms: axiomsSection(args.axioms),
+      blessed: blessedSection(args.blessed, args.opts.maxBlessedInContext),
+      thread: threadSection(args.thread, args.opts),
+    }),
+    formatBlock('synthesis', { maxInsights: args.opts.maxInsightsPerSynthesis }),
+  );
+}
+
+export const REPAIR_RAW_MAX_CHARS = 6000;
+
+export function repairPrompt(home: string, kind: 'synthesis' | 'review' | 'comment', raw: string, error: string, maxInsights: number): string {
+  return withFormat(fill(loadTemplate(home, 'repair'), { raw: clip(raw, REPAIR_RAW_MAX_CHARS), error }), formatBlock(kind, { maxInsights }));
+}
+
+export function reviewPrompt(args: {
+  home: string;
+  round: number;
+  slot: number;
+  panelSize: number;
+  seed: SeedInfo;
+  axioms: readonly string[];
+  insight: { text: string; tags: string[] };
+  own?: Rating | null;
+  stances?: ReadonlyArray<{ slot: number; backend: string; rating: Rating; confidence: number; reasoning: string }>;
+}): string {
+  const reviewer = `${args.slot + 1} of ${args.panelSize}`;
+  const common = { reviewer, seed: seedSection(args.seed), axioms: axiomsSection(args.axioms), insight: args.insight.text, tags: args.insight.tags.join(', ') || 'none' };
+  if (args.round <= 1) return withFormat(fill(loadTemplate(args.home, 'review'), common), formatBlock('review'));
+  const stances = (args.stances ?? []).map((s) => `- reviewer ${s.slot + 1} (${s.backend}): ${s.rating} (confidence ${s.confidence}) — ${clip(s.reasoning.replace(/\s+/g, ' '), 600)}`).join('\n');
+  return withFormat(fill(loadTemplate(args.home, 'review-round2'), { ...common, own: args.own ?? 'none', stances: stances || '- none' }), formatBlock('review'));
+}
+
+export function commentPrompt(args: { home: string; insight: { text: string }; status: string; comment: string }): string {
+  return withFormat(fill(loadTemplate(args.home, 'comment'), { insight: args.insight.text, status: args.status, comment: args.comment }), formatBlock('comment'));
+}

@@ -1,0 +1,34 @@
+import type { FanoState, Json } from '../../core/types.js';
+import { reviewState, type ReviewState } from './review.js';
+import { DEFAULT_OPTIONS, MODULE, type CommentDoc, type ExplorerOptions, type InsightDoc, type ThreadDoc } from './types.js';
+
+/**
+ * Read-side helpers over the Explorer's documents (CLI, projections, and other modules such as
+ * the Documenter, which should use `blessedInsights` rather than reading documents directly:
+ * an insight's status is derived, see review.ts).
+ */
+
+export type InsightView = InsightDoc & ReviewState & { comments: CommentDoc[] };
+
+const coll = (state: Readonly<FanoState>, name: string): Readonly<Record<string, Json>> => state.modules[MODULE]?.[name] ?? {};
+
+export function threadsOf(state: Readonly<FanoState>): ThreadDoc[] {
+  return Object.values(coll(state, 'threads')) as unknown as ThreadDoc[];
+}
+
+export function insightView(state: Readonly<FanoState>, ins: InsightDoc, opts: Pick<ExplorerOptions, 'secondRound' | 'maxAttempts'> = DEFAULT_OPTIONS): InsightView {
+  const comments = (Object.values(coll(state, 'comments')) as unknown as CommentDoc[]).filter((c) => c.insightId === ins.id).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+  return { ...ins, ...reviewState(ins, coll(state, 'reviews'), coll(state, 'failures'), opts), comments };
+}
+
+/** All insights with their derived status, oldest first. */
+export function insightViews(state: Readonly<FanoState>, opts: Pick<ExplorerOptions, 'secondRound' | 'maxAttempts'> = DEFAULT_OPTIONS): InsightView[] {
+  return (Object.values(coll(state, 'insights')) as unknown as InsightDoc[])
+    .map((i) => insightView(state, i, opts))
+    .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+}
+
+/** Blessed insights, oldest first: what feeds future explorations and the Documenter. */
+export function blessedInsights(state: Readonly<FanoState>, opts: Pick<ExplorerOptions, 'secondRound' | 'maxAttempts'> = DEFAULT_OPTIONS): InsightView[] {
+  return insightViews(state, opts).filter((v) => v.status === 'blessed');
+}

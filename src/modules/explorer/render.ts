@@ -1,0 +1,96 @@
+import { stringify } from 'yaml';
+import { stableStringify } from '../../core/stable-json.js';
+import type { FanoState, Json } from '../../core/types.js';
+import { insightView, type InsightView } from './queries.js';
+import { normalizeText } from './text.js';
+import type { InsightDoc } from './types.js';
+
+/**
+ * How the Explorer's documents look on disk (state/explorer/threads/<id>.json and
+ * state/explorer/insights/<id>.md). Pure renderers: the store's projection writes them.
+ */
+
+export const INSIGHTS_DIR = 'state/explorer/insights';
+export const THREADS_DIR = 'state/explorer/threads';
+
+export function renderThread(doc: Json): string {
+  return stableStringify(doc);
+}
+
+const COMMENT_RE = /<!--\s*COMMENT:\s*([\s\S]*?)\s*-->/g;
+
+/** `<!-- COMMENT: … -->` markers a person wrote into an insight file, in order. */
+export function readCommentMarkers(text: string): string[] {
+  return [...text.matchAll(COMMENT_RE)].map((m) => (m[1] ?? '').trim()).filter((t) => t !== '');
+}
+
+/** Comment text and model text never close an HTML comment or open a marker in our file. */
+function neutral(s: string): string {
+  return s.replace(/<!--/g, '<!—').replace(/-->/g, '—>');
+}
+
+export function renderInsight(v: InsightView): string {
+  const front = {
+    id: v.id,
+    status: v.status,
+    disputed: v.disputed,
+    decidedBy: v.decidedBy,
+    revision: v.revision,
+    tags: v.tags,
+    confidence: v.confidence,
+    source: { thread: v.threadId, seed: v.seedId, exchanges: v.exchanges },
+    provenance: v.provenance,
+    duplicateOf: v.duplicateOf,
+    similarity: v.similarity,
+    panel: v.panel,
+    reviews: v.rounds.flatMap((r) =>
+      r.reviews.map((x) => ({ round: r.round, slot: x.slot, backend: x.backend, mode: x.mode, rating: x.rating, confidence: x.confidence, changedFrom: x.changedFrom, at: x.at })),
+    ),
+    decision: v.decision,
+    createdAt: v.createdAt,
+    updatedAt: v.updatedAt,
+  };
+  const lines: string[] = ['---', stringify(front, { lineWidth: 0 }).trimEnd(), '---', '', `# Insight ${v.id}`, '', neutral(v.text), ''];
+  if (v.duplicateOf) lines.push(`Duplicate of [${v.duplicateOf}](${v.duplicateOf}.md) (similarity ${v.similarity}).`, '');
+  for (const r of v.rounds) {
+    lines.push(`## Review round ${r.round}`, '');
+    for (const x of r.reviews) {
+      const changed = x.changedFrom ? ` (changed from ${x.changedFrom})` : '';
+      lines.push(`- **${x.rating}**${changed}, confidence ${x.confidence}, reviewer ${x.slot + 1} on ${x.backend} (${x.mode}): ${neutral(x.reasoning.replace(/\s+/g, ' '))}`);
+    }
+    for (const s of r.abstained) lines.push(`- reviewer ${s + 1} abstained (its review failed)`);
+    lines.push('');
+  }
+  if (v.decision) lines.push('## Decision', '', `${v.decision.status} by a human at ${v.decision.at}${v.decision.note ? `: ${neutral(v.decision.note)}` : ''}`, '');
+  if (v.history.length > 0) {
+    lines.push('## Earlier revisions', '');
+    for (const h of v.history) lines.push(`- revision ${h.revision} (${h.reason}): ${neutral(h.text)}`);
+    lines.push('');
+  }
+  if (v.comments.length > 0) {
+    lines.push('## Comments', '');
+    for (const c of v.comments) {
+      lines.push(`- (${c.status}) ${neutral(c.text)}`);
+      if (c.answer) lines.push(`  - answer${c.revised ? ' (insight revised)' : ''}: ${neutral(c.answer.replace(/\s+/g, ' '))}`);
+    }
+    lines.push('');
+  }
+  lines.push(`_To comment, add an HTML comment whose text starts with "COMMENT:" anywhere in this file, or run \`fano insight comment ${v.id} "<text>"\`._`, '');
+  return lines.join('\n');
+}
+
+export function renderInsightDoc(_id: string, doc: Json, state: Readonly<FanoState>): string {
+  return renderInsight(insightView(state, doc as unknown as InsightDoc));
+}
+
+/**
+ * Before an insight file is rewritten: comments the person typed into it that fano has not yet
+ * recorded (their text is not in the new rendering) are carried over, so a rewrite never loses
+ * one. Once recorded, the rendering lists the comment and the raw marker is dropped.
+ */
+export function keepNewComments(current: string, rendered: string): string {
+  const renderedNorm = normalizeText(rendered);
+  const pending = readCommentMarkers(current).filter((c) => !renderedNorm.includes(normalizeText(c)));
+  if (pending.length === 0) return rendered;
+  return `${rendered.trimEnd()}\n\n${pending.map((c) => `<!-- COMMENT: ${c} -->`).join('\n')}\n`;
+}

@@ -1,0 +1,153 @@
+import type { Json, JsonObject } from '../../core/types.js';
+import type { QuotaOptions } from '../../core/quota.js';
+
+/**
+ * The Explorer's durable documents, all under `state.modules.explorer.<collection>.<id>` and
+ * changed only through `module.put` events. Plain JSON, ISO-8601 UTC times.
+ *
+ * Collections:
+ *   threads     one per seed (id: threadIdFor(seedId)); exchanges, pinned summary, status
+ *   insights    one per extracted insight (id: i-<hash>); text, provenance, panel, human decision
+ *   reviews     one per review (id: reviewId(...)); separate docs so concurrent reviews of one
+ *               insight never overwrite each other (each step's events are computed on the state
+ *               it saw; two reviewers answering in the same tick would otherwise race)
+ *   comments    human comments on insights (id: commentIdFor(...)) and their answers
+ *   failures    per unit of work that failed for good: how often (a new attempt gets a new key)
+ *   rawAnswers  answers that did not parse even after the repair prompt, kept for inspection
+ */
+
+export type Role = 'explore' | 'critique';
+export type Rating = 'bless' | 'uncertain' | 'reject';
+export const RATINGS: readonly Rating[] = ['bless', 'uncertain', 'reject'];
+export type InsightStatus = 'in_review' | 'blessed' | 'rejected' | 'needs_development' | 'duplicate';
+export const INSIGHT_STATUSES: readonly InsightStatus[] = ['in_review', 'blessed', 'rejected', 'needs_development', 'duplicate'];
+
+export interface Exchange {
+  index: number;
+  role: Role;
+  backend: string;
+  mode: 'deep' | 'normal';
+  text: string;
+  /** The "KEY POINTS:" line of the answer (or its first sentences): what a summary keeps. */
+  keyPoints: string;
+  at: string;
+}
+
+export interface ThreadDoc {
+  id: string;
+  seedId: string;
+  seedText: string;
+  seedType: string;
+  tags: string[];
+  status: 'exploring' | 'synthesized' | 'failed';
+  exchanges: Exchange[];
+  /** Running notes of exchanges 0..throughIndex, pinned at the top of every later prompt (review item 12). */
+  summary: { text: string; throughIndex: number } | null;
+  insightIds: string[];
+  error: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface InsightDoc {
+  id: string;
+  text: string;
+  tags: string[];
+  confidence: number;
+  /** Revision 0 is the synthesized text; a comment may revise it (and restart the review). */
+  revision: number;
+  history: Array<{ revision: number; text: string; at: string; reason: string }>;
+  threadId: string;
+  seedId: string;
+  exchanges: number[];
+  provenance: { backend: string; mode: 'deep' | 'normal'; task: string; at: string };
+  duplicateOf: string | null;
+  similarity: number | null;
+  /** Reviewer backends by slot, chosen at creation (distinct, producer last). */
+  panel: string[];
+  decision: { status: 'blessed' | 'rejected'; note: string | null; at: string; revision: number; by: 'human' } | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ReviewDoc {
+  insightId: string;
+  revision: number;
+  round: number;
+  slot: number;
+  backend: string;
+  mode: 'deep' | 'normal';
+  rating: Rating;
+  confidence: number;
+  reasoning: string;
+  /** Round 2: the reviewer's round-1 rating when it changed its mind, else null. */
+  changedFrom: Rating | null;
+  task: string;
+  at: string;
+}
+
+export interface CommentDoc {
+  id: string;
+  insightId: string;
+  text: string;
+  source: 'file' | 'cli';
+  status: 'open' | 'answered' | 'failed';
+  answer: string | null;
+  revised: boolean;
+  createdAt: string;
+  answeredAt: string | null;
+}
+
+export interface FailureDoc {
+  count: number;
+  lastError: string;
+  at: string;
+}
+
+export interface ExplorerOptions {
+  exchangesBeforeSynthesis: number;
+  maxInsightsPerSynthesis: number;
+  contextBudgetChars: number;
+  keepRecentExchanges: number;
+  summaryMaxChars: number;
+  panelSize: number;
+  secondRound: boolean;
+  deepSynthesis: boolean;
+  deepSecondRound: boolean;
+  dedupeThreshold: number;
+  maxBlessedInContext: number;
+  maxAttempts: number;
+  /** Injected by modules/index.ts (not config keys): enabled backends and their quota options. */
+  backends: Record<string, QuotaOptions>;
+}
+
+export const DEFAULT_OPTIONS: ExplorerOptions = {
+  exchangesBeforeSynthesis: 4,
+  maxInsightsPerSynthesis: 3,
+  contextBudgetChars: 8000,
+  keepRecentExchanges: 2,
+  summaryMaxChars: 2000,
+  panelSize: 3,
+  secondRound: true,
+  deepSynthesis: true,
+  deepSecondRound: true,
+  dedupeThreshold: 0.8,
+  maxBlessedInContext: 10,
+  maxAttempts: 2,
+  backends: {},
+};
+
+/** The module's option section (already validated by the config schema) with defaults filled in. */
+export function explorerOptions(raw: JsonObject | Record<string, unknown>): ExplorerOptions {
+  const out = { ...DEFAULT_OPTIONS } as unknown as Record<string, unknown>;
+  for (const k of Object.keys(DEFAULT_OPTIONS)) if (raw[k] !== undefined && raw[k] !== null) out[k] = raw[k];
+  const o = out as unknown as ExplorerOptions;
+  o.panelSize = Math.max(2, o.panelSize);
+  return o;
+}
+
+export const MODULE = 'explorer';
+
+/** Casts for reading documents out of the Json state (written only by this module). */
+export const asDoc = <T>(j: Json | undefined): T | undefined => j as unknown as T | undefined;
+export const toJson = (v: unknown): Json => v as Json;

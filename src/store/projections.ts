@@ -1,0 +1,122 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { FanoState, Json } from '../core/types.js';
+import type { Logger } from '../log.js';
+import { fsyncDir } from './fsync.js';
+
+/**
+ * Projections: readable, git-diffable files mirroring module collections (e.g. one JSON file per
+ * explorer thread, one markdown file per insight). The checkpoint stays the source of truth: a
+ * projection is rebuilt from the state after every checkpoint, so a crash between the two only
+ * leaves files one tick stale, and the next tick rewrites them.
+ *
+ * Each file is written atomically (temp file + fsync + rename) and only when its bytes change;
+ * files of documents no longer in the collection are deleted. The store is the only writer of
+ * state/, and this is the store's code: modules only supply pure renderers.
+ */
+export interface ProjectionSpec {
+  module: string;
+  collection: string;
+  /** Folder relative to the home, e.g. `state/explorer/threads`. */
+  dir: string;
+  /** Extension with the dot; only files with it in `dir` are ever deleted. */
+  ext: string;
+  render(id: string, doc: Json, state: Readonly<FanoState>): string;
+  /**
+   * Combines the file's current text with the new rendering before it is written (e.g. to keep a
+   * comment a person typed into the file and fano has not yet read). Absent: overwrite.
+   */
+  merge?(current: string, rendered: string): string;
+}
+
+export interface ProjectionReport {
+  written: string[];
+  deleted: string[];
+  /** Files left alone because a person changed them while we were writing (retried next tick). */
+  skipped: string[];
+  errors: string[];
+}
+
+/** Ids that are safe as one path segment; others are hashed (never a path outside `dir`). */
+export function projectionFileName(id: string, ext: string): string {
+  const safe = /^[A-Za-z0-9][A-Za-z0-9._~-]{0,120}$/.test(id) && !id.includes('..');
+  return (safe ? id : `id-${createHash('sha256').update(id).digest('hex').slice(0, 16)}`) + ext;
+}
+
+const TEMP_RE = /^\..*\.tmp$/;
+
+function readOrNull(file: string): string | null {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+function writeAtomic(file: string, text: string): void {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    fs.writeSync(fd, text);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+}
+
+/** Writes every projection of `specs` for `state`. Never throws for one bad file: reports it. */
+export function writeProjections(home: string, state: Readonly<FanoState>, specs: readonly ProjectionSpec[], log?: Logger): ProjectionReport {
+  const report: ProjectionReport = { written: [], deleted: [], skipped: [], errors: [] };
+  for (const spec of specs) {
+    const dir = path.join(home, spec.dir);
+    const docs = state.modules[spec.module]?.[spec.collection] ?? {};
+    const wanted = new Set<string>();
+    let touched = false;
+    try {
+      fs.mkdirSync(dir, { recursive: true });
+      for (const [id, doc] of Object.entries(docs).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+        const name = projectionFileName(id, spec.ext);
+        wanted.add(name);
+        const file = path.join(dir, name);
+        try {
+          const current = readOrNull(file);
+          let text = spec.render(id, doc, state);
+          if (current !== null && spec.merge) text = spec.merge(current, text);
+          if (current === text) continue;
+          // Compare-and-swap against a person editing the file right now: if it changed since we
+          // read it, leave it (the next tick merges the edit).
+          if (readOrNull(file) !== current) {
+            report.skipped.push(path.join(spec.dir, name));
+            continue;
+          }
+          writeAtomic(file, text);
+          touched = true;
+          report.written.push(path.join(spec.dir, name));
+        } catch (err) {
+          report.errors.push(`${path.join(spec.dir, name)}: ${(err as Error).message}`);
+        }
+      }
+      for (const ent of fs.readdirSync(dir, { withFileTypes: true })) {
+        if (!ent.isFile()) continue;
+        const full = path.join(dir, ent.name);
+        if (TEMP_RE.test(ent.name)) {
+          fs.rmSync(full, { force: true }); // a temp file of a write a crash interrupted
+        } else if (ent.name.endsWith(spec.ext) && !wanted.has(ent.name)) {
+          fs.rmSync(full, { force: true });
+          touched = true;
+          report.deleted.push(path.join(spec.dir, ent.name));
+        }
+      }
+      if (touched) fsyncDir(dir);
+    } catch (err) {
+      report.errors.push(`${spec.dir}: ${(err as Error).message}`);
+    }
+  }
+  if (log && (report.written.length > 0 || report.deleted.length > 0)) log.info('state.projected', { written: report.written.length, deleted: report.deleted.length });
+  if (log && report.skipped.length > 0) log.info('state.projection_skipped', { files: report.skipped });
+  if (log && report.errors.length > 0) log.warn('state.projection_failed', { errors: report.errors });
+  return report;
+}
