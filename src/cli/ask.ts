@@ -48,7 +48,7 @@ export async function runAsk(opts: AskOptions): Promise<number> {
       { now, bundleDir: bundleDir(opts.home, id, 'ask') },
     );
     if (!res.sent && res.outcome !== 'rateLimited') b = rollbackRequest(b, opts.deep, at, qopts);
-    b = recordOutcome(b, res.outcome, res.resetAt ? new Date(res.resetAt) : null, now(), qopts, res.bundle);
+    b = recordOutcome(b, res.outcome, res.resetAt ? new Date(res.resetAt) : null, now(), qopts, res.bundle, { deep: opts.deep, sent: res.sent });
     await store.append([{ type: 'backend.put', name: opts.backend, backend: b }], now());
     await store.checkpoint();
     log.info(res.outcome === 'ok' ? 'llm.answered' : 'llm.not_ok', { llm: opts.backend, outcome: res.outcome, durationMs: res.durationMs, bundle: res.bundle, detail: res.detail });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { allocate, heldBackend, type AllocateOptions, type BackendSlot } from './allocator.js';
 import { claimTask, completeStep, markSubmitted } from './lifecycle.js';
-import { recordOutcome, recordRequest, type QuotaOptions } from './quota.js';
+import { quotaView, recordOutcome, recordRequest, type QuotaOptions } from './quota.js';
 import { at, buildBackend, buildTask, MIN_MS, T0 } from './test-builders.js';
 import type { BackendState, Task } from './types.js';
 
@@ -96,5 +96,34 @@ describe('allocate', () => {
     const t = { ...running, state: 'paused' as const };
     expect(allocate(t, [slot('a', {}, used(10, true)), slot('b')], NOW, OPTS)).toEqual({ backend: 'a', deep: true, harvest: true });
     expect(allocate(t, [slot('a', { busy: true }), slot('b')], NOW, OPTS).backend).toBeNull();
+  });
+});
+
+describe('unreachable sites (outages)', () => {
+  const notLoaded = (b: BackendState, n: number): BackendState => {
+    for (let i = 0; i < n; i++) b = recordOutcome(b, 'siteError', null, at(i * 1000), Q, null, { sent: false });
+    return b;
+  };
+  it('a site that did not load twice in a row is skipped, although rollbacks left it the most quota', () => {
+    const t = buildTask();
+    const down = notLoaded(buildBackend(), 2);
+    expect(allocate(t, [slot('down', {}, down), slot('up', {}, used(5))], at(2000), OPTS)).toEqual({ backend: 'up', deep: false });
+    const alone = allocate(t, [slot('down', {}, down)], at(2000), OPTS);
+    expect('reason' in alone ? alone.reason : '').toMatch(/down did not load/);
+    // One failure says nothing: still allocated.
+    expect(allocate(t, [slot('once', {}, notLoaded(buildBackend(), 1)), slot('up', {}, used(5))], at(2000), OPTS).backend).toBe('once');
+  });
+  it("a conversation held on an unreachable site starts fresh elsewhere even with onBackendBusy 'wait'", () => {
+    const t = midConversation('down');
+    const down = notLoaded(buildBackend(), 3);
+    expect(allocate(t, [slot('down', {}, down), slot('up')], at(3000), OPTS)).toEqual({ backend: 'up', deep: false, fresh: true });
+    // Merely busy: it waits, as before.
+    expect(allocate(t, [slot('down', { busy: true }), slot('up')], at(3000), OPTS).backend).toBeNull();
+  });
+  it('a precomputed view in the slot is used instead of computing one', () => {
+    const t = buildTask();
+    const full = slot('a', {}, used(10));
+    const r = allocate(t, [{ ...full, view: { ...quotaView(full.state, NOW, Q), remaining: 5, status: 'available' } }], NOW, OPTS);
+    expect(r.backend).toBe('a');
   });
 });

@@ -9,13 +9,14 @@ import type { BackendState, Task } from './types.js';
  * Rules, in order:
  *  1. A backend with a request in flight (`busy`) is never used: one request per backend. The
  *     tick keeps one in flight on EVERY backend at once (per-backend lock, review item 4).
- *  2. Rate-limited and needs-human backends are skipped; so is one with no hourly quota left
+ *  2. Rate-limited, needs-human and unreachable (site did not load) backends are skipped; so is one with no hourly quota left
  *     (effective estimate), and for a deep task one with no deep quota left after the deep
  *     reserves of OTHER modules (quotas.deepReserves) are held back.
  *  3. `llmPreference` is a requirement: only that backend, else the task waits.
  *  4. A task holding a conversation (a thread with turns or a url) prefers that backend. If it is
  *     unusable, the task type's `onBackendBusy` decides: 'wait' → no allocation; 'fresh' → any
- *     other backend, and the conversation restarts there (`fresh: true`).
+ *     other backend, and the conversation restarts there (`fresh: true`). A held backend whose
+ *     site does not load (unreachable) counts as 'fresh' for every type: outages last an hour.
  *  5. Otherwise the usable backend with most remaining hourly quota (ties: most deep quota, name).
  *  A harvest (a submitted prompt whose answer sits at the conversation url) goes to its backend
  *  whenever that is neither busy nor needs a human: reading the answer costs no quota.
@@ -26,6 +27,17 @@ export interface BackendSlot {
   quota: QuotaOptions;
   state: BackendState;
   busy: boolean;
+  /**
+   * quotaView(state, now, quota) for the `now` of this call, when the caller already computed it
+   * (the scheduler does, once per pick, instead of once per slot per candidate task). Must be for
+   * the same `now`; absent, it is computed here.
+   */
+  view?: QuotaView;
+}
+
+/** The slot's quota view at `now` (its precomputed one when present). */
+export function viewOf(slot: BackendSlot, now: Date): QuotaView {
+  return slot.view ?? quotaView(slot.state, now, slot.quota);
 }
 
 export interface AllocateOptions {
@@ -68,9 +80,10 @@ export function deepAvailableFor(module: string, slot: BackendSlot, view: QuotaV
 /** Why `slot` cannot take `task` now, or null when it can. */
 export function unusableReason(task: Task, slot: BackendSlot, now: Date, opts: AllocateOptions): string | null {
   if (slot.busy) return `${slot.name} is busy`;
-  const view = quotaView(slot.state, now, slot.quota);
+  const view = viewOf(slot, now);
   if (view.status === 'needsHuman') return `${slot.name} needs a human (${slot.state.needsHuman?.reason ?? '?'})`;
   if (view.status === 'rateLimited') return `${slot.name} is rate-limited until ${view.rateLimitedUntil}`;
+  if (view.status === 'unreachable') return `${slot.name} did not load; skipped until ${view.unreachableUntil}`;
   if (view.remaining < 1) return `${slot.name} has no hourly quota left (${view.requestsThisHour}/${view.effectiveHourly})`;
   if (task.deep && deepAvailableFor(task.module, slot, view, now, opts) < 1) {
     return `${slot.name} has no deep quota left for ${task.module} (${view.deepUsedToday}/${view.deepDailyLimit}, reserves held)`;
@@ -79,8 +92,8 @@ export function unusableReason(task: Task, slot: BackendSlot, now: Date, opts: A
 }
 
 function better(a: BackendSlot, b: BackendSlot, now: Date): boolean {
-  const va = quotaView(a.state, now, a.quota);
-  const vb = quotaView(b.state, now, b.quota);
+  const va = viewOf(a, now);
+  const vb = viewOf(b, now);
   if (va.remaining !== vb.remaining) return va.remaining > vb.remaining;
   if (va.deepRemaining !== vb.deepRemaining) return va.deepRemaining > vb.deepRemaining;
   return a.name < b.name;
@@ -110,7 +123,10 @@ export function allocate(task: Task, backends: readonly BackendSlot[], now: Date
   if (heldSlot) {
     const why = unusableReason(task, heldSlot, now, opts);
     if (why === null) return { backend: heldSlot.name, deep: task.deep };
-    if (onBackendBusy(task, opts) === 'wait') return { backend: null, reason: `waiting for its conversation: ${why}` };
+    // 'wait' waits out a busy or limited backend, which frees within minutes; a site that does not
+    // load may stay down for an hour, so the conversation starts fresh elsewhere instead.
+    const down = viewOf(heldSlot, now).status === 'unreachable';
+    if (onBackendBusy(task, opts) === 'wait' && !down) return { backend: null, reason: `waiting for its conversation: ${why}` };
   }
 
   let best: BackendSlot | null = null;

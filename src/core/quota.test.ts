@@ -197,6 +197,114 @@ describe('rate limits: multiplicative decrease, learned ceiling, additive increa
   });
 });
 
+describe('probes of a learned cap, second hits, raised caps', () => {
+  /** Learned cap 40 (first hit at T0), hold over: 41 more requests a minute apart from `t`, the last refused. */
+  function probeAt(t: number, resetAt: Date | null = null): { before: BackendState; after: BackendState; now: Date } {
+    let b = recordOutcome(send(buildBackend(), 41, T0), 'rateLimited', null, at(41_000), Q);
+    expect(b).toMatchObject({ effectiveHourly: 40, learnedCap: 40 });
+    b = { ...b, effectiveHourly: 42 }; // grown past the cap after the hold
+    const before = send(b, 41, at(t), MIN_MS);
+    const now = at(t + 40 * MIN_MS);
+    return { before, after: recordOutcome(before, 'rateLimited', resetAt, now, Q), now };
+  }
+  it('a probe refused at the learned cap keeps the cap as the estimate (no multiplicative cut)', () => {
+    const { after } = probeAt(30 * HOUR_MS);
+    expect(after).toMatchObject({ effectiveHourly: 40, learnedCap: 40, capHoldMs: 48 * HOUR_MS });
+  });
+  it('without a reset time it rests until our window has a free slot, not the whole backoff', () => {
+    const t = 30 * HOUR_MS;
+    const { after, now } = probeAt(t);
+    // 41 entries (the refused one included), estimate 40: two must leave, the second is at t+1 min.
+    expect(after.rateLimitedUntil).toBe(at(t + MIN_MS + HOUR_MS).toISOString());
+    expect(Date.parse(after.rateLimitedUntil!) - now.getTime()).toBe(21 * MIN_MS); // not the 30 min backoff
+    expect(quotaView(after, at(t + MIN_MS + HOUR_MS), Q)).toMatchObject({ status: 'available', remaining: 1 });
+    // Requests bunched in the last minutes free no slot before the backoff: the backoff bounds it.
+    const bunched = recordOutcome(send({ ...after, rateLimitHits: [] }, 41, at(t + 3 * HOUR_MS), 1000), 'rateLimited', null, at(t + 3 * HOUR_MS + 41_000), Q);
+    expect(bunched.rateLimitedUntil).toBe(at(t + 3 * HOUR_MS + 41_000 + Q.backoffMs).toISOString());
+    // A reset time the site named still wins.
+    expect(probeAt(t, at(t + 50 * MIN_MS)).after.rateLimitedUntil).toBe(at(t + 50 * MIN_MS).toISOString());
+  });
+  it('a second hit within the hour is not a probe: cut and full backoff', () => {
+    const t = 30 * HOUR_MS;
+    const { after } = probeAt(t);
+    const t2 = t + 40 * MIN_MS + 30 * MIN_MS; // within the hour of the probe's hit
+    const again = recordOutcome(send(after, 1, at(t2)), 'rateLimited', null, at(t2 + 1000), Q);
+    expect(again.effectiveHourly).toBe(Math.min(32, again.recent.length - 1)); // cut: floor(40 * 0.8), or what went through
+    expect(again.effectiveHourly).toBeLessThan(40);
+    expect(again.rateLimitedUntil).toBe(at(t2 + 1000 + Q.backoffMs).toISOString());
+  });
+  it('a hit above the learned cap (the site raised its limit) is learned as is, with no cut', () => {
+    let b = recordOutcome(send(buildBackend(), 41, T0), 'rateLimited', null, at(41_000), Q);
+    b = send({ ...b, effectiveHourly: 48 }, 47, at(30 * HOUR_MS), 1000);
+    b = recordOutcome(b, 'rateLimited', null, at(30 * HOUR_MS + 47_000), Q);
+    expect(b).toMatchObject({ effectiveHourly: 46, learnedCap: 46, capHoldMs: 24 * HOUR_MS });
+  });
+});
+
+describe('deep-mode refusals', () => {
+  const deepHit = (b: BackendState, now: Date, resetAt: Date | null) => recordOutcome(recordRequest(b, true, now, Q), 'rateLimited', resetAt, now, Q, null, { deep: true });
+  it('a reset more than an hour away is the daily deep cap: deep closed for the day, hourly untouched', () => {
+    const now = at(10 * HOUR_MS);
+    const before = send(buildBackend(), 5, at(9.5 * HOUR_MS), MIN_MS);
+    const b = deepHit(before, now, at(28 * HOUR_MS));
+    expect(b).toMatchObject({ effectiveHourly: null, rateLimitedUntil: null, cleanSince: null });
+    expect(b.learnedCap ?? null).toBeNull();
+    expect(b.rateLimitHits).toEqual([now.toISOString()]);
+    expect(quotaView(b, now, Q)).toMatchObject({ status: 'available', deepRemaining: 0, remaining: 50 - 6 });
+    // The next quota day opens deep mode again.
+    expect(quotaView(b, new Date('2025-01-02T04:00:00Z'), Q).deepRemaining).toBe(5);
+  });
+  it('without a reset time: our hour far below the hourly ceiling means the deep cap', () => {
+    const b = deepHit(send(buildBackend(), 3, T0), at(5000), null);
+    expect(b.rateLimitedUntil).toBeNull();
+    expect(quotaView(b, at(5000), Q).deepRemaining).toBe(0);
+  });
+  it('a deep refusal with our hour at the ceiling, or a reset within the hour, is an hourly hit', () => {
+    const full = send(buildBackend({ effectiveHourly: 30 }), 30, T0);
+    const b = deepHit(full, at(31_000), null);
+    expect(b.effectiveHourly).toBe(24);
+    expect(b.rateLimitedUntil).not.toBeNull();
+    const soon = deepHit(send(buildBackend(), 3, T0), at(5000), at(20 * MIN_MS));
+    expect(soon.rateLimitedUntil).toBe(at(20 * MIN_MS).toISOString());
+    expect(soon.deepUsed).toBe(1);
+    // Without the deep flag a refusal is always hourly (older callers).
+    expect(recordOutcome(send(buildBackend(), 3, T0), 'rateLimited', at(28 * HOUR_MS), at(5000), Q).rateLimitedUntil).toBe(at(28 * HOUR_MS).toISOString());
+  });
+});
+
+describe('unreachable sites', () => {
+  const notLoaded = (b: BackendState, t: number) => recordOutcome(b, 'siteError', null, at(t), Q, null, { sent: false });
+  it('the first page that did not load is free; then 1, 2, 4 … minutes, at most 10', () => {
+    let b = notLoaded(buildBackend(), 0);
+    expect(b.unreachableUntil).toBeUndefined();
+    expect(quotaView(b, at(0), Q).status).toBe('available');
+    const waits: number[] = [];
+    for (let i = 1; i <= 6; i++) {
+      b = notLoaded(b, i * 1000);
+      waits.push((Date.parse(b.unreachableUntil!) - i * 1000 - T0.getTime()) / MIN_MS);
+    }
+    expect(waits).toEqual([1, 2, 4, 8, 10, 10]);
+    expect(quotaView(b, at(7000), Q)).toMatchObject({ status: 'unreachable', unreachableUntil: b.unreachableUntil });
+    expect(quotaView(b, at(11 * MIN_MS), Q)).toMatchObject({ status: 'available', unreachableUntil: null });
+  });
+  it('any answer from the site clears the mark; a healthy state is left byte for byte', () => {
+    const down = notLoaded(notLoaded(buildBackend(), 0), 1000);
+    for (const o of ['ok', 'siteError', 'timeout', 'loginRequired'] as const) {
+      const b = recordOutcome(down, o, null, at(2000), Q);
+      expect(b.unreachableUntil, o).toBeUndefined();
+      expect(b.unreachableStreak, o).toBeUndefined();
+    }
+    // A rate limit or a wall shown before anything was typed: the page loaded all the same.
+    for (const o of ['rateLimited', 'challenge'] as const) {
+      const b = recordOutcome(down, o, null, at(2000), Q, null, { sent: false });
+      expect(b.unreachableUntil, o).toBeUndefined();
+      expect(b.unreachableStreak, o).toBeUndefined();
+    }
+    const healthy = send(buildBackend(), 2, T0);
+    expect(Object.keys(recordOutcome(healthy, 'siteError', null, at(5000), Q, null, { sent: true }))).toEqual(Object.keys(healthy));
+  });
+});
+
 describe('needs a human', () => {
   it('loginRequired / challenge park the backend, keeping the first since; ok or clearNeedsHuman frees it', () => {
     let b = recordOutcome(buildBackend(), 'loginRequired', null, T0, Q, 'runs/b1');

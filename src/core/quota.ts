@@ -7,15 +7,25 @@ import type { BackendState, Outcome } from './types.js';
  *
  * Learning (AIMD with a remembered ceiling):
  *  - On a rate limit, `used` requests are in our sliding hour, the last one refused. The site
- *    therefore allowed `observed = used - 1`. The effective estimate becomes
- *    max(1, min(floor(current * decreaseFactor), observed)): the multiplicative decrease keeps us
- *    safe when the site lowered its limit, and `observed` gets a far-too-high configured limit right
- *    in one hit instead of log(limit/cap) hits. `observed` is also kept as `learnedCap`.
+ *    therefore allowed `observed = used - 1` (every request it accepted counts, also those that
+ *    then failed with a site error or a timeout: a site counts the prompts it took, not the
+ *    answers we liked). `observed` is kept as `learnedCap`.
+ *  - The first hit, or a hit clearly below the learned cap (the site lowered its limit), sets the
+ *    estimate to max(1, min(floor(current * decreaseFactor), observed)): the multiplicative
+ *    decrease keeps us safe, and `observed` gets a far-too-high configured limit right in one hit
+ *    instead of log(limit/cap) hits.
+ *  - A hit at or above the learned cap (observed ≥ learnedCap - 1) is the periodic probe: it
+ *    confirms the cap (or finds a raised one), so the estimate becomes `observed` with no cut.
+ *    Cutting there threw away a fifth of the rate for hours after every probe.
  *  - After each full clean hour the estimate grows by increasePerCleanHour, up to the configured
  *    limit, but not above `learnedCap` until `capHoldUntil`. The hold is 24 h after a new cap and
  *    doubles (up to 7 days) each time the probe after a hold is refused at the same level: a
  *    stable hidden cap costs one hit a day at first, then fewer (the issue's goal is ≤ 1 per day),
  *    while a raised site limit is still discovered within a week, a lowered one at once.
+ *  - A refused DEEP request may be the daily deep-mode cap rather than the hourly one. It is read
+ *    as the deep cap when the site's reset time is more than an hour away, or (no reset time) when
+ *    our hour is clearly below the hourly estimate; then only today's deep quota is closed and
+ *    nothing hourly is learned. Otherwise it is an hourly hit like any other.
  */
 export interface QuotaOptions {
   hourlyLimit: number;
@@ -28,6 +38,14 @@ export interface QuotaOptions {
   backoffMs: number;
 }
 
+/** What the caller knows about the request besides its outcome (all optional, for compatibility). */
+export interface OutcomeFacts {
+  /** A deep-mode request: a rate limit may be the daily deep cap. */
+  deep?: boolean;
+  /** false: the prompt never reached the site (page did not load). Absent counts as sent. */
+  sent?: boolean;
+}
+
 export interface QuotaView {
   requestsThisHour: number;
   hourlyLimit: number;
@@ -37,7 +55,9 @@ export interface QuotaView {
   deepDailyLimit: number;
   deepRemaining: number;
   rateLimitedUntil: string | null;
-  status: 'available' | 'rateLimited' | 'needsHuman' | 'exhausted';
+  /** Until when the backend is skipped because its site did not load (null when reachable). */
+  unreachableUntil: string | null;
+  status: 'available' | 'rateLimited' | 'needsHuman' | 'unreachable' | 'exhausted';
   /** When `remaining` next becomes ≥ 1 by the sliding hour alone (null when remaining > 0). */
   nextFreeAt: string | null;
 }
@@ -46,6 +66,14 @@ export const HOUR_MS = 3_600_000;
 export const RATE_LIMIT_MEMORY_MS = 24 * HOUR_MS;
 export const CAP_HOLD_MIN_MS = 24 * HOUR_MS;
 export const CAP_HOLD_MAX_MS = 7 * 24 * HOUR_MS;
+/**
+ * A site that did not load twice in a row is skipped for UNREACHABLE_BASE_MS, doubling with each
+ * further failure up to UNREACHABLE_MAX_MS. One failure is free: a single page that did not load
+ * is common and says nothing. Without this the most-remaining-quota rule sends task after task
+ * to a site in an outage (its rolled-back quota makes it look the least used).
+ */
+export const UNREACHABLE_BASE_MS = 60_000;
+export const UNREACHABLE_MAX_MS = 10 * 60_000;
 
 /** The quota day of `now`: the UTC date of (now - resetHour), as YYYY-MM-DD. */
 export function deepDayKey(now: Date, dayResetHour: number): string {
@@ -128,8 +156,11 @@ export function rollbackRequest(b: BackendState, deep: boolean, at: Date, opts: 
 }
 
 /**
- * Learns from the outcome of a sent request. Outcomes other than ok/rateLimited/loginRequired/
- * challenge (siteError, empty, truncated, timeout) say nothing about quota: only pruning happens.
+ * Learns from the outcome of a request. Outcomes other than ok/rateLimited/loginRequired/
+ * challenge (siteError, empty, truncated, timeout) say nothing about quota: only pruning happens,
+ * except that a request that never reached the site (`facts.sent === false`) counts towards
+ * marking the site unreachable, and any request that did reach it clears that mark.
+ * `facts.deep`: a deep-mode request, so a rate limit may be the daily deep cap (see above).
  */
 export function recordOutcome(
   b: BackendState,
@@ -138,24 +169,30 @@ export function recordOutcome(
   now: Date,
   opts: QuotaOptions,
   bundle: string | null = null,
+  facts: OutcomeFacts = {},
 ): BackendState {
-  const p = pruned(b, now);
+  const p = reachability(pruned(b, now), outcome, facts.sent !== false, now);
   const at = now.toISOString();
   switch (outcome) {
     case 'rateLimited': {
+      if (facts.deep === true && isDeepCapRefusal(p, resetAt, now, opts)) return closeDeepDay(p, now, opts);
       const used = p.recent.length;
       const observed = Math.max(1, used - 1);
-      const decreased = Math.floor(effectiveOf(p, opts) * opts.decreaseFactor);
-      const until =
-        resetAt && resetAt.getTime() > now.getTime() ? resetAt : new Date(now.getTime() + opts.backoffMs);
+      const prevCap = p.learnedCap ?? null;
       // The same cap again, give or take the one refused request that may still be in our window:
       // the site has not changed, so hold it twice as long. A different cap starts over at 24 h.
-      const prevCap = p.learnedCap ?? null;
       const confirmed = prevCap !== null && Math.abs(observed - prevCap) <= 1;
+      // At or above the learned cap: the probe found the ceiling (the same or a raised one), and
+      // `observed` is what the site accepts. Below it: the site lowered its limit, cut as AIMD says.
+      // A second hit within the hour is never a probe: our model of the site is wrong somewhere.
+      const hitLastHour = p.rateLimitHits.some((h) => Date.parse(h) > now.getTime() - HOUR_MS);
+      const probe = prevCap !== null && observed >= prevCap - 1 && !hitLastHour;
+      const effective = probe ? observed : Math.min(Math.floor(effectiveOf(p, opts) * opts.decreaseFactor), observed);
+      const until = rateLimitEnd(p.recent, Math.max(1, effective), probe, resetAt, now, opts);
       const holdMs = confirmed ? Math.min(CAP_HOLD_MAX_MS, 2 * (p.capHoldMs ?? CAP_HOLD_MIN_MS)) : CAP_HOLD_MIN_MS;
       return {
         ...p,
-        effectiveHourly: Math.max(1, Math.min(decreased, observed)),
+        effectiveHourly: Math.max(1, effective),
         learnedCap: confirmed && prevCap !== null ? Math.max(prevCap, observed) : observed,
         capHoldMs: holdMs,
         capHoldUntil: new Date(now.getTime() + holdMs).toISOString(),
@@ -198,6 +235,70 @@ export function recordOutcome(
   }
 }
 
+/**
+ * Tracks failures to reach the site. The fields are only written when something changes, so a
+ * healthy backend's state (and the checkpoint bytes) stays as it was. A rate limit or a
+ * needs-human wall is read on the loaded page (even when nothing was typed), so it proves the site
+ * is up.
+ */
+function reachability(p: BackendState, outcome: Outcome, sent: boolean, now: Date): BackendState {
+  const reached = sent || outcome === 'rateLimited' || outcome === 'loginRequired' || outcome === 'challenge';
+  if (reached) {
+    if (p.unreachableUntil === undefined && p.unreachableStreak === undefined) return p;
+    const { unreachableUntil: _u, unreachableStreak: _s, ...rest } = p;
+    return rest;
+  }
+  const streak = (p.unreachableStreak ?? 0) + 1;
+  if (streak < 2) return { ...p, unreachableStreak: streak };
+  const ms = Math.min(UNREACHABLE_MAX_MS, UNREACHABLE_BASE_MS * 2 ** (streak - 2));
+  return { ...p, unreachableStreak: streak, unreachableUntil: new Date(now.getTime() + ms).toISOString() };
+}
+
+/**
+ * Until when a rate-limited backend rests. The site's own reset time wins. Without one: after a
+ * probe that matched the learned cap, the site is known to count the same sliding hour as we do,
+ * so it accepts again when our window has a free slot under the new estimate (our window still
+ * holds the refused request, one slot of margin); never later than the backoff. Otherwise the
+ * backoff.
+ */
+function rateLimitEnd(recent: readonly string[], effective: number, probe: boolean, resetAt: Date | null, now: Date, opts: QuotaOptions): Date {
+  if (resetAt && resetAt.getTime() > now.getTime()) return resetAt;
+  const backoff = now.getTime() + opts.backoffMs;
+  if (!probe) return new Date(backoff);
+  // To hold effective - 1 entries, the (used - effective + 1) oldest must leave the window.
+  const sorted = recent.map((t) => Date.parse(t)).sort((x, y) => x - y);
+  const leaving = sorted[Math.max(0, sorted.length - effective)];
+  const free = leaving === undefined ? now.getTime() : leaving + HOUR_MS;
+  return new Date(Math.min(backoff, Math.max(now.getTime(), free)));
+}
+
+/**
+ * Whether a refused deep request hit the daily deep-mode cap rather than the hourly limit: the
+ * site named a reset more than an hour away (an hourly limit lifts within the hour), or it named
+ * none and our hour (the refused request aside) is more than one below the hourly ceiling we
+ * believe in (the learned cap, else the estimate), so the hourly limit cannot explain it.
+ */
+export function isDeepCapRefusal(b: BackendState, resetAt: Date | null, now: Date, opts: QuotaOptions): boolean {
+  if (resetAt !== null && resetAt.getTime() > now.getTime()) return resetAt.getTime() - now.getTime() > HOUR_MS;
+  const observed = pruneSince(b.recent, now, HOUR_MS).length - 1;
+  const ceiling = Math.min(b.learnedCap ?? Number.POSITIVE_INFINITY, effectiveOf(b, opts));
+  return observed < ceiling - 1;
+}
+
+/** The deep cap of today is reached: no deep request until the quota day ends. Hourly state is untouched. */
+function closeDeepDay(p: BackendState, now: Date, opts: QuotaOptions): BackendState {
+  const day = deepDayKey(now, opts.dayResetHour);
+  const keep = p.deepDay !== null && p.deepDay > day; // clock went backwards: never regress the day
+  const usedToday = deepUsedOn(p, day);
+  return {
+    ...p,
+    deepDay: keep ? p.deepDay : day,
+    deepUsed: Math.max(usedToday, opts.deepDailyLimit),
+    deepByModule: usedToday > 0 ? { ...(p.deepByModule ?? {}) } : {},
+    rateLimitHits: [...p.rateLimitHits, now.toISOString()],
+  };
+}
+
 /** A human fixed the backend (fano login succeeded): it may be used again. */
 export function clearNeedsHuman(b: BackendState): BackendState {
   return { ...b, needsHuman: null };
@@ -210,6 +311,7 @@ export function quotaView(b: BackendState, now: Date, opts: QuotaOptions): Quota
   const remaining = Math.max(0, effectiveHourly - requestsThisHour);
   const deepUsedToday = deepUsedOn(b, deepDayKey(now, opts.dayResetHour));
   const limited = b.rateLimitedUntil !== null && Date.parse(b.rateLimitedUntil) > now.getTime();
+  const down = b.unreachableUntil !== undefined && b.unreachableUntil !== null && Date.parse(b.unreachableUntil) > now.getTime();
   let nextFreeAt: string | null = null;
   if (remaining === 0) {
     // To get one slot back, the (used - effective + 1) oldest entries must leave the window.
@@ -226,7 +328,8 @@ export function quotaView(b: BackendState, now: Date, opts: QuotaOptions): Quota
     deepDailyLimit: opts.deepDailyLimit,
     deepRemaining: Math.max(0, opts.deepDailyLimit - deepUsedToday),
     rateLimitedUntil: limited ? b.rateLimitedUntil : null,
-    status: b.needsHuman ? 'needsHuman' : limited ? 'rateLimited' : remaining === 0 ? 'exhausted' : 'available',
+    unreachableUntil: down ? (b.unreachableUntil ?? null) : null,
+    status: b.needsHuman ? 'needsHuman' : limited ? 'rateLimited' : down ? 'unreachable' : remaining === 0 ? 'exhausted' : 'available',
     nextFreeAt,
   };
 }

@@ -293,11 +293,14 @@ export function createScheduler(tasks: Iterable<Task>, passes: Record<string, nu
     if (b !== null && (!prev || prev.at < rec.task.updatedAt)) lastOnBackend.set(b, { key: rec.task.key, at: rec.task.updatedAt });
   }
 
-  function pick(now: Date, backends: BackendSlot[]): Pick | null {
+  function pick(now: Date, slots: BackendSlot[]): Pick | null {
     const nowMs = now.getTime();
     promote(nowMs);
+    // Each backend's quota view once per pick (it parses every timestamp of the sliding hour), not
+    // once per candidate task in allocate. Recomputed here even when given: it must be for `now`.
+    const backends = slots.map((b) => ({ ...b, view: quotaView(b.state, now, b.quota) }));
     const deepRemaining: Record<string, number> = {};
-    for (const b of backends) deepRemaining[b.name] = quotaView(b.state, now, b.quota).deepRemaining;
+    for (const b of backends) deepRemaining[b.name] = b.view.deepRemaining;
     const sys: PrioritySystem = { ...system, deepRemaining };
     const order = [...live].filter(([, n]) => n > 0).map(([m]) => m);
     order.sort((x, y) => (pass.get(x) ?? 0) - (pass.get(y) ?? 0) || (x < y ? -1 : x > y ? 1 : 0));

@@ -104,7 +104,9 @@ export function validateBackendState(b: unknown, path: string): string | null {
     checkIso(b, 'rateLimitedUntil', path, true) ??
     checkIso(b, 'cleanSince', path, true) ??
     (isNat(b.totalRequests) ? null : `${path}.totalRequests: expected a non-negative integer`) ??
-    (b.learnedCap === undefined || b.learnedCap === null || isNum(b.learnedCap) ? null : `${path}.learnedCap: expected a number or null`);
+    (b.learnedCap === undefined || b.learnedCap === null || isNum(b.learnedCap) ? null : `${path}.learnedCap: expected a number or null`) ??
+    (b.unreachableUntil === undefined ? null : checkIso(b, 'unreachableUntil', path, true)) ??
+    (b.unreachableStreak === undefined || b.unreachableStreak === null || isNat(b.unreachableStreak) ? null : `${path}.unreachableStreak: expected a non-negative integer or null`);
   if (p) return p;
   const h = b.needsHuman;
   if (h !== null) {

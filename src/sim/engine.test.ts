@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { runEngine, type SimDriver } from './engine.js';
+import { DETACHED_TICK_MODEL, RUN_TICK_MODEL, WAITING_TICK_MODEL, runEngine, type SimDriver, type TickModel } from './engine.js';
 import { SimMetrics, percentile, type SimStart } from './metrics.js';
 import { DAY_MS, SIM_EPOCH_MS, defaultScenario, type SimBackendSpec } from './scenario.js';
 import { World, type SimResponse } from './world.js';
@@ -26,7 +26,7 @@ class GreedyDriver implements SimDriver {
   starts: Array<{ at: number; backend: string }> = [];
   finished = 0;
   constructor(readonly maxInFlight: number, private readonly names: string[]) {}
-  discover(): void {}
+  discover(_now: Date): void {}
   next(now: Date, busy: ReadonlySet<string>): SimStart | null {
     const free = this.names.find((n) => !busy.has(n));
     if (!free) return null;
@@ -42,12 +42,12 @@ class GreedyDriver implements SimDriver {
   finalize(): void {}
 }
 
-function run(maxInFlight: number, limits = { maxRequests: 6, maxSeconds: 240, intervalSeconds: 60 }) {
+function run(maxInFlight: number, limits = { maxRequests: 6, maxSeconds: 240, intervalSeconds: 60 }, model: TickModel = WAITING_TICK_MODEL) {
   const names = ['a', 'b', 'c'];
   const world = new World({ ...defaultScenario(), backends: names.map(spec) }, { outages: {}, comments: [], urgentSeeds: [] }, 1);
   const driver = new GreedyDriver(maxInFlight, names);
   const metrics = new SimMetrics(names);
-  runEngine(world, driver, metrics, 1, limits);
+  runEngine(world, driver, metrics, 1, limits, model);
   return { driver, metrics };
 }
 
@@ -84,6 +84,49 @@ describe('engine', () => {
     // Serial: 6 × 30 s = 180 s per tick, so two of every three firings find the lock busy.
     expect(slow.metrics.ticks).toBe(480);
     expect(slow.metrics.ticksSkippedLockBusy).toBe(960);
+  });
+});
+
+/** Records when the engine asked it to discover work. */
+class DiscoveringDriver extends GreedyDriver {
+  discoveries: number[] = [];
+  override discover(now: Date): void {
+    this.discoveries.push(now.getTime() - SIM_EPOCH_MS);
+  }
+}
+
+function runSlow(model: TickModel) {
+  const names = ['a', 'b', 'c'];
+  const slow = (n: string): SimBackendSpec => ({ ...spec(n), latencyS: { min: 600, max: 600 } });
+  const world = new World({ ...defaultScenario(), backends: names.map(slow) }, { outages: {}, comments: [], urgentSeeds: [] }, 1);
+  const driver = new DiscoveringDriver(Number.POSITIVE_INFINITY, names);
+  const metrics = new SimMetrics(names);
+  runEngine(world, driver, metrics, 1, { maxRequests: 30, maxSeconds: 240, intervalSeconds: 60 }, model);
+  return { driver, metrics };
+}
+
+describe('tick models', () => {
+  test('the default is the real tick: detached, rediscovering every minute', () => {
+    expect(RUN_TICK_MODEL).toEqual(DETACHED_TICK_MODEL);
+    expect(DETACHED_TICK_MODEL).toEqual({ detach: true, rediscoverSeconds: 60 });
+  });
+
+  test('detached: a 10-minute answer outlives its tick; ticks go on every 4 min and discover every minute', () => {
+    const { driver, metrics } = runSlow(DETACHED_TICK_MODEL);
+    const first = driver.starts.filter((s) => s.at < SIM_EPOCH_MS + 20 * 60_000).map((s) => (s.at - SIM_EPOCH_MS) / 60_000);
+    // Three at 0, three more when the answers come in at 10 min (the backends stay busy meanwhile).
+    expect(first).toEqual([0, 0, 0, 10, 10, 10]);
+    expect(driver.discoveries.filter((d) => d < 10 * 60_000).map((d) => d / 60_000)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(metrics.sendsWhileBelievedLimited).toBe(0);
+    expect(metrics.maxInFlightPerBackend).toBe(1);
+    expect(driver.finished).toBe(driver.starts.length);
+  });
+
+  test('waiting: the tick holds the lock until every answer is in and discovers once', () => {
+    const { driver, metrics } = runSlow(WAITING_TICK_MODEL);
+    expect(driver.discoveries.filter((d) => d < 20 * 60_000).map((d) => d / 60_000)).toEqual([0, 10]);
+    expect(metrics.ticks).toBe(24 * 6);
+    expect(metrics.ticksSkippedLockBusy).toBe(24 * 60 - 24 * 6);
   });
 });
 

@@ -5,17 +5,19 @@ import type { SimResponse, World } from './world.js';
 /**
  * The virtual clock and the cron loop. No timers, no sleeping: time jumps from event to event.
  *
- * Tick model (what `fano tick` does under a 1-minute timer):
+ * Tick model (what `fano tick` does under a 1-minute timer, src/tick/run-tick.ts):
  *  - A tick starts on a whole minute when no tick holds the lock; cron firings while a tick runs
  *    find the lock busy (exit 75) and do nothing.
  *  - Inside a tick the driver starts requests on free backends (one in flight per backend for
  *    fano, one in total for the baseline's global lock) while the tick has budget: fewer than
  *    `maxRequests` started and less than `maxSeconds` elapsed. Requests on different backends
- *    overlap in virtual time.
- *  - The tick never abandons a request in flight: it ends when the budget is spent AND every
- *    answer is in, so a deep request minutes long keeps the lock for minutes.
- *  - Modules discover work once, at the start of the tick (src/tick/run-tick.ts does the same), so
- *    a comment written while a tick runs is seen by the next tick.
+ *    overlap in virtual time, and a backend is refilled as soon as its answer is in.
+ *  - Detached (the default, `DETACHED_TICK_MODEL`): at its deadline the tick stops waiting for
+ *    requests already submitted; they stay in flight (their backend stays busy) and the next tick
+ *    harvests their answers first, before it discovers or picks. The older model
+ *    (`WAITING_TICK_MODEL`) waits for every answer, so a deep request minutes long holds the lock.
+ *  - Modules discover work at the start of a tick and again every `rediscoverSeconds` inside a long
+ *    one, so a comment written while a tick runs is seen within about a minute.
  */
 
 export interface SimDriver {
@@ -39,7 +41,7 @@ export interface TickLimits {
   intervalSeconds: number;
 }
 
-/** Tick designs the lead may choose between; the defaults are what src/tick/run-tick.ts does. */
+/** Tick designs the simulator can measure; the default is what src/tick/run-tick.ts does. */
 export interface TickModel {
   /** Discover again inside a tick once this many seconds passed (0: only at the tick's start). */
   rediscoverSeconds: number;
@@ -51,7 +53,12 @@ export interface TickModel {
   detach: boolean;
 }
 
-export const RUN_TICK_MODEL: TickModel = { rediscoverSeconds: 0, detach: false };
+/** The real tick: refill free backends until the budget, rediscover each minute, detach at the deadline. */
+export const DETACHED_TICK_MODEL: TickModel = { rediscoverSeconds: 60, detach: true };
+/** The first tick design: discover once, wait for every answer (kept to measure the difference). */
+export const WAITING_TICK_MODEL: TickModel = { rediscoverSeconds: 0, detach: false };
+/** What src/tick/run-tick.ts does: keep this equal to its behaviour. */
+export const RUN_TICK_MODEL: TickModel = DETACHED_TICK_MODEL;
 
 interface InFlight {
   start: SimStart;
@@ -121,14 +128,17 @@ export function runEngine(
       }
       if (inFlight.length === 0) break;
       const idx = earliest();
-      if (model.detach) {
-        // A detached tick only waits for answers while it still has budget to use them.
-        if (!hasBudget()) break;
-        const deadline = Math.min(tickStart + budgetMs, endMs);
-        if (inFlight[idx]!.doneAt > deadline) {
-          t = deadline;
-          break;
-        }
+      // A detached tick only waits for answers while it still has budget to use them.
+      if (model.detach && !hasBudget()) break;
+      // Like the real tick's race: wake at the next answer, the deadline (detached), or the next
+      // discovery, whichever comes first. A wake without an answer still discovers and picks (a
+      // slot of the sliding hour may have come free meanwhile).
+      let wake = inFlight[idx]!.doneAt;
+      if (model.detach) wake = Math.min(wake, tickStart + budgetMs, endMs);
+      if (rediscoverMs > 0 && hasBudget()) wake = Math.min(wake, discoveredAt + rediscoverMs);
+      if (wake < inFlight[idx]!.doneAt) {
+        t = Math.max(t, wake);
+        continue;
       }
       t = inFlight[idx]!.doneAt;
       answer(idx, t);

@@ -152,7 +152,9 @@ export class FanoDriver implements SimDriver {
       b = recordOutcome(b, 'ok', null, now, q);
     } else {
       if (!res.sent) b = rollbackRequest(b, s.deep, claimedAt, q, s.module);
-      b = recordOutcome(b, res.outcome, res.resetAtMs !== null ? new Date(res.resetAtMs) : null, now, q);
+      // deep: a refusal may be the daily deep cap; sent: a page that did not load marks the site
+      // unreachable (the tick must pass the same facts: src/tick/step.ts).
+      b = recordOutcome(b, res.outcome, res.resetAtMs !== null ? new Date(res.resetAtMs) : null, now, q, null, { deep: s.deep, sent: res.sent });
     }
     this.host.state.backends[s.backend] = b;
     if (s.taskKey === null) return;

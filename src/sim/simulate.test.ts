@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { WAITING_TICK_MODEL } from './engine.js';
 import { runSimulation, simConfig, type SimReport } from './simulate.js';
 import { defaultScenario } from './scenario.js';
 
@@ -68,10 +69,12 @@ describe('baseline on the simulator', () => {
 });
 
 describe('tick models', () => {
-  test('detached ticks harvest every answer and keep the per-backend rule', () => {
-    const r = runSimulation({ days: 1, seed: 1, algorithm: 'fano', tickModel: { detach: true, rediscoverSeconds: 60 } });
+  test('detached ticks (the default) harvest every answer, keep the per-backend rule and send more than waiting ones', () => {
+    const r = fano1; // the default tick model is the detached one (engine.test.ts)
+    const waiting = runSimulation({ days: 1, seed: 1, algorithm: 'fano', tickModel: WAITING_TICK_MODEL });
     expect(r.sanity.maxInFlightPerBackend).toBe(1);
     expect(r.sanity.sendsWhileBelievedLimited).toBe(0);
-    expect(r.requests).toBeGreaterThan(fano1.requests);
+    expect(r.requests).toBeGreaterThan(waiting.requests);
+    expect(r.capacityUsed).toBeGreaterThan(waiting.capacityUsed);
   });
 });

@@ -194,7 +194,7 @@ export async function finishStep(
       task = completeStep(task, { done: out.done, data: out.data, result: out.result, url: res.url }, now);
       events.push({ type: 'task.put', task }, ...out.events);
     }
-    bstate = recordOutcome(bstate, 'ok', null, now, qopts);
+    bstate = recordOutcome(bstate, 'ok', null, now, qopts, null, { deep: begun.request.deep, sent: true });
     if (wasLimited) log.info('llm.recovered', { llm: backendName });
   } else {
     // A request that never reached the site is given back to the quota, except a rate limit: the
@@ -203,7 +203,7 @@ export async function finishStep(
       bstate = rollbackRequest(bstate, begun.request.deep, begun.claimedAt, qopts, task.module);
     }
     const resetAt = res.resetAt ? new Date(res.resetAt) : null;
-    bstate = recordOutcome(bstate, res.outcome, resetAt, now, qopts, res.bundle);
+    bstate = recordOutcome(bstate, res.outcome, resetAt, now, qopts, res.bundle, { deep: begun.request.deep, sent: res.sent });
     task = failStep(task, { kind: res.outcome, message: res.detail ?? res.outcome, bundle: res.bundle, retryAt: res.outcome === 'rateLimited' ? (resetAt ?? new Date(bstate.rateLimitedUntil ?? now.toISOString())) : null }, now, deps.rng, deps.retry);
     events.push(...withFailure(deps, task, res.detail ?? res.outcome));
     if (res.outcome === 'rateLimited') {

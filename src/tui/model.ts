@@ -74,6 +74,7 @@ export function backendLines(status: StatusReport, state: FanoState): BackendLin
     if (b.needsHuman) return { name: b.name, display: 'needs-human', detail: `${b.needsHuman.reason}: run \`fano login ${b.name}\``, b };
     if (b.status === 'rateLimited') return { name: b.name, display: 'rate-limited', detail: b.rateLimitedUntil ? `until ${b.rateLimitedUntil}` : null, b };
     if (working.has(b.name)) return { name: b.name, display: 'working', detail: null, b };
+    if (b.status === 'unreachable') return { name: b.name, display: 'unreachable', detail: 'the site did not load; retrying with backoff', b };
     if (b.status === 'exhausted') return { name: b.name, display: 'exhausted', detail: 'hourly quota used up', b };
     return { name: b.name, display: 'idle', detail: null, b };
   });
