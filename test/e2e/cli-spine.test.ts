@@ -102,6 +102,9 @@ describe('bad configs exit 78 and name file:line:col and the key, touching no st
   });
 });
 
+/** Past a killed tick's 2 s stale time (proper-lockfile may date the lock up to 1 s ahead). */
+const staleLock = () => new Promise((r) => setTimeout(r, 3_500));
+
 describe('crash traces and corruption', () => {
   async function workedHome(): Promise<string> {
     const home = await initHome();
@@ -122,7 +125,7 @@ describe('crash traces and corruption', () => {
     const v = await runFano(['verify'], { home });
     expect(v.code).toBe(0);
     expect(v.stdout).toMatch(/torn/);
-    await new Promise((r) => setTimeout(r, 2_200)); // the killed tick's lock goes stale
+    await staleLock(); // the killed tick's lock goes stale
     const t = await runFano(['tick'], { home });
     expect(t.code, t.stderr).toBe(0);
     expect(readFileSync(join(home, 'state/log.broken.jsonl'), 'utf8')).toContain(text.split('\n')[0]!.slice(0, 40));
@@ -136,7 +139,7 @@ describe('crash traces and corruption', () => {
     expect(lines.length).toBeGreaterThan(3);
     lines[1] = lines[1]!.replace(/"seq":(\d)/, (_m, d) => `"seq":${(Number(d) + 1) % 10}`).replace('pending', 'pendinG');
     writeFileSync(log, lines.join('\n'));
-    await new Promise((r) => setTimeout(r, 2_200));
+    await staleLock();
     const before = snapshot(home);
     for (const args of [['tick'], ['verify']]) {
       const r = await runFano(args, { home });

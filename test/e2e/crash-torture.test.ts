@@ -124,7 +124,7 @@ async function verifyOk(home: string) {
 
 /** After a SIGKILL the lock is left behind; every 25th crash waits for the stale takeover, the rest clear it. */
 async function afterKill(home: string, n: number) {
-  if (n % 25 === 0) await sleep(2_300);
+  if (n % 25 === 0) await sleep(3_500); // stale time 2 s, and proper-lockfile may date a lock up to 1 s ahead
   else rmSync(join(home, 'state', 'tick.lock'), { recursive: true, force: true });
 }
 

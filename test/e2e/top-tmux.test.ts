@@ -30,9 +30,11 @@ function safeScreen(): string {
   }
 }
 
+/** An init'ed home driven by the small `echo` module: two sample seeds → two tasks. */
 async function initHome(): Promise<string> {
   const home = tempHome();
   expect((await runFano(['init', home])).code).toBe(0);
+  writeFileSync(join(home, 'fano.config.yaml'), 'backends:\n  mock:\n    type: mock\nmodules:\n  echo:\n    enabled: true\n  explorer:\n    enabled: false\n');
   return home;
 }
 
