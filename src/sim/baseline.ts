@@ -1,3 +1,4 @@
+import { BASE_PRIORITIES } from '../core/priority.js';
 import type { Task } from '../core/types.js';
 import type { SimDriver } from './engine.js';
 import { CONSULTATION, type SimMetrics, type SimStart } from './metrics.js';
@@ -25,20 +26,8 @@ import type { SimResponse } from './world.js';
  * key (otherwise its queue floods). Without these the baseline would stall outright.
  */
 
-const SEED_BASE_PRIORITIES: Record<string, number> = {
-  exploration: 50,
-  synthesis: 60,
-  review: 55,
-  critique: 45,
-  address_comment: 70,
-  incorporate_insight: 55,
-  review_section: 40,
-  draft_section: 50,
-  evaluate_source: 45,
-  extract_content: 40,
-  generate_questions: 35,
-  synthesize_findings: 50,
-};
+/** The seed's table (design 3.2) is fano's too: one copy, in the core. */
+const SEED_BASE_PRIORITIES = BASE_PRIORITIES;
 
 export interface BaselineBackend {
   name: string;
