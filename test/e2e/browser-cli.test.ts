@@ -131,7 +131,7 @@ describe.skipIf(SKIP_BROWSER)('fano doctor and fano login (browser)', () => {
       expect(lines.join('\n')).toMatch(/Sign in there[\s\S]*fano doctor chatgpt/);
       // The user's browser keeps running after fano detached.
       expect((await fetch(`${cdp.endpoint}/json/version`)).ok).toBe(true);
-    });
+    }, 90_000); // browser start-up under a loaded CI machine
 
     test('doctor over CDP', async () => {
       const { code } = await doctor(config(fake, { browser: { cdpEndpoint: cdp.endpoint } }), 'chatgpt');
