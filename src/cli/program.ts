@@ -145,6 +145,24 @@ export function buildProgram(): Command {
       setCode(await runDoctor({ home: h, backend, config: (await loadConfig(h)).config, json: Boolean(o.json), out }));
     });
 
+  const sourceCmd = program.command('source').description("the Researcher's sources (state/researcher/sources.yaml)");
+  sourceCmd
+    .command('add <url>')
+    .description('add a source; the next tick fetches it (timeouts, size cap, cached under state/researcher/)')
+    .option('--note <text>', 'free-form note kept with the source')
+    .action(async (url: string, o: { note?: string }, cmd: Command) => {
+      const { runSourceAdd } = await import('./source.js');
+      setCode(await runSourceAdd({ home: home(cmd), url, note: o.note, out }));
+    });
+  sourceCmd
+    .command('list')
+    .description('sources with fetch state, evaluation and findings')
+    .option('--json', 'print a JSON array')
+    .action(async (o: { json?: boolean }, cmd: Command) => {
+      const { runSourceList } = await import('./source.js');
+      setCode(await runSourceList({ home: home(cmd), json: Boolean(o.json), out }));
+    });
+
   const seedCmd = program.command('seed').description("the Explorer's seeds (state/explorer/seeds.yaml)");
   seedCmd
     .command('add <text>')
@@ -210,6 +228,16 @@ export function buildProgram(): Command {
     .action(async (id: string, text: string[], _o, cmd: Command) => {
       const { runInsightComment } = await import('./insight.js');
       setCode(await runInsightComment({ home: home(cmd), id, text: text.join(' '), out }));
+    });
+
+  const commentCmd = program.command('comment').description('human comments typed into state/documenter/document.md');
+  commentCmd
+    .command('list')
+    .description('open, attempted and needs-human comments with their sections (and malformed markers)')
+    .option('--json', 'print a JSON object')
+    .action(async (o: { json?: boolean }, cmd: Command) => {
+      const { runCommentList } = await import('./comment.js');
+      setCode(await runCommentList({ home: home(cmd), json: Boolean(o.json), out }));
     });
 
   const configCmd = program.command('config').description('check or explain fano.config.yaml');

@@ -6,6 +6,8 @@ import { readState } from '../store/store.js';
 import { effectiveWeights, quotaOptions } from '../tick/options.js';
 import { readLastTick } from '../tick/runs.js';
 import { enabledModules } from '../modules/index.js';
+import { computeMetrics, formatMetrics, type Backlogs, type Metrics } from '../core/metrics.js';
+import { moduleBacklogs } from '../modules/backlogs.js';
 
 export interface StatusBackend {
   name: string;
@@ -29,11 +31,14 @@ export interface StatusReport {
   log: { checkpointSeq: number; pendingRecords: number };
   weights: Record<string, number>;
   weightsSource: string;
-  metrics: Record<string, unknown>;
+  /** The last consultation's reasoning and time (null while the weights come from config). */
+  weightsReasoning: string | null;
+  weightsAt: string | null;
+  metrics: Metrics | Record<string, never>;
 }
 
 /** Pure: the status facts from state + config (also used by `fano top`). */
-export function buildStatus(home: string, state: FanoState, config: FanoConfig, log: StatusReport['log'], lastTick: TickInfo | null, now: Date): StatusReport {
+export function buildStatus(home: string, state: FanoState, config: FanoConfig, log: StatusReport['log'], lastTick: TickInfo | null, now: Date, backlogs?: Backlogs): StatusReport {
   const byState: Record<string, number> = Object.fromEntries(TASK_STATES.map((s) => [s, 0]));
   const byModule: Record<string, number> = {};
   const tasks = Object.values(state.tasks);
@@ -69,7 +74,10 @@ export function buildStatus(home: string, state: FanoState, config: FanoConfig, 
     log,
     weights: effectiveWeights(config, enabledModules(config).map((m) => m.module.name).concat(Object.keys(config.scheduler.weights)), consulted),
     weightsSource: consulted ? 'consultation' : 'config',
-    metrics: {},
+    weightsReasoning: consulted ? (state.meta.weights?.reasoning ?? null) : null,
+    weightsAt: consulted ? (state.meta.weights?.at ?? null) : null,
+    // Derived from the state each time (never separate counters that could drift).
+    metrics: computeMetrics(state, now, backlogs ?? { blessedInsightsPending: 0, commentsPending: 0, seedsUnexplored: 0 }),
   };
 }
 
@@ -77,7 +85,7 @@ export async function runStatus(opts: { home: string; json: boolean; out: (s: st
   const { config } = await loadConfig(opts.home);
   // Lock-free: status must answer while a tick runs, and never repairs or writes.
   const { state, checkpointSeq, pendingRecords } = await readState(opts.home);
-  const r = buildStatus(opts.home, state, config, { checkpointSeq, pendingRecords }, readLastTick(opts.home), new Date());
+  const r = buildStatus(opts.home, state, config, { checkpointSeq, pendingRecords }, readLastTick(opts.home), new Date(), moduleBacklogs(opts.home, state, config));
   opts.out(opts.json ? JSON.stringify(r, null, 2) : formatStatus(r));
   return 0;
 }
@@ -101,6 +109,11 @@ export function formatStatus(r: StatusReport): string {
   }
   lines.push('');
   lines.push(`weights    ${Object.entries(r.weights).map(([m, w]) => `${m} ${Math.round(w * 10) / 10}`).join(', ')} (from ${r.weightsSource})`);
+  if (r.weightsReasoning) lines.push(`           consulted ${r.weightsAt ?? ''}: ${r.weightsReasoning}`);
+  if ('backlogs' in r.metrics) {
+    lines.push('');
+    lines.push(...formatMetrics(r.metrics as Metrics));
+  }
   lines.push(`log        checkpoint seq ${r.log.checkpointSeq}, ${r.log.pendingRecords} record(s) pending`);
   return lines.join('\n');
 }

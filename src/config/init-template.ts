@@ -124,6 +124,30 @@ modules:
     maxAttempts: 2             # times a unit of work is started afresh after failing for good (default 2)
     # prompt templates: put state/explorer/prompts/<name>.md (explore, critique, synthesis, repair,
     # review, review-round2, comment) to override the built-in ones
+  documenter:                  # blessed insights -> state/documenter/document.md, which you edit too
+    enabled: true              # (default true)
+    reviewShare: 0.2           # share (0..1) of the document changes that are section reviews (default 0.2)
+    reviewIntervalHours: 24    # hours before a reviewed section is reviewed again (default 24)
+    maxDisputes: 3             # disputes of one comment before it is marked NEEDS_HUMAN_REVIEW (default 3)
+    disputeRetryMinutes: 60    # minutes before a disputed comment is tried again (default 60)
+    maxRebases: 5              # times a change is redone after you edited its section meanwhile (default 5)
+    deep: false                # ask in deep mode (default false)
+    contextBudgetChars: 30000  # characters of the document an incorporation prompt carries (default 30000)
+    # steer the writing in state/documenter/guidance.md (included in every Documenter prompt)
+  researcher:                  # outside sources -> verified findings -> proposed seeds (state/researcher/)
+    enabled: true              # (default true)
+    autoApprove: false         # proposed seeds become active without \`fano seed approve\` (default false)
+    minTrust: 0.6              # trust (0..1) from which a source is mined for findings (default 0.6)
+    minRelevance: 0.5          # relevance (0..1) from which a source is mined for findings (default 0.5)
+    maxSourceChars: 12000      # characters of a fetched page a prompt carries (default 12000)
+    questionsEveryHours: 24    # hours between two rounds of research questions (default 24)
+    fetch:                     # page fetching: a budget separate from LLM requests
+      perHour: 20              # page fetches per hour (default 20)
+      timeoutSeconds: 20       # longest a page fetch may take (default 20)
+      maxBytes: 2000000        # largest page fetched, in bytes (default 2000000)
+      maxRedirects: 5          # redirects followed per fetch (default 5)
+      allowPrivateAddresses: false  # let model-proposed URLs reach loopback, private or link-local addresses (default false)
+      retryFailedAfterHours: 24  # hours before a failed fetch is tried again (default 24)
   echo:                        # the spine's demo module: a short conversation about each seed
     enabled: false             # (default false)
     turns: 2                   # LLM exchanges per seed (default 2)

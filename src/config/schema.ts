@@ -179,6 +179,38 @@ export const configSchema = z.strictObject({
           maxAttempts: z.number().int().min(1).default(2).describe('times a unit of work is started afresh after failing for good'),
         })
         .prefault({}),
+      documenter: z
+        .strictObject({
+          enabled: z.boolean().default(true).describe('write blessed insights into state/documenter/document.md and answer the comments typed into it'),
+          reviewShare: z.number().min(0).max(1).default(0.2).describe('share of the document changes that are section reviews'),
+          reviewIntervalHours: z.number().positive().default(24).describe('hours before a reviewed section is reviewed again'),
+          maxDisputes: z.number().int().min(1).default(3).describe('disputes of one comment before it is marked NEEDS_HUMAN_REVIEW'),
+          disputeRetryMinutes: z.number().nonnegative().default(60).describe('minutes before a disputed comment is tried again'),
+          maxRebases: z.number().int().nonnegative().default(5).describe('times a change is redone after a person edited its section meanwhile'),
+          deep: z.boolean().default(false).describe('ask in deep mode'),
+          contextBudgetChars: z.number().int().min(1000).default(30000).describe('characters of the document an incorporation prompt carries'),
+        })
+        .prefault({}),
+      researcher: z
+        .strictObject({
+          enabled: z.boolean().default(true).describe('bring in outside sources, verify their quotes and propose seeds'),
+          autoApprove: z.boolean().default(false).describe('seeds the Researcher proposes become active without `fano seed approve`'),
+          minTrust: z.number().min(0).max(1).default(0.6).describe('trust from which a source is mined for findings'),
+          minRelevance: z.number().min(0).max(1).default(0.5).describe('relevance from which a source is mined for findings'),
+          maxSourceChars: z.number().int().min(1000).default(12000).describe('characters of a fetched page a prompt carries'),
+          questionsEveryHours: z.number().positive().default(24).describe('hours between two rounds of research questions'),
+          fetch: z
+            .strictObject({
+              perHour: z.number().int().nonnegative().default(20).describe('page fetches per hour (separate from LLM requests)'),
+              timeoutSeconds: z.number().positive().default(20).describe('longest a page fetch may take'),
+              maxBytes: z.number().int().positive().default(2000000).describe('largest page fetched, in bytes'),
+              maxRedirects: z.number().int().nonnegative().default(5).describe('redirects followed per fetch'),
+              allowPrivateAddresses: z.boolean().default(false).describe('let model-proposed URLs reach loopback, private or link-local addresses'),
+              retryFailedAfterHours: z.number().positive().default(24).describe('hours before a failed fetch is tried again'),
+            })
+            .prefault({}),
+        })
+        .prefault({}),
     })
     .prefault({}),
   logging: z

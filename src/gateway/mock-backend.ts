@@ -3,7 +3,9 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MockBackendConfig } from '../config/schema.js';
+import { documenterMockAnswer } from '../modules/documenter/mock-responder.js';
 import { explorerMockAnswer } from '../modules/explorer/mock-responder.js';
+import { researcherMockAnswer } from '../modules/researcher/mock-responder.js';
 import type { Backend, LlmRequest, LlmResponse, SendContext } from './backend.js';
 
 const HOUR_MS = 3_600_000;
@@ -36,8 +38,10 @@ function unit(hex: string): number {
 /** The deterministic answer to a prompt: a function of (seed, prompt) only. */
 export function mockAnswer(seed: number, prompt: string): string {
   // Module prompts with a strict format (a `FORMAT:` marker line) get a valid answer of it.
-  const formatted = explorerMockAnswer(seed, prompt);
+  const formatted = explorerMockAnswer(seed, prompt) ?? documenterMockAnswer(seed, prompt);
   if (formatted !== null) return formatted;
+  const researched = researcherMockAnswer(seed, prompt);
+  if (researched !== null) return researched;
   const h = mockHash('answer', seed, prompt);
   // The last line of a prompt is usually its subject (modules put the instruction first).
   const lines = prompt.split('\n').filter((l) => l.trim() !== '');

@@ -2,8 +2,11 @@ import type { FanoConfig } from '../config/schema.js';
 import type { ProjectionSpec } from '../store/projections.js';
 import { quotaOptions } from '../tick/options.js';
 import { echoModule } from './echo/echo-module.js';
+import { documenterModule } from './documenter/documenter-module.js';
 import { explorerModule } from './explorer/explorer-module.js';
 import type { Module } from './module.js';
+import { consultationModule } from './consultation/consultation-module.js';
+import { researcherModule } from './researcher/researcher-module.js';
 
 /** The modules enabled in config, in a stable order, with their option sections. */
 export function enabledModules(config: FanoConfig): Array<{ module: Module; options: Record<string, unknown> }> {
@@ -14,6 +17,20 @@ export function enabledModules(config: FanoConfig): Array<{ module: Module; opti
     // enabled backends and their quota options next to its own config keys.
     const backends = Object.fromEntries(Object.entries(config.backends).filter(([, b]) => b.enabled).map(([name, b]) => [name, quotaOptions(config, b)]));
     out.push({ module: explorerModule, options: { ...config.modules.explorer, backends } });
+  }
+  if (config.modules.documenter.enabled) {
+    // The Documenter reads blessed insights, derived with the Explorer's review options.
+    const { secondRound, maxAttempts } = config.modules.explorer;
+    out.push({ module: documenterModule, options: { ...config.modules.documenter, explorer: { secondRound, maxAttempts } } });
+  }
+  if (config.modules.researcher.enabled) out.push({ module: researcherModule, options: config.modules.researcher });
+  // The consultation weighs the modules enabled so far; it is last so it sees them all.
+  if (config.scheduler.consultation.enabled && out.length > 0) {
+    const backends = Object.fromEntries(Object.entries(config.backends).filter(([, b]) => b.enabled).map(([name, b]) => [name, { hourlyLimit: b.hourlyLimit }]));
+    out.push({
+      module: consultationModule,
+      options: { consultation: config.scheduler.consultation, modules: out.map((m) => m.module.name), weights: config.scheduler.weights, backends },
+    });
   }
   return out;
 }

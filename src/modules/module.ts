@@ -22,6 +22,12 @@ export interface ModuleContext {
 export interface StepRequest {
   prompt: string;
   deep: boolean;
+  /**
+   * Merged into the task's data when it is claimed (logged before the request goes out): what the
+   * prompt was built from, so `onAnswer` can compare it with the world later (e.g. the document
+   * section a patch is based on). Optional.
+   */
+  data?: JsonObject;
 }
 
 /** What a module makes of an ok answer. */

@@ -10,6 +10,7 @@ import { emptyBackendState, type FanoState, type JsonObject, type Task, type Tic
 import { createBackends } from '../gateway/index.js';
 import { createFileLogger, type Logger } from '../log.js';
 import { enabledModules, moduleProjections } from '../modules/index.js';
+import { applyPendingPatches, hasPendingPatches } from '../store/document-file.js';
 import { writeProjections } from '../store/projections.js';
 import type { Module } from '../modules/module.js';
 import { openStore, type Store } from '../store/store.js';
@@ -17,6 +18,7 @@ import { discoverTasks } from './discover.js';
 import { effectiveWeights, quotaOptions, retryOptions, schedulerOptions } from './options.js';
 import { clearIdleHint, nextWakeAt, writeIdleHint } from './idle-hint.js';
 import { newTickId, tickLogPath, writeLastTick } from './runs.js';
+import { fetchPendingSources, writeProposedSeeds } from './researcher-glue.js';
 import { beginStep, DETACH, finishStep, type StepControl, type StepDeps } from './step.js';
 
 export interface TickOptions {
@@ -141,6 +143,11 @@ async function slice(
     log.info('task.recovered', { tasks: interrupted.map((t) => t.key), harvest: interrupted.filter((t) => t.conversation?.submitted).map((t) => t.key) });
   }
 
+  // Document patches a dead tick logged but did not apply (or did not record) are finished first.
+  if (hasPendingPatches(store.state)) await applyPendingPatches(store, now, log);
+
+  // Researcher fetches before discovery, so discovery sees the fresh cache (no network in modules).
+  await fetchPendingSources(opts.home, config, store, now, log);
   const mods = enabledModules(config);
   const modules = new Map(mods.map((m) => [m.module.name, m as { module: Module; options: JsonObject }]));
   const discovered = await discoverTasks(store.state, [...modules.values()], opts.home, now(), log);
@@ -280,4 +287,5 @@ async function slice(
     await store.append(followUp, now());
     info.discovered += followUp.length;
   }
+  await writeProposedSeeds(opts.home, store, now, log);
 }

@@ -9,6 +9,7 @@ import { crashPoint } from '../crash.js';
 import type { Backend, LlmResponse } from '../gateway/backend.js';
 import type { Logger } from '../log.js';
 import type { Module, ModuleContext, StepOutcome, StepRequest } from '../modules/module.js';
+import { applyPendingPatches, hasPendingPatches } from '../store/document-file.js';
 import type { Store } from '../store/store.js';
 import { bundleDir } from './runs.js';
 
@@ -91,7 +92,8 @@ export function beginStep(
   }
   const deep = request.deep && pick.deep;
   // A fresh allocation on another backend drops the old thread (design 2.5 "start fresh").
-  const base = pick.task.conversation && pick.task.conversation.backend !== pick.backend ? { ...pick.task, conversation: null } : pick.task;
+  const fresh = pick.task.conversation && pick.task.conversation.backend !== pick.backend ? { ...pick.task, conversation: null } : pick.task;
+  const base = request.data ? { ...fresh, data: { ...fresh.data, ...request.data } } : fresh;
   const task = claimTask(base, pick.backend, now);
   deps.scheduler.update(task);
   deps.scheduler.charge(task.module);
@@ -214,10 +216,14 @@ export async function finishStep(
   }
   events.push({ type: 'backend.put', name: backendName, backend: bstate });
   await store.append(events, now);
+  // A document change a module recorded is written right after the record that carries it, then
+  // its outcome is logged (crash ordering: store/document-file.ts).
+  if (hasPendingPatches(store.state)) await applyPendingPatches(store, deps.now, log);
   deps.scheduler.update(task);
 
   const durationMs = Date.now() - t0;
   if (task.state === 'completed') log.info('task.completed', { taskId: task.key, requestId, durationMs, llmRequests: task.llmRequests });
+  if (task.state === 'completed' && task.module === 'consultation') log.info('scheduler.priority_consultation', { taskId: task.key, ...(task.result as object) });
   else if (task.state === 'failed') log.error('task.failed', { taskId: task.key, requestId, error: task.lastError?.message, attempts: task.attempts, durationMs });
   else log.info('task.yielded', { taskId: task.key, requestId, durationMs, outcome: res.outcome, notBefore: task.notBefore });
   return task;

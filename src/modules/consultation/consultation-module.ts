@@ -1,0 +1,121 @@
+import type { FanoEvent } from '../../core/events.js';
+import {
+  CONSULTATION_MODULE,
+  consultationDue,
+  consultationPrompt,
+  consultationStats,
+  consultationSummary,
+  parseWeights,
+  weightsInfo,
+  type ConsultationOptions,
+} from '../../core/consultation.js';
+import { computeMetrics } from '../../core/metrics.js';
+import { ACTIVE_STATES, type FanoState, type Json, type JsonObject, type Task } from '../../core/types.js';
+import type { Module, ModuleContext, StepOutcome, StepRequest, TaskSpec } from '../module.js';
+
+/**
+ * The priority consultation (design 3.4) as a task of its own pseudo-module: at most every
+ * intervalMinutes (or after significantChangeThreshold completions), within maxShare of all
+ * requests, one LLM request sees a compact summary of the system and answers module weights.
+ * A good answer becomes `meta.weights` (source 'consultation', which the scheduler prefers); a
+ * bad one keeps the current weights and is recorded (collection `consultations`) and logged by the
+ * tick as `scheduler.priority_consultation` with `applied: false`. Either way it counts towards
+ * the share cap, because it cost a request.
+ */
+
+/** Added to the base priority: a due consultation goes before ordinary work (it is rare and cheap). */
+const CONSULTATION_PRIORITY = 30;
+
+interface Opts {
+  consultation: ConsultationOptions;
+  modules: string[];
+  weights: Record<string, number>;
+  backends: Record<string, { hourlyLimit: number }>;
+}
+
+function opts(o: JsonObject): Opts {
+  const c = (o.consultation ?? {}) as Record<string, unknown>;
+  return {
+    consultation: {
+      enabled: c.enabled !== false,
+      intervalMs: Number(c.intervalMinutes ?? 60) * 60_000,
+      onSignificantChange: c.onSignificantChange !== false,
+      significantChangeThreshold: Number(c.significantChangeThreshold ?? 10),
+      maxShare: Number(c.maxShare ?? 0.05),
+    },
+    modules: Array.isArray(o.modules) ? o.modules.map(String) : [],
+    weights: (o.weights ?? {}) as Record<string, number>,
+    backends: (o.backends ?? {}) as Record<string, { hourlyLimit: number }>,
+  };
+}
+
+/** The weights in force: the last consultation's, else the configured ones. */
+function currentWeights(state: Readonly<FanoState>, o: Opts): Record<string, number> {
+  const base = state.meta.weights?.source === 'consultation' ? { ...o.weights, ...state.meta.weights.values } : o.weights;
+  return Object.fromEntries(o.modules.map((m) => [m, base[m] ?? 0]));
+}
+
+const put = (collection: string, id: string, doc: Json): FanoEvent => ({ type: 'module.put', module: CONSULTATION_MODULE, collection, id, doc });
+
+export const consultationModule: Module = {
+  name: CONSULTATION_MODULE,
+
+  // Reads no files: only the state and the clock decide.
+  discoveryInputs: () => [],
+
+  nextDiscoveryAt(ctx: ModuleContext): Date | null {
+    const o = opts(ctx.options);
+    if (!o.consultation.enabled) return null;
+    const last = consultationStats(ctx.state).lastAt;
+    return last === null ? null : new Date(Date.parse(last) + o.consultation.intervalMs);
+  },
+
+  discover(ctx: ModuleContext): TaskSpec[] {
+    const o = opts(ctx.options);
+    if (o.modules.length === 0) return [];
+    if (Object.values(ctx.state.tasks).some((t) => t.module === CONSULTATION_MODULE && ACTIVE_STATES.has(t.state))) return [];
+    if (!consultationDue(ctx.state, ctx.now, o.consultation).due) return [];
+    // The running number makes every consultation its own unit of work (its own key).
+    return [{ module: CONSULTATION_MODULE, type: 'consultation', context: { n: consultationStats(ctx.state).count + 1 }, priority: CONSULTATION_PRIORITY }];
+  },
+
+  prepare(_task: Readonly<Task>, ctx: ModuleContext): StepRequest {
+    const o = opts(ctx.options);
+    const { state, now } = ctx;
+    const b = computeMetrics(state, now, { blessedInsightsPending: 0, commentsPending: 0, seedsUnexplored: 0 });
+    const backends = Object.keys(o.backends)
+      .sort()
+      .map((name) => {
+        const s = state.backends[name];
+        const hour = s ? s.recent.filter((r) => Date.parse(r) > now.getTime() - 3_600_000).length : 0;
+        const limited = s?.rateLimitedUntil && Date.parse(s.rateLimitedUntil) > now.getTime() ? `, rate-limited until ${s.rateLimitedUntil}` : '';
+        return `${name} ${hour}/${o.backends[name]!.hourlyLimit} this hour${limited}`;
+      });
+    const backlogs = { ...b.queueDepth, ...(typeof ctx.options.backlogs === 'object' && ctx.options.backlogs !== null ? (ctx.options.backlogs as Record<string, number>) : {}) };
+    const summary = consultationSummary(state, now, { modules: o.modules, current: currentWeights(state, o), backends, backlogs });
+    return { prompt: consultationPrompt(summary, o.modules), deep: false };
+  },
+
+  onAnswer(task: Readonly<Task>, answer: string, ctx: ModuleContext): StepOutcome {
+    const o = opts(ctx.options);
+    const at = ctx.now.toISOString();
+    const stats = consultationStats(ctx.state);
+    const parsed = parseWeights(answer, o.modules, currentWeights(ctx.state, o));
+    const events: FanoEvent[] = [put('stats', 'main', { count: stats.count + 1, lastAt: at })];
+    const n = String(task.context.n ?? stats.count + 1);
+    if (parsed.ok) {
+      events.push({ type: 'meta.put', key: 'weights', value: weightsInfo(parsed.values, parsed.reasoning, ctx.now) as unknown as Json });
+      events.push(put('consultations', n, { at, applied: true, values: parsed.values, reasoning: parsed.reasoning, error: null, raw: null }));
+      return { done: true, data: task.data, result: { applied: true, values: parsed.values, reasoning: parsed.reasoning }, events };
+    }
+    // A bad answer changes nothing but is kept (raw, capped) so a person can see why.
+    events.push(put('consultations', n, { at, applied: false, values: null, reasoning: null, error: parsed.error, raw: answer.slice(0, 2000) }));
+    return { done: true, data: task.data, result: { applied: false, error: parsed.error }, events };
+  },
+
+  handleFailure(_task: Readonly<Task>, _error: string, ctx: ModuleContext): FanoEvent[] {
+    // The failed attempt still moves lastAt on, so a broken backend is not asked every tick.
+    const stats = consultationStats(ctx.state);
+    return [put('stats', 'main', { count: stats.count, lastAt: ctx.now.toISOString() })];
+  },
+};

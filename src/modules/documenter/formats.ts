@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { extractJson, type ParseResult } from '../explorer/formats.js';
+
+/**
+ * The Documenter's strict answer formats. Each prompt carries a `FORMAT: <marker>` line (the mock
+ * backend answers by it) and the JSON shape below; a wrong answer gets one repair prompt.
+ */
+export const DOC_FORMAT = {
+  incorporate: 'fano.doc.incorporate.v1',
+  comment: 'fano.doc.comment.v1',
+  review: 'fano.doc.review.v1',
+  draft: 'fano.doc.draft.v1',
+} as const;
+
+const SECTION_TEXT_MAX_CHARS = 20_000;
+const text = z.string().max(SECTION_TEXT_MAX_CHARS);
+const short = z.string().trim().min(1).max(500);
+
+function parseWith<T>(answer: string, schema: z.ZodType<T>): ParseResult<T> {
+  const json = extractJson(answer);
+  if (!json.ok) return json;
+  const r = schema.safeParse(json.value);
+  if (r.success) return { ok: true, value: r.data };
+  return { ok: false, error: r.error.issues.slice(0, 3).map((i) => `${i.path.length > 0 ? i.path.join('.') : '(root)'}: ${i.message}`).join('; ') };
+}
+
+const incorporateSchema = z
+  .object({
+    placement: z.enum(['existing', 'new']),
+    sectionId: z.string().nullable().optional(),
+    title: z.string().trim().max(120).nullable().optional(),
+    text: text.min(1),
+    summary: short,
+    prerequisites: z.array(z.object({ title: z.string().trim().min(3).max(120), reason: z.string().trim().max(300) })).max(3).optional(),
+  })
+  .refine((v) => (v.placement === 'existing' ? typeof v.sectionId === 'string' && v.sectionId !== '' : typeof v.title === 'string' && v.title.length >= 3), {
+    message: 'placement "existing" needs sectionId; "new" needs a title',
+  });
+export type IncorporateAnswer = z.infer<typeof incorporateSchema>;
+export const parseIncorporate = (a: string) => parseWith(a, incorporateSchema);
+
+const commentSchema = z
+  .object({ action: z.enum(['revise', 'dispute']), text: text.nullable().optional(), record: short })
+  .refine((v) => v.action === 'dispute' || (typeof v.text === 'string' && v.text.trim() !== ''), { message: 'action "revise" needs the revised text' });
+export type CommentAnswer = z.infer<typeof commentSchema>;
+export const parseCommentAnswer = (a: string) => parseWith(a, commentSchema);
+
+const reviewSchema = z
+  .object({ action: z.enum(['keep', 'revise']), status: z.enum(['provisional', 'stable', 'needs_work']), text: text.nullable().optional(), summary: short })
+  .refine((v) => v.action === 'keep' || (typeof v.text === 'string' && v.text.trim() !== ''), { message: 'action "revise" needs the revised text' });
+export type ReviewAnswer = z.infer<typeof reviewSchema>;
+export const parseReviewAnswer = (a: string) => parseWith(a, reviewSchema);
+
+const draftSchema = z.object({ title: z.string().trim().min(3).max(120), text: text.min(1), summary: short });
+export type DraftAnswer = z.infer<typeof draftSchema>;
+export const parseDraft = (a: string) => parseWith(a, draftSchema);

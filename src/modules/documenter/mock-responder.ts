@@ -1,0 +1,76 @@
+import { createHash } from 'node:crypto';
+import { DOC_FORMAT } from './formats.js';
+
+/**
+ * What the mock backend answers to Documenter prompts (recognised by their `FORMAT:` line): valid,
+ * deterministic content, a function of (seed, prompt) only. Placement: an insight goes into the
+ * section named after its first tag when the document has one, else into a new one; now and then
+ * it names a prerequisite section. A comment containing "dispute", "disagree" or "wrong" is
+ * disputed (so tests and demos can see the escalation); any other comment is addressed.
+ */
+
+const h = (...parts: Array<string | number>): string => createHash('sha256').update(parts.join('\u0000')).digest('hex');
+const unit = (hex: string, at = 0): number => parseInt(hex.slice(at, at + 8), 16) / 0x1_0000_0000;
+const lineValue = (prompt: string, label: string): string | null => new RegExp(`^${label}:\\s*(.*)$`, 'm').exec(prompt)?.[1]?.trim() ?? null;
+const fenced = (v: unknown): string => `\`\`\`json\n${JSON.stringify(v)}\n\`\`\``;
+const cap = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
+
+/** The prose of each `=== SECTION <id> | ... ===` block of the prompt. */
+function sections(prompt: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const m of prompt.matchAll(/^=== SECTION (\S+) \|[^\n]*===\n([\s\S]*?)\n?=== END SECTION ===$/gm)) out.set(m[1]!, m[2] ?? '');
+  return out;
+}
+
+function incorporate(seed: number, prompt: string): string {
+  const x = h('documenter.incorporate', seed, prompt);
+  const id = lineValue(prompt, 'INSIGHT ID') ?? 'i-unknown';
+  const text = lineValue(prompt, 'INSIGHT') ?? '';
+  const tag = (lineValue(prompt, 'INSIGHT TAGS') ?? '').split(',')[0]?.trim() || 'notes';
+  const secs = sections(prompt);
+  const target = `s-${tag.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
+  const paragraph = `${text} [${id}]`;
+  const prerequisites = unit(x, 8) < 0.25 && !secs.has(`s-background-on-${tag}`) ? [{ title: `Background on ${tag}`, reason: `the ${tag} results assume familiar definitions` }] : [];
+  if (secs.has(target)) {
+    const prose = secs.get(target)!.trim();
+    return fenced({ placement: 'existing', sectionId: target, text: `${prose}\n\n${paragraph}`, summary: `added ${id} to ${target}`, prerequisites });
+  }
+  return fenced({ placement: 'new', title: cap(tag), text: paragraph, summary: `new section for ${id}`, prerequisites });
+}
+
+function comment(seed: number, prompt: string): string {
+  const c = lineValue(prompt, 'COMMENT') ?? '';
+  const target = lineValue(prompt, 'TARGET SECTION') ?? '';
+  const prose = (sections(prompt).get(target) ?? '').trim();
+  if (/\b(dispute|disagree|wrong)\b/i.test(c)) {
+    return fenced({ action: 'dispute', record: `The section already states this correctly; the comment "${c.slice(0, 60)}" does not point to an error.` });
+  }
+  const x = h('documenter.comment', seed, prompt);
+  return fenced({ action: 'revise', text: `${prose}\n\nClarification (${x.slice(0, 6)}): this addresses the remark "${c.slice(0, 80)}".`, record: 'Added a clarifying paragraph at the end of the section.' });
+}
+
+function review(seed: number, prompt: string): string {
+  const x = h('documenter.review', seed, prompt);
+  return fenced({ action: 'keep', status: unit(x) < 0.8 ? 'stable' : 'needs_work', summary: 'The section is consistent with the insights it cites.' });
+}
+
+function draft(seed: number, prompt: string): string {
+  const title = lineValue(prompt, 'PLAN TITLE') ?? 'Background';
+  const x = h('documenter.draft', seed, prompt);
+  return fenced({ title, text: `This section collects the definitions used later (${x.slice(0, 6)}): ${lineValue(prompt, 'WHY IT IS NEEDED') ?? ''}.`, summary: `drafted ${title}` });
+}
+
+export function documenterMockAnswer(seed: number, prompt: string): string | null {
+  switch (lineValue(prompt, 'FORMAT')) {
+    case DOC_FORMAT.incorporate:
+      return incorporate(seed, prompt);
+    case DOC_FORMAT.comment:
+      return comment(seed, prompt);
+    case DOC_FORMAT.review:
+      return review(seed, prompt);
+    case DOC_FORMAT.draft:
+      return draft(seed, prompt);
+    default:
+      return null;
+  }
+}

@@ -1,0 +1,110 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseDocument } from 'yaml';
+import type { FanoState } from '../../core/types.js';
+
+/**
+ * `state/researcher/sources.yaml`: the sources a person added (`fano source add <url>`). The file
+ * is the person's (edits keep comments, see cli/source.ts); sources a model proposes live in the
+ * state instead (collection `sources`, `addedBy: model`), so a person's file is never rewritten by
+ * a tick.
+ */
+
+export const RESEARCHER_DIR = join('state', 'researcher');
+export const SOURCES_PATH = join(RESEARCHER_DIR, 'sources.yaml');
+export const CACHE_DIR = join(RESEARCHER_DIR, 'cache');
+export const TEXTS_DIR = join(RESEARCHER_DIR, 'texts');
+
+export interface SourceEntry {
+  url: string;
+  addedBy: 'person' | 'model';
+  note?: string;
+}
+
+export class SourcesFileError extends Error {}
+
+/** Stable id of a URL (the cache file name and the state document id). */
+export function sourceIdFor(url: string): string {
+  return `src-${createHash('sha256').update(url.trim()).digest('hex').slice(0, 12)}`;
+}
+
+export function normalizeUrl(raw: string): string | null {
+  try {
+    const u = new URL(raw.trim());
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') return null;
+    u.hash = '';
+    return u.href;
+  } catch {
+    return null;
+  }
+}
+
+export function readSources(home: string): SourceEntry[] {
+  const file = join(home, SOURCES_PATH);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const doc = parseDocument(text);
+  if (doc.errors.length > 0) throw new SourcesFileError(`${file}: ${doc.errors[0]!.message.split('\n')[0]}`);
+  const root = doc.toJS() as { sources?: unknown } | null;
+  if (root === null || root === undefined) return [];
+  if (typeof root !== 'object' || !Array.isArray(root.sources)) throw new SourcesFileError(`${file}: expected a top-level "sources:" list`);
+  const out: SourceEntry[] = [];
+  for (const [i, raw] of root.sources.entries()) {
+    const s = typeof raw === 'string' ? { url: raw } : (raw as Record<string, unknown> | null);
+    const url = s && typeof s.url === 'string' ? normalizeUrl(s.url) : null;
+    if (url === null) throw new SourcesFileError(`${file}: source ${i + 1} needs an http(s) url`);
+    out.push({ url, addedBy: 'person', ...(s && typeof s.note === 'string' ? { note: s.note } : {}) });
+  }
+  return out;
+}
+
+/** What the fetcher left for a source: state/researcher/cache/<sourceId>.json. */
+export interface CacheEntry {
+  sourceId: string;
+  url: string;
+  addedBy: 'person' | 'model';
+  fetchedAt: string;
+  ok: boolean;
+  error: { kind: string; message: string } | null;
+  finalUrl: string;
+  contentType: string | null;
+  /** sha256 of the text (the file state/researcher/texts/<textHash>.txt): content-addressed. */
+  textHash: string | null;
+  chars: number;
+}
+
+export function readCacheEntry(home: string, sourceId: string): CacheEntry | null {
+  try {
+    return JSON.parse(readFileSync(join(home, CACHE_DIR, `${sourceId}.json`), 'utf8')) as CacheEntry;
+  } catch {
+    return null;
+  }
+}
+
+/** The fetched text by its hash; content-addressed, so reading it is deterministic in the hash. */
+export function readSourceText(home: string, textHash: string): string | null {
+  try {
+    return readFileSync(join(home, TEXTS_DIR, `${textHash}.txt`), 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+export const textHashOf = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 24);
+
+/** Sources known to the Researcher: the person's file, then the models' proposals in the state. */
+export function knownSources(home: string, state: Readonly<FanoState>): SourceEntry[] {
+  const out = new Map<string, SourceEntry>();
+  for (const s of readSources(home)) out.set(s.url, s);
+  for (const raw of Object.values(state.modules.researcher?.sources ?? {})) {
+    const d = raw as { url?: unknown; addedBy?: unknown };
+    if (typeof d.url === 'string' && d.addedBy === 'model' && !out.has(d.url)) out.set(d.url, { url: d.url, addedBy: 'model' });
+  }
+  return [...out.values()];
+}

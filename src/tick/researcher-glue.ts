@@ -1,0 +1,88 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isMap, isSeq, parseDocument, type YAMLSeq } from 'yaml';
+import type { FanoConfig } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import { markWritten, seedsToWrite } from '../modules/researcher/researcher-module.js';
+import { readSeeds, SEEDS_PATH } from '../modules/seeds-file.js';
+import type { Store } from '../store/store.js';
+
+/**
+ * The Researcher's two side effects, run by the tick while it holds the lock:
+ *  - before discovery: fetch pending sources into the cache (the module only reads the cache);
+ *  - after the slice: append proposed seeds to the Explorer's seeds.yaml.
+ */
+
+export async function fetchPendingSources(home: string, config: FanoConfig, store: Store, now: () => Date, log: Logger): Promise<void> {
+  const r = config.modules.researcher;
+  if (!r.enabled) return;
+  // Lazy: the HTML converter is only loaded by ticks that may fetch.
+  const { runPendingFetches } = await import('../gateway/fetch/fetch-sources.js');
+  try {
+    await runPendingFetches(
+      home,
+      store.state,
+      {
+        perHour: r.fetch.perHour,
+        timeoutMs: r.fetch.timeoutSeconds * 1000,
+        maxBytes: r.fetch.maxBytes,
+        maxRedirects: r.fetch.maxRedirects,
+        allowPrivateAddresses: r.fetch.allowPrivateAddresses,
+        retryFailedAfterMs: r.fetch.retryFailedAfterHours * 3_600_000,
+      },
+      now,
+      log,
+    );
+  } catch (err) {
+    // A broken sources file must not stop the other modules' work.
+    log.error('researcher.fetch_pass_failed', { error: (err as Error).message });
+  }
+}
+
+/**
+ * Appends the seeds the Researcher proposed to state/explorer/seeds.yaml, keeping the person's
+ * comments and order (yaml Document API), by an atomic replace. Ordering invariant: the file is
+ * written BEFORE the `written` mark is logged, so a crash in between only means the next tick
+ * finds the id already in the file and just logs the mark (never a duplicate, never a loss). A
+ * seed the person later deletes from the file stays deleted: it is marked written.
+ */
+export async function writeProposedSeeds(home: string, store: Store, now: () => Date, log: Logger): Promise<void> {
+  const pending = seedsToWrite(store.state);
+  if (pending.length === 0) return;
+  const file = join(home, SEEDS_PATH);
+  let present: Set<string>;
+  let text = '';
+  try {
+    present = new Set(readSeeds(home).map((s) => s.id));
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      log.warn('researcher.seeds_not_written', { error: (err as Error).message, pending: pending.length });
+      return;
+    }
+    present = new Set();
+  }
+  const doc = parseDocument(text.trim() === '' ? 'seeds: []\n' : text);
+  if (!isMap(doc.contents)) {
+    log.warn('researcher.seeds_not_written', { error: `${file}: expected a top-level "seeds:" list`, pending: pending.length });
+    return;
+  }
+  if (!isSeq(doc.get('seeds', true))) doc.set('seeds', doc.createNode([]));
+  const added: string[] = [];
+  for (const s of pending) {
+    if (present.has(s.id)) continue;
+    const entry: Record<string, unknown> = { id: s.id, type: s.type, priority: s.priority, text: s.text, tags: ['research'] };
+    if (s.status === 'proposed') entry.status = 'proposed';
+    entry.notes = `proposed by the Researcher from verified findings ${s.findingIds.join(', ')}; sources: ${s.urls.join(' ')}`;
+    (doc.get('seeds', true) as unknown as YAMLSeq).add(doc.createNode(entry));
+    added.push(s.id);
+  }
+  if (added.length > 0) {
+    mkdirSync(join(file, '..'), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, doc.toString());
+    renameSync(tmp, file);
+    log.info('researcher.seeds_proposed', { seeds: added, status: pending[0]!.status });
+  }
+  await store.append(pending.map(markWritten), now());
+}
