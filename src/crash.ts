@@ -11,6 +11,8 @@
  *   archive.appended      archive lines written, tasks not yet dropped from state
  *   llm.in-flight         an LLM request has been sent and its answer not yet applied
  *   llm.submitted         the submitted mark is logged, the answer not yet awaited
+ *   document.before-rename    a document patch's temp file is written, not yet renamed
+ *   document.after-rename     the patched document is in place, its outcome not yet logged
  */
 export const CRASH_POINTS = [
   'log.appended',
@@ -21,7 +23,9 @@ export const CRASH_POINTS = [
   'llm.in-flight',
   'llm.submitted',
 ] as const;
-export type CrashPoint = (typeof CRASH_POINTS)[number];
+/** Only a Documenter workload reaches these (test/e2e/documenter-crash.test.ts), so they are listed apart. */
+export const DOCUMENT_CRASH_POINTS = ['document.before-rename', 'document.after-rename'] as const;
+export type CrashPoint = (typeof CRASH_POINTS)[number] | (typeof DOCUMENT_CRASH_POINTS)[number];
 
 const spec = process.env.FANO_CRASH_AT;
 const [target, nth] = spec ? [spec.split('@')[0], Number(spec.split('@')[1] ?? '1')] : [undefined, 0];

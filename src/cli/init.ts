@@ -1,6 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { INIT_CONFIG_TEXT } from '../config/init-template.js';
+import { STARTER_DOCUMENT, STARTER_GUIDANCE } from '../modules/documenter/document.js';
+import { DOCUMENT_PATH, GUIDANCE_PATH } from '../modules/documenter/types.js';
 import { SEEDS_PATH } from '../modules/seeds-file.js';
 import { STATE_GITIGNORE } from '../store/store.js';
 
@@ -39,11 +41,14 @@ async function create(file: string, text: string): Promise<boolean> {
 export async function runInit(opts: { home: string; out: (s: string) => void }): Promise<number> {
   const { home, out } = opts;
   await mkdir(join(home, 'state', 'explorer'), { recursive: true });
+  await mkdir(join(home, 'state', 'documenter'), { recursive: true });
   await mkdir(join(home, 'runs'), { recursive: true });
   const files: Array<[string, string]> = [
     ['fano.config.yaml', INIT_CONFIG_TEXT],
     [join('state', '.gitignore'), STATE_GITIGNORE],
     [SEEDS_PATH, SAMPLE_SEEDS],
+    [DOCUMENT_PATH, STARTER_DOCUMENT],
+    [GUIDANCE_PATH, STARTER_GUIDANCE],
     ['.gitignore', 'runs/\nnode_modules/\n'],
   ];
   const lines: string[] = [];

@@ -7,7 +7,7 @@ import { effectiveWeights, quotaOptions } from '../tick/options.js';
 import { readLastTick } from '../tick/runs.js';
 import { enabledModules } from '../modules/index.js';
 import { computeMetrics, formatMetrics, type Backlogs, type Metrics } from '../core/metrics.js';
-import { moduleBacklogs } from '../modules/backlogs.js';
+import { backlogOptions, moduleBacklogs } from '../modules/backlogs.js';
 
 export interface StatusBackend {
   name: string;
@@ -77,7 +77,7 @@ export function buildStatus(home: string, state: FanoState, config: FanoConfig, 
     weightsReasoning: consulted ? (state.meta.weights?.reasoning ?? null) : null,
     weightsAt: consulted ? (state.meta.weights?.at ?? null) : null,
     // Derived from the state each time (never separate counters that could drift).
-    metrics: computeMetrics(state, now, backlogs ?? { blessedInsightsPending: 0, commentsPending: 0, seedsUnexplored: 0 }),
+    metrics: computeMetrics(state, now, backlogs ?? { blessedInsightsPending: 0, commentsPending: 0, seedsUnexplored: 0, sectionsDocumented: 0 }),
   };
 }
 
@@ -85,7 +85,7 @@ export async function runStatus(opts: { home: string; json: boolean; out: (s: st
   const { config } = await loadConfig(opts.home);
   // Lock-free: status must answer while a tick runs, and never repairs or writes.
   const { state, checkpointSeq, pendingRecords } = await readState(opts.home);
-  const r = buildStatus(opts.home, state, config, { checkpointSeq, pendingRecords }, readLastTick(opts.home), new Date(), moduleBacklogs(opts.home, state, config));
+  const r = buildStatus(opts.home, state, config, { checkpointSeq, pendingRecords }, readLastTick(opts.home), new Date(), moduleBacklogs(opts.home, state, backlogOptions(config)));
   opts.out(opts.json ? JSON.stringify(r, null, 2) : formatStatus(r));
   return 0;
 }

@@ -27,9 +27,8 @@ describe('computeMetrics', () => {
       findings: { f1: { verified: true }, f2: { verified: false }, f3: { verified: true } },
       proposedSeeds: { r1: {} },
     };
-    s.modules.documenter = { sections: { a: {}, b: {}, c: {} } };
 
-    const m = computeMetrics(s, now, { blessedInsightsPending: 4, commentsPending: 1, seedsUnexplored: 2 });
+    const m = computeMetrics(s, now, { blessedInsightsPending: 4, commentsPending: 1, seedsUnexplored: 2, sectionsDocumented: 3 });
     expect(m.tasksCompleted24h).toEqual({ 'explorer:exploration': 2 });
     expect(m.tasksFailed24h).toEqual({ 'researcher:extract_content': 1 });
     expect(m.avgTaskDurationMin).toEqual({ 'explorer:exploration': Math.round(((10 + 30 + 60) / 3) * 10) / 10 });
@@ -44,7 +43,7 @@ describe('computeMetrics', () => {
     expect(formatMetrics(m).join('\n')).toMatch(/explorer:exploration 2/);
   });
   it('is empty but well-formed for an empty state', () => {
-    const m = computeMetrics(emptyState(), at(0), { blessedInsightsPending: 0, commentsPending: 0, seedsUnexplored: 0 });
+    const m = computeMetrics(emptyState(), at(0), { blessedInsightsPending: 0, commentsPending: 0, seedsUnexplored: 0, sectionsDocumented: 0 });
     expect(m.oldestPendingTask).toBeNull();
     expect(m.tasksCompleted24h).toEqual({});
   });

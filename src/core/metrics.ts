@@ -14,6 +14,8 @@ export interface Backlogs {
   blessedInsightsPending: number;
   commentsPending: number;
   seedsUnexplored: number;
+  /** Sections of the living document (read from the file by the caller: metrics stay pure). */
+  sectionsDocumented: number;
 }
 
 export interface BackendMetrics {
@@ -38,7 +40,7 @@ export interface Metrics {
   /** module -> tasks pending, paused or running. */
   queueDepth: Record<string, number>;
   oldestPendingTask: { key: string; since: string; waitingMin: number } | null;
-  backlogs: Backlogs;
+  backlogs: Omit<Backlogs, 'sectionsDocumented'>;
 }
 
 const typeKey = (t: Task) => `${t.module}:${t.type}`;
@@ -94,7 +96,7 @@ export function computeMetrics(state: Readonly<FanoState>, now: Date, backlogs: 
     avgTaskDurationMin: sortKeys(avg),
     insightsGenerated24h: count(insights, (d) => within(d.createdAt as string | undefined, dayAgo)),
     insightsTotal: count(insights),
-    sectionsDocumented: count(state.modules.documenter?.sections as Record<string, unknown> | undefined),
+    sectionsDocumented: backlogs.sectionsDocumented,
     researchItems: {
       sources: count(researcher.sources as Record<string, unknown> | undefined),
       findingsVerified: count(researcher.findings as Record<string, unknown> | undefined, (d) => d.verified === true),
@@ -104,7 +106,7 @@ export function computeMetrics(state: Readonly<FanoState>, now: Date, backlogs: 
     backends,
     queueDepth: sortKeys(queueDepth),
     oldestPendingTask: old ? { key: old.key, since: old.readyAt, waitingMin: Math.max(0, Math.round((nowMs - Date.parse(old.readyAt)) / MINUTE_MS)) } : null,
-    backlogs,
+    backlogs: { blessedInsightsPending: backlogs.blessedInsightsPending, commentsPending: backlogs.commentsPending, seedsUnexplored: backlogs.seedsUnexplored },
   };
 }
 

@@ -1,28 +1,40 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { FanoConfig } from '../config/schema.js';
 import type { Backlogs } from '../core/metrics.js';
 import type { FanoState } from '../core/types.js';
+import { documentCounts, documentedInsightIds } from './documenter/queries.js';
+import { DOCUMENT_PATH } from './documenter/types.js';
 import { blessedInsights } from './explorer/queries.js';
 import { threadIdFor } from './explorer/text.js';
 import { readSeeds } from './seeds-file.js';
 
 /**
  * The backlogs of design 7.1, which need module knowledge (an insight's status is derived from its
- * reviews) and the seeds file. "Blessed insights pending" are blessed insights the Documenter has
- * not incorporated yet: ids found in any document of the documenter's state whose `insightId` or
- * `insightIds` names them count as incorporated.
+ * reviews; what is documented and commented is read from the living document itself) and the
+ * seeds file.
  */
-export function moduleBacklogs(home: string, state: Readonly<FanoState>, config: FanoConfig): Backlogs {
-  const used = new Set<string>();
-  for (const collection of Object.values(state.modules.documenter ?? {})) {
-    for (const raw of Object.values(collection)) {
-      const d = raw as { insightId?: unknown; insightIds?: unknown } | null;
-      if (d && typeof d.insightId === 'string') used.add(d.insightId);
-      if (d && Array.isArray(d.insightIds)) for (const id of d.insightIds) if (typeof id === 'string') used.add(id);
-    }
+export interface BacklogOptions {
+  /** How the Explorer decides an insight's status (config modules.explorer). */
+  secondRound: boolean;
+  maxAttempts: number;
+}
+
+export function backlogOptions(config: FanoConfig): BacklogOptions {
+  return { secondRound: config.modules.explorer.secondRound, maxAttempts: config.modules.explorer.maxAttempts };
+}
+
+export function moduleBacklogs(home: string, state: Readonly<FanoState>, opts: BacklogOptions): Backlogs {
+  let documentText: string | null = null;
+  try {
+    documentText = readFileSync(join(home, DOCUMENT_PATH), 'utf8');
+  } catch {
+    // no document yet
   }
-  const opts = { secondRound: config.modules.explorer.secondRound, maxAttempts: config.modules.explorer.maxAttempts };
-  const blessedInsightsPending = blessedInsights(state, opts).filter((b) => !used.has(b.id)).length;
-  const commentsPending = Object.values(state.modules.explorer?.comments ?? {}).filter((c) => (c as { status?: unknown }).status === 'open').length;
+  const documented = documentedInsightIds(state, documentText);
+  const counts = documentCounts(documentText);
+  const blessedInsightsPending = blessedInsights(state, opts).filter((b) => !documented.has(b.id)).length;
+  const explorerComments = Object.values(state.modules.explorer?.comments ?? {}).filter((c) => (c as { status?: unknown }).status === 'open').length;
   let seedsUnexplored = 0;
   try {
     const threads = state.modules.explorer?.threads ?? {};
@@ -30,5 +42,5 @@ export function moduleBacklogs(home: string, state: Readonly<FanoState>, config:
   } catch {
     // a malformed seeds file is reported by the tick; status still answers
   }
-  return { blessedInsightsPending, commentsPending, seedsUnexplored };
+  return { blessedInsightsPending, commentsPending: explorerComments + counts.openComments, seedsUnexplored, sectionsDocumented: counts.sections };
 }

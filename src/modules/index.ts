@@ -1,3 +1,4 @@
+import { backlogOptions } from './backlogs.js';
 import type { FanoConfig } from '../config/schema.js';
 import type { ProjectionSpec } from '../store/projections.js';
 import { quotaOptions } from '../tick/options.js';
@@ -29,7 +30,7 @@ export function enabledModules(config: FanoConfig): Array<{ module: Module; opti
     const backends = Object.fromEntries(Object.entries(config.backends).filter(([, b]) => b.enabled).map(([name, b]) => [name, { hourlyLimit: b.hourlyLimit }]));
     out.push({
       module: consultationModule,
-      options: { consultation: config.scheduler.consultation, modules: out.map((m) => m.module.name), weights: config.scheduler.weights, backends },
+      options: { consultation: config.scheduler.consultation, modules: out.map((m) => m.module.name), weights: config.scheduler.weights, backends, backlog: { ...backlogOptions(config) } },
     });
   }
   return out;

@@ -32,11 +32,18 @@ tick:
 retries:
   baseDelaySeconds: 0
   transientDelaySeconds: 0
+scheduler:
+  consultation:
+    enabled: false
 modules:
   echo:
     enabled: true
     turns: ${TURNS}
   explorer:
+    enabled: false
+  documenter:
+    enabled: false
+  researcher:
     enabled: false
 `;
 const seedsYaml = (count = SEEDS) =>

@@ -1,3 +1,4 @@
+import { moduleBacklogs, type BacklogOptions } from '../backlogs.js';
 import type { FanoEvent } from '../../core/events.js';
 import {
   CONSULTATION_MODULE,
@@ -31,6 +32,7 @@ interface Opts {
   modules: string[];
   weights: Record<string, number>;
   backends: Record<string, { hourlyLimit: number }>;
+  backlog: BacklogOptions;
 }
 
 function opts(o: JsonObject): Opts {
@@ -46,6 +48,7 @@ function opts(o: JsonObject): Opts {
     modules: Array.isArray(o.modules) ? o.modules.map(String) : [],
     weights: (o.weights ?? {}) as Record<string, number>,
     backends: (o.backends ?? {}) as Record<string, { hourlyLimit: number }>,
+    backlog: { secondRound: (o.backlog as JsonObject | undefined)?.secondRound !== false, maxAttempts: Number((o.backlog as JsonObject | undefined)?.maxAttempts ?? 2) },
   };
 }
 
@@ -82,7 +85,10 @@ export const consultationModule: Module = {
   prepare(_task: Readonly<Task>, ctx: ModuleContext): StepRequest {
     const o = opts(ctx.options);
     const { state, now } = ctx;
-    const b = computeMetrics(state, now, { blessedInsightsPending: 0, commentsPending: 0, seedsUnexplored: 0 });
+    // The backlogs the design's consultation weighs (blessed insights waiting for the document,
+    // open comments, unexplored seeds), read like `fano status` reads them.
+    const pending = moduleBacklogs(ctx.home, state, o.backlog);
+    const b = computeMetrics(state, now, pending);
     const backends = Object.keys(o.backends)
       .sort()
       .map((name) => {
@@ -91,7 +97,8 @@ export const consultationModule: Module = {
         const limited = s?.rateLimitedUntil && Date.parse(s.rateLimitedUntil) > now.getTime() ? `, rate-limited until ${s.rateLimitedUntil}` : '';
         return `${name} ${hour}/${o.backends[name]!.hourlyLimit} this hour${limited}`;
       });
-    const backlogs = { ...b.queueDepth, ...(typeof ctx.options.backlogs === 'object' && ctx.options.backlogs !== null ? (ctx.options.backlogs as Record<string, number>) : {}) };
+    const { sectionsDocumented: _sections, ...backlogCounts } = pending;
+    const backlogs = { ...b.queueDepth, ...backlogCounts };
     const summary = consultationSummary(state, now, { modules: o.modules, current: currentWeights(state, o), backends, backlogs });
     return { prompt: consultationPrompt(summary, o.modules), deep: false };
   },

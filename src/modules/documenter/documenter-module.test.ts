@@ -200,7 +200,7 @@ describe('review_section and draft_section', () => {
     const h = await Harness.open(SECTION.replace(' <!-- COMMENT: please clarify alpha -->', ''));
     expect(h.discover()).toEqual([]); // no changes yet: reviews are a share of them
     h.opts = { ...h.opts, reviewShare: 1 };
-    await h.store.append([{ type: 'module.put', module: 'documenter', collection: 'patches', id: 'p-0', doc: { status: 'applied', unit: 'x', sectionId: 's-x', insights: [], taskType: 'incorporate_insight' } }], T);
+    await h.store.append([{ type: 'module.put', module: 'documenter', collection: 'patches', id: 'p-0', doc: { status: 'applied', unit: 'x', sectionId: 's-x', insightIds: [], taskType: 'incorporate_insight' } }], T);
     const [spec] = h.discover();
     expect(spec).toMatchObject({ type: 'review_section', context: { sectionId: 's-a' } });
     const before = h.read();

@@ -4,6 +4,7 @@ import type { FanoEvent } from '../../core/events.js';
 import { ACTIVE_STATES, type FanoState, type Json, type JsonObject, type Task } from '../../core/types.js';
 import { PREAMBLE_ID, shortHash } from '../../store/document-file.js';
 import { blessedInsights } from '../explorer/queries.js';
+import { documentedInsightIds } from './queries.js';
 import type { ParseResult } from '../explorer/formats.js';
 import type { Module, ModuleContext, StepOutcome, StepRequest, TaskSpec } from '../module.js';
 import { commentHash, inMarker, keepSpans, neutralize, parseDocument, renderMarker, renderSection, restoreSpans, sectionIdFor, STARTER_DOCUMENT, type ParsedDocument, type SectionMeta } from './document.js';
@@ -91,17 +92,17 @@ export const documenterModule: Module = {
   discover(ctx: ModuleContext): TaskSpec[] {
     const opts = documenterOptions(ctx.options);
     const { state, now } = ctx;
-    const doc = readDocument(ctx.home);
+    const docText = readText(ctx.home, DOCUMENT_PATH);
+    const doc = parseDocument(docText ?? '');
     const patches = patchesOf(state);
     const conflicts = new Map<string, number>();
-    const documented = new Set<string>(doc.sections.flatMap((s) => s.meta.insights));
+    const documented = documentedInsightIds(state, docText);
     const doneUnits = new Set<string>();
     const pendingSections = new Set<string>();
     let reviews = 0;
     for (const p of patches) {
       if (p.status === 'conflict') conflicts.set(p.unit, (conflicts.get(p.unit) ?? 0) + 1);
       if (p.status === 'pending' || p.status === 'applied') {
-        for (const i of p.insights) documented.add(i);
         doneUnits.add(p.unit);
         if (p.taskType === 'review_section') reviews++;
       }
@@ -236,7 +237,7 @@ export const documenterModule: Module = {
     const doneData: JsonObject = { phase: 'ask', raw: null, error: null, ...(task.data.text !== undefined ? { text: task.data.text } : {}) };
     const taken = new Set<string>([...Object.keys(base), ...patchesOf(ctx.state).filter((p) => p.status !== 'conflict').map((p) => p.sectionId)]);
 
-    const patch = (sectionId: string, baseText: string | null, next: string, summary: string, insights: string[] = [], after: string | null = null): FanoEvent => {
+    const patch = (sectionId: string, baseText: string | null, next: string, summary: string, insightIds: string[] = [], after: string | null = null): FanoEvent => {
       const doc: PatchDoc = {
         status: 'pending',
         file: DOCUMENT_PATH,
@@ -252,7 +253,7 @@ export const documenterModule: Module = {
         taskType: task.type as DocTaskType,
         task: task.key,
         summary: neutralize(summary).replace(/\s+/g, ' ').slice(0, 300),
-        insights,
+        insightIds,
         backend,
         mode,
         conversation: conv,

@@ -17,7 +17,6 @@ export const MODULE = 'documenter';
 export const DOCUMENT_PATH = 'state/documenter/document.md';
 export const GUIDANCE_PATH = 'state/documenter/guidance.md';
 export const HISTORY_DIR = 'state/documenter/history';
-export const PROMPTS_DIR = 'state/documenter/prompts';
 
 export type SectionStatus = 'provisional' | 'stable' | 'needs_work';
 export const SECTION_STATUSES: readonly SectionStatus[] = ['provisional', 'stable', 'needs_work'];
@@ -40,8 +39,11 @@ export interface PatchDoc {
   taskType: DocTaskType;
   task: string;
   summary: string;
-  /** Insights this change incorporates (they count as documented while it is pending or applied). */
-  insights: string[];
+  /**
+   * Insights this change incorporates (they count as documented while it is pending or applied;
+   * `documentedInsightIds` is the exact query).
+   */
+  insightIds: string[];
   backend: string;
   mode: 'deep' | 'normal';
   conversation: string | null;

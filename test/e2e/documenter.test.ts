@@ -1,0 +1,150 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { DOCUMENT_CRASH_POINTS } from '../../src/crash.js';
+import { parseDocument } from '../../src/modules/documenter/document.js';
+import { readState } from '../../src/store/store.js';
+import { runFano, startFano, tempHome } from '../support/cli.js';
+
+/**
+ * The Documenter end to end: real `fano tick` processes on the mock, the document edited by
+ * "the person" (this test) between and during ticks.
+ */
+
+const DOC = 'state/documenter/document.md';
+const read = (home: string) => readFileSync(join(home, DOC), 'utf8');
+
+async function tick(home: string, env: Record<string, string> = {}) {
+  const r = await runFano(['tick'], { home, env });
+  expect(r.code, r.stderr).toBe(0);
+  return r;
+}
+
+async function commentList(home: string): Promise<{ comments: Array<{ state: string; sectionId: string; text: string }>; malformed: unknown[] }> {
+  const r = await runFano(['comment', 'list', '--json'], { home });
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout);
+}
+
+/** A home with only the Documenter at work on a document the person wrote. */
+function documentHome(doc: string, latencyMs = 5): string {
+  return tempHome(
+    {
+      'fano.config.yaml': `backends:\n  mock: {type: mock, latencyMs: ${latencyMs}}\ntick: {maxRequests: 4, lockStaleSeconds: 2}\nretries: {baseDelaySeconds: 0, transientDelaySeconds: 0}\nscheduler: {consultation: {enabled: false}}\nmodules:\n  explorer: {enabled: false}\n  researcher: {enabled: false}\n`,
+      [DOC]: doc,
+    },
+    'fano-doc-',
+  );
+}
+
+const PERSON_DOC = `# My notes
+
+<!-- SECTION id: s-intro status: stable insights: [] updated: - reviewed: 2999-01-01T00:00:00.000Z by: - conv: - -->
+## Introduction
+
+The Fano plane is small.
+
+<!-- PROTECTED -->
+Exactly my words,   spacing and all.
+<!-- /PROTECTED -->
+`;
+
+describe('the Documenter on the mock', () => {
+  it('blessed insights are incorporated into cited sections, and a typed comment is resolved', async () => {
+    const home = tempHome({}, 'fano-doc-');
+    expect((await runFano(['init', home])).code).toBe(0);
+    expect(read(home)).toContain('# Research notes');
+    const cfg = join(home, 'fano.config.yaml');
+    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace(/exchangesBeforeSynthesis: 4 /, 'exchangesBeforeSynthesis: 1 ').replace(/latencyMs: 50/, 'latencyMs: 5'));
+
+    // Insights first (the panel may or may not bless them: the person blesses them all).
+    let ids: string[] = [];
+    for (let i = 0; i < 8 && ids.length === 0; i++) {
+      await tick(home);
+      ids = Object.keys((await readState(home)).state.modules.explorer?.insights ?? {});
+    }
+    expect(ids.length).toBeGreaterThan(0);
+    for (const id of ids) await runFano(['insight', 'bless', id], { home });
+
+    const cited = () => new Set(parseDocument(read(home)).sections.flatMap((s) => s.meta.insights));
+    for (let i = 0; i < 10 && !ids.every((id) => cited().has(id)); i++) await tick(home);
+    expect([...cited()].sort()).toEqual(expect.arrayContaining([...ids].sort()));
+    const doc = parseDocument(read(home));
+    expect(doc.malformed).toEqual([]);
+    for (const s of doc.sections) for (const id of s.meta.insights) expect(read(home)).toContain(`[${id}]`);
+    expect((await readState(home)).state.modules.documenter?.patches).toBeDefined();
+
+    // The person types a comment under the first section's heading.
+    const first = doc.sections[0]!;
+    writeFileSync(join(home, DOC), read(home).replace(`${first.heading}\n`, `${first.heading}\n\n<!-- COMMENT: please explain where the count comes from -->\n`));
+    expect((await commentList(home)).comments).toEqual([expect.objectContaining({ state: 'open', sectionId: first.meta.id, text: 'please explain where the count comes from' })]);
+    for (let i = 0; i < 3 && parseDocument(read(home)).comments.length > 0; i++) await tick(home);
+    expect(parseDocument(read(home)).comments).toEqual([]);
+    expect(read(home)).toMatch(/<!-- RESOLVED \S+: "please explain where the count comes from" — /);
+    expect((await commentList(home)).comments).toEqual([]);
+    expect((await runFano(['verify'], { home })).code).toBe(0);
+  }, 120_000);
+
+  it("a person's edit made while fano works on the section is not overwritten; the comment is redone", async () => {
+    const home = documentHome(PERSON_DOC.replace('is small.', 'is small. <!-- COMMENT: say how small -->'), 1500);
+    const { done } = startFano(['tick'], { home });
+    // Wait until the comment's task is claimed (the section was read for the prompt), then edit it.
+    for (let i = 0; i < 100; i++) {
+      const log = (() => {
+        try {
+          return readFileSync(join(home, 'state/log.jsonl'), 'utf8');
+        } catch {
+          return '';
+        }
+      })();
+      if (/"type":"address_comment"[^\n]*"state":"running"|"state":"running"[^\n]*"type":"address_comment"/.test(log)) break;
+      await sleep(50);
+    }
+    writeFileSync(join(home, DOC), read(home).replace('is small.', 'is small: seven points.'));
+    const edited = read(home);
+    expect((await done).code).toBe(0);
+    expect(read(home)).toBe(edited);
+    const patches = Object.values((await readState(home)).state.modules.documenter?.patches ?? {}) as Array<{ status: string }>;
+    expect(patches.map((p) => p.status)).toEqual(['conflict']);
+
+    writeFileSync(join(home, 'fano.config.yaml'), readFileSync(join(home, 'fano.config.yaml'), 'utf8').replace('latencyMs: 1500', 'latencyMs: 5'));
+    await tick(home);
+    const text = read(home);
+    expect(text).toContain('is small: seven points.');
+    expect(text).toMatch(/<!-- RESOLVED \S+: "say how small"/);
+    expect(text).toContain('<!-- PROTECTED -->\nExactly my words,   spacing and all.\n<!-- /PROTECTED -->');
+  }, 60_000);
+
+  it('a disputed comment escalates to NEEDS_HUMAN_REVIEW and `comment list` says so', async () => {
+    const home = documentHome(PERSON_DOC.replace('is small.', 'is small. <!-- COMMENT: I disagree with this -->'));
+    writeFileSync(join(home, 'fano.config.yaml'), `${readFileSync(join(home, 'fano.config.yaml'), 'utf8')}  documenter: {maxDisputes: 2, disputeRetryMinutes: 0}\n`);
+    await tick(home);
+    expect((await commentList(home)).comments).toEqual([expect.objectContaining({ state: 'attempted' })]);
+    await tick(home);
+    expect(read(home)).toMatch(/<!-- NEEDS_HUMAN_REVIEW: I disagree with this — fano disputed it 2 time\(s\)/);
+    expect((await commentList(home)).comments).toEqual([expect.objectContaining({ state: 'needs_human' })]);
+    await tick(home);
+    expect(Object.keys((await readState(home)).state.modules.documenter?.patches ?? {})).toHaveLength(2);
+  }, 60_000);
+
+  it.each(DOCUMENT_CRASH_POINTS.map((p) => [p]))('SIGKILL at %s leaves the old or the new document, and the change lands exactly once', async (point) => {
+    const original = PERSON_DOC.replace('is small.', 'is small. <!-- COMMENT: clarify -->');
+    const home = documentHome(original);
+    const r = await runFano(['tick'], { home, env: { FANO_CRASH_AT: point } });
+    expect(r.signal).toBe('SIGKILL');
+    const after = read(home);
+    if (point === 'document.before-rename') expect(after).toBe(original);
+    else expect(after).toMatch(/<!-- RESOLVED \S+: "clarify"/);
+    expect(parseDocument(after).malformed).toEqual([]);
+    await sleep(3_500); // the killed tick's lock goes stale
+    await tick(home);
+    const text = read(home);
+    expect(text.match(/<!-- RESOLVED/g)).toHaveLength(1);
+    expect(text.match(/Clarification/g)).toHaveLength(1);
+    const patches = Object.values((await readState(home)).state.modules.documenter?.patches ?? {}) as Array<{ status: string }>;
+    expect(patches.map((p) => p.status)).toEqual(['applied']);
+    expect(readdirSync(join(home, 'state/documenter')).sort()).toEqual(['document.md', 'history']);
+    expect((await runFano(['verify'], { home })).code).toBe(0);
+  }, 60_000);
+});
