@@ -5,7 +5,7 @@ import type { FanoEvent } from '../core/events.js';
 import type { Json } from '../core/types.js';
 import { crashPoint } from '../crash.js';
 import type { Logger } from '../log.js';
-import { fsyncDir } from './fsync.js';
+import { fsyncDir, readTextOrNull, writeFileDurable } from './fsync.js';
 import type { Store } from './store.js';
 
 /**
@@ -122,15 +122,6 @@ export function planPatch(current: string, sectionId: string, expectedOld: strin
   return { result: 'applied', text: before + next + l.slice(at).join('') };
 }
 
-function readOrNull(file: string): string | null {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-}
-
 /**
  * Writes `text` to `file` atomically: temp file (fsynced) → rename → directory fsync. A SIGKILL at
  * any instant leaves the old file or the new one, never a mix (the temp name `.x.<pid>.tmp` is
@@ -143,18 +134,7 @@ function writeDurable(file: string, text: string): void {
   const prefix = `.${path.basename(file)}.`;
   // Temp files of a killed writer (we hold the tick lock, so no live writer owns them).
   for (const name of fs.readdirSync(dir)) if (name.startsWith(prefix) && name.endsWith('.tmp')) fs.rmSync(path.join(dir, name), { force: true });
-  const tmp = path.join(dir, `${prefix}${process.pid}.tmp`);
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeSync(fd, text);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  crashPoint('document.before-rename');
-  fs.renameSync(tmp, file);
-  fsyncDir(dir);
-  crashPoint('document.after-rename');
+  writeFileDurable(file, text, { beforeRename: () => crashPoint('document.before-rename'), afterRename: () => crashPoint('document.after-rename') });
 }
 
 /**
@@ -164,7 +144,7 @@ function writeDurable(file: string, text: string): void {
 export function patchSection(home: string, file: string, sectionId: string, expectedOld: string | null, next: string, opts: PatchOptions = {}): PatchResult {
   const full = path.join(home, file);
   // A missing file is only a base for a new section (it starts as `initialText`).
-  const read = (): string | null => readOrNull(full) ?? (expectedOld === null ? (opts.initialText ?? '') : null);
+  const read = (): string | null => readTextOrNull(full) ?? (expectedOld === null ? (opts.initialText ?? '') : null);
   const current = read();
   if (current === null) return 'conflict';
   const plan = planPatch(current, sectionId, expectedOld, next, opts);
@@ -257,7 +237,7 @@ function snapshot(home: string, file: string, dir: string, at: Date, log?: Logge
   try {
     const text = fs.readFileSync(path.join(home, file), 'utf8');
     const target = path.join(home, dir, `${at.toISOString().slice(0, 10)}${path.extname(file) || '.md'}`);
-    if (readOrNull(target) === text) return;
+    if (readTextOrNull(target) === text) return;
     const d = path.dirname(target);
     fs.mkdirSync(d, { recursive: true });
     const tmp = path.join(d, `.${path.basename(target)}.${process.pid}.tmp`);

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 
 /**
  * Durability helpers. A rename or a new directory entry is only durable once the *directory* is
@@ -33,6 +34,31 @@ export function appendDurable(file: string, data: string | Buffer): void {
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/**
+ * Replaces `file` with `text` atomically and durably: a temp file beside it (fsynced), rename,
+ * directory fsync. A SIGKILL at any instant leaves the old file or the new one. The hooks let a
+ * caller put crash points between the steps.
+ */
+export function writeFileDurable(file: string, text: string, hooks: { beforeRename?: () => void; afterRename?: () => void } = {}): void {
+  const dir = path.dirname(file);
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`);
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    fs.writeSync(fd, text);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  hooks.beforeRename?.();
+  fs.renameSync(tmp, file);
+  fsyncDir(dir);
+  hooks.afterRename?.();
+}
+
+export function readTextOrNull(file: string): string | null {
+  return readFileOrNull(file)?.toString('utf8') ?? null;
 }
 
 export function readFileOrNull(file: string): Buffer | null {

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { FanoState, Json } from '../core/types.js';
 import type { Logger } from '../log.js';
-import { fsyncDir } from './fsync.js';
+import { fsyncDir, readTextOrNull, writeFileDurable } from './fsync.js';
 
 /**
  * Projections: readable, git-diffable files mirroring module collections (e.g. one JSON file per
@@ -46,27 +46,6 @@ export function projectionFileName(id: string, ext: string): string {
 
 const TEMP_RE = /^\..*\.tmp$/;
 
-function readOrNull(file: string): string | null {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-}
-
-function writeAtomic(file: string, text: string): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeSync(fd, text);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
-}
-
 /** Writes every projection of `specs` for `state`. Never throws for one bad file: reports it. */
 export function writeProjections(home: string, state: Readonly<FanoState>, specs: readonly ProjectionSpec[], log?: Logger): ProjectionReport {
   const report: ProjectionReport = { written: [], deleted: [], skipped: [], errors: [] };
@@ -82,17 +61,17 @@ export function writeProjections(home: string, state: Readonly<FanoState>, specs
         wanted.add(name);
         const file = path.join(dir, name);
         try {
-          const current = readOrNull(file);
+          const current = readTextOrNull(file);
           let text = spec.render(id, doc, state);
           if (current !== null && spec.merge) text = spec.merge(current, text);
           if (current === text) continue;
           // Compare-and-swap against a person editing the file right now: if it changed since we
           // read it, leave it (the next tick merges the edit).
-          if (readOrNull(file) !== current) {
+          if (readTextOrNull(file) !== current) {
             report.skipped.push(path.join(spec.dir, name));
             continue;
           }
-          writeAtomic(file, text);
+          writeFileDurable(file, text);
           touched = true;
           report.written.push(path.join(spec.dir, name));
         } catch (err) {
