@@ -60,6 +60,12 @@ export function buildProgram(): Command {
     .option('--read-only', 'never write (disables p, pause/resume)')
     .option('--once', 'print one frame and exit (for scripts and tests)')
     .action(async (o: { readOnly?: boolean; once?: boolean }, cmd: Command) => {
+      // Ink draws nothing live when it believes it runs in CI (it reads $CI once, at import); a
+      // person at a terminal wants the dashboard wherever the shell came from. Before the import.
+      if (!o.once && process.stdout.isTTY) {
+        delete process.env.CI;
+        delete process.env.CONTINUOUS_INTEGRATION;
+      }
       const { runTop } = await import('./top.js');
       setCode(await runTop({ home: home(cmd), readOnly: Boolean(o.readOnly), once: Boolean(o.once), out }));
     });
