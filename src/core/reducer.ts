@@ -24,8 +24,14 @@ export function applyEvent(state: FanoState, ev: FanoEvent): FanoState {
       break;
     }
     case 'module.del': {
-      const coll = state.modules[ev.module]?.[ev.collection];
-      if (coll) delete coll[ev.id];
+      // Empty containers are removed too, so the folded state does not depend on whether a
+      // superseded put was replayed (replay applies only the last writer of each entry).
+      const mod = state.modules[ev.module];
+      const coll = mod?.[ev.collection];
+      if (!mod || !coll) break;
+      delete coll[ev.id];
+      if (Object.keys(coll).length === 0) delete mod[ev.collection];
+      if (Object.keys(mod).length === 0) delete state.modules[ev.module];
       break;
     }
     case 'meta.put':

@@ -5,8 +5,9 @@ import type { FanoState } from '../core/types.js';
 import { StateCorruptError } from '../errors.js';
 import { readCheckpointFile } from './checkpoint-file.js';
 import { exists, readFileOrNull } from './fsync.js';
+import { decodeBytes } from './log-codec.js';
 import { scanLog } from './log-scan.js';
-import type { ScanResult } from './log-scan.js';
+import type { RecordHeader, ScanResult } from './log-scan.js';
 import type { StatePaths } from './paths.js';
 
 export interface LoadedState {
@@ -43,10 +44,24 @@ export function loadFromDisk(paths: StatePaths): LoadedState {
   const state = cp?.state ?? emptyState();
   const corrupt = (line: number, message: string): StateCorruptError =>
     new StateCorruptError(`${paths.log}:${line}: ${message}; the state was not changed, run \`fano repair\``, paths.log, line);
-  // Replay in seq order through the one reducer, record by record as the scan reads them: records
-  // are full upserts, and those with seq <= checkpointSeq are skipped, so nothing can regress.
-  const scan = scanLog(logBuf, checkpointSeq, { validate: false }, (rec) => applyEvents(state, rec.events));
+  // Replay in seq order through the one reducer. Records are full upserts (review option A), so
+  // records with seq <= checkpointSeq are skipped and nothing can regress, and of the pending ones
+  // only a record that is the LAST writer of some state entry can affect the folded state: the
+  // scan checks every record's CRC and seq without parsing its events, and only those records
+  // are parsed and applied, still in seq order (a record applied for one entry may also write
+  // entries a later record overwrites; that later record is applied after it). Records without a
+  // `keys` member (older logs) are always applied.
+  const headers: RecordHeader[] = [];
+  const scan = scanLog(logBuf, checkpointSeq, { validate: false, lazy: true }, undefined, (h) => headers.push(h));
   if (scan.problem) throw corrupt(scan.problem.line, scan.problem.message);
+  const lastWriter = new Map<string, number>();
+  headers.forEach((h, i) => h.keys?.forEach((k) => lastWriter.set(k, i)));
+  headers.forEach((h, i) => {
+    if (h.keys !== null && !h.keys.some((k) => lastWriter.get(k) === i)) return;
+    const dec = decodeBytes(logBuf, h.start, h.end, { validate: false });
+    if (!dec.ok) throw corrupt(h.line, dec.reason);
+    applyEvents(state, dec.record.events);
+  });
   if (scan.pending > 0) {
     // One check of the folded state instead of one per event (see DecodeOptions.validate); only
     // when it fails is the log read again checking every event, to name the line.

@@ -29,14 +29,45 @@ export interface EncodedRecord {
   record: LogRecord;
 }
 
+/**
+ * The state entries a record's events upsert or delete, one string each. Written into the record
+ * (`keys`, after `events`) so a replay can tell, before parsing any event, which records are the
+ * LAST writer of some entry: every event is a full upsert (review option A), so the others cannot
+ * change the folded state and need not be parsed at all.
+ */
+export function recordKeys(events: readonly FanoEvent[]): string[] {
+  const keys = new Set<string>();
+  for (const ev of events) {
+    switch (ev.type) {
+      case 'task.put':
+        keys.add(`t:${ev.task.key}`);
+        break;
+      case 'task.drop':
+        for (const k of ev.keys) keys.add(`t:${k}`);
+        break;
+      case 'backend.put':
+        keys.add(`b:${ev.name}`);
+        break;
+      case 'module.put':
+      case 'module.del':
+        keys.add(`m:${JSON.stringify([ev.module, ev.collection, ev.id])}`);
+        break;
+      case 'meta.put':
+        keys.add(`x:${ev.key}`);
+        break;
+    }
+  }
+  return [...keys].sort();
+}
+
 /** Throws (an internal error, not corruption) when the events would not survive a reload. */
 export function encodeRecord(seq: number, at: string, events: readonly FanoEvent[]): EncodedRecord {
   if (!Number.isSafeInteger(seq) || seq < 1) throw new Error(`log seq must be a positive integer, got ${seq}`);
   if (!isIsoUtc(at)) throw new Error(`log record time must be ISO-8601 UTC, got ${JSON.stringify(at)}`);
-  const body = stableCompact({ at, events, seq });
+  const body = stableCompact({ at, events, keys: recordKeys(events), seq });
   // Re-parse what will be on disk: the in-memory state then equals what replay will build (no
   // Dates, no undefined, sorted keys in every object, which checkpoint serialization relies on).
-  const parsed = JSON.parse(body) as LogRecord;
+  const { keys: _keys, ...parsed } = JSON.parse(body) as LogRecord & { keys: string[] };
   const problem = validateEvents(parsed.events);
   if (problem) throw new Error(`refusing to log an invalid event: ${problem}`);
   const cut = AT_PREFIX.length + at.length + 1; // index just after the closing quote of `at`
@@ -45,6 +76,38 @@ export function encodeRecord(seq: number, at: string, events: readonly FanoEvent
 }
 
 export type DecodeResult = { ok: true; record: LogRecord } | { ok: false; reason: string; torn: boolean };
+
+/** A record checked (CRC, seq, time) without parsing its events; `keys` null for older records. */
+export type HeaderResult = { ok: true; seq: number; keys: string[] | null } | { ok: false; reason: string; torn: boolean };
+
+const KEYS_MEMBER = Buffer.from(',"keys":[');
+const SEQ_MEMBER = Buffer.from(',"seq":');
+
+/**
+ * Checks the line buf[start, end) like decodeBytes does, except that the events are not parsed:
+ * the CRC proves the bytes are exactly what encodeRecord (which validates every event) wrote, and
+ * the members after `events` (`keys`, `seq`) are found from the end of the line.
+ */
+export function decodeHeader(buf: Buffer, start: number, end: number): HeaderResult {
+  const crc = checkCrc(buf, start, end);
+  if (crc) return crc;
+  const seqAt = buf.lastIndexOf(SEQ_MEMBER, end - 1);
+  if (seqAt < start || buf[end - 1] !== 0x7d) return { ok: false, reason: 'seq is not a positive integer', torn: false };
+  const seq = Number(buf.toString('latin1', seqAt + SEQ_MEMBER.length, end - 1));
+  if (!Number.isSafeInteger(seq) || seq < 1) return { ok: false, reason: 'seq is not a positive integer', torn: false };
+  const at = buf.toString('latin1', start + AT_PREFIX_BYTES.length, buf.indexOf(0x22, start + AT_PREFIX_BYTES.length));
+  if (!isIsoUtc(at)) return { ok: false, reason: '"at" is not an ISO-8601 UTC time', torn: false };
+  const keysAt = buf.lastIndexOf(KEYS_MEMBER, seqAt);
+  // `keys` sits right before `seq`: `,"keys":[...],"seq":N}`. An older record has none.
+  if (keysAt < start || buf[seqAt - 1] !== 0x5d) return { ok: true, seq, keys: null };
+  let keys: unknown;
+  try {
+    keys = JSON.parse(buf.toString('utf8', keysAt + KEYS_MEMBER.length - 1, seqAt));
+  } catch {
+    return { ok: true, seq, keys: null }; // `keys` text inside an event; parse the record fully
+  }
+  return { ok: true, seq, keys: Array.isArray(keys) && keys.every((k) => typeof k === 'string') ? keys : null };
+}
 
 export interface DecodeOptions {
   /**
@@ -66,7 +129,7 @@ export function decodeLine(line: string, opts: DecodeOptions = {}): DecodeResult
  * `torn: true` means the bytes look like an interrupted write (bad JSON, bad CRC); `torn: false`
  * means the line is intact (CRC ok) but its content is invalid, which a crash cannot produce.
  */
-export function decodeBytes(buf: Buffer, start: number, end: number, opts: DecodeOptions = {}): DecodeResult {
+function checkCrc(buf: Buffer, start: number, end: number): { ok: false; reason: string; torn: boolean } | null {
   if (end <= start) return { ok: false, reason: 'empty line', torn: true };
   if (end - start < AT_PREFIX_BYTES.length || buf.compare(AT_PREFIX_BYTES, 0, AT_PREFIX_BYTES.length, start, start + AT_PREFIX_BYTES.length) !== 0) {
     return { ok: false, reason: 'not a log record', torn: true };
@@ -85,6 +148,12 @@ export function decodeBytes(buf: Buffer, start: number, end: number, opts: Decod
   if (parseInt(hex, 16) !== actual || !CRC_HEX_RE.test(hex)) {
     return { ok: false, reason: `crc mismatch (stored ${hex}, computed ${crcHex(actual)})`, torn: true };
   }
+  return null;
+}
+
+export function decodeBytes(buf: Buffer, start: number, end: number, opts: DecodeOptions = {}): DecodeResult {
+  const crc = checkCrc(buf, start, end);
+  if (crc) return crc;
   let raw: unknown;
   try {
     raw = JSON.parse(buf.toString('utf8', start, end));

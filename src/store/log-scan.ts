@@ -1,5 +1,5 @@
 import type { LogRecord } from '../core/events.js';
-import { decodeBytes } from './log-codec.js';
+import { decodeBytes, decodeHeader } from './log-codec.js';
 
 /**
  * Reads state/log.jsonl bytes record by record, classifying what it finds (no I/O here, so load,
@@ -22,6 +22,20 @@ export interface ScanOptions {
   allowGaps?: boolean;
   /** Check each event's shape (default true); see DecodeOptions.validate. */
   validate?: boolean;
+  /**
+   * Check records without parsing their events (see decodeHeader) and hand `onHeader` where each
+   * pending one is; `onRecord` is not called. The loader uses it to parse only last writers.
+   */
+  lazy?: boolean;
+}
+
+/** A pending record found by a lazy scan: buf[start, end) is its line, `keys` what it writes. */
+export interface RecordHeader {
+  seq: number;
+  keys: string[] | null;
+  start: number;
+  end: number;
+  line: number;
 }
 
 export interface ScanResult {
@@ -44,7 +58,7 @@ export interface ScanResult {
 
 export type OnRecord = (record: LogRecord, line: number) => void;
 
-export function scanLog(buf: Buffer, baseSeq: number, opts: ScanOptions = {}, onRecord?: OnRecord): ScanResult {
+export function scanLog(buf: Buffer, baseSeq: number, opts: ScanOptions = {}, onRecord?: OnRecord, onHeader?: (h: RecordHeader) => void): ScanResult {
   const res: ScanResult = {
     pending: 0,
     firstPendingSeq: null,
@@ -72,13 +86,13 @@ export function scanLog(buf: Buffer, baseSeq: number, opts: ScanOptions = {}, on
       tornCandidate = true;
       break;
     }
-    const dec = decodeBytes(buf, start, nl, decodeOpts);
+    const dec = opts.lazy ? decodeHeader(buf, start, nl) : decodeBytes(buf, start, nl, decodeOpts);
     if (!dec.ok) {
       badReason = dec.reason;
       tornCandidate = dec.torn;
       break;
     }
-    const seq = dec.record.seq;
+    const seq = 'record' in dec ? dec.record.seq : dec.seq;
     if (seq <= prevSeq) {
       badReason = `seq ${seq} does not increase (previous record has seq ${prevSeq})`;
       break;
@@ -95,7 +109,8 @@ export function scanLog(buf: Buffer, baseSeq: number, opts: ScanOptions = {}, on
       res.firstPendingSeq ??= seq;
       res.lastPendingSeq = seq;
       expected = seq + 1;
-      onRecord?.(dec.record, lineNo);
+      if ('record' in dec) onRecord?.(dec.record, lineNo);
+      else onHeader?.({ seq, keys: dec.keys, start, end: nl, line: lineNo });
     } else {
       res.skipped += 1;
     }
