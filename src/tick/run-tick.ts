@@ -19,7 +19,7 @@ import { effectiveWeights, quotaOptions, retryOptions, schedulerOptions } from '
 import { clearIdleHint, nextWakeAt, writeIdleHint } from './idle-hint.js';
 import { newTickId, tickLogPath, writeLastTick } from './runs.js';
 import { fetchPendingSources, writeProposedSeeds } from './researcher-glue.js';
-import { beginStep, DETACH, finishStep, type StepControl, type StepDeps } from './step.js';
+import { ApplyLock, beginStep, DETACH, finishStep, type StepControl, type StepDeps } from './step.js';
 
 export interface TickOptions {
   home: string;
@@ -177,6 +177,7 @@ async function slice(
     config,
     now,
     rng: mulberry32(rngSeed),
+    applyLock: new ApplyLock(),
   };
 
   const maxRequests = opts.once ? 1 : config.tick.maxRequests;

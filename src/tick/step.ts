@@ -13,6 +13,18 @@ import { applyPendingPatches, hasPendingPatches } from '../store/document-file.j
 import type { Store } from '../store/store.js';
 import { bundleDir } from './runs.js';
 
+/** A FIFO lock for the apply phase of concurrent steps (only one tick process runs at a time). */
+export class ApplyLock {
+  private tail: Promise<void> = Promise.resolve();
+  acquire(): Promise<() => void> {
+    let release!: () => void;
+    const mine = new Promise<void>((r) => (release = r));
+    const before = this.tail;
+    this.tail = before.then(() => mine);
+    return before.then(() => release);
+  }
+}
+
 export interface StepDeps {
   home: string;
   tickId: string;
@@ -26,6 +38,7 @@ export interface StepDeps {
   config: FanoConfig;
   now: () => Date;
   rng: () => number;
+  applyLock: ApplyLock;
 }
 
 function backendState(deps: StepDeps, name: string): BackendState {
@@ -173,58 +186,66 @@ export async function finishStep(
     log.info('task.detached', { taskId: task.key, requestId, llm: backendName, url: task.conversation.url });
     return task;
   }
-  const now = deps.now();
-  const qopts = deps.quota(backendName);
-  let bstate = backendState(deps, backendName);
-  const events: FanoEvent[] = [];
-  const wasLimited = bstate.rateLimitedUntil !== null || bstate.needsHuman !== null;
+  // One answer is applied at a time: a module then sees the effects of every answer that came
+  // back before (e.g. dedupe against the insights another backend produced a moment ago).
+  const release = await deps.applyLock.acquire();
+  try {
+    const now = deps.now();
+    const qopts = deps.quota(backendName);
+    let bstate = backendState(deps, backendName);
+    const events: FanoEvent[] = [];
+    const wasLimited = bstate.rateLimitedUntil !== null || bstate.needsHuman !== null;
 
-  if (res.outcome === 'ok') {
-    const entry = deps.modules.get(task.module)!;
-    let out: StepOutcome | null = null;
-    try {
-      out = entry.module.onAnswer(task, res.text, moduleContext(deps, task.module));
-    } catch (err) {
-      task = failStep(task, { kind: 'module', message: `answer not usable: ${(err as Error).message}`, bundle: null }, now, deps.rng, deps.retry);
-      events.push(...withFailure(deps, task, (err as Error).message));
-    }
-    if (out?.fail !== undefined) {
-      // The module rejected the answer but keeps something of it (out.events): both in one record.
-      task = { ...failStep(task, { kind: 'module', message: `answer not usable: ${out.fail}`, bundle: null }, now, deps.rng, deps.retry), data: out.data };
-      events.push(...out.events, ...withFailure(deps, task, out.fail));
-    } else if (out) {
-      task = completeStep(task, { done: out.done, data: out.data, result: out.result, url: res.url }, now);
-      events.push({ type: 'task.put', task }, ...out.events);
-    }
-    bstate = recordOutcome(bstate, 'ok', null, now, qopts, null, { deep: begun.request.deep, sent: true });
-    if (wasLimited) log.info('llm.recovered', { llm: backendName });
-  } else {
-    // A request that never reached the site is given back to the quota, except a rate limit: the
-    // site refused it because the quota is spent, and the learned cap counts it (quota.ts).
-    if (!res.sent && !begun.harvest && res.outcome !== 'rateLimited') {
-      bstate = rollbackRequest(bstate, begun.request.deep, begun.claimedAt, qopts, task.module);
-    }
-    const resetAt = res.resetAt ? new Date(res.resetAt) : null;
-    bstate = recordOutcome(bstate, res.outcome, resetAt, now, qopts, res.bundle, { deep: begun.request.deep, sent: res.sent });
-    task = failStep(task, { kind: res.outcome, message: res.detail ?? res.outcome, bundle: res.bundle, retryAt: res.outcome === 'rateLimited' ? (resetAt ?? new Date(bstate.rateLimitedUntil ?? now.toISOString())) : null }, now, deps.rng, deps.retry);
-    events.push(...withFailure(deps, task, res.detail ?? res.outcome));
-    if (res.outcome === 'rateLimited') {
-      log.warn('llm.rate_limited', { llm: backendName, requestId, resetAt: res.resetAt, retryAfterMs: resetAt ? resetAt.getTime() - now.getTime() : null, effectiveHourly: bstate.effectiveHourly });
+    if (res.outcome === 'ok') {
+      const entry = deps.modules.get(task.module)!;
+      let out: StepOutcome | null = null;
+      try {
+        out = entry.module.onAnswer(task, res.text, moduleContext(deps, task.module));
+      } catch (err) {
+        task = failStep(task, { kind: 'module', message: `answer not usable: ${(err as Error).message}`, bundle: null }, now, deps.rng, deps.retry);
+        events.push(...withFailure(deps, task, (err as Error).message));
+      }
+      if (out?.fail !== undefined) {
+        // The module rejected the answer but keeps something of it (out.events): both in one record.
+        task = { ...failStep(task, { kind: 'module', message: `answer not usable: ${out.fail}`, bundle: null }, now, deps.rng, deps.retry), data: out.data };
+        events.push(...out.events, ...withFailure(deps, task, out.fail));
+      } else if (out) {
+        task = completeStep(task, { done: out.done, data: out.data, result: out.result, url: res.url }, now);
+        events.push({ type: 'task.put', task }, ...out.events);
+      }
+      bstate = recordOutcome(bstate, 'ok', null, now, qopts, null, { deep: begun.request.deep, sent: true });
+      if (wasLimited) log.info('llm.recovered', { llm: backendName });
     } else {
-      log.warn('llm.not_ok', { llm: backendName, requestId, outcome: res.outcome, detail: res.detail, bundle: res.bundle, sent: res.sent });
+      // A request that never reached the site is given back to the quota, except a rate limit: the
+      // site refused it because the quota is spent, and the learned cap counts it (quota.ts).
+      if (!res.sent && !begun.harvest && res.outcome !== 'rateLimited') {
+        bstate = rollbackRequest(bstate, begun.request.deep, begun.claimedAt, qopts, task.module);
+      }
+      const resetAt = res.resetAt ? new Date(res.resetAt) : null;
+      bstate = recordOutcome(bstate, res.outcome, resetAt, now, qopts, res.bundle, { deep: begun.request.deep, sent: res.sent });
+      task = failStep(task, { kind: res.outcome, message: res.detail ?? res.outcome, bundle: res.bundle, retryAt: res.outcome === 'rateLimited' ? (resetAt ?? new Date(bstate.rateLimitedUntil ?? now.toISOString())) : null }, now, deps.rng, deps.retry);
+      events.push(...withFailure(deps, task, res.detail ?? res.outcome));
+      if (res.outcome === 'rateLimited') {
+        log.warn('llm.rate_limited', { llm: backendName, requestId, resetAt: res.resetAt, retryAfterMs: resetAt ? resetAt.getTime() - now.getTime() : null, effectiveHourly: bstate.effectiveHourly });
+      } else {
+        log.warn('llm.not_ok', { llm: backendName, requestId, outcome: res.outcome, detail: res.detail, bundle: res.bundle, sent: res.sent });
+      }
     }
+    events.push({ type: 'backend.put', name: backendName, backend: bstate });
+    await store.append(events, now);
+    // A document change a module recorded is written right after the record that carries it, then
+    // its outcome is logged (crash ordering: store/document-file.ts).
+    if (hasPendingPatches(store.state)) await applyPendingPatches(store, deps.now, log);
+  } finally {
+    release();
   }
-  events.push({ type: 'backend.put', name: backendName, backend: bstate });
-  await store.append(events, now);
-  // A document change a module recorded is written right after the record that carries it, then
-  // its outcome is logged (crash ordering: store/document-file.ts).
-  if (hasPendingPatches(store.state)) await applyPendingPatches(store, deps.now, log);
   deps.scheduler.update(task);
 
   const durationMs = Date.now() - t0;
-  if (task.state === 'completed') log.info('task.completed', { taskId: task.key, requestId, durationMs, llmRequests: task.llmRequests });
-  if (task.state === 'completed' && task.module === 'consultation') log.info('scheduler.priority_consultation', { taskId: task.key, ...(task.result as object) });
-  else if (task.state === 'failed') log.error('task.failed', { taskId: task.key, requestId, error: task.lastError?.message, attempts: task.attempts, durationMs });
+  if (task.state === 'completed') {
+    log.info('task.completed', { taskId: task.key, requestId, durationMs, llmRequests: task.llmRequests });
+    if (task.module === 'consultation') log.info('scheduler.priority_consultation', { taskId: task.key, ...(task.result as object) });
+  } else if (task.state === 'failed') log.error('task.failed', { taskId: task.key, requestId, error: task.lastError?.message, attempts: task.attempts, durationMs });
   else log.info('task.yielded', { taskId: task.key, requestId, durationMs, outcome: res.outcome, notBefore: task.notBefore });
   return task;
 }
