@@ -237,7 +237,8 @@ async function slice(
           continue;
         }
         info.requests += 1;
-        opts.progress?.(`→ ${pick.task.key} on ${pick.backend} (${maxRequests - info.steps} requests left in this tick)`);
+        const elapsedS = Math.round((now().getTime() - deadline) / 1000 + config.tick.maxSeconds);
+        opts.progress?.(`${String(elapsedS).padStart(4)}s  → ${pick.task.type} ${pick.task.key} on ${pick.backend}  (${maxRequests - info.steps} requests left in this tick)`);
         const control: StepControl = { abort: new AbortController(), submitted: false };
         controls.set(pick.backend, control);
         const p = finishStep(deps, begun, requestId, control).finally(() => {
