@@ -34,12 +34,3 @@ export function createFileLogger(file: string, level: LogLevel = 'info', base: o
     file,
   };
 }
-
-/** Collects events in memory (tests, the simulator, commands that keep no log). */
-export function createMemoryLogger(): Logger & { events: Array<{ level: LogLevel; event: string } & Record<string, unknown>> } {
-  const events: Array<{ level: LogLevel; event: string } & Record<string, unknown>> = [];
-  const at = (level: LogLevel) => (event: string, fields: object = {}) => {
-    events.push({ level, event, ...fields });
-  };
-  return { info: at('info'), warn: at('warn'), error: at('error'), debug: at('debug'), close: () => {}, file: null, events };
-}

@@ -1,3 +1,4 @@
+import { isHarvest } from '../core/allocator.js';
 import { createHash } from 'node:crypto';
 import type { FanoConfig } from '../config/schema.js';
 import type { FanoEvent } from '../core/events.js';
@@ -61,12 +62,6 @@ export interface StepControl {
 
 export const promptHash = (prompt: string) => createHash('sha256').update(prompt).digest('hex').slice(0, 16);
 
-/** A task whose prompt was submitted (mark logged) and whose answer can be read at its URL. */
-export function canHarvest(task: Task, backend: string): boolean {
-  const c = task.conversation;
-  return c !== null && c.submitted !== null && c.url !== null && c.backend === backend;
-}
-
 /**
  * The synchronous half of a step: build the prompt and claim the task, so the scheduler sees it
  * running before the next pick (nothing may be picked twice within a tick). When the module
@@ -88,7 +83,8 @@ export function beginStep(
 ): Begun | { failedEvents: FanoEvent[] } {
   const { module } = deps.modules.get(pick.task.module) ?? {};
   const now = deps.now();
-  const harvest = canHarvest(pick.task, pick.backend);
+  // The allocator sends a task with a submitted prompt back to the backend that holds its answer.
+  const harvest = isHarvest(pick.task) && pick.task.conversation!.backend === pick.backend;
   let request: StepRequest;
   if (harvest) {
     request = { prompt: '', deep: pick.task.conversation!.submitted!.deep };
