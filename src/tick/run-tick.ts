@@ -7,7 +7,7 @@ import { interruptTask } from '../core/lifecycle.js';
 import { mulberry32 } from '../core/rng.js';
 import { createScheduler, type BackendSlot, type Scheduler } from '../core/scheduler.js';
 import { emptyBackendState, type FanoState, type JsonObject, type Task, type TickInfo } from '../core/types.js';
-import { createBackends } from '../gateway/index.js';
+import { createBackends, type Backend } from '../gateway/index.js';
 import { createFileLogger, type Logger } from '../log.js';
 import { enabledModules, moduleProjections } from '../modules/index.js';
 import { applyPendingPatches, hasPendingPatches } from '../store/document-file.js';
@@ -126,7 +126,7 @@ async function slice(
   config: FanoConfig,
   store: Store,
   log: Logger,
-  backends: Map<string, ReturnType<typeof createBackends> extends Map<string, infer B> ? B : never>,
+  backends: Map<string, Backend>,
   tickId: string,
   now: () => Date,
   info: TickSummary,
@@ -150,9 +150,16 @@ async function slice(
   await fetchPendingSources(opts.home, config, store, now, log);
   const mods = enabledModules(config);
   const modules = new Map(mods.map((m) => [m.module.name, m as { module: Module; options: JsonObject }]));
-  const discovered = await discoverTasks(store.state, [...modules.values()], opts.home, now(), log);
-  if (discovered.length > 0) await store.append(discovered, now());
-  info.discovered = discovered.length;
+  // Asks the modules for work and logs the new tasks; the scheduler, once it exists, learns them too.
+  let scheduler: Scheduler | null = null;
+  const discover = async (): Promise<void> => {
+    const found = await discoverTasks(store.state, [...modules.values()], opts.home, now(), log);
+    if (found.length === 0) return;
+    await store.append(found, now());
+    for (const ev of found) if (ev.type === 'task.put') scheduler?.update(ev.task);
+    info.discovered += found.length;
+  };
+  await discover();
 
   if (store.state.meta.paused) {
     log.info('tick.paused', {});
@@ -162,14 +169,15 @@ async function slice(
   const weights = effectiveWeights(config, [...modules.keys()], store.state.meta.weights?.source === 'consultation' ? store.state.meta.weights.values : null);
   // Tasks of a module that is not enabled stay as they are until it is enabled again.
   const schedulable = Object.values(store.state.tasks).filter((t: Task) => modules.has(t.module));
-  const scheduler: Scheduler = createScheduler(schedulable, store.state.meta.passes, schedulerOptions(config, weights));
+  const sched = createScheduler(schedulable, store.state.meta.passes, schedulerOptions(config, weights));
+  scheduler = sched;
   const rngSeed = randomInt(0, 2 ** 31);
   const deps: StepDeps = {
     home: opts.home,
     tickId,
     store,
     log,
-    scheduler,
+    scheduler: sched,
     modules,
     backends,
     quota: (name) => quotaOptions(config, config.backends[name]!),
@@ -215,15 +223,10 @@ async function slice(
     // not wait for the next tick, so discovery runs again every minute.
     if (!pastDeadline && !opts.once && nowMs >= nextDiscovery) {
       nextDiscovery = nowMs + rediscoverMs;
-      const more = await discoverTasks(store.state, [...modules.values()], opts.home, now(), log);
-      if (more.length > 0) {
-        await store.append(more, now());
-        for (const ev of more) if (ev.type === 'task.put') scheduler.update(ev.task);
-        info.discovered += more.length;
-      }
+      await discover();
     }
     if (info.steps < maxRequests && !pastDeadline) {
-      const pick = scheduler.pick(now(), slots());
+      const pick = sched.pick(now(), slots());
       if (pick) {
         info.steps += 1;
         const requestId = `r${String(info.steps).padStart(3, '0')}`;
@@ -262,7 +265,7 @@ async function slice(
       }
     }
     if (inflight.size === 0) {
-      const blocked = scheduler.blocked();
+      const blocked = sched.blocked();
       if (info.steps < maxRequests && blocked.length > 0) log.info('scheduler.blocked', { reasons: blocked });
       break;
     }
@@ -284,10 +287,6 @@ async function slice(
   // Work this tick's answers made due (the next exchange, the reviews of a new insight) is queued
   // now: the next tick starts on it at once, and the idle hint can never vouch for a state whose
   // follow-up work is still undiscovered.
-  const followUp = await discoverTasks(store.state, [...modules.values()], opts.home, now(), log);
-  if (followUp.length > 0) {
-    await store.append(followUp, now());
-    info.discovered += followUp.length;
-  }
+  await discover();
   await writeProposedSeeds(opts.home, store, now, log);
 }

@@ -62,11 +62,6 @@ export interface StepControl {
 
 export const promptHash = (prompt: string) => createHash('sha256').update(prompt).digest('hex').slice(0, 16);
 
-/**
- * The synchronous half of a step: build the prompt and claim the task, so the scheduler sees it
- * running before the next pick (nothing may be picked twice within a tick). When the module
- * cannot build a prompt, returns the failure's events for the caller to log instead.
- */
 export interface Begun {
   task: Task;
   request: StepRequest;
@@ -76,6 +71,11 @@ export interface Begun {
   claimedAt: Date;
 }
 
+/**
+ * The synchronous half of a step: build the prompt and claim the task, so the scheduler sees it
+ * running before the next pick (nothing may be picked twice within a tick). When the module
+ * cannot build a prompt, returns the failure's events for the caller to log instead.
+ */
 export function beginStep(
   deps: StepDeps,
   pick: Pick,
@@ -100,9 +100,8 @@ export function beginStep(
     }
   }
   const deep = request.deep && pick.deep;
-  // A fresh allocation on another backend drops the old thread (design 2.5 "start fresh").
-  const fresh = pick.task.conversation && pick.task.conversation.backend !== pick.backend ? { ...pick.task, conversation: null } : pick.task;
-  const base = request.data ? { ...fresh, data: { ...fresh.data, ...request.data } } : fresh;
+  const base = request.data ? { ...pick.task, data: { ...pick.task.data, ...request.data } } : pick.task;
+  // On another backend than the thread's, claimTask starts the conversation afresh (design 2.5).
   const task = claimTask(base, pick.backend, now);
   deps.scheduler.update(task);
   deps.scheduler.charge(task.module);
