@@ -25,6 +25,8 @@ let base = '';
 beforeAll(async () => {
   server = createServer((req, res) => {
     if (req.url === '/fano') return void res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE);
+    // The mock answers prompts carrying MOCK-MALFORMED badly at first (see its mock-responder).
+    if (req.url === '/odd') return void res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE.replace('</body>', '<p>MOCK-MALFORMED.</p></body>'));
     if (req.url === '/big') {
       res.writeHead(200, { 'content-type': 'text/html' });
       res.end('<p>' + 'x'.repeat(50_000) + '</p>');
@@ -116,5 +118,24 @@ describe('the Researcher in real ticks', () => {
     expect(status.metrics.researchItems.findingsUnverified).toBe(1);
     expect(status.metrics.tasksCompleted24h['researcher:evaluate_source']).toBe(1);
     expect((await runFano(['verify'], { home })).code).toBe(0);
+  }, 60_000);
+
+  it('a malformed answer gets one repair prompt, and the repaired answer is applied with its quotes checked', async () => {
+    const home = tempHome({ 'fano.config.yaml': CONFIG, 'state/explorer/seeds.yaml': 'seeds:\n  - id: s1\n    text: Why seven points?\n' }, 'fano-researcher-repair-');
+    expect((await runFano(['source', 'add', `${base}/odd`], { home })).code).toBe(0);
+    for (let i = 0; i < 3; i++) expect((await runFano(['tick'], { home })).code).toBe(0);
+
+    const { state } = await readState(home);
+    const tasks = Object.values(state.tasks).filter((t) => t.type === 'evaluate_source' || t.type === 'extract_content');
+    expect(tasks.map((t) => [t.type, t.state, t.llmRequests, t.attempts]).sort()).toEqual([
+      ['evaluate_source', 'completed', 2, 0],
+      ['extract_content', 'completed', 2, 0],
+    ]);
+    const r = state.modules.researcher!;
+    expect((Object.values(r.sources!)[0] as unknown as SourceDoc).evaluation).toMatchObject({ trusted: true });
+    const findings = Object.values(r.findings!) as unknown as FindingDoc[];
+    expect(findings.filter((f) => f.verified).length).toBeGreaterThanOrEqual(1);
+    expect(findings.filter((f) => !f.verified)).toHaveLength(1);
+    expect(r.rawAnswers).toBeUndefined();
   }, 60_000);
 });

@@ -4,7 +4,8 @@ import type { FanoEvent } from '../../core/events.js';
 import { ACTIVE_STATES, type FanoState, type Json, type JsonObject, type Task } from '../../core/types.js';
 import type { Module, ModuleContext, StepOutcome, StepRequest, TaskSpec } from '../module.js';
 import { readSeeds, SEEDS_PATH } from '../seeds-file.js';
-import { parseCommentAnswer, parseReview, parseSynthesis, type ParseResult } from './formats.js';
+import { strictStep } from '../strict-answer.js';
+import { parseCommentAnswer, parseReview, parseSynthesis } from './formats.js';
 import { commentPrompt, exchangePrompt, repairPrompt, reviewPrompt, synthesisPrompt, type SeedInfo } from './prompts.js';
 import { blessedInsights, insightView } from './queries.js';
 import { keepNewComments, readCommentMarkers, renderInsightDoc, renderThread, INSIGHTS_DIR, THREADS_DIR } from './render.js';
@@ -68,21 +69,8 @@ function blessedFor(state: Readonly<FanoState>, opts: ExplorerOptions): Array<{ 
   return blessedInsights(state, opts).map((b) => ({ id: b.id, text: b.text }));
 }
 
-/**
- * One strict-format answer: parsed → `ok`; not parsed on the first try → one repair prompt (the
- * next step of the same task); not parsed after the repair → the step fails, raw answers kept.
- */
-function strictStep<T>(task: Readonly<Task>, answer: string, parsed: ParseResult<T>, ctx: ModuleContext, ok: (value: T) => StepOutcome): StepOutcome {
-  if (parsed.ok) return ok(parsed.value);
-  if (task.data.phase !== 'repair') {
-    return { done: false, data: { ...task.data, phase: 'repair', raw: answer, error: parsed.error }, events: [] };
-  }
-  const unit = unitOf(task);
-  const id = `${unit}~a${num(task.context.attempt)}~t${task.attempts}`;
-  const kept = { unit, task: task.key, type: task.type, error: parsed.error, answers: [str(task.data.raw), answer], at: ctx.now.toISOString() };
-  const data: JsonObject = { ...task.data, phase: 'ask', raw: null, error: null };
-  return { done: false, data, events: [put('rawAnswers', id, kept)], fail: `not in the expected format after a repair prompt: ${parsed.error}` };
-}
+/** Where a strict answer that fails even after the repair prompt is kept (../strict-answer.ts). */
+const keepRaw = (task: Readonly<Task>, at: string) => ({ module: MODULE, unit: unitOf(task), at });
 
 function spec(type: string, context: JsonObject, extra: Partial<TaskSpec> = {}): TaskSpec {
   return { module: MODULE, type, context, ...extra };
@@ -279,7 +267,7 @@ export const explorerModule: Module = {
       const thread = asDoc<ThreadDoc>(coll(state, 'threads')[tid]);
       if (!thread) throw new Error(`thread ${tid} not found`);
       const parsed = parseSynthesis(answer, { maxInsights: opts.maxInsightsPerSynthesis, exchangeCount: thread.exchanges.length });
-      return strictStep(task, answer, parsed, ctx, (found) => {
+      return strictStep(task, answer, parsed, keepRaw(task, at), (found) => {
         const existing = Object.values(coll(state, 'insights')) as unknown as InsightDoc[];
         const originals = existing.filter((i) => i.duplicateOf === null);
         const producer = backendOf(task);
@@ -325,7 +313,7 @@ export const explorerModule: Module = {
     }
 
     if (task.type === 'review') {
-      return strictStep(task, answer, parseReview(answer), ctx, (r) => {
+      return strictStep(task, answer, parseReview(answer), keepRaw(task, at), (r) => {
         const insightId = str(c.insightId);
         const revision = num(c.revision);
         const round = num(c.round);
@@ -350,7 +338,7 @@ export const explorerModule: Module = {
     }
 
     if (task.type === 'address_comment') {
-      return strictStep(task, answer, parseCommentAnswer(answer), ctx, (r) => {
+      return strictStep(task, answer, parseCommentAnswer(answer), keepRaw(task, at), (r) => {
         const insightId = str(c.insightId);
         const commentId = str(c.commentId);
         const ins = asDoc<InsightDoc>(coll(state, 'insights')[insightId]);

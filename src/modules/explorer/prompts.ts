@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fill, repairPrompt as sharedRepairPrompt, REPAIR_TEMPLATE, withFormat } from '../strict-answer.js';
 import { formatBlock } from './formats.js';
 import { clip } from './text.js';
 import type { Exchange, ExplorerOptions, Rating, Role, ThreadDoc } from './types.js';
@@ -53,16 +54,7 @@ survives and what the next step should be.`,
 
 Extract the insights this thread established or made plausible. Each insight is one claim in one
 or two sentences, understandable without the thread. Skip anything already among the blessed insights.`,
-  repair: `Your previous answer could not be read by a program.
-REPAIR: yes
-The problem: {{error}}
-
-Your previous answer was:
-<<<
-{{raw}}
->>>
-
-Give the same content again, in exactly the format below and nothing else.`,
+  repair: REPAIR_TEMPLATE,
   review: `You are one reviewer on a panel judging a candidate research insight.
 ROUND: 1
 REVIEWER: {{reviewer}}
@@ -111,10 +103,6 @@ export function loadTemplate(home: string, name: TemplateName): string {
   return DEFAULT_TEMPLATES[name];
 }
 
-export function fill(template: string, vars: Record<string, string>): string {
-  return template.replace(/\{\{\s*([a-z_]+)\s*\}\}/g, (m, k: string) => vars[k] ?? m);
-}
-
 export interface SeedInfo {
   id: string;
   text: string;
@@ -154,10 +142,6 @@ export function threadSection(thread: ThreadDoc | null, opts: Pick<ExplorerOptio
   const per = Math.max(200, Math.floor(room / Math.max(1, live.length)));
   for (const e of live) parts.push(exchangeBlock(e, per));
   return parts.join('\n\n');
-}
-
-export function withFormat(body: string, format: string): string {
-  return `${body.trim()}\n\n${format}\n`;
 }
 
 export function exchangePrompt(args: {
@@ -202,10 +186,9 @@ export function synthesisPrompt(args: {
   );
 }
 
-export const REPAIR_RAW_MAX_CHARS = 6000;
-
+/** The shared repair prompt (../strict-answer.ts), with this home's `repair.md` override if any. */
 export function repairPrompt(home: string, kind: 'synthesis' | 'review' | 'comment', raw: string, error: string, maxInsights: number): string {
-  return withFormat(fill(loadTemplate(home, 'repair'), { raw: clip(raw, REPAIR_RAW_MAX_CHARS), error }), formatBlock(kind, { maxInsights }));
+  return sharedRepairPrompt(loadTemplate(home, 'repair'), raw, error, formatBlock(kind, { maxInsights }));
 }
 
 export function reviewPrompt(args: {

@@ -6,8 +6,14 @@ import { RFORMAT } from './formats.js';
  * What the mock backend answers to Researcher and consultation prompts (recognised by their
  * `FORMAT:` line): valid, deterministic answers, a function of (seed, prompt) only. The extraction
  * answer always carries one fabricated quote next to real ones, so every mock run exercises the
- * citation check; a source whose text says "UNTRUSTWORTHY" is judged untrusted.
+ * citation check; a source whose text says "UNTRUSTWORTHY" is judged untrusted. A research prompt
+ * that contains "MOCK-MALFORMED" (e.g. in a source page) gets a broken first answer, so a test can
+ * exercise the repair prompt deterministically; the repair prompt (`REPAIR: yes`) is answered with
+ * the same content in format.
  */
+
+const MALFORMED = 'MOCK-MALFORMED';
+const RESEARCH_FORMATS: ReadonlySet<string> = new Set(Object.values(RFORMAT));
 
 const h = (...parts: Array<string | number>) => createHash('sha256').update(parts.join('\u0000')).digest('hex');
 const unit = (hex: string, at = 0) => parseInt(hex.slice(at, at + 8), 16) / 0x1_0000_0000;
@@ -25,7 +31,31 @@ function sentences(text: string): string[] {
     .filter((s) => s.split(' ').length >= 6 && s.length <= 400);
 }
 
+/** What a chat model does when it runs out mid-answer: prose, then a JSON object cut short. */
+const broken = (answer: string) => `Here is what I found: ${answer.slice(0, -1)}`;
+
+/** Undoes `broken` on the raw answer a repair prompt shows, as a model given its answer back would. */
+function repaired(prompt: string): string | null {
+  const raw = /^<<<\n([\s\S]*?)\n>>>$/m.exec(prompt)?.[1] ?? '';
+  const start = raw.indexOf('{');
+  if (start < 0) return null;
+  const fixed = `${raw.slice(start)}}`;
+  try {
+    JSON.parse(fixed);
+    return fixed;
+  } catch {
+    return null; // not one of ours (or clipped): answer the format afresh
+  }
+}
+
 export function researcherMockAnswer(seed: number, prompt: string): string | null {
+  const research = RESEARCH_FORMATS.has(lineValue(prompt, 'FORMAT') ?? '');
+  if (research && /^REPAIR:\s*yes/m.test(prompt)) return repaired(prompt) ?? freshAnswer(seed, prompt);
+  const answer = freshAnswer(seed, prompt);
+  return research && answer !== null && prompt.includes(MALFORMED) ? broken(answer) : answer;
+}
+
+function freshAnswer(seed: number, prompt: string): string | null {
   const format = lineValue(prompt, 'FORMAT');
   const x = h('researcher', seed, prompt);
   switch (format) {

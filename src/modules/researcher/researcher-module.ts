@@ -3,8 +3,20 @@ import type { FanoEvent } from '../../core/events.js';
 import { ACTIVE_STATES, type FanoState, type Json, type JsonObject, type Task } from '../../core/types.js';
 import type { Module, ModuleContext, StepOutcome, StepRequest, TaskSpec } from '../module.js';
 import { readSeeds } from '../seeds-file.js';
+import { clearRepair, repairPrompt, REPAIR_TEMPLATE, strictStep, type RawAnswerKeep } from '../strict-answer.js';
 import { verifyQuote } from './citations.js';
-import { parseEvaluation, parseFindings, parseQuestions, parseSeeds, researchFormatBlock } from './formats.js';
+import {
+  parseEvaluation,
+  parseFindings,
+  parseQuestions,
+  parseSeeds,
+  researchFormatBlock,
+  type ParsedEvaluation,
+  type ParsedFinding,
+  type ParsedQuestions,
+  type ParsedSeed,
+  type RFORMAT,
+} from './formats.js';
 import { CACHE_DIR, knownSources, normalizeUrl, readCacheEntry, readSourceText, sourceIdFor, SOURCES_PATH } from './sources-file.js';
 
 /**
@@ -13,6 +25,8 @@ import { CACHE_DIR, knownSources, normalizeUrl, readCacheEntry, readSourceText, 
  *   evaluate_source     a fetched source → trust, relevance, reasoning
  *   extract_content     a trusted source → findings, each with a quote verified against the text
  *   synthesize_findings verified findings → proposed seeds for the Explorer
+ * Every answer is in a strict format; a malformed one gets one repair prompt, then the step fails
+ * with both raw answers kept in `rawAnswers` (../strict-answer.ts, as in the Explorer).
  *
  * Deterministic in (task, answer, state): fetched texts are read from the content-addressed cache
  * by the hash carried in the task's context; fetching itself happens in the tick (gateway/fetch),
@@ -109,7 +123,110 @@ function sourceBlock(url: string, text: string, maxChars: number): string {
   return [`URL: ${url}`, 'SOURCE TEXT BEGIN', excerpt, 'SOURCE TEXT END'].join('\n');
 }
 
-const fail = (task: Readonly<Task>, error: string): StepOutcome => ({ done: false, data: task.data, events: [], fail: `not in the expected format: ${error}` });
+/** The format each task type answers in (its repair prompt repeats exactly that block). */
+const FORMAT_OF: Readonly<Record<string, keyof typeof RFORMAT>> = {
+  generate_questions: 'questions',
+  evaluate_source: 'evaluate',
+  extract_content: 'extract',
+  synthesize_findings: 'synthesize',
+};
+
+/**
+ * Raw answers kept in task data (for the repair prompt) and in `rawAnswers` are capped: a runaway
+ * answer must not bloat every checkpoint. Well above the largest valid answer (10 findings).
+ */
+const RAW_MAX_CHARS = 20_000;
+
+/** What a parsed answer changes: the task's result and the module's events. */
+interface Applied {
+  result: Json;
+  events: FanoEvent[];
+}
+
+function applyQuestions(task: Readonly<Task>, questions: ParsedQuestions, ctx: ModuleContext): Applied {
+  const at = ctx.now.toISOString();
+  const basis = str(task.context.basis);
+  const events: FanoEvent[] = [];
+  const known = coll(ctx.state, 'sources');
+  const proposed: string[] = [];
+  questions.forEach((q, i) => {
+    const id = `q-${hash(basis, String(i), q.text).slice(0, 12)}`;
+    const urls = q.urls.map(normalizeUrl).filter((u): u is string => u !== null);
+    events.push(put('questions', id, { id, text: q.text, urls, basis, createdAt: at }));
+    for (const url of urls) {
+      const sid = sourceIdFor(url);
+      if (known[sid] !== undefined || proposed.includes(sid)) continue;
+      proposed.push(sid);
+      // Model-proposed: fetched under the SSRF guard (never from private addresses by default).
+      events.push(put('sources', sid, { id: sid, url, addedBy: 'model', questionId: id, evaluation: null } satisfies SourceDoc));
+    }
+  });
+  return { result: { questions: questions.length, sourcesProposed: proposed.length }, events };
+}
+
+function applyEvaluation(task: Readonly<Task>, e: ParsedEvaluation, ctx: ModuleContext): Applied {
+  const opts = researcherOptions(ctx.options);
+  const sid = str(task.context.sourceId);
+  const old = coll(ctx.state, 'sources')[sid] as unknown as SourceDoc | undefined;
+  const trusted = e.trust >= opts.minTrust && e.relevance >= opts.minRelevance;
+  const evaluation: Evaluation = { trust: e.trust, relevance: e.relevance, trusted, reasoning: e.reasoning, textHash: str(task.context.textHash), at: ctx.now.toISOString() };
+  const doc: SourceDoc = {
+    id: sid,
+    url: str(task.data.url),
+    addedBy: old?.addedBy ?? (task.data.addedBy === 'model' ? 'model' : 'person'),
+    questionId: old?.questionId ?? null,
+    evaluation,
+  };
+  return { result: { trusted, trust: e.trust, relevance: e.relevance }, events: [put('sources', sid, doc)] };
+}
+
+function applyFindings(task: Readonly<Task>, found: ParsedFinding[], ctx: ModuleContext): Applied {
+  const at = ctx.now.toISOString();
+  const sid = str(task.context.sourceId);
+  const textHash = str(task.context.textHash);
+  const text = sourceText(ctx, task);
+  const events: FanoEvent[] = [];
+  const ids: string[] = [];
+  let verified = 0;
+  for (const f of found) {
+    const check = verifyQuote(f.quote, text);
+    const id = `f-${hash(sid, textHash, f.quote, f.claim).slice(0, 12)}`;
+    if (ids.includes(id)) continue;
+    ids.push(id);
+    if (check.verified) verified += 1;
+    const doc: FindingDoc = { id, sourceId: sid, url: str(task.data.url), claim: f.claim, quote: f.quote, verified: check.verified, reason: check.verified ? null : check.reason, textHash, createdAt: at };
+    events.push(put('findings', id, doc));
+  }
+  events.push(put('extractions', `${sid}-${textHash}`, { sourceId: sid, textHash, findingIds: ids, verified, unverified: ids.length - verified, at }));
+  return { result: { findings: ids.length, verified, unverified: ids.length - verified }, events };
+}
+
+function applySeeds(task: Readonly<Task>, seeds: ParsedSeed[], ctx: ModuleContext): Applied {
+  const opts = researcherOptions(ctx.options);
+  const at = ctx.now.toISOString();
+  const findings = coll(ctx.state, 'findings');
+  const offered = new Set(Array.isArray(task.data.findingIds) ? task.data.findingIds.map(String) : []);
+  const events: FanoEvent[] = [];
+  const seedIds: string[] = [];
+  const rejected: Array<{ text: string; reason: string }> = [];
+  for (const s of seeds) {
+    // Only verified findings back a seed: an unverified (or invented) id never does.
+    const cited = [...new Set(s.findings)].filter((id) => offered.has(id) && (findings[id] as unknown as FindingDoc | undefined)?.verified === true).sort();
+    if (cited.length === 0) {
+      rejected.push({ text: s.text, reason: 'cites no verified finding' });
+      continue;
+    }
+    const id = `r-${hash(s.text.toLowerCase()).slice(0, 10)}`;
+    if (seedIds.includes(id) || coll(ctx.state, 'proposedSeeds')[id] !== undefined) continue;
+    seedIds.push(id);
+    const urls = [...new Set(cited.map((f) => (findings[f] as unknown as FindingDoc).url))].sort();
+    const doc: ProposedSeedDoc = { id, text: s.text, type: s.type, priority: s.priority, findingIds: cited, urls, status: opts.autoApprove ? 'active' : 'proposed', written: false, createdAt: at };
+    events.push(put('proposedSeeds', id, doc));
+  }
+  const id = str(task.context.findings);
+  events.push(put('syntheses', id, { id, findingIds: [...offered].sort(), seedIds, rejected, at }));
+  return { result: { seeds: seedIds.length, rejected: rejected.length }, events };
+}
 
 export const researcherModule: Module = {
   name: RESEARCHER,
@@ -167,6 +284,12 @@ export const researcherModule: Module = {
   },
 
   prepare(task: Readonly<Task>, ctx: ModuleContext): StepRequest {
+    const format = FORMAT_OF[task.type];
+    // The repair prompt needs neither the source text nor the findings: the raw answer carries the
+    // content, and quotes are still checked against the fetched text when the answer is applied.
+    if (format !== undefined && task.data.phase === 'repair') {
+      return { prompt: repairPrompt(REPAIR_TEMPLATE, str(task.data.raw), str(task.data.error), researchFormatBlock(format)), deep: false };
+    }
     const opts = researcherOptions(ctx.options);
     const topicLines = topics(ctx.home).map((t) => `- ${t}`);
     const research = ['RESEARCH TOPICS:', ...(topicLines.length > 0 ? topicLines : ['- (none yet)'])].join('\n');
@@ -231,93 +354,19 @@ export const researcherModule: Module = {
   },
 
   onAnswer(task: Readonly<Task>, answer: string, ctx: ModuleContext): StepOutcome {
-    const opts = researcherOptions(ctx.options);
-    const at = ctx.now.toISOString();
-    const c = task.context;
+    // A first unparseable answer gets one repair prompt; one still wrong after it fails the step
+    // with both raw answers kept. A parsed answer (first or repaired) is applied the same way.
+    const keep: RawAnswerKeep = { module: RESEARCHER, unit: task.key, at: ctx.now.toISOString(), maxRawChars: RAW_MAX_CHARS };
+    const done = ({ result, events }: Applied): StepOutcome => ({ done: true, data: clearRepair(task.data), result, events });
     switch (task.type) {
-      case 'generate_questions': {
-        const parsed = parseQuestions(answer);
-        if (!parsed.ok) return fail(task, parsed.error);
-        const events: FanoEvent[] = [];
-        const known = coll(ctx.state, 'sources');
-        const proposed: string[] = [];
-        parsed.value.forEach((q, i) => {
-          const id = `q-${hash(str(c.basis), String(i), q.text).slice(0, 12)}`;
-          const urls = q.urls.map(normalizeUrl).filter((u): u is string => u !== null);
-          events.push(put('questions', id, { id, text: q.text, urls, basis: str(c.basis), createdAt: at }));
-          for (const url of urls) {
-            const sid = sourceIdFor(url);
-            if (known[sid] !== undefined || proposed.includes(sid)) continue;
-            proposed.push(sid);
-            // Model-proposed: fetched under the SSRF guard (never from private addresses by default).
-            events.push(put('sources', sid, { id: sid, url, addedBy: 'model', questionId: id, evaluation: null } satisfies SourceDoc));
-          }
-        });
-        return { done: true, data: task.data, result: { questions: parsed.value.length, sourcesProposed: proposed.length }, events };
-      }
-      case 'evaluate_source': {
-        const parsed = parseEvaluation(answer);
-        if (!parsed.ok) return fail(task, parsed.error);
-        const sid = str(c.sourceId);
-        const old = coll(ctx.state, 'sources')[sid] as unknown as SourceDoc | undefined;
-        const e = parsed.value;
-        const trusted = e.trust >= opts.minTrust && e.relevance >= opts.minRelevance;
-        const evaluation: Evaluation = { trust: e.trust, relevance: e.relevance, trusted, reasoning: e.reasoning, textHash: str(c.textHash), at };
-        const doc: SourceDoc = {
-          id: sid,
-          url: str(task.data.url),
-          addedBy: old?.addedBy ?? (task.data.addedBy === 'model' ? 'model' : 'person'),
-          questionId: old?.questionId ?? null,
-          evaluation,
-        };
-        return { done: true, data: task.data, result: { trusted, trust: e.trust, relevance: e.relevance }, events: [put('sources', sid, doc)] };
-      }
-      case 'extract_content': {
-        const parsed = parseFindings(answer);
-        if (!parsed.ok) return fail(task, parsed.error);
-        const sid = str(c.sourceId);
-        const textHash = str(c.textHash);
-        const text = sourceText(ctx, task);
-        const events: FanoEvent[] = [];
-        const ids: string[] = [];
-        let verified = 0;
-        for (const f of parsed.value) {
-          const check = verifyQuote(f.quote, text);
-          const id = `f-${hash(sid, textHash, f.quote, f.claim).slice(0, 12)}`;
-          if (ids.includes(id)) continue;
-          ids.push(id);
-          if (check.verified) verified += 1;
-          const doc: FindingDoc = { id, sourceId: sid, url: str(task.data.url), claim: f.claim, quote: f.quote, verified: check.verified, reason: check.verified ? null : check.reason, textHash, createdAt: at };
-          events.push(put('findings', id, doc));
-        }
-        events.push(put('extractions', `${sid}-${textHash}`, { sourceId: sid, textHash, findingIds: ids, verified, unverified: ids.length - verified, at }));
-        return { done: true, data: task.data, result: { findings: ids.length, verified, unverified: ids.length - verified }, events };
-      }
-      case 'synthesize_findings': {
-        const parsed = parseSeeds(answer);
-        if (!parsed.ok) return fail(task, parsed.error);
-        const findings = coll(ctx.state, 'findings');
-        const offered = new Set(Array.isArray(task.data.findingIds) ? task.data.findingIds.map(String) : []);
-        const events: FanoEvent[] = [];
-        const seedIds: string[] = [];
-        const rejected: Array<{ text: string; reason: string }> = [];
-        for (const s of parsed.value) {
-          // Only verified findings back a seed: an unverified (or invented) id never does.
-          const cited = [...new Set(s.findings)].filter((id) => offered.has(id) && (findings[id] as unknown as FindingDoc | undefined)?.verified === true).sort();
-          if (cited.length === 0) {
-            rejected.push({ text: s.text, reason: 'cites no verified finding' });
-            continue;
-          }
-          const id = `r-${hash(s.text.toLowerCase()).slice(0, 10)}`;
-          if (seedIds.includes(id) || coll(ctx.state, 'proposedSeeds')[id] !== undefined) continue;
-          seedIds.push(id);
-          const urls = [...new Set(cited.map((f) => (findings[f] as unknown as FindingDoc).url))].sort();
-          const doc: ProposedSeedDoc = { id, text: s.text, type: s.type, priority: s.priority, findingIds: cited, urls, status: opts.autoApprove ? 'active' : 'proposed', written: false, createdAt: at };
-          events.push(put('proposedSeeds', id, doc));
-        }
-        events.push(put('syntheses', str(c.findings), { id: str(c.findings), findingIds: [...offered].sort(), seedIds, rejected, at }));
-        return { done: true, data: task.data, result: { seeds: seedIds.length, rejected: rejected.length }, events };
-      }
+      case 'generate_questions':
+        return strictStep(task, answer, parseQuestions(answer), keep, (v) => done(applyQuestions(task, v, ctx)));
+      case 'evaluate_source':
+        return strictStep(task, answer, parseEvaluation(answer), keep, (v) => done(applyEvaluation(task, v, ctx)));
+      case 'extract_content':
+        return strictStep(task, answer, parseFindings(answer), keep, (v) => done(applyFindings(task, v, ctx)));
+      case 'synthesize_findings':
+        return strictStep(task, answer, parseSeeds(answer), keep, (v) => done(applySeeds(task, v, ctx)));
       default:
         throw new Error(`unknown researcher task type ${task.type}`);
     }
