@@ -11,12 +11,17 @@ import {
   isRunnable,
   isTransient,
   markSubmitted,
+  displacedSinceLastStep,
+  PREEMPTION_KEEP_MAX,
+  recordPreemption,
   TRANSIENT_RETRY_DELAY_MS,
   type RetryOptions,
 } from './lifecycle.js';
 import { mulberry32 } from './rng.js';
 import { taskKey } from './task-key.js';
-import { at, buildTask, MIN_MS, T0 } from './test-builders.js';
+import { applyEvents } from './reducer.js';
+import { at, buildTask, HOUR_MS, MIN_MS, T0 } from './test-builders.js';
+import { emptyState } from './types.js';
 import { OUTCOMES } from './types.js';
 
 const RETRY: RetryOptions = { maxRetries: 3, baseDelayMs: 60_000, multiplier: 2, maxDelayMs: 3_600_000 };
@@ -204,3 +209,43 @@ describe('isRunnable', () => {
   });
 });
 
+
+describe('recordPreemption', () => {
+  const yielded = () => completeStep(running('b'), { done: false, data: {}, url: 'https://b/c/1' }, T0);
+  it('adds when and by whom, and touches nothing else (not a step: the wait and updatedAt go on)', () => {
+    const p = yielded();
+    const r = recordPreemption(p, 'explorer:synthesis:x', at(MIN_MS));
+    expect(r.preemptions).toEqual([{ at: at(MIN_MS).toISOString(), by: 'explorer:synthesis:x' }]);
+    expect({ ...r, preemptions: undefined }).toEqual({ ...p, preemptions: undefined });
+    expect(p.preemptions).toBeUndefined(); // the input is not mutated
+    // The same call again changes nothing; the record survives the task's later transitions.
+    expect(recordPreemption(r, 'explorer:synthesis:x', at(MIN_MS))).toBe(r);
+    const done = completeStep(claimTask(r, 'b', at(2 * MIN_MS)), { done: true, data: {}, url: null }, at(3 * MIN_MS));
+    expect(done.preemptions).toEqual(r.preemptions);
+    expect(() => recordPreemption(claimTask(r, 'b', T0), 'x', T0)).toThrow(InvalidTransitionError);
+  });
+  it('is bounded: keeps the last 24 h and at most PREEMPTION_KEEP_MAX', () => {
+    let t = yielded();
+    for (let i = 0; i < PREEMPTION_KEEP_MAX + 10; i++) t = recordPreemption(t, `k${i}`, at(i * MIN_MS));
+    expect(t.preemptions).toHaveLength(PREEMPTION_KEEP_MAX);
+    expect(t.preemptions!.at(-1)).toEqual({ at: at((PREEMPTION_KEEP_MAX + 9) * MIN_MS).toISOString(), by: `k${PREEMPTION_KEEP_MAX + 9}` });
+    t = recordPreemption(t, 'late', at(30 * HOUR_MS));
+    expect(t.preemptions).toEqual([{ at: at(30 * HOUR_MS).toISOString(), by: 'late' }]);
+  });
+  it('as a task.put it is an idempotent upsert: applying the record twice gives the same state', () => {
+    const p = yielded();
+    const events = [{ type: 'task.put' as const, task: recordPreemption(p, 'x', at(MIN_MS)) }];
+    const once = applyEvents(emptyState(), events);
+    const twice = applyEvents(applyEvents(emptyState(), events), events);
+    expect(twice).toEqual(once);
+    expect(once.tasks[p.key]!.preemptions).toHaveLength(1);
+  });
+  it('displacedSinceLastStep: a record at or after the last step, until the task runs again', () => {
+    const p = yielded();
+    expect(displacedSinceLastStep(p)).toBe(false);
+    const r = recordPreemption(p, 'x', at(MIN_MS));
+    expect(displacedSinceLastStep(r)).toBe(true);
+    const again = completeStep(claimTask(r, 'b', at(2 * MIN_MS)), { done: false, data: {}, url: null }, at(3 * MIN_MS));
+    expect(displacedSinceLastStep(again)).toBe(false);
+  });
+});

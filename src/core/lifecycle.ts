@@ -1,6 +1,6 @@
 import { fullJitterDelayMs } from './backoff.js';
 import { taskKey } from './task-key.js';
-import type { Json, JsonObject, Outcome, Task, TaskState } from './types.js';
+import type { Json, JsonObject, Outcome, Preemption, Task, TaskState } from './types.js';
 
 /**
  * Task lifecycle transitions, pure: every function returns a new Task and never mutates its input.
@@ -16,7 +16,8 @@ import type { Json, JsonObject, Outcome, Task, TaskState } from './types.js';
  *
  * There is no READY state (review item 11): "ready" is `isRunnable`, a function of the state and
  * `notBefore`, not something stored that could go stale. Preemption is not a transition either:
- * a task yields to `paused` after every LLM step and the scheduler's next pick decides who runs.
+ * a task yields to `paused` after every LLM step and the scheduler's next pick decides who runs;
+ * the displaced task only gains a record of it (recordPreemption), its state stays `paused`.
  */
 
 export interface RetryOptions {
@@ -122,6 +123,47 @@ export function claimTask(task: Task, backend: string, now: Date): Task {
     conversation:
       conv && conv.backend === backend ? conv : { backend, url: null, turn: 0, submitted: null },
   };
+}
+
+/**
+ * A task keeps its preemption records for this long: the window of the only reader, the
+ * preemptions24h metric (core/metrics.ts). Older ones are dropped when the next one is recorded.
+ */
+export const PREEMPTION_KEEP_MS = 24 * 3_600_000;
+/**
+ * ...and at most this many, so the list stays bounded even when the clock jumps or a task is
+ * displaced for weeks. A conversation is displaced at most once per step it ran (the scheduler
+ * names a task only while it is the last one on its backend), so 64 in 24 h is far beyond what
+ * hourly quotas allow; past it the metric would undercount, never grow the checkpoint.
+ */
+export const PREEMPTION_KEEP_MAX = 64;
+
+/**
+ * The paused conversation of `task` lost its backend to the task `by` (Pick.preempted). Logged in
+ * the SAME record as the claim of `by`, so the metric sees a preemption iff the claim happened.
+ * It changes neither updatedAt nor readyAt: it is not a step of this task (its wait goes on, and
+ * updatedAt stays the time of its last step, which the scheduler compares with the record).
+ * Calling it again with the same `by` and `now` returns the task unchanged.
+ */
+export function recordPreemption(task: Task, by: string, now: Date): Task {
+  expect(task, ['pending', 'paused'], 'record a preemption');
+  const at = now.toISOString();
+  const prev = task.preemptions ?? [];
+  const last = prev[prev.length - 1];
+  if (last && last.at === at && last.by === by) return task;
+  const from = now.getTime() - PREEMPTION_KEEP_MS;
+  const kept: Preemption[] = prev.filter((p) => Date.parse(p.at) > from);
+  kept.push({ at, by });
+  return { ...task, preemptions: kept.slice(-PREEMPTION_KEEP_MAX) };
+}
+
+/**
+ * True when the task was displaced after its last step (it is paused and has not run since):
+ * its record is at or after updatedAt, which only steps move (recordPreemption leaves it).
+ */
+export function displacedSinceLastStep(task: Task): boolean {
+  const last = task.preemptions?.[task.preemptions.length - 1];
+  return last !== undefined && Date.parse(last.at) >= Date.parse(task.updatedAt);
 }
 
 /** The submit-at-most-once mark, logged BEFORE waiting for the answer (see Conversation). */

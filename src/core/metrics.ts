@@ -40,6 +40,8 @@ export interface Metrics {
   /** module -> tasks pending, paused or running. */
   queueDepth: Record<string, number>;
   oldestPendingTask: { key: string; since: string; waitingMin: number } | null;
+  /** Paused conversations displaced by another task in the last 24 h (Task.preemptions, any state). */
+  preemptions24h: number;
   backlogs: Omit<Backlogs, 'sectionsDocumented'>;
 }
 
@@ -57,8 +59,10 @@ export function computeMetrics(state: Readonly<FanoState>, now: Date, backlogs: 
   const durations: Record<string, { sum: number; n: number }> = {};
   const queueDepth: Record<string, number> = {};
   let oldest: Task | null = null;
+  let preemptions = 0;
   for (const t of Object.values(state.tasks)) {
     const k = typeKey(t);
+    for (const p of t.preemptions ?? []) if (within(p.at, dayAgo)) preemptions += 1;
     if (t.state === 'completed') {
       if (within(t.finishedAt, dayAgo)) completed[k] = (completed[k] ?? 0) + 1;
       if (t.finishedAt !== null) {
@@ -106,6 +110,7 @@ export function computeMetrics(state: Readonly<FanoState>, now: Date, backlogs: 
     backends,
     queueDepth: sortKeys(queueDepth),
     oldestPendingTask: old ? { key: old.key, since: old.readyAt, waitingMin: Math.max(0, Math.round((nowMs - Date.parse(old.readyAt)) / MINUTE_MS)) } : null,
+    preemptions24h: preemptions,
     backlogs: { blessedInsightsPending: backlogs.blessedInsightsPending, commentsPending: backlogs.commentsPending, seedsUnexplored: backlogs.seedsUnexplored },
   };
 }
@@ -117,7 +122,7 @@ export function formatMetrics(m: Metrics): string[] {
     `completed  24h: ${kv(m.tasksCompleted24h)}`,
     `failed     24h: ${kv(m.tasksFailed24h)}`,
     `avg time   (min, created → done): ${kv(m.avgTaskDurationMin)}`,
-    `queue      ${kv(m.queueDepth)}${m.oldestPendingTask ? `; oldest ${m.oldestPendingTask.key} waiting ${m.oldestPendingTask.waitingMin} min` : ''}`,
+    `queue      ${kv(m.queueDepth)}${m.oldestPendingTask ? `; oldest ${m.oldestPendingTask.key} waiting ${m.oldestPendingTask.waitingMin} min` : ''}; ${m.preemptions24h} preemption(s) 24h`,
     `insights   ${m.insightsGenerated24h} in 24h, ${m.insightsTotal} total; sections documented ${m.sectionsDocumented}`,
     `research   ${m.researchItems.sources} source(s), ${m.researchItems.findingsVerified} verified / ${m.researchItems.findingsUnverified} unverified finding(s), ${m.researchItems.seedsProposed} seed(s) proposed`,
     `backlogs   blessed insights pending ${m.backlogs.blessedInsightsPending}, comments pending ${m.backlogs.commentsPending}, seeds unexplored ${m.backlogs.seedsUnexplored}`,

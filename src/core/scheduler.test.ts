@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { BackendSlot } from './allocator.js';
-import { claimTask, completeStep, failStep, markSubmitted } from './lifecycle.js';
+import { claimTask, completeStep, failStep, markSubmitted, recordPreemption } from './lifecycle.js';
 import type { QuotaOptions } from './quota.js';
 import { mulberry32 } from './rng.js';
 import { createScheduler, type Pick, type Scheduler, type SchedulerOptions } from './scheduler.js';
@@ -239,6 +239,15 @@ describe('preemption between steps', () => {
     const { s, yielded, urgent } = setup(true);
     const p = s.pick(at(2), slots('b'));
     expect(p).toMatchObject({ task: { key: urgent.key }, backend: 'b', preempted: yielded.key });
+  });
+  it('after a restart, a conversation displaced since its last step is not named again', () => {
+    // The displacing task has finished meanwhile; the next tick's scheduler sees only `yielded`
+    // holding b. Without the durable record it would count the same displacement once per tick.
+    const { yielded } = setup(true);
+    const other = buildTask({ type: 'synthesis' }, at(3));
+    const fresh = (t: Task) => createScheduler([t, other], {}, OPTS).pick(at(4), slots('b'));
+    expect(fresh(yielded)).toMatchObject({ task: { key: other.key }, preempted: yielded.key });
+    expect(fresh(recordPreemption(yielded, 'explorer:synthesis:gone', at(2)))?.preempted).toBeUndefined();
   });
   it('off: the paused multi-step task continues before others of its module', () => {
     const { s, yielded } = setup(false);

@@ -1,6 +1,6 @@
 import { allocate, heldBackend, isHarvest, onBackendBusy, type AllocateOptions, type BackendSlot } from './allocator.js';
 import { Heap } from './heap.js';
-import { isRunnable } from './lifecycle.js';
+import { displacedSinceLastStep, isRunnable } from './lifecycle.js';
 import { computePriority, staticPriority, type PriorityOptions, type PrioritySystem } from './priority.js';
 import { quotaView } from './quota.js';
 import type { Task } from './types.js';
@@ -292,6 +292,10 @@ export function createScheduler(tasks: Iterable<Task>, passes: Record<string, nu
     const prev = b !== null ? lastOnBackend.get(b) : undefined;
     if (b !== null && (!prev || prev.at < rec.task.updatedAt)) lastOnBackend.set(b, { key: rec.task.key, at: rec.task.updatedAt });
   }
+  // ...unless it was already displaced since its last step (its preemption is durable): the task
+  // that displaced it has since finished, and naming it again in a later tick would count one
+  // preemption once per tick. Within a tick the claim of the displacing task does this (update).
+  for (const [b, last] of lastOnBackend) if (displacedSinceLastStep(recs.get(last.key)!.task)) lastOnBackend.delete(b);
 
   function pick(now: Date, slots: BackendSlot[]): Pick | null {
     const nowMs = now.getTime();

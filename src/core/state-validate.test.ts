@@ -27,6 +27,10 @@ describe('validateState', () => {
     expect(bad({ conversation: { backend: 'x', url: null, turn: 1, submitted: { requestId: 'r', at: 'now', deep: false, promptHash: 'h' } } })).toMatch(
       /\.conversation\.submitted\.at:/,
     );
+    expect(bad({ preemptions: [{ at: '2025-01-01T00:00:00.000Z', by: 'k' }] })).toBeNull();
+    expect(bad({ preemptions: { at: '2025-01-01T00:00:00.000Z', by: 'k' } })).toMatch(/\.preemptions: expected a list$/);
+    expect(bad({ preemptions: [{ at: 'yesterday', by: 'k' }] })).toMatch(/\.preemptions\[0\]\.at: expected an ISO-8601 UTC time/);
+    expect(bad({ preemptions: [{ at: '2025-01-01T00:00:00.000Z' }] })).toMatch(/\.preemptions\[0\]\.by: expected a string/);
     expect(validateState({ ...s, schema: 2 })).toMatch(/schema/);
     expect(validateState({ ...s, backends: { mock: { ...s.backends.mock!, recent: ['x'] } } })).toBe(
       'state.backends["mock"].recent: expected a list of ISO-8601 UTC times',

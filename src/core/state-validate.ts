@@ -43,6 +43,19 @@ function checkStr(o: Obj, k: string, path: string, nullable = false): string | n
   return `${path}.${k}: expected a string${nullable ? ' or null' : ''}`;
 }
 
+/** Optional (absent in checkpoints written before preemptions were recorded). */
+function checkPreemptions(v: unknown, path: string): string | null {
+  if (v === undefined) return null;
+  if (!Array.isArray(v)) return `${path}: expected a list`;
+  for (let i = 0; i < v.length; i++) {
+    const e: unknown = v[i];
+    if (!isObj(e)) return `${path}[${i}]: expected an object`;
+    const r = checkIso(e, 'at', `${path}[${i}]`, false) ?? checkStr(e, 'by', `${path}[${i}]`);
+    if (r) return r;
+  }
+  return null;
+}
+
 export function validateTask(t: unknown, path: string): string | null {
   if (!isObj(t)) return `${path}: expected an object`;
   if (typeof t.key !== 'string' || t.key === '') return `${path}.key: expected a non-empty string`;
@@ -62,7 +75,8 @@ export function validateTask(t: unknown, path: string): string | null {
     checkIso(t, 'readyAt', path, false) ??
     checkIso(t, 'notBefore', path, true) ??
     checkIso(t, 'finishedAt', path, true) ??
-    (t.result === undefined ? `${path}.result: missing (use null)` : null);
+    (t.result === undefined ? `${path}.result: missing (use null)` : null) ??
+    checkPreemptions(t.preemptions, `${path}.preemptions`);
   if (p) return p;
   const e = t.lastError;
   if (e !== null) {

@@ -69,6 +69,19 @@ export interface Task {
   conversation: Conversation | null;
   result: Json;
   finishedAt: string | null;
+  /**
+   * When this task's paused conversation was displaced from its backend by another task (design
+   * 7.1 preemptions_24h), oldest first; written in the same record as the preempting task's claim
+   * (lifecycle.ts recordPreemption, which also bounds it). Optional (absent = never preempted) so
+   * older checkpoints load unchanged.
+   */
+  preemptions?: Preemption[];
+}
+
+/** One displacement of a paused conversation: when, and by which task (its key). */
+export interface Preemption {
+  at: string;
+  by: string;
 }
 
 /** Per-backend durable status and quota bookkeeping (all learned state lives in the checkpoint). */

@@ -56,6 +56,8 @@ export function buildTask(i: number, overrides: Partial<Task> = {}): Task {
         : null,
     result: terminal ? { summary: `Result of task ${i}`, insights: [`ins-${i}-a`, `ins-${i}-b`] } : null,
     finishedAt: terminal ? iso(i * 1000 + 900) : null,
+    // Optional field: most tasks lack it, as in checkpoints written before it existed.
+    ...(i % 7 === 2 ? { preemptions: [{ at: iso(i * 1000 + 700), by: `explorer:step:${(i + 1).toString(16).padStart(12, '0')}` }] } : {}),
   };
   return { ...t, ...overrides };
 }

@@ -232,8 +232,8 @@ async function slice(
         const requestId = `r${String(info.steps).padStart(3, '0')}`;
         log.info('task.picked', { taskId: pick.task.key, llm: pick.backend, priority: pick.priority, requestId, probe: probing.has(pick.backend) });
         probing.delete(pick.backend);
-        if (pick.preempted) log.info('task.preempted', { taskId: pick.preempted, reason: 'higher_priority', preemptingTask: pick.task.key, llm: pick.backend });
         // beginStep is synchronous up to the claim, so the next pick already sees this task running.
+        // It also records (and logs task.preempted for) the conversation the pick displaces.
         const begun = beginStep(deps, pick, requestId);
         if ('failedEvents' in begun) {
           await store.append(begun.failedEvents, now());

@@ -2,7 +2,7 @@ import { isHarvest } from '../core/allocator.js';
 import { createHash } from 'node:crypto';
 import type { FanoConfig } from '../config/schema.js';
 import type { FanoEvent } from '../core/events.js';
-import { claimTask, completeStep, failStep, markSubmitted, type RetryOptions } from '../core/lifecycle.js';
+import { claimTask, completeStep, failStep, markSubmitted, recordPreemption, type RetryOptions } from '../core/lifecycle.js';
 import { recordOutcome, recordRequest, rollbackRequest, type QuotaOptions } from '../core/quota.js';
 import type { Pick, Scheduler } from '../core/scheduler.js';
 import { emptyBackendState, type BackendState, type JsonObject, type Task } from '../core/types.js';
@@ -106,11 +106,28 @@ export function beginStep(
   deps.scheduler.update(task);
   deps.scheduler.charge(task.module);
   const claimEvents: FanoEvent[] = [{ type: 'task.put', task }, { type: 'meta.put', key: 'passes', value: deps.scheduler.passes() }];
+  const displaced = preemption(deps, pick, task, now);
+  if (displaced) claimEvents.push({ type: 'task.put', task: displaced });
   // A harvest re-reads an answer already counted against the quota when it was submitted.
   if (!harvest) {
     claimEvents.push({ type: 'backend.put', name: pick.backend, backend: recordRequest(backendState(deps, pick.backend), deep, now, deps.quota(pick.backend), task.module) });
   }
   return { task, request: { ...request, deep }, harvest, claimEvents, claimedAt: now };
+}
+
+/**
+ * The displaced conversation of a preempting pick, with the preemption recorded (preemptions24h),
+ * for the claim's record: the preemption is durable iff the claim is. The scheduler learns the
+ * new version at once, so a later pick of that task in this tick claims it with its record. The
+ * store's copy is current: a paused task's last change was appended before the scheduler saw it.
+ */
+function preemption(deps: StepDeps, pick: Pick, by: Task, now: Date): Task | null {
+  const prev = pick.preempted === undefined ? undefined : deps.store.state.tasks[pick.preempted];
+  if (!prev || (prev.state !== 'paused' && prev.state !== 'pending')) return null;
+  const displaced = recordPreemption(prev, by.key, now);
+  deps.scheduler.update(displaced);
+  deps.log.info('task.preempted', { taskId: prev.key, reason: 'higher_priority', preemptingTask: by.key, llm: pick.backend });
+  return displaced;
 }
 
 function withFailure(deps: StepDeps, task: Task, error: string): FanoEvent[] {
