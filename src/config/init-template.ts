@@ -61,6 +61,7 @@ browser:
   headless: true               # false shows the window; \`fano login\` always shows it (default true)
   cdpEndpoint: null            # attach to a running browser (e.g. http://127.0.0.1:9222) instead of launching one (default null)
   args: []                     # extra Chromium flags (default [])
+  preloadPage: true            # after an answer, load the start page in a second tab per backend, so the next new conversation needs no page load (default true)
 
 # One \`fano tick\` is a bounded slice of work, started by a timer (\`fano schedule\`).
 tick:

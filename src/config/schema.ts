@@ -96,6 +96,7 @@ export const configSchema = z.strictObject({
       headless: z.boolean().default(true).describe('false shows the window (fano login always shows it)'),
       cdpEndpoint: z.string().nullable().default(null).describe('attach to a running browser instead of launching one'),
       args: z.array(z.string()).default([]).describe('extra Chromium flags'),
+      preloadPage: z.boolean().default(true).describe('keep a second tab per backend on the start page, so a new conversation needs no page load'),
     })
     .prefault({}),
   tick: z

@@ -4,8 +4,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { runDoctor } from '../../src/cli/doctor.js';
 import { runLogin } from '../../src/cli/login.js';
 import { configSchema, type FanoConfig } from '../../src/config/schema.js';
-import { cdpClosePage, cdpPages, startCdpChromium, type CdpChromium } from '../fixtures/fake-sites/cdp-chromium.js';
-import { CHROMIUM, LOOPBACK_ONLY_ARGS, SKIP_BROWSER, tempHome } from '../fixtures/fake-sites/harness.js';
+import { cdpClosePage, cdpPages } from '../fixtures/fake-sites/cdp-chromium.js';
+import { CHROMIUM, LOOPBACK_ONLY_ARGS, SKIP_BROWSER, tempHome, useCdpChromium } from '../fixtures/fake-sites/harness.js';
 import { DEFAULT_FAKE_OPTIONS, startFakeSites, type FakeSites } from '../fixtures/fake-sites/server.js';
 
 /** `fano login` and `fano doctor` against the fake sites. */
@@ -109,34 +109,28 @@ describe.skipIf(SKIP_BROWSER)('fano doctor and fano login (browser)', () => {
   });
 
   describe('attached over CDP', () => {
-    let cdp: CdpChromium;
-    beforeAll(async () => {
-      cdp = await startCdpChromium(CHROMIUM, LOOPBACK_ONLY_ARGS);
-    });
-    afterAll(async () => {
-      await cdp?.close();
-    });
+    const cdp = useCdpChromium();
 
     test('fano login opens a tab in the attached browser (no display needed) and returns when it is closed', async () => {
       const lines: string[] = [];
-      const done = runLogin({ home: home.home, backend: 'chatgpt', config: config(fake, { browser: { cdpEndpoint: cdp.endpoint } }), out: (s) => lines.push(s) }, { env: {}, platform: 'linux' });
+      const done = runLogin({ home: home.home, backend: 'chatgpt', config: config(fake, { browser: { cdpEndpoint: cdp.endpoint() } }), out: (s) => lines.push(s) }, { env: {}, platform: 'linux' });
       let target: { id: string } | undefined;
       for (let i = 0; i < 100 && !target; i += 1) {
-        target = (await cdpPages(cdp.endpoint)).find((p) => p.url === fake.url('chatgpt'));
+        target = (await cdpPages(cdp.endpoint())).find((p) => p.url === fake.url('chatgpt'));
         if (!target) await new Promise((r) => setTimeout(r, 100));
       }
       expect(target).toBeDefined();
-      await cdpClosePage(cdp.endpoint, target?.id ?? '');
+      await cdpClosePage(cdp.endpoint(), target?.id ?? '');
       expect(await done).toBe(0);
       expect(lines.join('\n')).toMatch(/Sign in there[\s\S]*fano doctor chatgpt/);
       // The user's browser keeps running after fano detached.
-      expect((await fetch(`${cdp.endpoint}/json/version`)).ok).toBe(true);
+      expect((await fetch(`${cdp.endpoint()}/json/version`)).ok).toBe(true);
     }, 90_000); // browser start-up under a loaded CI machine
 
     test('doctor over CDP', async () => {
-      const { code } = await doctor(config(fake, { browser: { cdpEndpoint: cdp.endpoint } }), 'chatgpt');
+      const { code } = await doctor(config(fake, { browser: { cdpEndpoint: cdp.endpoint() } }), 'chatgpt');
       expect(code).toBe(0);
-      expect((await fetch(`${cdp.endpoint}/json/version`)).ok).toBe(true);
+      expect((await fetch(`${cdp.endpoint()}/json/version`)).ok).toBe(true);
     });
   });
 });

@@ -15,22 +15,31 @@ describe.skipIf(SKIP_BROWSER)('browser gateway (chatgpt flavour)', () => {
   let fake: FakeSites;
   let home: Awaited<ReturnType<typeof tempHome>>;
   let backend: Backend;
+  /**
+   * For the tests that change what the site shows on load between requests (banner, walls): a
+   * spare tab preloaded during an earlier test would still show the page from before the change.
+   */
+  let cold: Backend;
+  let coldHome: Awaited<ReturnType<typeof tempHome>>;
   const events: Array<[string, object]> = [];
 
   beforeAll(async () => {
     fake = await startFakeSites();
     home = await tempHome();
-    backend = createBrowserBackend('chatgpt', backendConfig({ url: fake.url('chatgpt'), timeouts: { normalMs: 3_000 } }), browserConfig(), {
-      home: home.home,
-      log: (e, f) => events.push([e, f]),
-    });
+    coldHome = await tempHome();
+    const cfg = backendConfig({ url: fake.url('chatgpt'), timeouts: { normalMs: 3_000 } });
+    backend = createBrowserBackend('chatgpt', cfg, browserConfig(), { home: home.home, log: (e, f) => events.push([e, f]) });
+    cold = createBrowserBackend('chatgpt', cfg, browserConfig({ preloadPage: false }), { home: coldHome.home });
   });
   afterEach(() => fake.set('chatgpt', DEFAULT_FAKE_OPTIONS));
   afterAll(async () => {
-    await backend?.close();
+    await Promise.all([backend?.close(), cold?.close()]);
     await fake?.close();
-    await home?.cleanup();
+    await Promise.all([home?.cleanup(), coldHome?.cleanup()]);
   });
+
+  /** The `browser.request` log line of a request. */
+  const logged = (requestId: string) => events.find(([e, f]) => e === 'browser.request' && (f as { requestId: string }).requestId === requestId)?.[1] as { navigated: boolean; outcome: string } | undefined;
 
   const bundleDir = (name: string) => path.join(home.home, 'runs', 'tick-1', name);
   const submissions = () => fake.stats().submissions.chatgpt;
@@ -96,6 +105,35 @@ describe.skipIf(SKIP_BROWSER)('browser gateway (chatgpt flavour)', () => {
     expect(fake.stats().prompts.filter((p) => p.conv === id).map((p) => p.prompt)).toEqual(['First question', 'Second question', 'Third question']);
   });
 
+  test('a new conversation starts on the spare tab loaded during the previous answer; threads keep their page', async () => {
+    const a = request('Spare one');
+    const b = request('Spare two');
+    const ra = await backend.send(a, context());
+    const rb = await backend.send(b, context());
+    expect([ra.outcome, rb.outcome]).toEqual(['ok', 'ok']);
+    expect(rb.url).not.toBe(ra.url);
+    expect(rb.text).toMatch(/to: Spare two\./);
+    expect(logged(b.requestId)?.navigated).toBe(false);
+    // A follow-up on the conversation just answered stays on its page...
+    const conv = (url: string | null) => ({ backend: 'chatgpt', url, turn: 1, submitted: null });
+    const fb = request('Spare two, again', { conversation: conv(rb.url) });
+    expect((await backend.send(fb, context())).url).toBe(rb.url);
+    expect(logged(fb.requestId)?.navigated).toBe(false);
+    // ...and one on the older conversation, whose tab became the next spare, opens its URL.
+    const fa = request('Spare one, again', { conversation: conv(ra.url) });
+    const rfa = await backend.send(fa, context());
+    expect(rfa).toMatchObject({ outcome: 'ok', url: ra.url });
+    expect(rfa.text).toMatch(/to: Spare one, again\./);
+    expect(logged(fa.requestId)?.navigated).toBe(true);
+  });
+
+  test('after a failed request the next new conversation loads the site afresh, not the spare', async () => {
+    expect((await backend.send(request('[[error]] spare'), context())).outcome).toBe('siteError');
+    const next = request('After the failure');
+    expect((await backend.send(next, context())).outcome).toBe('ok');
+    expect(logged(next.requestId)?.navigated).toBe(true);
+  });
+
   test('an answer that itself says "Something went wrong" or "rate limit" is ok (patterns only see site chrome)', async () => {
     const words = "Something went wrong in the proof. You've reached our limit of messages? Rate limit exceeded. Log in to continue. Verify you are human. Network connection lost.";
     const res = await backend.send(request(`[[echo]] ${words}`), context(bundleDir('words')));
@@ -116,7 +154,7 @@ describe.skipIf(SKIP_BROWSER)('browser gateway (chatgpt flavour)', () => {
   test('rate-limit banner on the page: nothing typed or sent, reset time from "until 2:56 PM"', async () => {
     fake.set('chatgpt', { banner: "You've reached the current usage cap for GPT-5. You can continue after 2:56 PM." });
     const before = submissions();
-    const res = await backend.send(request('hi'), context(bundleDir('banner')));
+    const res = await cold.send(request('hi'), context(bundleDir('banner')));
     expect(res).toMatchObject({ outcome: 'rateLimited', sent: false });
     const reset = new Date(res.resetAt ?? '');
     expect([reset.getHours(), reset.getMinutes()]).toEqual([14, 56]);
@@ -128,7 +166,7 @@ describe.skipIf(SKIP_BROWSER)('browser gateway (chatgpt flavour)', () => {
   test('login wall: loginRequired, not sent', async () => {
     fake.set('chatgpt', { wall: 'login' });
     const before = submissions();
-    const res = await backend.send(request('hi'), context(bundleDir('login')));
+    const res = await cold.send(request('hi'), context(bundleDir('login')));
     expect(res).toMatchObject({ outcome: 'loginRequired', sent: false, bundle: bundleDir('login') });
     expect(res.detail).toMatch(/log in or sign up/i);
     expect(submissions()).toBe(before);
@@ -137,7 +175,7 @@ describe.skipIf(SKIP_BROWSER)('browser gateway (chatgpt flavour)', () => {
   test('challenge page: challenge, not sent', async () => {
     fake.set('chatgpt', { wall: 'challenge' });
     const before = submissions();
-    const res = await backend.send(request('hi'), context(bundleDir('challenge')));
+    const res = await cold.send(request('hi'), context(bundleDir('challenge')));
     expect(res).toMatchObject({ outcome: 'challenge', sent: false });
     expect(submissions()).toBe(before);
   });

@@ -19,8 +19,12 @@ describe.skipIf(SKIP_BROWSER)('browser gateway: sites and deep mode', () => {
     fake = await startFakeSites();
     home = await tempHome();
     const deps = { home: home.home };
-    gemini = createBrowserBackend('gemini', backendConfig({ url: fake.url('gemini') }), browserConfig(), deps);
-    claude = createBrowserBackend('claude', backendConfig({ url: fake.url('claude') }), browserConfig(), deps);
+    // These tests change what a site shows on load (walls, banners, a toggle that snaps back)
+    // between requests; a spare tab preloaded before the change would still show the old page.
+    // The spare tab itself is tested in browser-gateway.test.ts and browser-session.test.ts.
+    const browser = browserConfig({ preloadPage: false });
+    gemini = createBrowserBackend('gemini', backendConfig({ url: fake.url('gemini') }), browser, deps);
+    claude = createBrowserBackend('claude', backendConfig({ url: fake.url('claude') }), browser, deps);
     // A site with no built-in adapter: everything comes from config.
     custom = createBrowserBackend(
       'mychat',
@@ -29,7 +33,7 @@ describe.skipIf(SKIP_BROWSER)('browser gateway: sites and deep mode', () => {
         selectors: { input: '#q', send: '#go', response: '.msg.bot .answer', busy: '.spinner', userMessage: '.msg.user', chrome: '#notice' },
         patterns: { rateLimited: ['slow down'], loginRequired: ['members only'], challenge: ['prove you are human'], error: ['kaput'] },
       }),
-      browserConfig(),
+      browser,
       deps,
     );
   });

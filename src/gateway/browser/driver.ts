@@ -4,7 +4,7 @@ import type { Outcome } from '../../core/types.js';
 import type { LlmRequest, LlmResponse, SendContext } from '../backend.js';
 import { saveBundle } from './bundle.js';
 import { classifyChrome, CompletionTracker, type ChromeFinding, type CompiledSitePatterns } from './classify.js';
-import { centreOf, FOCUS_AND_SELECT_INPUT, TAGGED_ENABLED, FOCUS_INPUT, readInputExpression, sampleExpression, tagExpression, type RawSample } from './page-script.js';
+import { centreOf, clickTargetExpression, FOCUS_INPUT, readInputExpression, sampleExpression, tagAndFocusInputExpression, tagExpression, type ClickTarget, type RawSample } from './page-script.js';
 import { GENERIC_CHROME, type SiteProfile, type SiteSelectors } from './sites.js';
 
 /**
@@ -50,11 +50,23 @@ function describeChrome(c: ChromeFinding): Ended {
   return { outcome: c.outcome, detail: `${label}: ${c.text}`, resetAt: c.resetAt };
 }
 
+export interface RequestRunOptions {
+  /**
+   * The page already shows this request's target, untouched: the start page in a freshly loaded
+   * spare tab, or the conversation an ok request just left it on. Then no navigation is needed.
+   */
+  onTarget?: boolean;
+  /** Called once the prompt is out (or a harvest begins) and only the answer is awaited: idle time. */
+  whileWaiting?: () => void;
+}
+
 export class RequestRun {
   private readonly sel: SiteSelectors;
   private lastSample: RawSample | null = null;
   private sent = false;
   private url: string | null = null;
+  /** Whether this request loaded its page (false: it started on a page that already showed its target). */
+  private navigated = false;
   private readonly t0 = performance.now();
   /** Milliseconds since t0 at which each phase ended (logged: where a slow request spent its time). */
   private readonly phases: Record<string, number> = {};
@@ -66,8 +78,7 @@ export class RequestRun {
     private readonly req: LlmRequest,
     private readonly ctx: SendContext,
     private readonly log: DriverLog,
-    /** URL the page shows after the previous request ended ok (a follow-up there skips navigation). */
-    private readonly reuseUrl: string | null = null,
+    private readonly opts: RequestRunOptions = {},
   ) {
     this.sel = { ...site.selectors, chrome: [...GENERIC_CHROME, ...site.selectors.chrome] };
     // A harvest reattaches to a prompt that was submitted by an earlier (crashed) tick.
@@ -92,13 +103,14 @@ export class RequestRun {
       return { outcome: 'siteError', detail: 'cannot harvest: the earlier submit recorded no conversation URL' };
     }
     const target = req.conversation?.url ?? this.site.url;
-    // A follow-up on the page that just finished this conversation cleanly needs no reload.
-    const reuse = !req.harvestOnly && target === this.reuseUrl && this.page.url() === target;
-    if (!reuse) try {
-      // 'commit' is enough: waitReady polls for the composer, which is what we actually need.
-      await this.page.goto(target, { waitUntil: 'commit', timeout: nav });
-    } catch (e) {
-      return { outcome: 'siteError', detail: `could not open ${target}: ${String(e instanceof Error ? e.message : e).split('\n')[0]}` };
+    if (!this.opts.onTarget || req.harvestOnly) {
+      this.navigated = true;
+      try {
+        // 'commit' is enough: waitReady polls for the composer, which is what we actually need.
+        await this.page.goto(target, { waitUntil: 'commit', timeout: nav });
+      } catch (e) {
+        return { outcome: 'siteError', detail: `could not open ${target}: ${String(e instanceof Error ? e.message : e).split('\n')[0]}` };
+      }
     }
     this.mark('open');
     const ready = await this.waitReady(nav);
@@ -111,9 +123,10 @@ export class RequestRun {
       if (!ready.sample.inputPresent) {
         return { outcome: 'siteError', detail: `the chat input was not found within ${nav} ms (selectors.input: ${this.sel.input.join(' | ')})` };
       }
-      const deepProblem = await this.ensureDeep(req.deep);
-      if (deepProblem) return { outcome: 'siteError', detail: deepProblem };
-      baseline = (await this.sample(null)).responseCount;
+      const deep = await this.ensureDeep(req.deep, ready.sample);
+      if (deep.problem) return { outcome: 'siteError', detail: deep.problem };
+      // The count before our submit; the ready sample still holds unless the toggle was clicked.
+      baseline = (deep.clicked ? await this.sample(null) : ready.sample).responseCount;
       this.mark('deep');
       const typeProblem = await this.typePrompt(req.prompt);
       this.mark('typed');
@@ -138,6 +151,7 @@ export class RequestRun {
     } else {
       this.url = this.page.url();
     }
+    this.opts.whileWaiting?.();
     return this.awaitAnswer(baseline);
   }
 
@@ -186,33 +200,38 @@ export class RequestRun {
     return (await this.page.evaluate(tagExpression(list, tag))) as boolean;
   }
 
-  /** Sets deep mode to `want` and verifies it on the page; returns why not, or null. */
-  private async ensureDeep(want: boolean): Promise<string | null> {
+  /**
+   * Sets deep mode to `want` and verifies it on the page, starting from `s` (a sample taken just
+   * before). `problem` says why not; `clicked` says whether the page was changed.
+   */
+  private async ensureDeep(want: boolean, s: RawSample): Promise<{ problem: string | null; clicked: boolean }> {
+    const r = (problem: string | null, clicked: boolean) => ({ problem, clicked });
     const list = this.sel.deepMode;
-    if (list.length === 0) return want ? 'deep mode requested but this site has no deep-mode toggle configured (selectors.deepMode); not sent' : null;
-    let s = await this.sample(null);
-    if (!s.deep.present) return want ? `deep-mode toggle not found on the page (selectors.deepMode: ${list.join(' | ')}); not sent` : null;
-    if (s.deep.active === want) return null;
-    if (!(await this.tag(list, 'deep'))) return `deep-mode toggle disappeared before it could be clicked; not sent`;
-    if (!(await this.clickTagged('deep'))) return 'deep-mode toggle could not be clicked; not sent';
+    if (list.length === 0) return r(want ? 'deep mode requested but this site has no deep-mode toggle configured (selectors.deepMode); not sent' : null, false);
+    if (!s.deep.present) return r(want ? `deep-mode toggle not found on the page (selectors.deepMode: ${list.join(' | ')}); not sent` : null, false);
+    if (s.deep.active === want) return r(null, false);
+    if (!(await this.tag(list, 'deep'))) return r(`deep-mode toggle disappeared before it could be clicked; not sent`, false);
+    if (!(await this.clickTagged('deep'))) return r('deep-mode toggle could not be clicked; not sent', false);
     const deadline = performance.now() + DEEP_VERIFY_MS;
     while ((s = await this.sample(null)).deep.active !== want && performance.now() < deadline) await sleep(POLL_MS);
     if (s.deep.active === want) {
       await sleep(DEEP_CONFIRM_MS);
       s = await this.sample(null);
     }
-    if (s.deep.active === want) return null;
+    if (s.deep.active === want) return r(null, true);
     const how = this.sel.deepModeActive.length > 0 ? `selectors.deepModeActive: ${this.sel.deepModeActive.join(' | ')}` : 'aria-pressed/checked';
-    return want
-      ? `deep mode could not be verified: the toggle was clicked but the page does not show it on (${how}); not sent`
-      : `deep mode could not be turned off for a normal request (${how}); not sent`;
+    return r(
+      want
+        ? `deep mode could not be verified: the toggle was clicked but the page does not show it on (${how}); not sent`
+        : `deep mode could not be turned off for a normal request (${how}); not sent`,
+      true,
+    );
   }
 
   private async typePrompt(prompt: string): Promise<string | null> {
-    if (!(await this.tag(this.sel.input, 'input'))) return 'the chat input disappeared before typing';
-    // Fast path: focus + select the composer in-page, then one trusted insertText of the whole
+    // Fast path: tag, focus + select the composer in-page, then one trusted insertText of the whole
     // prompt (no key-by-key typing, so no Enter can submit half a prompt, and no actionability waits).
-    await this.page.evaluate(FOCUS_AND_SELECT_INPUT);
+    if (!(await this.page.evaluate(tagAndFocusInputExpression(this.sel.input)))) return 'the chat input disappeared before typing';
     await this.page.keyboard.insertText(prompt);
     if (sameText((await this.readInput()) ?? '', prompt)) return null;
     // Some editors ignore that; Playwright's fill(), then per-line insertText with Shift+Enter.
@@ -244,12 +263,18 @@ export class RequestRun {
   }
 
   private async submit(): Promise<void> {
-    if (this.sel.send.length > 0 && (await this.tag(this.sel.send, 'send'))) {
+    if (this.sel.send.length > 0) {
+      let t = (await this.page.evaluate(clickTargetExpression('send', this.sel.send))) as ClickTarget;
       // Sites enable their send button a frame or two after the input event.
-      const enabled = async () => (await this.page.evaluate(TAGGED_ENABLED('send'))) as boolean;
       const deadline = performance.now() + SEND_ENABLED_WAIT_MS;
-      while (!(await enabled()) && performance.now() < deadline) await sleep(POLL_MS);
-      if ((await enabled()) && (await this.clickTagged('send'))) return;
+      while (t && !t.enabled && performance.now() < deadline) {
+        await sleep(POLL_MS);
+        t = (await this.page.evaluate(clickTargetExpression('send', null))) as ClickTarget;
+      }
+      if (t?.box) {
+        await this.page.mouse.click(t.box.x, t.box.y);
+        return;
+      }
     }
     await this.page.evaluate(FOCUS_INPUT);
     await this.page.keyboard.press('Enter');
@@ -342,6 +367,7 @@ export class RequestRun {
       outcome: res.outcome,
       sent: res.sent,
       durationMs,
+      navigated: this.navigated,
       phases: this.phases,
       detail: res.detail,
       bundle: res.bundle,

@@ -23,24 +23,35 @@ export function createBrowserBackend(name: string, cfg: BrowserBackendConfig, br
   // One request at a time per backend: a chat page holds one composer and one stream.
   let queue: Promise<unknown> = Promise.resolve();
   let closed = false;
-  // The conversation URL the page was left on by a request that ended ok (see RequestRun.reuseUrl).
+  // The conversation URL the session's page was left on by a request that ended ok.
   let lastOkUrl: string | null = null;
 
   async function sendNow(req: LlmRequest, ctx: SendContext): Promise<LlmResponse> {
     if (closed) throw new Error(`backend ${name} is closed`);
     const started = Date.now();
+    const isNew = !req.harvestOnly && !req.conversation?.url;
     let page;
+    let onTarget = false;
     try {
-      page = await session.page();
+      // A new conversation starts on the spare tab that loaded the start page meanwhile.
+      page = isNew ? await session.takeSpare(site.url) : null;
+      onTarget = page !== null;
+      page ??= await session.page();
     } catch (e) {
       const detail = `the browser did not start (${browser.cdpEndpoint ? `cdpEndpoint ${browser.cdpEndpoint}` : `executablePath ${browser.executablePath}`}): ${String(e instanceof Error ? e.message : e).split('\n')[0]}`;
       log('browser.start-failed', { backend: name, detail });
       return { outcome: 'siteError', text: '', url: req.conversation?.url ?? null, resetAt: null, sent: req.harvestOnly, detail, bundle: null, durationMs: Date.now() - started };
     }
-    const reuse = lastOkUrl;
+    // A follow-up on the page that just finished this conversation cleanly needs no reload either.
+    const target = req.conversation?.url ?? null;
+    onTarget ||= !req.harvestOnly && target !== null && target === lastOkUrl && page.url() === target;
     lastOkUrl = null;
-    const res = await new RequestRun(page, site, patterns, req, ctx, log, reuse).run();
+    // The spare for the next new conversation loads while this answer is generated: the browser
+    // is idle then, so the load costs neither this request nor the next one any time.
+    const whileWaiting = browser.preloadPage ? () => session.preload(site.url) : undefined;
+    const res = await new RequestRun(page, site, patterns, req, ctx, log, { onTarget, whileWaiting }).run();
     if (res.outcome === 'ok') lastOkUrl = res.url;
+    else session.discardSpare();
     return res;
   }
 

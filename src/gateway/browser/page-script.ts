@@ -182,6 +182,11 @@ export const FOCUS_AND_SELECT_INPUT = `(() => {
   return true;
 })()`;
 
+/** Tags the first visible composer of `list` and focuses + selects it: one round-trip before typing. */
+export function tagAndFocusInputExpression(list: readonly string[]): string {
+  return `(${tagExpression(list, 'input')}) && ${FOCUS_AND_SELECT_INPUT}`;
+}
+
 export const FOCUS_INPUT = `(() => { const el = document.querySelector('[data-fano-target="input"]'); if (el) el.focus(); return !!el; })()`;
 
 /** Scrolls a tagged element into view and returns its centre in viewport coordinates. */
@@ -198,4 +203,17 @@ export function centreOf(tag: string): string {
 
 export function TAGGED_ENABLED(tag: string): string {
   return `((tag) => { const el = document.querySelector('[data-fano-target="' + tag + '"]'); return !!el && !el.disabled && el.getAttribute('aria-disabled') !== 'true'; })(${JSON.stringify(tag)})`;
+}
+
+/** What `clickTargetExpression` returns: null when no element of the list is visible. */
+export type ClickTarget = { enabled: boolean; box: { x: number; y: number } | null } | null;
+
+/**
+ * One round-trip per look at a button about to be clicked: whether it is enabled and, if so,
+ * where its centre is. With `list` the first visible match is tagged first; without, the
+ * element tagged earlier is looked at again (the wait for a send button to enable).
+ */
+export function clickTargetExpression(tag: string, list: readonly string[] | null): string {
+  const state = `((${TAGGED_ENABLED(tag)}) ? { enabled: true, box: ${centreOf(tag)} } : { enabled: false, box: null })`;
+  return list ? `((${tagExpression(list, tag)}) ? ${state} : null)` : state;
 }

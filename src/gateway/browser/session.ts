@@ -1,6 +1,7 @@
 import { chmod, mkdir, readlink, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { FanoConfig } from '../../config/schema.js';
 
@@ -25,6 +26,10 @@ export const BASE_CHROMIUM_ARGS = [
 /** A profile left locked by a SIGKILLed tick may still be held by an exiting Chromium for a moment. */
 const LAUNCH_ATTEMPTS = 3;
 const LAUNCH_RETRY_DELAY_MS = 500;
+/** A spare tab's start page older than this is loaded afresh (a long-idle page may hold a stale session). */
+const SPARE_MAX_AGE_MS = 5 * 60_000;
+/** The spare's page load; a failed preload only means the next new conversation navigates itself. */
+const SPARE_LOAD_TIMEOUT_MS = 30_000;
 
 export function profileDir(home: string, backend: string): string {
   return path.join(home, 'state', 'profiles', backend);
@@ -70,6 +75,19 @@ export interface SessionOptions {
   profile: string;
   /** Overrides browser.headless (fano login opens a visible window). */
   headless?: boolean;
+  /** How long a preloaded spare tab stays usable (default SPARE_MAX_AGE_MS). */
+  spareMaxAgeMs?: number;
+}
+
+interface Spare {
+  url: string;
+  startedMs: number;
+  /** Cleared by discardSpare(): what the site showed then is no longer to be trusted. */
+  usable: boolean;
+  /** The tab itself (settles at once: close() must know every page it created). */
+  tab: Promise<Page | null>;
+  /** The loaded page and the URL it showed when the load ended, or null when the load failed. */
+  ready: Promise<{ page: Page; shownUrl: string } | null>;
 }
 
 export class BrowserSession {
@@ -79,6 +97,13 @@ export class BrowserSession {
   private opening: Promise<Page> | null = null;
   /** Pages we created (the only ones close() may close in a browser we attached to). */
   private readonly ownPages = new Set<Page>();
+  /**
+   * A second tab loading (or showing) the site's start page while the current one is busy or
+   * idle, so a new conversation starts on a ready composer instead of paying a page load
+   * (preload/takeSpare). `retired` is the previous conversation's tab, recycled as the next spare.
+   */
+  private spare: Spare | null = null;
+  private retired: Page | null = null;
 
   constructor(private readonly opts: SessionOptions) {}
 
@@ -93,6 +118,9 @@ export class BrowserSession {
 
   private async open(): Promise<Page> {
     const { chromium } = await import('playwright-core');
+    // A launched profile opens with one blank tab: the first page. Later (the page was closed)
+    // and in an attached browser, a new tab, never one of the others (the spare may be one).
+    let launchedTab: Page | undefined;
     if (!this.context) {
       const b = this.opts.browser;
       if (b.cdpEndpoint) {
@@ -101,9 +129,10 @@ export class BrowserSession {
       } else {
         await ensureProfileDir(this.opts.profile);
         this.context = await this.launchPersistent(chromium);
+        launchedTab = this.context.pages()[0];
       }
     }
-    const page = this.opts.browser.cdpEndpoint ? await this.context.newPage() : (this.context.pages()[0] ?? (await this.context.newPage()));
+    const page = launchedTab ?? (await this.context.newPage());
     if (this.opts.browser.cdpEndpoint) this.ownPages.add(page);
     this.current = page;
     return page;
@@ -131,6 +160,69 @@ export class BrowserSession {
     throw lastError;
   }
 
+  /**
+   * Starts loading `url` in a spare tab in the background (never awaited by the caller): the
+   * previous conversation's tab when there is one, else a new tab. At most one spare at a time;
+   * nothing happens before the browser is open or after close(). Never more than two tabs.
+   */
+  preload(url: string): void {
+    const ctx = this.context;
+    if (!ctx || this.spare) return;
+    const recycled = this.retired && !this.retired.isClosed() ? this.retired : null;
+    this.retired = null;
+    const attached = this.cdpBrowser !== null;
+    const tab = recycled
+      ? Promise.resolve(recycled)
+      : ctx.newPage().then((p) => {
+          if (attached) this.ownPages.add(p);
+          return p;
+        });
+    const ready = tab
+      .then(async (page) => {
+        try {
+          await page.goto(url, { waitUntil: 'load', timeout: SPARE_LOAD_TIMEOUT_MS });
+          return { page, shownUrl: page.url() };
+        } catch {
+          // Closed meanwhile, or the site did not load. The tab goes too: a failed load may still
+          // navigate it to an error page later, which would break its next use.
+          this.ownPages.delete(page);
+          await page.close().catch(() => undefined);
+          return null;
+        }
+      })
+      .catch(() => null);
+    this.spare = { url, startedMs: performance.now(), usable: true, tab: tab.catch(() => null), ready };
+  }
+
+  /**
+   * The spare tab, once it shows `url`, untouched since it loaded and not too old: it becomes the
+   * session's page (the one it replaces is retired, to be recycled by the next preload). Null
+   * when there is none worth using; the caller then navigates the current page as before.
+   */
+  async takeSpare(url: string): Promise<Page | null> {
+    const s = this.spare;
+    if (!s || s.url !== url) return null;
+    this.spare = null;
+    const got = await s.ready;
+    if (!got || got.page.isClosed() || this.context === null) return null;
+    const maxAgeMs = this.opts.spareMaxAgeMs ?? SPARE_MAX_AGE_MS;
+    if (!s.usable || got.page.url() !== got.shownUrl || performance.now() - s.startedMs > maxAgeMs) {
+      this.retired ??= got.page;
+      return null;
+    }
+    if (this.current && !this.current.isClosed() && this.current !== got.page) this.retired = this.current;
+    this.current = got.page;
+    return got.page;
+  }
+
+  /**
+   * The spare loaded while a request that then failed was running: the next new conversation
+   * loads the site afresh instead (its tab is still recycled).
+   */
+  discardSpare(): void {
+    if (this.spare) this.spare.usable = false;
+  }
+
   /** Resolves when the user closes the window(s) (fano login). */
   async waitForClose(): Promise<void> {
     const ctx = this.context;
@@ -151,9 +243,14 @@ export class BrowserSession {
   async close(): Promise<void> {
     const ctx = this.context;
     const cdp = this.cdpBrowser;
+    const spare = this.spare;
     this.context = null;
     this.cdpBrowser = null;
     this.current = null;
+    this.spare = null;
+    this.retired = null;
+    // A tab the spare is still creating must be known before the pages are closed.
+    await spare?.tab;
     if (cdp) {
       // Attached: close only our pages, then disconnect; the user's browser keeps running.
       await Promise.all([...this.ownPages].map((p) => p.close().catch(() => undefined)));
@@ -162,5 +259,7 @@ export class BrowserSession {
     } else if (ctx) {
       await ctx.close().catch(() => undefined);
     }
+    // Its load fails once the pages are gone; wait so nothing of this session outlives close().
+    await spare?.ready;
   }
 }
