@@ -46,7 +46,9 @@ const ROWS: Row[] = [
   { label: 'urgent seed explored, max (min)', get: (r) => num(r.urgentSeedExploreMaxMin) },
   { label: 'tasks completed / day', get: (r) => num(r.tasksPerDay) },
   { label: 'deep-mode uses', get: (r) => String(r.deepUses) },
-  { label: 'consultation share of requests', get: (r) => pct(r.consultationShare) },
+  { label: 'consultation share of requests', get: (r) => pct(r.consultationShare), goal: '≤ 5 %' },
+  // Only fano's consultations are real (applied or ignored answers); the baseline's is a placeholder.
+  { label: 'consultations applied / ignored', get: (r) => (r.consultation ? `${r.consultation.applied} / ${r.consultation.ignored}` : '-') },
   { label: 'requests sent / answered ok', get: (r) => `${r.requests} / ${r.okAnswers}` },
 ];
 

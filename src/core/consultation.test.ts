@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { consultationDue, normalizeWeights, parseWeights, type ConsultationOptions } from './consultation.js';
+import { consultationDue, consultationSummary, normalizeWeights, parseWeights, type ConsultationOptions } from './consultation.js';
 import { buildBackend, buildTask, HOUR_MS, MIN_MS, T0, at } from './test-builders.js';
 import { emptyState, type FanoState } from './types.js';
 
@@ -86,5 +86,38 @@ describe('consultationDue', () => {
   });
   it('does nothing when disabled', () => {
     expect(consultationDue(stateWith(1000, 0, null), at(10 * HOUR_MS), { ...OPTS, enabled: false }).due).toBe(false);
+  });
+  it('counts completions by time, whatever ISO form a hand-edited state uses', () => {
+    const s = stateWith(100, 1, at(10 * MIN_MS).toISOString());
+    // The same instants written with an offset: compared as times, not as strings.
+    const times = ['2025-01-01T01:10:00.000+01:00', '2025-01-01T00:10:00.001Z', '2025-01-01T00:09:59.999Z', '2025-01-01T00:20:00Z'];
+    for (const finishedAt of times) {
+      const t = buildTask({ state: 'completed', finishedAt, context: { finishedAt } });
+      s.tasks[t.key] = t;
+    }
+    // After lastAt (00:10): the .001 one and 00:20 (the offset form is 00:10 exactly, not after).
+    expect(consultationDue(s, at(30 * MIN_MS), { ...OPTS, significantChangeThreshold: 2 })).toEqual({ due: true, reason: 'change' });
+    expect(consultationDue(s, at(30 * MIN_MS), { ...OPTS, significantChangeThreshold: 3 }).due).toBe(false);
+  });
+});
+
+describe('consultationSummary', () => {
+  it('counts queued work and the last 24 hours per module, the boundary included', () => {
+    const s = emptyState();
+    const now = at(48 * HOUR_MS);
+    const dayAgo = at(24 * HOUR_MS).toISOString();
+    const put = (o: Parameters<typeof buildTask>[0]) => {
+      const t = buildTask({ ...o, context: { n: Object.keys(s.tasks).length } });
+      s.tasks[t.key] = t;
+    };
+    put({ module: 'explorer', state: 'pending' });
+    put({ module: 'explorer', state: 'paused' });
+    put({ module: 'explorer', state: 'completed', finishedAt: dayAgo });
+    put({ module: 'explorer', state: 'completed', finishedAt: at(24 * HOUR_MS - 1).toISOString() });
+    put({ module: 'explorer', state: 'failed', finishedAt: '2025-01-02T01:00:00+01:00' });
+    put({ module: 'other', state: 'pending' });
+    const text = consultationSummary(s, now, { modules: MODULES, current: CURRENT, backends: [], backlogs: {} });
+    expect(text).toContain('- explorer: weight 60, queued 2, completed 24h 1, failed 24h 1');
+    expect(text).toContain('- researcher: weight 40, queued 0, completed 24h 0, failed 24h 0');
   });
 });

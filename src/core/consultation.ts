@@ -42,6 +42,15 @@ export function totalRequests(state: Readonly<FanoState>): number {
 export type DueReason = 'interval' | 'change';
 
 /**
+ * `iso` is strictly after `sinceMs` (whose toISOString is `sinceIso`). fano writes times as
+ * toISOString() (fixed width, UTC), which order as strings, so the per-task Date.parse is only
+ * needed for other forms (a hand-edited state). These checks run every minute over every task.
+ */
+function isoAfter(iso: string, sinceIso: string, sinceMs: number): boolean {
+  return iso.length === sinceIso.length && iso.endsWith('Z') ? iso > sinceIso : Date.parse(iso) > sinceMs;
+}
+
+/**
  * Whether a consultation should be queued now. Order of the checks matters for the log: the share
  * cap is the hard limit and wins over both triggers. Without an earlier consultation the interval
  * counts from the oldest task (the start of the work), so a fresh home is not consulted at once.
@@ -52,11 +61,24 @@ export function consultationDue(state: Readonly<FanoState>, now: Date, opts: Con
   const total = totalRequests(state);
   // The next consultation's request must keep consultations within maxShare of all requests.
   if ((stats.count + 1) / (total + 1) > opts.maxShare) return { due: false, reason: 'share' };
-  const tasks = Object.values(state.tasks).filter((t) => t.module !== CONSULTATION_MODULE);
-  const sinceMs = stats.lastAt !== null ? Date.parse(stats.lastAt) : Math.min(...tasks.map((t) => Date.parse(t.createdAt)), now.getTime());
+  let sinceMs = now.getTime();
+  if (stats.lastAt !== null) sinceMs = Date.parse(stats.lastAt);
+  else {
+    for (const key in state.tasks) {
+      const t = state.tasks[key]!;
+      if (t.module !== CONSULTATION_MODULE) sinceMs = Math.min(sinceMs, Date.parse(t.createdAt));
+    }
+  }
   if (now.getTime() - sinceMs >= opts.intervalMs) return { due: true, reason: 'interval' };
   if (opts.onSignificantChange) {
-    const completed = tasks.filter((t) => t.state === 'completed' && t.finishedAt !== null && Date.parse(t.finishedAt) > sinceMs).length;
+    let completed = 0;
+    // No time is after an unreadable lastAt (NaN).
+    const sinceIso = Number.isNaN(sinceMs) ? null : new Date(sinceMs).toISOString();
+    if (sinceIso !== null) for (const key in state.tasks) {
+      const t = state.tasks[key]!;
+      if (t.module === CONSULTATION_MODULE || t.state !== 'completed' || t.finishedAt === null || !isoAfter(t.finishedAt, sinceIso, sinceMs)) continue;
+      if (++completed >= opts.significantChangeThreshold) break;
+    }
     if (completed >= opts.significantChangeThreshold) return { due: true, reason: 'change' };
   }
   return { due: false, reason: 'not yet' };
@@ -73,14 +95,21 @@ export interface SummaryInput {
 
 /** The compact system summary: backlogs, 24 h activity, quota state. A few hundred characters. */
 export function consultationSummary(state: Readonly<FanoState>, now: Date, input: SummaryInput): string {
-  const dayAgo = now.getTime() - 86_400_000;
+  // "At or after a day ago" is "after a day ago minus 1 ms" (times have whole milliseconds).
+  const fromMs = now.getTime() - 86_400_000 - 1;
+  const fromIso = new Date(fromMs).toISOString();
+  const counts = new Map(input.modules.map((m) => [m, { pending: 0, done24: 0, failed24: 0 }]));
+  for (const key in state.tasks) {
+    const t = state.tasks[key]!;
+    const c = counts.get(t.module);
+    if (!c) continue;
+    if (t.state === 'pending' || t.state === 'paused') c.pending++;
+    else if ((t.state === 'completed' || t.state === 'failed') && t.finishedAt !== null && isoAfter(t.finishedAt, fromIso, fromMs)) c[t.state === 'completed' ? 'done24' : 'failed24']++;
+  }
   const lines: string[] = [];
   for (const m of input.modules) {
-    const mine = Object.values(state.tasks).filter((t) => t.module === m);
-    const pending = mine.filter((t) => t.state === 'pending' || t.state === 'paused').length;
-    const done24 = mine.filter((t) => t.state === 'completed' && t.finishedAt !== null && Date.parse(t.finishedAt) >= dayAgo).length;
-    const failed24 = mine.filter((t) => t.state === 'failed' && t.finishedAt !== null && Date.parse(t.finishedAt) >= dayAgo).length;
-    lines.push(`- ${m}: weight ${round1(input.current[m] ?? 0)}, queued ${pending}, completed 24h ${done24}, failed 24h ${failed24}`);
+    const c = counts.get(m)!;
+    lines.push(`- ${m}: weight ${round1(input.current[m] ?? 0)}, queued ${c.pending}, completed 24h ${c.done24}, failed 24h ${c.failed24}`);
   }
   const backlog = Object.entries(input.backlogs).map(([k, v]) => `${k} ${v}`).join(', ');
   return [

@@ -1,4 +1,3 @@
-import { backlogOptions } from './backlogs.js';
 import type { FanoConfig } from '../config/schema.js';
 import type { ProjectionSpec } from '../store/projections.js';
 import { quotaOptions } from '../tick/options.js';
@@ -6,7 +5,7 @@ import { echoModule } from './echo/echo-module.js';
 import { documenterModule } from './documenter/documenter-module.js';
 import { explorerModule } from './explorer/explorer-module.js';
 import type { Module } from './module.js';
-import { consultationModule } from './consultation/consultation-module.js';
+import { consultationModule, consultationOptions } from './consultation/consultation-module.js';
 import { researcherModule } from './researcher/researcher-module.js';
 
 /** The modules enabled in config, in a stable order, with their option sections. */
@@ -27,11 +26,7 @@ export function enabledModules(config: FanoConfig): Array<{ module: Module; opti
   if (config.modules.researcher.enabled) out.push({ module: researcherModule, options: config.modules.researcher });
   // The consultation weighs the modules enabled so far; it is last so it sees them all.
   if (config.scheduler.consultation.enabled && out.length > 0) {
-    const backends = Object.fromEntries(Object.entries(config.backends).filter(([, b]) => b.enabled).map(([name, b]) => [name, { hourlyLimit: b.hourlyLimit }]));
-    out.push({
-      module: consultationModule,
-      options: { consultation: config.scheduler.consultation, modules: out.map((m) => m.module.name), weights: config.scheduler.weights, backends, backlog: { ...backlogOptions(config) } },
-    });
+    out.push({ module: consultationModule, options: consultationOptions(config, out.map((m) => m.module.name)) });
   }
   return out;
 }

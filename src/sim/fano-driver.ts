@@ -1,14 +1,17 @@
 import type { FanoConfig } from '../config/schema.js';
-import { claimTask, completeStep, createTask, failStep, isRunnable, type RetryOptions } from '../core/lifecycle.js';
+import { claimTask, completeStep, failStep, isRunnable, type RetryOptions } from '../core/lifecycle.js';
 import { quotaView, recordOutcome, recordRequest, rollbackRequest, type QuotaOptions } from '../core/quota.js';
-import { allocate } from '../core/allocator.js';
 import { createScheduler, type BackendSlot, type Scheduler } from '../core/scheduler.js';
 import { emptyBackendState, type BackendState, type Task } from '../core/types.js';
-import { quotaOptions, retryOptions, schedulerOptions } from '../tick/options.js';
+import { effectiveWeights, quotaOptions, retryOptions, schedulerOptions } from '../tick/options.js';
 import type { SimDriver } from './engine.js';
 import { CONSULTATION, type SimMetrics, type SimStart } from './metrics.js';
 import type { ModuleHost } from './module-host.js';
 import type { SimResponse } from './world.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from './scenario.js';
+
+/** Finished tasks stay in the sim's state at least this long (see `archive`). */
+const ARCHIVE_MIN_MS = DAY_MS + HOUR_MS;
 
 /**
  * fano on the simulator: the REAL core (scheduler, allocator, quotas, lifecycle) called the way
@@ -25,10 +28,12 @@ export class FanoDriver implements SimDriver {
   private readonly names: string[];
   /** When each in-flight request was recorded (a rollback removes exactly that entry). */
   private readonly claimedAt = new Map<string, Date>();
-  /** The first consultation comes one interval after the start. */
-  private lastConsultMs: number | null = null;
-  private consultations = 0;
-  private requests = 0;
+  /** This tick's module weights, as shares of the modules' total (the consultation excluded). */
+  private shares: Record<string, number> = {};
+  /** Σ of `shares` over the module requests sent: what the weights asked of the request split. */
+  private readonly shareSums = new Map<string, number>();
+  private moduleRequests = 0;
+  private nextArchiveMs = 0;
 
   constructor(
     private readonly host: ModuleHost,
@@ -47,17 +52,56 @@ export class FanoDriver implements SimDriver {
 
   /**
    * Like the tick: a fresh scheduler per tick from the non-terminal tasks, the persisted stride
-   * passes and this tick's backlog figures (priorities' static part is fixed for a tick).
+   * passes, the weights in force (a consultation's once one was applied: src/tick/run-tick.ts) and
+   * this tick's backlog figures (priorities' static part is fixed for a tick).
    */
   private build(): Scheduler {
     const backlog: Record<string, number> = {};
     for (const m of this.host.modules) Object.assign(backlog, m.backlog());
-    const opts = { ...schedulerOptions(this.config, this.config.scheduler.weights), system: { backlog: { documenter: backlog.blessedPending ?? 0 } } };
-    return createScheduler(this.active.values(), this.host.state.meta.passes, opts);
+    const w = this.host.state.meta.weights;
+    const weights = effectiveWeights(this.config, this.host.modules.map((m) => m.name), w?.source === 'consultation' ? w.values : null);
+    const names = Object.keys(weights).filter((m) => m !== CONSULTATION);
+    const sum = names.reduce((a, m) => a + weights[m]!, 0) || 1;
+    this.shares = Object.fromEntries(names.map((m) => [m, weights[m]! / sum]));
+    const opts = { ...schedulerOptions(this.config, weights), system: { backlog: { documenter: backlog.blessedPending ?? 0 } } };
+    // The tick builds its scheduler after recovery, so no task is running then. The sim's detached
+    // requests still are: the new scheduler learns them as claims of this tick, like the tick's own.
+    const running: Task[] = [];
+    const rest: Task[] = [];
+    for (const t of this.active.values()) (t.state === 'running' ? running : rest).push(t);
+    const scheduler = createScheduler(rest, this.host.state.meta.passes, opts);
+    for (const t of running) scheduler.update(t);
+    return scheduler;
   }
 
-  beginTick(): void {
+  /**
+   * The module weights the scheduler followed, averaged over the module requests (with fixed
+   * weights: the configured ones). Module shares of requests are measured against these.
+   */
+  followedWeights(): Record<string, number> {
+    if (this.moduleRequests === 0) return { ...this.shares };
+    return Object.fromEntries([...this.shareSums].map(([m, v]) => [m, v / this.moduleRequests]));
+  }
+
+  beginTick(now: Date): void {
+    this.archive(now);
     this.scheduler = this.build();
+  }
+
+  /**
+   * Finished tasks leave the state like the tick's archive, but after ARCHIVE_MIN_MS instead of
+   * `state.archiveAfterDays`, and checked hourly: the state otherwise grows all run long and every
+   * scan of it (the consultation's due rule and summary run each minute) makes the run quadratic.
+   * Nothing reads finished tasks further back: the summary looks 24 h back, the due rule to the
+   * last consultation (an older one means the interval is due, which is checked first).
+   */
+  private archive(now: Date): void {
+    const t = now.getTime();
+    if (t < this.nextArchiveMs) return;
+    this.nextArchiveMs = t + HOUR_MS;
+    const c = this.config.scheduler.consultation;
+    const keepMs = Math.min(this.config.state.archiveAfterDays * DAY_MS, Math.max(ARCHIVE_MIN_MS, c.intervalMinutes * MINUTE_MS + HOUR_MS));
+    this.host.archive(new Date(t - keepMs));
   }
 
   private track(task: Task): void {
@@ -68,7 +112,8 @@ export class FanoDriver implements SimDriver {
   }
 
   notes(): string[] {
-    return ['consultation: placeholder (one request at most every intervalMinutes, within maxShare; weights unchanged)'];
+    if (!this.host.modules.some((m) => m.name === CONSULTATION)) return ['consultation: disabled in config'];
+    return ['consultation: the real module (due rule, share cap, weights in force); a simulated consultant answers, tilting the configured weights towards the longest queues, now and then malformed (src/sim/consultant.ts)'];
   }
 
   private state(name: string): BackendState {
@@ -88,37 +133,17 @@ export class FanoDriver implements SimDriver {
     return until !== null && Date.parse(until) > now.getTime();
   }
 
-  /**
-   * The hourly priority consultation, as a placeholder: it spends one request (allocated by the
-   * real allocator like any task) at most every intervalMinutes and within maxShare, and changes
-   * nothing. It is here so its cost shows in capacity and consultationShare.
-   */
-  private consultation(now: Date, slots: BackendSlot[]): SimStart | null {
-    const c = this.config.scheduler.consultation;
-    if (!c.enabled) return null;
-    const t = now.getTime();
-    this.lastConsultMs ??= t;
-    if (t - this.lastConsultMs < c.intervalMinutes * 60_000) return null;
-    if ((this.consultations + 1) / (this.requests + 1) > c.maxShare && this.requests > 0) return null;
-    const probe = createTask({ module: CONSULTATION, type: CONSULTATION, context: {} }, now);
-    const a = allocate(probe, slots, now, schedulerOptions(this.config, this.config.scheduler.weights));
-    if (a.backend === null) return null;
-    this.lastConsultMs = t;
-    this.consultations++;
-    this.record(a.backend, false, now, CONSULTATION, CONSULTATION);
-    return { backend: a.backend, deep: false, module: CONSULTATION, taskKey: null };
-  }
-
   private record(backend: string, deep: boolean, now: Date, id: string, module: string): void {
-    this.requests++;
+    if (module !== CONSULTATION) {
+      this.moduleRequests++;
+      for (const [m, v] of Object.entries(this.shares)) this.shareSums.set(m, (this.shareSums.get(m) ?? 0) + v);
+    }
     this.host.state.backends[backend] = recordRequest(this.state(backend), deep, now, this.quota.get(backend)!, module);
     this.claimedAt.set(id, now);
   }
 
   next(now: Date, busy: ReadonlySet<string>): SimStart | null {
     const slots = this.slots(busy);
-    const consult = this.consultation(now, slots);
-    if (consult) return consult;
     // Speed only, never a decision: when no free backend is usable for ANY task (busy, limited,
     // needs a human, no hourly quota: the allocator's task-independent refusals), pick would
     // scan every class to return null. Harvests (which ignore quota) never occur in the sim.
@@ -130,7 +155,7 @@ export class FanoDriver implements SimDriver {
     if (busy.has(pick.backend)) throw new Error(`simulator: scheduler picked busy backend ${pick.backend}`);
     this.metrics.onWait(picked.key, picked.deep, Math.max(0, now.getTime() - Date.parse(picked.readyAt)));
     if (pick.preempted) this.metrics.preemptions++;
-    const request = this.host.module(picked.module).prepare(picked, this.host.ctx(now));
+    const request = this.host.module(picked.module).prepare(picked, this.host.ctx(now, picked.module));
     const deep = request.deep && pick.deep;
     // A fresh allocation on another backend drops the old thread (design 2.5 "start fresh").
     const base = picked.conversation && picked.conversation.backend !== pick.backend ? { ...picked, conversation: null } : picked;
@@ -144,9 +169,11 @@ export class FanoDriver implements SimDriver {
 
   finish(s: SimStart, res: SimResponse, now: Date): void {
     const q = this.quota.get(s.backend)!;
-    const id = s.taskKey ?? CONSULTATION;
-    const claimedAt = this.claimedAt.get(id) ?? now;
-    this.claimedAt.delete(id);
+    const key = s.taskKey;
+    // Every fano request is a task's step, the consultation's too (only the baseline has none).
+    if (key === null) throw new Error('simulator: a fano request without a task');
+    const claimedAt = this.claimedAt.get(key) ?? now;
+    this.claimedAt.delete(key);
     let b = this.state(s.backend);
     if (res.outcome === 'ok') {
       b = recordOutcome(b, 'ok', null, now, q);
@@ -157,17 +184,17 @@ export class FanoDriver implements SimDriver {
       b = recordOutcome(b, res.outcome, res.resetAtMs !== null ? new Date(res.resetAtMs) : null, now, q, null, { deep: s.deep, sent: res.sent });
     }
     this.host.state.backends[s.backend] = b;
-    if (s.taskKey === null) return;
-    let task = this.host.state.tasks[s.taskKey]!;
+    let task = this.host.state.tasks[key]!;
     if (res.outcome === 'ok') {
       const out = this.host.answer(task, now);
       task = completeStep(task, { done: out.done, data: out.data, result: out.result, url: null }, now);
-      if (task.state === 'completed') this.metrics.tasksCompleted++;
+      // Tasks/day counts the modules' work; a consultation is overhead (its cost shows in the share).
+      if (task.state === 'completed' && task.module !== CONSULTATION) this.metrics.tasksCompleted++;
     } else {
       const retryAt = res.outcome === 'rateLimited' ? (res.resetAtMs !== null ? new Date(res.resetAtMs) : b.rateLimitedUntil ? new Date(b.rateLimitedUntil) : null) : null;
       task = failStep(task, { kind: res.outcome, message: res.outcome, bundle: null, retryAt }, now, this.rng, this.retry);
       if (task.state === 'failed') {
-        this.metrics.tasksFailed++;
+        if (task.module !== CONSULTATION) this.metrics.tasksFailed++;
         this.host.failed(task, res.outcome, now);
       }
     }

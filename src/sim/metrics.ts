@@ -1,9 +1,10 @@
+import { CONSULTATION_MODULE } from '../core/consultation.js';
 import type { SimResponse, World } from './world.js';
 import { DAY_MS, MINUTE_MS, SIM_EPOCH_MS } from './scenario.js';
 import type { Board } from './workload.js';
 
 /** The consultation is charged to this pseudo-module (it belongs to no module's share). */
-export const CONSULTATION = 'consultation';
+export const CONSULTATION = CONSULTATION_MODULE;
 
 export interface SimStart {
   backend: string;
@@ -98,6 +99,7 @@ export interface SimAlgoReport {
   tasksPerDay: number;
   consultationShare: number;
   moduleShare: Record<string, number>;
+  /** The weights the shares should follow (normalized; averaged over the requests when a consultation changed them). */
   moduleWeights: Record<string, number>;
   commentLatencyP50Min: number;
   urgentSeedExploreMedianMin: number;
@@ -170,9 +172,9 @@ export function buildReport(m: SimMetrics, world: World, board: Board, days: num
     };
   }
   const nb = Math.max(1, m.perBackend.size);
-  const moduleTotal = [...m.moduleRequests.entries()].filter(([k]) => k !== 'consultation').reduce((a, [, v]) => a + v, 0);
+  const moduleTotal = [...m.moduleRequests.entries()].filter(([k]) => k !== CONSULTATION).reduce((a, [, v]) => a + v, 0);
   const moduleShare: Record<string, number> = {};
-  for (const [k, v] of [...m.moduleRequests.entries()].sort()) if (k !== 'consultation') moduleShare[k] = round(moduleTotal > 0 ? v / moduleTotal : 0);
+  for (const [k, v] of [...m.moduleRequests.entries()].sort()) if (k !== CONSULTATION) moduleShare[k] = round(moduleTotal > 0 ? v / moduleTotal : 0);
   const wsum = Object.values(weights).reduce((a, b) => a + b, 0) || 1;
   const moduleWeights: Record<string, number> = {};
   for (const k of Object.keys(weights).sort()) moduleWeights[k] = round(weights[k]! / wsum);
@@ -184,7 +186,7 @@ export function buildReport(m: SimMetrics, world: World, board: Board, days: num
     commentLatencyP95Min: round(percentile(comments, 95), 1),
     longestWaitMin: round(m.longestWaitMs / MINUTE_MS, 1),
     tasksPerDay: round(m.tasksCompleted / days, 1),
-    consultationShare: round(sent > 0 ? (m.moduleRequests.get('consultation') ?? 0) / sent : 0),
+    consultationShare: round(sent > 0 ? (m.moduleRequests.get(CONSULTATION) ?? 0) / sent : 0),
     moduleShare,
     moduleWeights,
     commentLatencyP50Min: round(percentile(comments, 50), 1),

@@ -1,7 +1,8 @@
 import { createTask } from '../core/lifecycle.js';
 import { applyEvents } from '../core/reducer.js';
 import { taskKey } from '../core/task-key.js';
-import { emptyState, type FanoState, type Task } from '../core/types.js';
+import { selectArchivable } from '../store/archive.js';
+import { emptyState, type FanoState, type JsonObject, type Task } from '../core/types.js';
 import type { ModuleContext, StepOutcome } from '../modules/module.js';
 import type { SimModule } from './workload.js';
 
@@ -14,7 +15,11 @@ export class ModuleHost {
   readonly state: FanoState = emptyState();
   private readonly byName = new Map<string, SimModule>();
 
-  constructor(readonly modules: readonly SimModule[]) {
+  /** `options`: a module's config section, as the tick passes it (sim modules need none). */
+  constructor(
+    readonly modules: readonly SimModule[],
+    private readonly options: Readonly<Record<string, JsonObject>> = {},
+  ) {
     for (const m of modules) this.byName.set(m.name, m);
   }
 
@@ -24,16 +29,15 @@ export class ModuleHost {
     return m;
   }
 
-  ctx(now: Date): ModuleContext {
-    return { state: this.state, home: '<sim>', now, options: {} };
+  ctx(now: Date, module?: string): ModuleContext {
+    return { state: this.state, home: '<sim>', now, options: (module !== undefined ? this.options[module] : undefined) ?? {} };
   }
 
   /** New tasks from every module; the caller puts them in its queue. */
   discover(now: Date): Task[] {
     const out: Task[] = [];
-    const ctx = this.ctx(now);
     for (const m of this.modules) {
-      const specs = m.discover(ctx);
+      const specs = m.discover(this.ctx(now, m.name));
       if (specs instanceof Promise) throw new Error('simulator: sim modules discover synchronously');
       for (const spec of specs) {
         const key = taskKey(spec.module, spec.type, spec.context);
@@ -46,17 +50,26 @@ export class ModuleHost {
     return out;
   }
 
+  /**
+   * Drops terminal tasks finished before `cutoff` from the state, as the tick's archive does
+   * (src/store/archive.ts selects them the same way; the archive file is I/O, left out).
+   */
+  archive(cutoff: Date): void {
+    const tasks = selectArchivable(this.state, cutoff);
+    if (tasks.length > 0) applyEvents(this.state, [{ type: 'task.drop', keys: tasks.map((t) => t.key) }]);
+  }
+
   put(task: Task): void {
     this.state.tasks[task.key] = task;
   }
 
   answer(task: Task, now: Date): StepOutcome {
-    const out = this.module(task.module).onAnswer(task, 'ok', this.ctx(now));
+    const out = this.module(task.module).onAnswer(task, 'ok', this.ctx(now, task.module));
     applyEvents(this.state, out.events);
     return out;
   }
 
   failed(task: Task, error: string, now: Date): void {
-    applyEvents(this.state, this.module(task.module).handleFailure(task, error, this.ctx(now)));
+    applyEvents(this.state, this.module(task.module).handleFailure(task, error, this.ctx(now, task.module)));
   }
 }

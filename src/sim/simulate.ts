@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { configSchema, type FanoConfig } from '../config/schema.js';
 import { mulberry32 } from '../core/rng.js';
 import { BaselineDriver } from './baseline.js';
+import { consultationReport, fanoModuleHost, type ConsultantOptions, type SimConsultationReport } from './consultant.js';
 import { RUN_TICK_MODEL, runEngine, type SimDriver, type TickModel } from './engine.js';
 import { FanoDriver } from './fano-driver.js';
 import { SimMetrics, buildReport, type SimAlgoReport } from './metrics.js';
@@ -29,6 +30,8 @@ export interface SimulationOptions {
   scenario?: SimScenario;
   /** Tick design to simulate (default: what src/tick/run-tick.ts does). */
   tickModel?: Partial<TickModel>;
+  /** How the simulated consultant answers (fano only; tests force good or malformed answers). */
+  consultant?: Partial<ConsultantOptions>;
 }
 
 export interface SimReport extends SimAlgoReport {
@@ -37,6 +40,8 @@ export interface SimReport extends SimAlgoReport {
   seed: number;
   /** Notes on what the numbers mean (placeholders, charitable readings). */
   notes: string[];
+  /** fano only: the priority consultations the run made, as its state recorded them. */
+  consultation?: SimConsultationReport;
 }
 
 /** The config both algorithms read: the shipped defaults, the scenario's backends, the overrides. */
@@ -56,13 +61,17 @@ export function runSimulation(opts: SimulationOptions): SimReport {
   const schedule = buildSchedule(scenario, opts.seed, opts.days);
   const world = new World(scenario, schedule, opts.seed);
   const board = newBoard(schedule);
-  const host = new ModuleHost(createSimModules(board));
+  const modules = createSimModules(board);
   const metrics = new SimMetrics(world.names);
   const consultationIntervalMs = config.scheduler.consultation.intervalMinutes * 60_000;
   let driver: SimDriver & { notes?: () => string[] };
+  let host: ModuleHost;
+  let fano: FanoDriver | null = null;
   if (opts.algorithm === 'fano') {
-    driver = new FanoDriver(host, metrics, config, mulberry32(opts.seed ^ 0xfa40));
+    host = fanoModuleHost(config, modules, opts.consultant);
+    driver = fano = new FanoDriver(host, metrics, config, mulberry32(opts.seed ^ 0xfa40));
   } else {
+    host = new ModuleHost(modules);
     driver = new BaselineDriver(host, metrics, {
       backends: scenario.backends.map((b) => ({ name: b.name, hourlyLimit: b.configuredHourly, deepDailyLimit: b.configuredDeepDaily })),
       defaultRetryAfterMs: config.quotas.backoffMinutes * 60_000,
@@ -72,8 +81,9 @@ export function runSimulation(opts: SimulationOptions): SimReport {
   // The tick's own knob (tick.rediscoverSeconds) is honoured like the real tick does; a test's
   // tickModel overrides it.
   runEngine(world, driver, metrics, opts.days, config.tick, { ...RUN_TICK_MODEL, rediscoverSeconds: config.tick.rediscoverSeconds, ...opts.tickModel });
-  const report = buildReport(metrics, world, board, opts.days, config.scheduler.weights);
-  return { algorithm: opts.algorithm, days: opts.days, seed: opts.seed, ...report, notes: driver.notes?.() ?? [] };
+  const report = buildReport(metrics, world, board, opts.days, fano ? fano.followedWeights() : config.scheduler.weights);
+  const consultation = fano ? { consultation: consultationReport(host.state) } : {};
+  return { algorithm: opts.algorithm, days: opts.days, seed: opts.seed, ...report, notes: driver.notes?.() ?? [], ...consultation };
 }
 
 /**

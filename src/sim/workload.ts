@@ -146,13 +146,15 @@ export function createDocumenter(board: Board): SimModule {
   const comments = { i: 0 };
   let openFiller = 0;
   let openIncorporate = 0;
+  let openComments = 0;
   let filler = 0;
   return {
     name: 'documenter',
-    backlog: () => ({ blessedPending: board.blessed.length - board.blessedCursor + openIncorporate }),
+    backlog: () => ({ blessedPending: board.blessed.length - board.blessedCursor + openIncorporate, commentsOpen: openComments }),
     discover(ctx: ModuleContext): TaskSpec[] {
       const out: TaskSpec[] = [];
       for (const c of takeArrived(board.schedule.comments, comments, ctx.now.getTime())) {
+        openComments++;
         out.push(spec('documenter', 'address_comment', { comment: c.id }, { turns: unitHash(c.id) < 0.3 ? 2 : 1 }));
       }
       while (openIncorporate < INCORPORATE_WINDOW && board.blessedCursor < board.blessed.length) {
@@ -178,6 +180,7 @@ export function createDocumenter(board: Board): SimModule {
       if (done) {
         if (task.type === 'address_comment') {
           const id = String(task.context.comment);
+          openComments--;
           board.commentDoneAt.set(id, ctx.now.getTime());
           events.push(put('documenter', 'comments', id, { status: 'addressed' }));
         } else if (task.type === 'incorporate_insight') {
@@ -191,6 +194,7 @@ export function createDocumenter(board: Board): SimModule {
     },
     handleFailure(task: Readonly<Task>, error: string): FanoEvent[] {
       if (task.type === 'incorporate_insight') openIncorporate--;
+      else if (task.type === 'address_comment') openComments--;
       else if (task.type === 'review_section' || task.type === 'draft_section') openFiller--;
       return [put('documenter', 'failures', task.key, { error })];
     },

@@ -1,4 +1,5 @@
-import { moduleBacklogs, type BacklogOptions } from '../backlogs.js';
+import { backlogOptions, moduleBacklogs, type BacklogOptions } from '../backlogs.js';
+import type { FanoConfig } from '../../config/schema.js';
 import type { FanoEvent } from '../../core/events.js';
 import {
   CONSULTATION_MODULE,
@@ -10,7 +11,7 @@ import {
   weightsInfo,
   type ConsultationOptions,
 } from '../../core/consultation.js';
-import { computeMetrics } from '../../core/metrics.js';
+import { computeMetrics, type Backlogs } from '../../core/metrics.js';
 import { ACTIVE_STATES, type FanoState, type Json, type JsonObject, type Task } from '../../core/types.js';
 import type { Module, ModuleContext, StepOutcome, StepRequest, TaskSpec } from '../module.js';
 
@@ -33,6 +34,15 @@ interface Opts {
   weights: Record<string, number>;
   backends: Record<string, { hourlyLimit: number }>;
   backlog: BacklogOptions;
+}
+
+/**
+ * The module's options from the config, for the modules it weighs (the ones enabled before it).
+ * One builder for the tick (src/modules/index.ts) and the simulator, so both consult alike.
+ */
+export function consultationOptions(config: FanoConfig, modules: string[]): Record<string, unknown> {
+  const backends = Object.fromEntries(Object.entries(config.backends).filter(([, b]) => b.enabled).map(([name, b]) => [name, { hourlyLimit: b.hourlyLimit }]));
+  return { consultation: config.scheduler.consultation, modules, weights: config.scheduler.weights, backends, backlog: { ...backlogOptions(config) } };
 }
 
 function opts(o: JsonObject): Opts {
@@ -60,6 +70,29 @@ function currentWeights(state: Readonly<FanoState>, o: Opts): Record<string, num
 
 const put = (collection: string, id: string, doc: Json): FanoEvent => ({ type: 'module.put', module: CONSULTATION_MODULE, collection, id, doc });
 
+/**
+ * The consultation prompt from the state and the module backlogs. Split from `prepare`, which
+ * reads the backlogs from the home's files, so the simulator (which has no home) builds the very
+ * same prompt from its own backlogs.
+ */
+export function consultationRequest(ctx: ModuleContext, pending: Backlogs): StepRequest {
+  const o = opts(ctx.options);
+  const { state, now } = ctx;
+  const b = computeMetrics(state, now, pending);
+  const backends = Object.keys(o.backends)
+    .sort()
+    .map((name) => {
+      const s = state.backends[name];
+      const hour = s ? s.recent.filter((r) => Date.parse(r) > now.getTime() - 3_600_000).length : 0;
+      const limited = s?.rateLimitedUntil && Date.parse(s.rateLimitedUntil) > now.getTime() ? `, rate-limited until ${s.rateLimitedUntil}` : '';
+      return `${name} ${hour}/${o.backends[name]!.hourlyLimit} this hour${limited}`;
+    });
+  const { sectionsDocumented: _sections, ...backlogCounts } = pending;
+  const backlogs = { ...b.queueDepth, ...backlogCounts };
+  const summary = consultationSummary(state, now, { modules: o.modules, current: currentWeights(state, o), backends, backlogs });
+  return { prompt: consultationPrompt(summary, o.modules), deep: false };
+}
+
 export const consultationModule: Module = {
   name: CONSULTATION_MODULE,
 
@@ -76,31 +109,19 @@ export const consultationModule: Module = {
   discover(ctx: ModuleContext): TaskSpec[] {
     const o = opts(ctx.options);
     if (o.modules.length === 0) return [];
-    if (Object.values(ctx.state.tasks).some((t) => t.module === CONSULTATION_MODULE && ACTIVE_STATES.has(t.state))) return [];
+    for (const key in ctx.state.tasks) {
+      const t = ctx.state.tasks[key]!;
+      if (t.module === CONSULTATION_MODULE && ACTIVE_STATES.has(t.state)) return []; // one at a time
+    }
     if (!consultationDue(ctx.state, ctx.now, o.consultation).due) return [];
     // The running number makes every consultation its own unit of work (its own key).
     return [{ module: CONSULTATION_MODULE, type: 'consultation', context: { n: consultationStats(ctx.state).count + 1 }, priority: CONSULTATION_PRIORITY }];
   },
 
   prepare(_task: Readonly<Task>, ctx: ModuleContext): StepRequest {
-    const o = opts(ctx.options);
-    const { state, now } = ctx;
     // The backlogs the design's consultation weighs (blessed insights waiting for the document,
     // open comments, unexplored seeds), read like `fano status` reads them.
-    const pending = moduleBacklogs(ctx.home, state, o.backlog);
-    const b = computeMetrics(state, now, pending);
-    const backends = Object.keys(o.backends)
-      .sort()
-      .map((name) => {
-        const s = state.backends[name];
-        const hour = s ? s.recent.filter((r) => Date.parse(r) > now.getTime() - 3_600_000).length : 0;
-        const limited = s?.rateLimitedUntil && Date.parse(s.rateLimitedUntil) > now.getTime() ? `, rate-limited until ${s.rateLimitedUntil}` : '';
-        return `${name} ${hour}/${o.backends[name]!.hourlyLimit} this hour${limited}`;
-      });
-    const { sectionsDocumented: _sections, ...backlogCounts } = pending;
-    const backlogs = { ...b.queueDepth, ...backlogCounts };
-    const summary = consultationSummary(state, now, { modules: o.modules, current: currentWeights(state, o), backends, backlogs });
-    return { prompt: consultationPrompt(summary, o.modules), deep: false };
+    return consultationRequest(ctx, moduleBacklogs(ctx.home, ctx.state, opts(ctx.options).backlog));
   },
 
   onAnswer(task: Readonly<Task>, answer: string, ctx: ModuleContext): StepOutcome {
