@@ -249,6 +249,13 @@ describe('preemption between steps', () => {
     expect(fresh(yielded)).toMatchObject({ task: { key: other.key }, preempted: yielded.key });
     expect(fresh(recordPreemption(yielded, 'explorer:synthesis:gone', at(2)))?.preempted).toBeUndefined();
   });
+  it('a running task holding a conversation can be loaded (a detached request still in flight)', () => {
+    const running = claimTask(buildTask({ type: 'exploration' }), 'b', T0);
+    const withConv = { ...running, conversation: { backend: 'b', url: 'https://b/c/1', turn: 1, submitted: null } };
+    const other = buildTask({ type: 'synthesis' }, at(1));
+    const s = createScheduler([withConv, other], {}, OPTS);
+    expect(s.pick(at(2), slots('b'))).toMatchObject({ task: { key: other.key } });
+  });
   it('off: the paused multi-step task continues before others of its module', () => {
     const { s, yielded } = setup(false);
     const p = s.pick(at(2), slots('b'));

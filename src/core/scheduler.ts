@@ -295,7 +295,11 @@ export function createScheduler(tasks: Iterable<Task>, passes: Record<string, nu
   // ...unless it was already displaced since its last step (its preemption is durable): the task
   // that displaced it has since finished, and naming it again in a later tick would count one
   // preemption once per tick. Within a tick the claim of the displacing task does this (update).
-  for (const [b, last] of lastOnBackend) if (displacedSinceLastStep(recs.get(last.key)!.task)) lastOnBackend.delete(b);
+  // (A running task has no rec: it holds its backend and cannot have been displaced.)
+  for (const [b, last] of lastOnBackend) {
+    const rec = recs.get(last.key);
+    if (rec && displacedSinceLastStep(rec.task)) lastOnBackend.delete(b);
+  }
 
   function pick(now: Date, slots: BackendSlot[]): Pick | null {
     const nowMs = now.getTime();

@@ -1,5 +1,5 @@
 import type { FanoConfig } from '../config/schema.js';
-import { claimTask, completeStep, failStep, isRunnable, type RetryOptions } from '../core/lifecycle.js';
+import { claimTask, completeStep, failStep, isRunnable, recordPreemption, type RetryOptions } from '../core/lifecycle.js';
 import { quotaView, recordOutcome, recordRequest, rollbackRequest, type QuotaOptions } from '../core/quota.js';
 import { createScheduler, type BackendSlot, type Scheduler } from '../core/scheduler.js';
 import { emptyBackendState, type BackendState, type Task } from '../core/types.js';
@@ -64,14 +64,9 @@ export class FanoDriver implements SimDriver {
     const sum = names.reduce((a, m) => a + weights[m]!, 0) || 1;
     this.shares = Object.fromEntries(names.map((m) => [m, weights[m]! / sum]));
     const opts = { ...schedulerOptions(this.config, weights), system: { backlog: { documenter: backlog.blessedPending ?? 0 } } };
-    // The tick builds its scheduler after recovery, so no task is running then. The sim's detached
-    // requests still are: the new scheduler learns them as claims of this tick, like the tick's own.
-    const running: Task[] = [];
-    const rest: Task[] = [];
-    for (const t of this.active.values()) (t.state === 'running' ? running : rest).push(t);
-    const scheduler = createScheduler(rest, this.host.state.meta.passes, opts);
-    for (const t of running) scheduler.update(t);
-    return scheduler;
+    // Detached requests are still running here (the tick recovers its own first): the scheduler
+    // loads them as holding their backends.
+    return createScheduler(this.active.values(), this.host.state.meta.passes, opts);
   }
 
   /**
@@ -154,13 +149,19 @@ export class FanoDriver implements SimDriver {
     if (!isRunnable(picked, now)) throw new Error(`simulator: scheduler picked a task that is not runnable: ${picked.key} (${picked.state})`);
     if (busy.has(pick.backend)) throw new Error(`simulator: scheduler picked busy backend ${pick.backend}`);
     this.metrics.onWait(picked.key, picked.deep, Math.max(0, now.getTime() - Date.parse(picked.readyAt)));
-    if (pick.preempted) this.metrics.preemptions++;
     const request = this.host.module(picked.module).prepare(picked, this.host.ctx(now, picked.module));
     const deep = request.deep && pick.deep;
     // A fresh allocation on another backend drops the old thread (design 2.5 "start fresh").
     const base = picked.conversation && picked.conversation.backend !== pick.backend ? { ...picked, conversation: null } : picked;
     const task = claimTask(base, pick.backend, now);
     this.track(task);
+    // Like beginStep (src/tick/step.ts): the displaced conversation records its preemption with
+    // the claim, and the scheduler learns it (a later tick does not name it again).
+    const displaced = pick.preempted === undefined ? undefined : this.active.get(pick.preempted);
+    if (displaced && (displaced.state === 'paused' || displaced.state === 'pending')) {
+      this.track(recordPreemption(displaced, task.key, now));
+      this.metrics.preemptions++;
+    }
     this.scheduler.charge(task.module);
     this.host.state.meta.passes = this.scheduler.passes();
     this.record(pick.backend, deep, now, task.key, task.module);
