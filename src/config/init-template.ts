@@ -83,9 +83,9 @@ scheduler:
   consultation:                # now and then an LLM is asked how to weigh the modules
     enabled: true              # false keeps the configured weights (default true)
     intervalMinutes: 60        # minutes between consultations (default 60)
-    onSignificantChange: true  # also consult after many tasks completed (default true)
-    significantChangeThreshold: 10  # that many completed tasks (default 10)
-    maxShare: 0.05             # at most this share (0..1) of the requests goes to consultations (default 0.05)
+    onSignificantChange: true  # also consult early after many tasks completed (default true)
+    significantChangeThreshold: 50  # that many completed tasks since the last consultation (default 50)
+    maxShare: 0.05             # at most this share (0..1) of the requests, failed attempts included, goes to consultations (default 0.05)
   taskTypes: {}                # per task type: basePriority, onBackendBusy (wait | fresh) (default {})
   #   exploration: {basePriority: 50, onBackendBusy: fresh}
 

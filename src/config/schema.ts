@@ -125,7 +125,7 @@ export const configSchema = z.strictObject({
           enabled: z.boolean().default(true).describe('ask an LLM now and then how to weigh the modules'),
           intervalMinutes: z.number().positive().default(60).describe('minutes between consultations'),
           onSignificantChange: z.boolean().default(true).describe('also consult after many tasks completed'),
-          significantChangeThreshold: z.number().int().positive().default(10).describe('completed tasks that count as many'),
+          significantChangeThreshold: z.number().int().positive().default(50).describe('completed tasks since the last consultation that count as a significant change'),
           maxShare: z.number().min(0).max(1).default(0.05).describe('largest share of requests that consultations may use'),
         })
         .prefault({}),

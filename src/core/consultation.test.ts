@@ -46,6 +46,18 @@ function stateWith(requests: number, consultations: number, lastAt: string | nul
 }
 
 describe('consultationDue', () => {
+  it('the share cap counts every consultation request sent, failed attempts too', () => {
+    // 100 requests, 3 answers but 5 consultation requests sent: a 6th would be 6/101 > 5 %.
+    const s = stateWith(100, 3, at(0).toISOString());
+    s.backends.mock = buildBackend({ totalRequests: 100, requestsByModule: { consultation: 5, explorer: 95 } });
+    expect(consultationDue(s, at(2 * HOUR_MS), OPTS)).toEqual({ due: false, reason: 'share' });
+    s.backends.mock = buildBackend({ totalRequests: 100, requestsByModule: { consultation: 3, explorer: 97 } });
+    expect(consultationDue(s, at(2 * HOUR_MS), OPTS)).toEqual({ due: true, reason: 'interval' });
+    // A home from before the per-module counter: its answers are the floor.
+    s.backends.mock = buildBackend({ totalRequests: 100 });
+    s.modules.consultation = { stats: { main: { count: 5, lastAt: at(0).toISOString() } } };
+    expect(consultationDue(s, at(2 * HOUR_MS), OPTS).reason).toBe('share');
+  });
   it('waits an interval from the start of the work, then is due', () => {
     const s = stateWith(100, 0, null);
     expect(consultationDue(s, at(59 * MIN_MS), OPTS).due).toBe(false);

@@ -24,14 +24,28 @@ export interface ConsultationOptions {
 }
 
 export interface ConsultationStats {
-  /** Consultation answers received (good or bad): each one cost a request. */
+  /** Consultation answers received (good or bad). */
   count: number;
+  /** Consultations that failed for good (no answer after their retries). */
+  failed: number;
   lastAt: string | null;
 }
 
 export function consultationStats(state: Readonly<FanoState>): ConsultationStats {
-  const doc = state.modules[CONSULTATION_MODULE]?.stats?.main as { count?: number; lastAt?: string | null } | undefined;
-  return { count: typeof doc?.count === 'number' ? doc.count : 0, lastAt: typeof doc?.lastAt === 'string' ? doc.lastAt : null };
+  const doc = state.modules[CONSULTATION_MODULE]?.stats?.main as { count?: number; failed?: number; lastAt?: string | null } | undefined;
+  const n = (v: unknown) => (typeof v === 'number' ? v : 0);
+  return { count: n(doc?.count), failed: n(doc?.failed), lastAt: typeof doc?.lastAt === 'string' ? doc.lastAt : null };
+}
+
+/**
+ * Requests the consultations have cost: every attempt that was sent, also those that failed
+ * (counted with every request in the backend states, rolled back with them when not sent). A home
+ * from before that counter knows at least its answers.
+ */
+export function consultationRequests(state: Readonly<FanoState>): number {
+  let sent = 0;
+  for (const b of Object.values(state.backends)) sent += b.requestsByModule?.[CONSULTATION_MODULE] ?? 0;
+  return Math.max(sent, consultationStats(state).count);
 }
 
 /** Requests sent so far over all backends (a durable counter in the backend states). */
@@ -60,7 +74,7 @@ export function consultationDue(state: Readonly<FanoState>, now: Date, opts: Con
   const stats = consultationStats(state);
   const total = totalRequests(state);
   // The next consultation's request must keep consultations within maxShare of all requests.
-  if ((stats.count + 1) / (total + 1) > opts.maxShare) return { due: false, reason: 'share' };
+  if ((consultationRequests(state) + 1) / (total + 1) > opts.maxShare) return { due: false, reason: 'share' };
   let sinceMs = now.getTime();
   if (stats.lastAt !== null) sinceMs = Date.parse(stats.lastAt);
   else {

@@ -97,7 +97,17 @@ describe('rollbackRequest', () => {
     const c = rollbackRequest(buildBackend(), true, T0, Q);
     expect(c).toMatchObject({ recent: [], deepUsed: 0, totalRequests: 0 });
   });
-  it('does not touch the deep count of a later quota day', () => {
+  it('requests are counted per module, and a rollback gives back that module\'s one', () => {
+    let b = recordRequest(buildBackend(), false, T0, Q, 'consultation');
+    b = recordRequest(b, false, at(1000), Q, 'explorer');
+    b = recordRequest(b, false, at(2000), Q, 'consultation');
+    expect(b.requestsByModule).toEqual({ consultation: 2, explorer: 1 });
+    b = rollbackRequest(b, false, at(2000), Q, 'consultation');
+    expect(b).toMatchObject({ totalRequests: 2, requestsByModule: { consultation: 1, explorer: 1 } });
+    // Without a module (older callers) nothing per module is recorded.
+    expect(recordRequest(buildBackend(), false, T0, Q).requestsByModule).toBeUndefined();
+  });
+    it('does not touch the deep count of a later quota day', () => {
     const day1 = new Date('2025-01-01T12:00:00Z');
     let b = recordRequest(buildBackend(), true, day1, Q);
     b = recordRequest(b, true, new Date('2025-01-02T12:00:00Z'), Q);

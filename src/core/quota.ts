@@ -120,6 +120,7 @@ export function heldCap(b: BackendState, now: Date): number | null {
 export function recordRequest(b: BackendState, deep: boolean, now: Date, opts: QuotaOptions, module?: string): BackendState {
   const p = pruned(b, now);
   const out: BackendState = { ...p, recent: [...p.recent, now.toISOString()], totalRequests: b.totalRequests + 1 };
+  if (module !== undefined) out.requestsByModule = { ...(b.requestsByModule ?? {}), [module]: (b.requestsByModule?.[module] ?? 0) + 1 };
   if (deep) {
     const day = deepDayKey(now, opts.dayResetHour);
     const keep = b.deepDay !== null && b.deepDay > day; // clock went backwards: never regress the day
@@ -147,6 +148,8 @@ export function rollbackRequest(b: BackendState, deep: boolean, at: Date, opts: 
   const idx = b.recent.lastIndexOf(iso);
   const recent = idx < 0 ? [...b.recent] : [...b.recent.slice(0, idx), ...b.recent.slice(idx + 1)];
   const out: BackendState = { ...b, recent, totalRequests: Math.max(0, b.totalRequests - 1) };
+  const sent = module !== undefined ? b.requestsByModule?.[module] : undefined;
+  if (module !== undefined && sent !== undefined) out.requestsByModule = { ...b.requestsByModule, [module]: Math.max(0, sent - 1) };
   if (deep && b.deepDay === deepDayKey(at, opts.dayResetHour)) {
     out.deepUsed = Math.max(0, b.deepUsed - 1);
     const used = module !== undefined ? b.deepByModule?.[module] : undefined;

@@ -35,6 +35,11 @@ describe('validateState', () => {
     expect(validateState({ ...s, backends: { mock: { ...s.backends.mock!, recent: ['x'] } } })).toBe(
       'state.backends["mock"].recent: expected a list of ISO-8601 UTC times',
     );
+    const backend = (over: object) => validateState({ ...s, backends: { mock: { ...s.backends.mock!, ...over } } });
+    expect(backend({ requestsByModule: { consultation: 2, explorer: 7 } })).toBeNull();
+    expect(backend({ requestsByModule: null })).toBeNull();
+    expect(backend({ requestsByModule: { consultation: -1 } })).toMatch(/\.requestsByModule: expected an object of name -> non-negative integer/);
+    expect(backend({ deepByModule: { explorer: 'two' } })).toMatch(/\.deepByModule:/);
   });
 });
 

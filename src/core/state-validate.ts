@@ -107,6 +107,14 @@ export function validateTask(t: unknown, path: string): string | null {
   return null;
 }
 
+/** An optional `name -> non-negative integer` map (or null). */
+function natMap(o: Record<string, unknown>, key: string, path: string): string | null {
+  const m = o[key];
+  if (m === undefined || m === null) return null;
+  if (!isObj(m) || !Object.values(m).every(isNat)) return `${path}.${key}: expected an object of name -> non-negative integer, or null`;
+  return null;
+}
+
 export function validateBackendState(b: unknown, path: string): string | null {
   if (!isObj(b)) return `${path}: expected an object`;
   if (!Array.isArray(b.recent) || !b.recent.every(isIsoUtc)) return `${path}.recent: expected a list of ISO-8601 UTC times`;
@@ -120,7 +128,9 @@ export function validateBackendState(b: unknown, path: string): string | null {
     (isNat(b.totalRequests) ? null : `${path}.totalRequests: expected a non-negative integer`) ??
     (b.learnedCap === undefined || b.learnedCap === null || isNum(b.learnedCap) ? null : `${path}.learnedCap: expected a number or null`) ??
     (b.unreachableUntil === undefined ? null : checkIso(b, 'unreachableUntil', path, true)) ??
-    (b.unreachableStreak === undefined || b.unreachableStreak === null || isNat(b.unreachableStreak) ? null : `${path}.unreachableStreak: expected a non-negative integer or null`);
+    (b.unreachableStreak === undefined || b.unreachableStreak === null || isNat(b.unreachableStreak) ? null : `${path}.unreachableStreak: expected a non-negative integer or null`) ??
+    natMap(b, 'requestsByModule', path) ??
+    natMap(b, 'deepByModule', path);
   if (p) return p;
   const h = b.needsHuman;
   if (h !== null) {

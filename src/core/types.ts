@@ -112,6 +112,11 @@ export interface BackendState {
   /** Deep uses per module in `deepDay` (for per-module deep reserves); optional, like learnedCap. */
   deepByModule?: Record<string, number> | null;
   /**
+   * Requests per module since this counter was added (totalRequests split by module; rolled back
+   * with it). The consultation's share cap reads its own entry. Optional, like learnedCap.
+   */
+  requestsByModule?: Record<string, number> | null;
+  /**
    * The site did not load for `unreachableStreak` requests in a row (core/quota.ts): an outage is
    * the backend's, not the task's, so the allocator skips it until `unreachableUntil`. Optional
    * (absent = reachable) so older checkpoints load unchanged.

@@ -46,4 +46,13 @@ describe('consultation module', () => {
     expect(state.modules.consultation!.stats!.main).toMatchObject({ count: 1 });
     expect(Object.values(state.modules.consultation!.consultations!)[0]).toMatchObject({ applied: false });
   });
+  it('a consultation that failed for good does not block the next one (its number moves on)', () => {
+    const { state, ctx, task } = setup();
+    applyEvents(state, consultationModule.handleFailure(task, 'timeout', ctx));
+    expect(state.modules.consultation!.stats!.main).toMatchObject({ count: 0, failed: 1 });
+    const later = { ...ctx, state, now: at(4 * HOUR_MS) };
+    const [next] = consultationModule.discover(later) as Array<{ context: JsonObject }>;
+    expect(next?.context).toEqual({ n: 2 });
+    expect(next?.context).not.toEqual(task.context);
+  });
 });

@@ -52,7 +52,7 @@ function opts(o: JsonObject): Opts {
       enabled: c.enabled !== false,
       intervalMs: Number(c.intervalMinutes ?? 60) * 60_000,
       onSignificantChange: c.onSignificantChange !== false,
-      significantChangeThreshold: Number(c.significantChangeThreshold ?? 10),
+      significantChangeThreshold: Number(c.significantChangeThreshold ?? 50),
       maxShare: Number(c.maxShare ?? 0.05),
     },
     modules: Array.isArray(o.modules) ? o.modules.map(String) : [],
@@ -114,8 +114,10 @@ export const consultationModule: Module = {
       if (t.module === CONSULTATION_MODULE && ACTIVE_STATES.has(t.state)) return []; // one at a time
     }
     if (!consultationDue(ctx.state, ctx.now, o.consultation).due) return [];
-    // The running number makes every consultation its own unit of work (its own key).
-    return [{ module: CONSULTATION_MODULE, type: 'consultation', context: { n: consultationStats(ctx.state).count + 1 }, priority: CONSULTATION_PRIORITY }];
+    // The running number makes every consultation its own unit of work (its own key); a failed
+    // one counts too, or the next would have its key and never be queued (keys are never reused).
+    const stats = consultationStats(ctx.state);
+    return [{ module: CONSULTATION_MODULE, type: 'consultation', context: { n: stats.count + stats.failed + 1 }, priority: CONSULTATION_PRIORITY }];
   },
 
   prepare(_task: Readonly<Task>, ctx: ModuleContext): StepRequest {
@@ -129,8 +131,8 @@ export const consultationModule: Module = {
     const at = ctx.now.toISOString();
     const stats = consultationStats(ctx.state);
     const parsed = parseWeights(answer, o.modules, currentWeights(ctx.state, o));
-    const events: FanoEvent[] = [put('stats', 'main', { count: stats.count + 1, lastAt: at })];
-    const n = String(task.context.n ?? stats.count + 1);
+    const events: FanoEvent[] = [put('stats', 'main', { count: stats.count + 1, failed: stats.failed, lastAt: at })];
+    const n = String(task.context.n ?? stats.count + stats.failed + 1);
     if (parsed.ok) {
       events.push({ type: 'meta.put', key: 'weights', value: weightsInfo(parsed.values, parsed.reasoning, ctx.now) as unknown as Json });
       events.push(put('consultations', n, { at, applied: true, values: parsed.values, reasoning: parsed.reasoning, error: null, raw: null }));
@@ -144,6 +146,6 @@ export const consultationModule: Module = {
   handleFailure(_task: Readonly<Task>, _error: string, ctx: ModuleContext): FanoEvent[] {
     // The failed attempt still moves lastAt on, so a broken backend is not asked every tick.
     const stats = consultationStats(ctx.state);
-    return [put('stats', 'main', { count: stats.count, lastAt: ctx.now.toISOString() })];
+    return [put('stats', 'main', { count: stats.count, failed: stats.failed + 1, lastAt: ctx.now.toISOString() })];
   },
 };
