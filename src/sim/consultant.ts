@@ -127,7 +127,7 @@ export function simBacklogs(modules: readonly SimModule[]): Backlogs {
 }
 
 export interface SimConsultationReport {
-  /** Consultation answers received (the count the share cap uses). */
+  /** Consultation answers received (the share cap counts requests: consultationShare). */
   count: number;
   /** Answers that set the weights / malformed ones ignored. */
   applied: number;
