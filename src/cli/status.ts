@@ -1,4 +1,5 @@
 import { loadConfig } from '../config/load.js';
+import { CONSULTATION_MODULE } from '../core/consultation.js';
 import { quotaView } from '../core/quota.js';
 import { emptyBackendState, TASK_STATES, type FanoState, type TickInfo } from '../core/types.js';
 import type { FanoConfig } from '../config/schema.js';
@@ -72,7 +73,8 @@ export function buildStatus(home: string, state: FanoState, config: FanoConfig, 
     backends,
     lastTick,
     log,
-    weights: effectiveWeights(config, enabledModules(config).map((m) => m.module.name).concat(Object.keys(config.scheduler.weights)), consulted),
+    // The consultation pseudo-module is bounded by its share of requests, not weighed against the modules.
+    weights: effectiveWeights(config, enabledModules(config).map((m) => m.module.name).filter((m) => m !== CONSULTATION_MODULE).concat(Object.keys(config.scheduler.weights)), consulted),
     weightsSource: consulted ? 'consultation' : 'config',
     weightsReasoning: consulted ? (state.meta.weights?.reasoning ?? null) : null,
     weightsAt: consulted ? (state.meta.weights?.at ?? null) : null,

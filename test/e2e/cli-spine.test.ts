@@ -49,6 +49,7 @@ describe('fano init / tick / status', () => {
     expect(Date.parse(s.lastTick.startedAt)).not.toBeNaN();
     expect(s.log).toEqual({ checkpointSeq: expect.any(Number), pendingRecords: 0 });
     expect(s.weights.explorer).toBe(40);
+    expect(s.weights.consultation).toBeUndefined(); // capped by its share of requests, not a weighed module
     expect(s.metrics).toBeTypeOf('object');
     expect(readFileSync(join(home, 'state/log.jsonl'), 'utf8')).toBe('');
 
