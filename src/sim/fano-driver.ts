@@ -4,6 +4,7 @@ import { quotaView, recordOutcome, recordRequest, rollbackRequest, type QuotaOpt
 import { createScheduler, type BackendSlot, type Scheduler } from '../core/scheduler.js';
 import { emptyBackendState, type BackendState, type Task } from '../core/types.js';
 import { effectiveWeights, quotaOptions, retryOptions, schedulerOptions } from '../tick/options.js';
+import { simBacklogs } from './consultant.js';
 import type { SimDriver } from './engine.js';
 import { CONSULTATION, type SimMetrics, type SimStart } from './metrics.js';
 import type { ModuleHost } from './module-host.js';
@@ -56,14 +57,12 @@ export class FanoDriver implements SimDriver {
    * this tick's backlog figures (priorities' static part is fixed for a tick).
    */
   private build(): Scheduler {
-    const backlog: Record<string, number> = {};
-    for (const m of this.host.modules) Object.assign(backlog, m.backlog());
     const w = this.host.state.meta.weights;
     const weights = effectiveWeights(this.config, this.host.modules.map((m) => m.name), w?.source === 'consultation' ? w.values : null);
     const names = Object.keys(weights).filter((m) => m !== CONSULTATION);
     const sum = names.reduce((a, m) => a + weights[m]!, 0) || 1;
     this.shares = Object.fromEntries(names.map((m) => [m, weights[m]! / sum]));
-    const opts = { ...schedulerOptions(this.config, weights), system: { backlog: { documenter: backlog.blessedPending ?? 0 } } };
+    const opts = { ...schedulerOptions(this.config, weights), system: { backlog: { documenter: simBacklogs(this.host.modules).blessedInsightsPending } } };
     // Detached requests are still running here (the tick recovers its own first): the scheduler
     // loads them as holding their backends.
     return createScheduler(this.active.values(), this.host.state.meta.passes, opts);
