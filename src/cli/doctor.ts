@@ -20,7 +20,8 @@ export interface DoctorOptions {
 const LABEL = { ok: 'ok', failed: 'FAILED', warning: 'warning', skipped: 'skipped' } as const;
 
 function render(r: BackendReport): string {
-  const lines = [`${r.backend} (site ${r.site}${r.url ? `, ${r.url}` : ''}): ${r.ok ? 'ok' : 'PROBLEMS'}`];
+  const adapter = r.adapter ? `, adapter version ${r.adapter.version} verified ${r.adapter.verifiedAt}` : '';
+  const lines = [`${r.backend} (site ${r.site}${adapter}${r.url ? `, ${r.url}` : ''}): ${r.ok ? 'ok' : 'PROBLEMS'}`];
   const width = Math.max(...r.checks.map((c) => c.name.length));
   for (const c of r.checks) lines.push(`  ${LABEL[c.status].padEnd(8)}${c.name.padEnd(width + 2)}${c.detail}`);
   return lines.join('\n');

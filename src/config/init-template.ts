@@ -24,25 +24,27 @@ backends:
     seed: 1                    # seed of the deterministic answers and failures (default 1)
 
   # A chat site driven in a real browser. Sign in once with \`fano login chatgpt\`, then check it
-  # with \`fano doctor chatgpt\`. The built-in sites (chatgpt, gemini, claude) know their url,
-  # selectors and patterns; set any of them only to override. Any other name (or site: custom)
-  # needs url, selectors.input and selectors.response.
+  # with \`fano doctor chatgpt\`. A site adapter (sites/<name>.yaml: chatgpt, gemini and claude
+  # ship with fano; add or fix one in <home>/sites/) knows the site's url, locators, texts, deep
+  # mode and default quotas; set any of them here only to override. Any other name (or site:
+  # custom) needs url, selectors.input and selectors.response.
   # chatgpt:
   #   type: browser
   #   enabled: true            # (default true)
-  #   hourlyLimit: 40          # requests per sliding hour, first estimate (default 50)
-  #   deepDailyLimit: 25       # deep-mode (thinking) requests per quota day (default 5)
-  #   site: chatgpt            # built-in adapter: chatgpt | gemini | claude | custom (default: the name if built in, else custom)
-  #   url: https://chatgpt.com/  # start page of a new conversation (default: the site's)
-  #   selectors:               # CSS; a list means "first that matches" (default: the site's)
+  #   hourlyLimit: 40          # requests per sliding hour, first estimate (default: the adapter's, else 50)
+  #   deepDailyLimit: 25       # deep-mode (thinking) requests per quota day (default: the adapter's, else 5)
+  #   site: chatgpt            # site adapter (default: the backend name if there is one, else custom)
+  #   url: https://chatgpt.com/  # start page of a new conversation (default: the adapter's)
+  #   selectors:               # CSS or role=…/text=… locators; a list means "first that matches" (default: the adapter's)
   #     input: '#prompt-textarea'                          # where the prompt is typed
-  #     response: '[data-message-author-role="assistant"]'  # the LAST match is the answer being read
-  #   patterns:                # case-insensitive substrings or /regex/ in the page text (default: the site's)
+  #     response: '[data-message-author-role="assistant"] .markdown'  # the LAST match is the answer being read
+  #     done: 'button[data-testid="copy-turn-action-button"]'  # finished-turn marker: proof the answer is complete
+  #   patterns:                # case-insensitive substrings or /regex/ in the site chrome (default: the adapter's)
   #     rateLimited: ["You've reached your limit", /usage cap/]
   #   timeouts:
   #     normalMs: 300000       # longest wait for an ordinary answer, in ms (default 300000)
   #     deepMs: 3600000        # longest wait for a deep-mode answer, in ms (default 3600000)
-  #     stableMs: 2000         # answer text unchanged this long means it is finished, in ms (default 2000)
+  #     stableMs: null         # a site without a done marker: quiet this long = finished, in ms; null: the adapter's (default null)
   #     navigationMs: 60000    # longest page load, in ms (default 60000)
 
   # An OpenAI-compatible HTTP API (OpenAI, llama.cpp server, vLLM, Ollama, ...): no browser, no threads.

@@ -4,6 +4,7 @@ import { ConfigError } from '../errors.js';
 import type { FanoConfig } from './schema.js';
 import { formatConfigIssues } from './issue-messages.js';
 import { parseConfig } from './parse-config.js';
+import { fileSiteCatalog } from './site-adapters.js';
 
 /**
  * Reads `<home>/fano.config.yaml`. Runs on every tick (cron, each minute), so it imports only
@@ -32,7 +33,8 @@ export async function loadConfig(home: string): Promise<{ file: string; config: 
     }
     throw new ConfigError(`cannot read ${file}: ${(error as Error).message}`);
   }
-  const { config, issues } = parseConfig(text, file);
+  // The site adapters are read only for the browser backends the file configures.
+  const { config, issues } = parseConfig(text, file, fileSiteCatalog(home));
   if (!config) throw new ConfigError(formatConfigIssues(issues), issues);
   return { file, config };
 }

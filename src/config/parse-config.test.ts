@@ -157,9 +157,15 @@ describe('parseConfig: semantic checks', () => {
   test('a browser backend with an unknown name and no site is custom, and the message says why', () => {
     const lines = issuesOf(yaml('backends:', '  chatgtp:', '    type: browser'));
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toContain('"chatgtp" is no built-in site: set site: chatgpt, gemini or claude');
+    expect(lines[0]).toContain('"chatgtp" is no site adapter — did you mean "chatgpt"?: set site: to one of chatgpt, gemini, claude to use one');
     const ok = parseConfig(yaml('backends:', '  intranet:', '    type: browser', '    url: https://x.example/', '    selectors: {input: textarea, response: [.a, .b]}'), FILE);
     expect(ok.issues).toEqual([]);
+  });
+
+  test('site: must name an adapter, with did-you-mean', () => {
+    expect(issuesOf(yaml('backends:', '  work:', '    type: browser', '    site: gemnii'))).toEqual([
+      'fano.config.yaml:4:11: backends.work.site: no site adapter "gemnii" (did you mean "gemini"?): the adapters are chatgpt, gemini, claude, custom; add one as sites/gemnii.yaml in the home',
+    ]);
   });
 
   test('module weights cannot all be zero', () => {

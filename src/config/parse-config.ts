@@ -8,6 +8,7 @@ import type { LocatedMessage, ZodIssueLike } from './issue-messages.js';
 import { schemaAt, unwrap } from './schema-walk.js';
 import type { SchemaLike } from './schema-walk.js';
 import { semanticIssues } from './semantic-checks.js';
+import { adapterNameFor, SHIPPED_SITES, SiteAdapterError, type SiteCatalog } from './site-adapters.js';
 import { formatKeyPath, keyPathAt, offsetOf, positionAt } from './yaml-positions.js';
 
 /**
@@ -65,7 +66,33 @@ function byPosition(a: ConfigIssue, b: ConfigIssue): number {
   return a.line - b.line || a.column - b.column;
 }
 
-export function parseConfig(text: string, file: string): ParseConfigResult {
+/**
+ * Browser backends take their quota defaults from their site adapter (a key the file sets
+ * wins), and an adapter file that does not validate is a config problem of its own file and
+ * line. Without a catalog only the names of the shipped adapters are known (no file is read).
+ */
+function applySiteAdapters(data: Record<string, unknown>, sites: SiteCatalog): ConfigIssue[] {
+  const backends = data.backends;
+  if (!isPlainObject(backends)) return [];
+  const names = sites.names();
+  const issues: ConfigIssue[] = [];
+  for (const [name, b] of Object.entries(backends)) {
+    if (!isPlainObject(b) || b.type !== 'browser') continue;
+    const site = adapterNameFor(name, typeof b.site === 'string' ? b.site : undefined, names);
+    if (site === 'custom' || !names.includes(site)) continue;
+    try {
+      const quotas = sites.get(site)?.quotas ?? {};
+      if (b.hourlyLimit === undefined && quotas.hourlyLimit !== undefined) b.hourlyLimit = quotas.hourlyLimit;
+      if (b.deepDailyLimit === undefined && quotas.deepDailyLimit !== undefined) b.deepDailyLimit = quotas.deepDailyLimit;
+    } catch (e) {
+      if (!(e instanceof SiteAdapterError)) throw e;
+      issues.push(...e.issues);
+    }
+  }
+  return issues;
+}
+
+export function parseConfig(text: string, file: string, sites?: SiteCatalog): ParseConfigResult {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
 
@@ -90,6 +117,8 @@ export function parseConfig(text: string, file: string): ParseConfigResult {
   // An empty file (or only comments) is the all-defaults config.
   const data: Record<string, unknown> = contents === null ? {} : (doc.toJS({ maxAliasCount: 100 }) as Record<string, unknown>);
   dropEmptySections(data, data, []);
+  const adapterIssues = sites ? applySiteAdapters(data, sites) : [];
+  if (adapterIssues.length > 0) return { config: null, issues: adapterIssues };
 
   const result = configSchema.safeParse(data);
   if (!result.success) {
@@ -97,6 +126,6 @@ export function parseConfig(text: string, file: string): ParseConfigResult {
     return { config: null, issues: located.map((l) => position(doc, lineCounter, file, l)).sort(byPosition) };
   }
 
-  const semantic = semanticIssues(result.data).map((l) => position(doc, lineCounter, file, l)).sort(byPosition);
+  const semantic = semanticIssues(result.data, sites?.names() ?? SHIPPED_SITES).map((l) => position(doc, lineCounter, file, l)).sort(byPosition);
   return semantic.length > 0 ? { config: null, issues: semantic } : { config: result.data, issues: [] };
 }

@@ -1,13 +1,11 @@
 import { z } from 'zod';
+import { patternsSchema, selectorsSchema } from './site-adapter-schema.js';
 
 /**
  * The schema of fano.config.yaml. Every object is strict (unknown keys are errors with a
  * did-you-mean) and every key has a default, so a nearly empty file is a working mock home.
  * Field docs (`.describe`) feed the JSON schema editors use and the file `fano init` writes.
  */
-
-const selector = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
-const patternList = z.array(z.string().min(1));
 
 /** Quota keys every backend has (the allocator's configured limits; learning never overwrites them). */
 const quotaKeys = {
@@ -26,46 +24,25 @@ export const mockBackendSchema = z.strictObject({
   seed: z.number().int().default(1).describe('seed for the deterministic answers and failures'),
 });
 
-export const browserSiteNames = ['chatgpt', 'gemini', 'claude', 'custom'] as const;
-
 export const browserBackendSchema = z.strictObject({
   type: z.literal('browser'),
   ...quotaKeys,
-  site: z.enum(browserSiteNames).optional().describe('built-in adapter whose defaults apply (default: the backend name if built in, else custom)'),
+  site: z
+    .string()
+    .regex(/^[a-z][a-z0-9_-]*$/, 'an adapter name: lower-case letters, digits, - and _')
+    .optional()
+    .describe('site adapter (sites/<name>.yaml, shipped: chatgpt, gemini, claude; or <home>/sites/<name>.yaml) whose defaults apply; default: the backend name if there is such an adapter, else custom'),
   url: z.string().url().optional().describe('start page of a new conversation'),
-  selectors: z
-    .strictObject({
-      input: selector.optional(),
-      send: selector.optional(),
-      response: selector.optional(),
-      busy: selector.optional(),
-      newChat: selector.optional(),
-      deepMode: selector.optional(),
-      deepModeActive: selector.optional(),
-      loggedIn: selector.optional(),
-      userMessage: selector.optional().describe('the user\'s own messages (tells a new answer from the previous turn\'s)'),
-      stopped: selector.optional().describe('marker of an answer that stopped mid-stream ("Continue generating")'),
-      chrome: selector.optional().describe('extra site-chrome containers (toasts, banners) the patterns are matched in'),
-    })
-    .default({})
-    .describe('CSS selectors; a list means "first that matches"; unset ones use the site defaults'),
-  patterns: z
-    .strictObject({
-      rateLimited: patternList.optional(),
-      loginRequired: patternList.optional(),
-      challenge: patternList.optional(),
-      error: patternList.optional(),
-    })
-    .default({})
-    .describe('case-insensitive substrings or /regex/ matched against site chrome, never the answer'),
+  selectors: selectorsSchema.default({}).describe('locators (CSS, or role=…/text=…); a list means "first that matches"; unset ones use the site adapter\'s'),
+  patterns: patternsSchema.default({}).describe('case-insensitive substrings or /regex/ matched against site chrome, never the answer; a list replaces the adapter\'s'),
   timeouts: z
     .strictObject({
       normalMs: z.number().int().positive().default(300_000).describe('longest wait for an ordinary answer, in ms'),
       deepMs: z.number().int().positive().default(3_600_000).describe('longest wait for a deep-mode answer, in ms'),
-      stableMs: z.number().int().positive().default(2_000).describe('answer text unchanged this long = finished'),
+      stableMs: z.number().int().min(1000).nullable().default(null).describe('a site without a done marker: busy gone and text unchanged this long = finished, in ms (null: the adapter\'s settle.quietMs, else 1500)'),
       navigationMs: z.number().int().positive().default(60_000).describe('longest page load, in ms'),
     })
-    .default({ normalMs: 300_000, deepMs: 3_600_000, stableMs: 2_000, navigationMs: 60_000 }),
+    .default({ normalMs: 300_000, deepMs: 3_600_000, stableMs: null, navigationMs: 60_000 }),
 });
 
 export const openaiBackendSchema = z.strictObject({

@@ -1,5 +1,7 @@
 import type { FanoConfig } from './schema.js';
 import type { LocatedMessage } from './issue-messages.js';
+import { didYouMean } from './schema-walk.js';
+import { adapterNameFor } from './site-adapters.js';
 
 /**
  * Checks that need more than one key or knowledge the schema cannot express. They run only on a
@@ -9,16 +11,8 @@ import type { LocatedMessage } from './issue-messages.js';
 /** A tick is a bounded slice started by a timer; one that could run an hour would overlap the next ones. */
 export const MAX_TICK_SECONDS = 3600;
 
-/** Sites whose adapters ship default url, selectors and patterns. */
-export const BUILT_IN_SITES = ['chatgpt', 'gemini', 'claude'] as const;
-
-/** The adapter a browser backend uses: its `site`, else its name when built in, else custom. */
-export function effectiveSite(name: string, site: string | undefined): string {
-  if (site !== undefined) return site;
-  return (BUILT_IN_SITES as readonly string[]).includes(name) ? name : 'custom';
-}
-
-export function semanticIssues(config: FanoConfig): LocatedMessage[] {
+/** `siteNames`: every site adapter there is (shipped and the home's). */
+export function semanticIssues(config: FanoConfig, siteNames: readonly string[]): LocatedMessage[] {
   const issues: LocatedMessage[] = [];
 
   if (config.tick.maxSeconds >= MAX_TICK_SECONDS) {
@@ -31,7 +25,17 @@ export function semanticIssues(config: FanoConfig): LocatedMessage[] {
 
   for (const [name, backend] of Object.entries(config.backends)) {
     if (backend.type !== 'browser') continue;
-    if (effectiveSite(name, backend.site) !== 'custom') continue;
+    const site = adapterNameFor(name, backend.site, siteNames);
+    if (site !== 'custom' && !siteNames.includes(site)) {
+      const guess = didYouMean(site, siteNames);
+      issues.push({
+        path: ['backends', name, 'site'],
+        anchor: 'value',
+        message: `no site adapter "${site}"${guess ? ` (did you mean "${guess}"?)` : ''}: the adapters are ${siteNames.join(', ')}, custom; add one as sites/${site}.yaml in the home`,
+      });
+      continue;
+    }
+    if (site !== 'custom') continue;
     // Without a built-in adapter nothing supplies these. When the site was only implied by
     // the name, say so once (on the first issue), since a typo in the name is the likely cause.
     const missing: LocatedMessage[] = [];
@@ -46,7 +50,8 @@ export function semanticIssues(config: FanoConfig): LocatedMessage[] {
     }
     const first = missing[0];
     if (first && backend.site === undefined) {
-      first.message += ` ("${name}" is no built-in site: set site: chatgpt, gemini or claude to use one)`;
+      const guess = didYouMean(name, siteNames);
+      first.message += ` ("${name}" is no site adapter${guess ? ` — did you mean "${guess}"?` : ''}: set site: to one of ${siteNames.join(', ')} to use one)`;
     }
     issues.push(...missing);
   }

@@ -54,6 +54,9 @@ const TRANSIENT_KINDS: ReadonlySet<string> = new Set([
   'loginRequired',
   'challenge',
   'interrupted',
+  'notSent',
+  'overloaded',
+  'accountBlocked',
 ]);
 
 /**

@@ -44,6 +44,12 @@ export interface OutcomeFacts {
   deep?: boolean;
   /** false: the prompt never reached the site (page did not load). Absent counts as sent. */
   sent?: boolean;
+  /**
+   * The site said so in words: the refusal is for deep mode only ("your limit for chats with Deep
+   * Think"). Deep mode closes until `resetAt` (at least to the end of the quota day); nothing hourly
+   * is learned.
+   */
+  deepOnly?: boolean;
 }
 
 export interface QuotaView {
@@ -160,10 +166,12 @@ export function rollbackRequest(b: BackendState, deep: boolean, at: Date, opts: 
 
 /**
  * Learns from the outcome of a request. Outcomes other than ok/rateLimited/loginRequired/
- * challenge (siteError, empty, truncated, timeout) say nothing about quota: only pruning happens,
+ * challenge/accountBlocked (siteError, empty, truncated, timeout, notSent, overloaded) say nothing
+ * about quota: only pruning happens,
  * except that a request that never reached the site (`facts.sent === false`) counts towards
  * marking the site unreachable, and any request that did reach it clears that mark.
- * `facts.deep`: a deep-mode request, so a rate limit may be the daily deep cap (see above).
+ * `facts.deep`: a deep-mode request, so a rate limit may be the daily deep cap (see above);
+ * `facts.deepOnly`: the site said the refusal is for deep mode only.
  */
 export function recordOutcome(
   b: BackendState,
@@ -178,6 +186,7 @@ export function recordOutcome(
   const at = now.toISOString();
   switch (outcome) {
     case 'rateLimited': {
+      if (facts.deepOnly === true) return closeDeepDay(p, now, opts, resetAt);
       if (facts.deep === true && isDeepCapRefusal(p, resetAt, now, opts)) return closeDeepDay(p, now, opts);
       const used = p.recent.length;
       const observed = Math.max(1, used - 1);
@@ -225,7 +234,8 @@ export function recordOutcome(
       return out;
     }
     case 'loginRequired':
-    case 'challenge': {
+    case 'challenge':
+    case 'accountBlocked': {
       // The backend is parked, not the task: keep the first `since` while the same problem lasts.
       const same = p.needsHuman?.reason === outcome;
       return {
@@ -238,6 +248,9 @@ export function recordOutcome(
   }
 }
 
+/** Outcomes only a loaded page can give, sent or not: they prove the site is up. */
+const PAGE_LOADED_OUTCOMES: ReadonlySet<Outcome> = new Set(['rateLimited', 'loginRequired', 'challenge', 'accountBlocked', 'notSent', 'overloaded']);
+
 /**
  * Tracks failures to reach the site. The fields are only written when something changes, so a
  * healthy backend's state (and the checkpoint bytes) stays as it was. A rate limit or a
@@ -245,7 +258,7 @@ export function recordOutcome(
  * is up.
  */
 function reachability(p: BackendState, outcome: Outcome, sent: boolean, now: Date): BackendState {
-  const reached = sent || outcome === 'rateLimited' || outcome === 'loginRequired' || outcome === 'challenge';
+  const reached = sent || PAGE_LOADED_OUTCOMES.has(outcome);
   if (reached) {
     if (p.unreachableUntil === undefined && p.unreachableStreak === undefined) return p;
     const { unreachableUntil: _u, unreachableStreak: _s, ...rest } = p;
@@ -288,18 +301,28 @@ export function isDeepCapRefusal(b: BackendState, resetAt: Date | null, now: Dat
   return observed < ceiling - 1;
 }
 
-/** The deep cap of today is reached: no deep request until the quota day ends. Hourly state is untouched. */
-function closeDeepDay(p: BackendState, now: Date, opts: QuotaOptions): BackendState {
+/**
+ * The deep cap is reached: no deep request until the quota day ends, or until `until` when the
+ * site named a later time. Hourly state is untouched.
+ */
+function closeDeepDay(p: BackendState, now: Date, opts: QuotaOptions, until: Date | null = null): BackendState {
   const day = deepDayKey(now, opts.dayResetHour);
   const keep = p.deepDay !== null && p.deepDay > day; // clock went backwards: never regress the day
   const usedToday = deepUsedOn(p, day);
-  return {
+  const out: BackendState = {
     ...p,
     deepDay: keep ? p.deepDay : day,
     deepUsed: Math.max(usedToday, opts.deepDailyLimit),
     deepByModule: usedToday > 0 ? { ...(p.deepByModule ?? {}) } : {},
     rateLimitHits: [...p.rateLimitHits, now.toISOString()],
   };
+  if (until !== null && until.getTime() > now.getTime()) out.deepBlockedUntil = until.toISOString();
+  return out;
+}
+
+/** Whether the site's own "deep mode until …" still holds at `now`. */
+function deepBlocked(b: BackendState, now: Date): boolean {
+  return b.deepBlockedUntil !== undefined && b.deepBlockedUntil !== null && Date.parse(b.deepBlockedUntil) > now.getTime();
 }
 
 /** A human fixed the backend (fano login succeeded): it may be used again. */
@@ -312,7 +335,7 @@ export function quotaView(b: BackendState, now: Date, opts: QuotaOptions): Quota
   const effectiveHourly = effectiveOf(b, opts);
   const requestsThisHour = recent.length;
   const remaining = Math.max(0, effectiveHourly - requestsThisHour);
-  const deepUsedToday = deepUsedOn(b, deepDayKey(now, opts.dayResetHour));
+  const deepUsedToday = deepBlocked(b, now) ? Math.max(opts.deepDailyLimit, deepUsedOn(b, deepDayKey(now, opts.dayResetHour))) : deepUsedOn(b, deepDayKey(now, opts.dayResetHour));
   const limited = b.rateLimitedUntil !== null && Date.parse(b.rateLimitedUntil) > now.getTime();
   const down = b.unreachableUntil !== undefined && b.unreachableUntil !== null && Date.parse(b.unreachableUntil) > now.getTime();
   let nextFreeAt: string | null = null;

@@ -20,6 +20,12 @@ export const OUTCOMES = [
   'empty',
   'truncated',
   'timeout',
+  /** No evidence the prompt reached the site (the composer still holds it): safe to retry. */
+  'notSent',
+  /** The site says it is busy ("a lot of people are using …", "only one message at a time"): retry later. */
+  'overloaded',
+  /** The site locked the account ("suspicious activity detected"): a person must act. */
+  'accountBlocked',
 ] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
@@ -123,6 +129,11 @@ export interface BackendState {
    */
   unreachableUntil?: string | null;
   unreachableStreak?: number | null;
+  /**
+   * The site refused deep mode until this time ("your limit for chats with Deep Think until Jan 10,
+   * 2:56 PM"), which may be days after the current quota day ends. Optional, like learnedCap.
+   */
+  deepBlockedUntil?: string | null;
 }
 
 /**

@@ -27,8 +27,13 @@ export interface LlmResponse {
   text: string;
   /** Conversation URL after the request (null for backends without threads). */
   url: string | null;
-  /** For rateLimited: when the site says the limit resets (ISO), if it said so. */
+  /**
+   * For rateLimited: when the site says the limit resets (ISO), if it said so. For overloaded:
+   * when to try again.
+   */
   resetAt: string | null;
+  /** For rateLimited: the site said the limit is for deep mode only (ordinary requests still go). */
+  deepOnly?: boolean;
   /** False when the request failed before the prompt reached the site (quota is rolled back). */
   sent: boolean;
   /** A short human explanation for non-ok outcomes. */

@@ -234,8 +234,11 @@ export async function finishStep(
         bstate = rollbackRequest(bstate, begun.request.deep, begun.claimedAt, qopts, task.module);
       }
       const resetAt = res.resetAt ? new Date(res.resetAt) : null;
-      bstate = recordOutcome(bstate, res.outcome, resetAt, now, qopts, res.bundle, { deep: begun.request.deep, sent: res.sent });
-      task = failStep(task, { kind: res.outcome, message: res.detail ?? res.outcome, bundle: res.bundle, retryAt: res.outcome === 'rateLimited' ? (resetAt ?? new Date(bstate.rateLimitedUntil ?? now.toISOString())) : null }, now, deps.rng, deps.retry);
+      bstate = recordOutcome(bstate, res.outcome, resetAt, now, qopts, res.bundle, { deep: begun.request.deep, sent: res.sent, deepOnly: res.deepOnly === true });
+      // A deep-only refusal leaves the task free to go on another backend (or later) right away.
+      const limitEnds = res.deepOnly ? null : (resetAt ?? new Date(bstate.rateLimitedUntil ?? now.toISOString()));
+      const retryAt = res.outcome === 'rateLimited' ? limitEnds : res.outcome === 'overloaded' ? resetAt : null;
+      task = failStep(task, { kind: res.outcome, message: res.detail ?? res.outcome, bundle: res.bundle, retryAt }, now, deps.rng, deps.retry);
       events.push(...withFailure(deps, task, res.detail ?? res.outcome));
       if (res.outcome === 'rateLimited') {
         log.warn('llm.rate_limited', { llm: backendName, requestId, resetAt: res.resetAt, retryAfterMs: resetAt ? resetAt.getTime() - now.getTime() : null, effectiveHourly: bstate.effectiveHourly });

@@ -3,30 +3,32 @@ import type { Page } from 'playwright-core';
 import type { Outcome } from '../../core/types.js';
 import type { LlmRequest, LlmResponse, SendContext } from '../backend.js';
 import { saveBundle } from './bundle.js';
-import { classifyChrome, CompletionTracker, type ChromeFinding, type CompiledSitePatterns } from './classify.js';
-import { centreOf, clickTargetExpression, FOCUS_INPUT, readInputExpression, sampleExpression, tagAndFocusInputExpression, tagExpression, type ClickTarget, type RawSample } from './page-script.js';
+import { classifyAnswerBody, classifyChrome, describeFinding, outcomeOf, type ChromeFinding, type CompiledSitePatterns } from './classify.js';
+import { CompletionTracker, submitState, type SubmitBaseline, type TrackedSample } from './completion.js';
+import { DeepRecipeRunner } from './deep-recipe.js';
+import { clickTargetExpression, FOCUS_INPUT, readInputExpression, sampleExpression, tagAndFocusInputExpression, type ClickTarget, type RawSample } from './page-script.js';
 import { GENERIC_CHROME, type SiteProfile, type SiteSelectors } from './sites.js';
+import { parseLocators } from '../../config/locator-syntax.js';
 
 /**
- * One request against one page: open, check the chrome, set deep mode, type, submit, report the
- * submit, then wait for and read the answer. Ordering invariant: `req.onSubmitted` runs after
- * the submit click and BEFORE any waiting for the answer, so a crash while waiting never leads to
- * a second submit (the tick harvests with `harvestOnly` instead).
+ * One request against one page: open, check the chrome and the sign-in, set deep mode, type,
+ * submit, then watch the page from the click on until the answer is proven complete.
+ *
+ * Ordering invariant: `req.onSubmitted` runs once there is evidence of the submit (and, for a new
+ * conversation on a site that moves to one, its URL is known) and BEFORE the answer is returned,
+ * so a crash while waiting never leads to a second submit (the tick harvests with `harvestOnly`).
  */
 
 /** Answer polling period: one evaluate round-trip per poll, so this bounds detection latency. */
-const POLL_MS = 20;
-/** After the busy indicator goes away, the text must hold this long (sites paint the last chunk late). */
-const BUSY_SETTLE_MS = 40;
-/** Deep mode must still read as on this long after clicking (some toggles snap back). */
-const DEEP_CONFIRM_MS = 300;
-const DEEP_VERIFY_MS = 3_000;
-/** A site with no known conversation URL pattern gets this long after the first sign of the submit to change its URL. */
-const URL_CHANGE_GRACE_MS = 3_000;
-const SUBMIT_EVIDENCE_MAX_MS = 15_000;
+const POLL_MS = 25;
+const SUBMIT_ENABLED_WAIT_MS = 3_000;
 const THREAD_RENDER_GRACE_MS = 2_000;
 const ACTION_TIMEOUT_MS = 10_000;
-const SEND_ENABLED_WAIT_MS = 3_000;
+/** A composer whose signed-in marker has not shown after this long is a guest composer. */
+const SIGNED_IN_GRACE_MS = 5_000;
+/** Reloads of a conversation whose stream was lost ("network connection lost") before giving up. */
+const MAX_RELOADS = 2;
+const RELOAD_QUIET_MS = 5_000;
 
 export type DriverLog = (event: string, fields: object) => void;
 
@@ -35,19 +37,15 @@ interface Ended {
   text?: string;
   detail?: string | null;
   resetAt?: string | null;
+  deepOnly?: boolean;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The prompt as the composer holds it, compared without whitespace (editors re-wrap lines and paragraphs). */
-function sameText(a: string, b: string): boolean {
+export function sameText(a: string, b: string): boolean {
   const squash = (s: string) => s.replace(/[\s\u00a0\u200b]+/g, '');
   return squash(a) === squash(b);
-}
-
-function describeChrome(c: ChromeFinding): Ended {
-  const label = { rateLimited: 'rate limited', loginRequired: 'login required', challenge: 'challenge page', siteError: 'site error' }[c.outcome];
-  return { outcome: c.outcome, detail: `${label}: ${c.text}`, resetAt: c.resetAt };
 }
 
 export interface RequestRunOptions {
@@ -58,6 +56,8 @@ export interface RequestRunOptions {
   onTarget?: boolean;
   /** Called once the prompt is out (or a harvest begins) and only the answer is awaited: idle time. */
   whileWaiting?: () => void;
+  /** What fano last set deep mode to on this page's site, for sites whose page cannot tell (null: unknown). */
+  deepMemory?: { get(): boolean | null; set(v: boolean | null): void };
 }
 
 export class RequestRun {
@@ -70,6 +70,7 @@ export class RequestRun {
   private readonly t0 = performance.now();
   /** Milliseconds since t0 at which each phase ended (logged: where a slow request spent its time). */
   private readonly phases: Record<string, number> = {};
+  private fallback = false;
 
   constructor(
     private readonly page: Page,
@@ -80,7 +81,7 @@ export class RequestRun {
     private readonly log: DriverLog,
     private readonly opts: RequestRunOptions = {},
   ) {
-    this.sel = { ...site.selectors, chrome: [...GENERIC_CHROME, ...site.selectors.chrome] };
+    this.sel = { ...site.selectors, chrome: [...parseLocators(GENERIC_CHROME), ...site.selectors.chrome] };
     // A harvest reattaches to a prompt that was submitted by an earlier (crashed) tick.
     this.sent = req.harvestOnly;
   }
@@ -102,57 +103,67 @@ export class RequestRun {
     if (req.harvestOnly && !req.conversation?.url) {
       return { outcome: 'siteError', detail: 'cannot harvest: the earlier submit recorded no conversation URL' };
     }
+    const max = this.site.maxPromptChars;
+    if (!req.harvestOnly && max !== null && req.prompt.length > max) {
+      return { outcome: 'notSent', detail: `the prompt has ${req.prompt.length} characters, more than this site's composer takes (maxPromptChars ${max}); not sent` };
+    }
     const target = req.conversation?.url ?? this.site.url;
     if (!this.opts.onTarget || req.harvestOnly) {
-      this.navigated = true;
-      try {
-        // 'commit' is enough: waitReady polls for the composer, which is what we actually need.
-        await this.page.goto(target, { waitUntil: 'commit', timeout: nav });
-      } catch (e) {
-        return { outcome: 'siteError', detail: `could not open ${target}: ${String(e instanceof Error ? e.message : e).split('\n')[0]}` };
-      }
+      const problem = await this.open(target);
+      if (problem) return { outcome: 'siteError', detail: problem };
     }
     this.mark('open');
     const ready = await this.waitReady(nav);
     this.mark('ready');
-    if (ready.finding) return describeChrome(ready.finding);
+    if (ready.end) return ready.end;
     if (this.aborted()) return this.abortEnd();
-
-    let baseline: number | null = null;
-    if (!req.harvestOnly) {
-      if (!ready.sample.inputPresent) {
-        return { outcome: 'siteError', detail: `the chat input was not found within ${nav} ms (selectors.input: ${this.sel.input.join(' | ')})` };
-      }
-      const deep = await this.ensureDeep(req.deep, ready.sample);
-      if (deep.problem) return { outcome: 'siteError', detail: deep.problem };
-      // The count before our submit; the ready sample still holds unless the toggle was clicked.
-      baseline = (deep.clicked ? await this.sample(null) : ready.sample).responseCount;
-      this.mark('deep');
-      const typeProblem = await this.typePrompt(req.prompt);
-      this.mark('typed');
-      if (typeProblem) return { outcome: 'siteError', detail: typeProblem };
-      if (req.deep) {
-        // Re-verify right before the click: the toggle may have snapped back while we typed.
-        const s = await this.sample(null);
-        if (!s.deep.active) return { outcome: 'siteError', detail: 'deep mode was on but switched itself off before sending; not sent' };
-      }
-      const startUrl = this.page.url();
-      await this.submit();
-      this.sent = true;
-      this.mark('clicked');
-      this.url = await this.waitSubmitted(startUrl, baseline);
-      this.mark('submitted');
-      this.log('browser.submitted', { backend: this.site.name, requestId: req.requestId, url: this.url });
-      try {
-        await req.onSubmitted?.({ url: this.url });
-      } catch (e) {
-        throw new CallbackError(e);
-      }
-    } else {
+    if (req.harvestOnly) {
       this.url = this.page.url();
+      this.opts.whileWaiting?.();
+      return this.watch(null, null);
     }
-    this.opts.whileWaiting?.();
-    return this.awaitAnswer(baseline);
+    if (!ready.sample.inputPresent) {
+      return { outcome: 'siteError', detail: `the chat input was not found within ${nav} ms (selectors.input: ${this.sel.input.map((l) => l.source).join(' | ')})` };
+    }
+    let s = ready.sample;
+    if (this.navigated && req.conversation?.url) s = await this.waitHydrated(s);
+    const deep = await this.ensureDeep(req.deep, s);
+    if (deep.problem) return { outcome: 'notSent', detail: `${deep.problem}; not sent` };
+    if (deep.changed) s = await this.sample(null);
+    this.mark('deep');
+    const typeProblem = await this.typePrompt(req.prompt);
+    this.mark('typed');
+    if (typeProblem) return { outcome: 'notSent', detail: typeProblem };
+    if (req.deep && this.site.deep) {
+      // Re-verify right before the click: the toggle may have snapped back while we typed.
+      const active = (await this.sample(null)).deepActive ?? this.opts.deepMemory?.get() ?? null;
+      if (active === false) return { outcome: 'notSent', detail: 'deep mode was on but switched itself off before sending; not sent' };
+    }
+    const before = await this.sample(null);
+    const clickedMs = performance.now();
+    await this.submit();
+    this.sent = true;
+    this.mark('clicked');
+    const baseline: SubmitBaseline = {
+      url: before.url,
+      userCount: before.userCount,
+      responseCount: before.responseCount,
+      startMs: clickedMs,
+      evidenceMs: this.site.settle.submitEvidenceMs,
+      holdsPrompt: (t) => t !== null && sameText(t, req.prompt),
+    };
+    return this.watch(baseline, before.responseCount);
+  }
+
+  private async open(url: string): Promise<string | null> {
+    this.navigated = true;
+    try {
+      // 'commit' is enough: waitReady polls for the composer, which is what we actually need.
+      await this.page.goto(url, { waitUntil: 'commit', timeout: this.site.timeouts.navigationMs });
+      return null;
+    } catch (e) {
+      return `could not open ${url}: ${String(e instanceof Error ? e.message : e).split('\n')[0]}`;
+    }
   }
 
   private mark(phase: string): void {
@@ -168,7 +179,8 @@ export class RequestRun {
   }
 
   private async sample(baseline: number | null): Promise<RawSample> {
-    const s = (await this.page.evaluate(sampleExpression({ sel: this.sel, baseline }))) as RawSample;
+    const d = this.site.deep;
+    const s = (await this.page.evaluate(sampleExpression({ sel: this.sel, baseline, deepActive: d?.active ?? [], deepToggle: d?.toggle ?? [] }))) as RawSample;
     this.lastSample = s;
     return s;
   }
@@ -177,61 +189,93 @@ export class RequestRun {
     return classifyChrome(s.chrome, this.patterns, this.ctx.now());
   }
 
-  /** Polls until the composer (or, when harvesting, an answer) is there, or the chrome says why not. */
-  private async waitReady(timeoutMs: number): Promise<{ sample: RawSample; finding: ChromeFinding | null }> {
-    const deadline = performance.now() + timeoutMs;
+  private onLoginUrl(url: string): boolean {
+    return this.site.auth.loginUrls.some((u) => url.includes(u));
+  }
+
+  /**
+   * Polls until the composer (or, when harvesting, an answer) is there and the page shows a
+   * signed-in session, or the page says why not. Nothing is typed before this returns ok.
+   */
+  private async waitReady(timeoutMs: number): Promise<{ sample: RawSample; end: Ended | null }> {
+    const t0 = performance.now();
+    const deadline = t0 + timeoutMs;
     // A reopened thread may render its history after the composer; the response baseline must include it.
-    const threadDeadline = performance.now() + (this.req.conversation?.url ? THREAD_RENDER_GRACE_MS : 0);
+    const threadDeadline = t0 + (this.req.conversation?.url ? THREAD_RENDER_GRACE_MS : 0);
     const threadShown = (s: RawSample) => !this.req.conversation?.url || s.responseCount > 0;
+    const login = (detail: string): Ended => ({ outcome: 'loginRequired', detail });
     for (;;) {
       const s = await this.sample(null);
+      const now = performance.now();
       const finding = this.findChrome(s);
-      // Chrome is checked before typing: a banner/wall means nothing is sent.
-      if (finding) return { sample: s, finding };
-      if (this.req.harvestOnly ? s.inputPresent || s.responseCount > 0 : s.inputPresent && (threadShown(s) || performance.now() >= threadDeadline)) {
-        return { sample: s, finding: null };
+      // Banners are read before typing: a wall or a limit means nothing is sent. A stale
+      // "reconnecting" toast, or a deep-only limit when no deep mode is wanted, is no reason.
+      if (finding && finding.kind !== 'reconnecting' && !(finding.kind === 'deepLimited' && !this.req.deep)) {
+        return { sample: s, end: { outcome: outcomeOf(finding.kind), detail: describeFinding(finding), resetAt: this.resetFor(finding), deepOnly: finding.kind === 'deepLimited' } };
       }
-      if (performance.now() >= deadline || this.aborted()) return { sample: s, finding: null };
+      if (this.onLoginUrl(s.url)) return { sample: s, end: login(`the site sent the browser to its sign-in page (${s.url}): run \`fano login ${this.site.name}\``) };
+      if (s.loggedOut && !s.loggedIn) {
+        return { sample: s, end: login(`signed out: the page shows its sign-in buttons (selectors.loggedOut) — a guest composer is never used: run \`fano login ${this.site.name}\``) };
+      }
+      const ready = this.req.harvestOnly ? s.inputPresent || s.responseCount > 0 : s.inputPresent && (threadShown(s) || now >= threadDeadline);
+      if (ready) {
+        if (!this.site.auth.requireSignedIn || s.loggedIn) return { sample: s, end: null };
+        if (now - t0 >= SIGNED_IN_GRACE_MS) {
+          return {
+            sample: s,
+            end: login(`not signed in: none of selectors.loggedIn is visible (${this.sel.loggedIn.map((l) => l.source).join(' | ')}), and this site shows its composer to guests: run \`fano login ${this.site.name}\`, or fix the selector if you are signed in`),
+          };
+        }
+      }
+      if (now >= deadline || this.aborted()) return { sample: s, end: null };
       await sleep(POLL_MS);
     }
   }
 
-  private async tag(list: readonly string[], tag: string): Promise<boolean> {
-    return (await this.page.evaluate(tagExpression(list, tag))) as boolean;
+  /** A reopened conversation may reset the composer while its turns load: wait until they hold still. */
+  private async waitHydrated(s: RawSample): Promise<RawSample> {
+    const quietMs = this.site.settle.hydrateMs;
+    const deadline = performance.now() + this.site.timeouts.navigationMs;
+    let count = s.userCount + s.responseCount;
+    let since = performance.now();
+    while (performance.now() - since < quietMs && performance.now() < deadline && !this.aborted()) {
+      await sleep(POLL_MS * 4);
+      s = await this.sample(null);
+      if (s.userCount + s.responseCount !== count) {
+        count = s.userCount + s.responseCount;
+        since = performance.now();
+      }
+    }
+    this.mark('hydrated');
+    return s;
   }
 
-  /**
-   * Sets deep mode to `want` and verifies it on the page, starting from `s` (a sample taken just
-   * before). `problem` says why not; `clicked` says whether the page was changed.
-   */
-  private async ensureDeep(want: boolean, s: RawSample): Promise<{ problem: string | null; clicked: boolean }> {
-    const r = (problem: string | null, clicked: boolean) => ({ problem, clicked });
-    const list = this.sel.deepMode;
-    if (list.length === 0) return r(want ? 'deep mode requested but this site has no deep-mode toggle configured (selectors.deepMode); not sent' : null, false);
-    if (!s.deep.present) return r(want ? `deep-mode toggle not found on the page (selectors.deepMode: ${list.join(' | ')}); not sent` : null, false);
-    if (s.deep.active === want) return r(null, false);
-    if (!(await this.tag(list, 'deep'))) return r(`deep-mode toggle disappeared before it could be clicked; not sent`, false);
-    if (!(await this.clickTagged('deep'))) return r('deep-mode toggle could not be clicked; not sent', false);
-    const deadline = performance.now() + DEEP_VERIFY_MS;
-    while ((s = await this.sample(null)).deep.active !== want && performance.now() < deadline) await sleep(POLL_MS);
-    if (s.deep.active === want) {
-      await sleep(DEEP_CONFIRM_MS);
-      s = await this.sample(null);
-    }
-    if (s.deep.active === want) return r(null, true);
-    const how = this.sel.deepModeActive.length > 0 ? `selectors.deepModeActive: ${this.sel.deepModeActive.join(' | ')}` : 'aria-pressed/checked';
-    return r(
-      want
-        ? `deep mode could not be verified: the toggle was clicked but the page does not show it on (${how}); not sent`
-        : `deep mode could not be turned off for a normal request (${how}); not sent`,
-      true,
-    );
+  private resetFor(f: ChromeFinding): string | null {
+    const plus = (ms: number) => new Date(this.ctx.now().getTime() + ms).toISOString();
+    if (f.kind === 'overloaded') return plus(this.site.retry.overloadedMs);
+    if (f.kind === 'transient') return plus(this.site.retry.transientMs);
+    return f.resetAt;
+  }
+
+  /** Brings deep mode to `want` through the site's recipe; `problem` says why not. */
+  private async ensureDeep(want: boolean, s: RawSample): Promise<{ problem: string | null; changed: boolean }> {
+    const recipe = this.site.deep;
+    if (!recipe) return { problem: want ? 'deep mode requested but this site has no deep-mode recipe (deep: in its adapter, or selectors.deepMode)' : null, changed: false };
+    const memory = this.opts.deepMemory;
+    const current = s.deepActive ?? memory?.get() ?? null;
+    if (current === want) return { problem: null, changed: false };
+    // Unknown on a page that cannot tell: a normal request turns it off only when there is a way to.
+    if (current === null && !want && !recipe.off) return { problem: null, changed: false };
+    const runner = new DeepRecipeRunner(this.page, recipe, { readActive: async () => (await this.sample(null)).deepActive });
+    const problem = await runner.set(want);
+    memory?.set(problem ? null : want);
+    return { problem, changed: true };
   }
 
   private async typePrompt(prompt: string): Promise<string | null> {
     // Fast path: tag, focus + select the composer in-page, then one trusted insertText of the whole
     // prompt (no key-by-key typing, so no Enter can submit half a prompt, and no actionability waits).
-    if (!(await this.page.evaluate(tagAndFocusInputExpression(this.sel.input)))) return 'the chat input disappeared before typing';
+    if (!(await this.page.evaluate(tagAndFocusInputExpression(this.sel.input)))) return 'the chat input disappeared before typing; not sent';
     await this.page.keyboard.insertText(prompt);
     if (sameText((await this.readInput()) ?? '', prompt)) return null;
     // Some editors ignore that; Playwright's fill(), then per-line insertText with Shift+Enter.
@@ -250,14 +294,6 @@ export class RequestRun {
     return `the chat input did not hold the prompt after typing (${held.length} of ${prompt.length} characters); not sent`;
   }
 
-  /** A trusted mouse click at the centre of a tagged element (no actionability polling: we checked it ourselves). */
-  private async clickTagged(tag: string): Promise<boolean> {
-    const box = (await this.page.evaluate(centreOf(tag))) as { x: number; y: number } | null;
-    if (!box) return false;
-    await this.page.mouse.click(box.x, box.y);
-    return true;
-  }
-
   private async readInput(): Promise<string | null> {
     return (await this.page.evaluate(readInputExpression(this.sel))) as string | null;
   }
@@ -266,7 +302,7 @@ export class RequestRun {
     if (this.sel.send.length > 0) {
       let t = (await this.page.evaluate(clickTargetExpression('send', this.sel.send))) as ClickTarget;
       // Sites enable their send button a frame or two after the input event.
-      const deadline = performance.now() + SEND_ENABLED_WAIT_MS;
+      const deadline = performance.now() + SUBMIT_ENABLED_WAIT_MS;
       while (t && !t.enabled && performance.now() < deadline) {
         await sleep(POLL_MS);
         t = (await this.page.evaluate(clickTargetExpression('send', null))) as ClickTarget;
@@ -280,54 +316,95 @@ export class RequestRun {
     await this.page.keyboard.press('Enter');
   }
 
-  /**
-   * After the click: waits for evidence of the submit and, for a new conversation, for the URL to
-   * become the conversation URL. Returns that URL (null if a new conversation never got one).
-   */
-  private async waitSubmitted(startUrl: string, baseline: number): Promise<string | null> {
-    const isNew = !this.req.conversation?.url;
-    const pattern = this.site.conversationUrl;
-    const deadline = performance.now() + Math.min(this.site.timeouts.navigationMs, SUBMIT_EVIDENCE_MAX_MS);
-    let evidenceAt: number | null = null;
-    for (;;) {
-      const s = await this.sample(baseline);
-      const now = performance.now();
-      const urlChanged = s.url !== startUrl;
-      const evidence = s.busy || s.hasNew || urlChanged || this.findChrome(s) !== null;
-      if (evidence) evidenceAt ??= now;
-      if (!isNew) {
-        if (evidence) break;
-      } else if (pattern ? pattern.test(s.url) && urlChanged : urlChanged) {
-        break;
-      } else if (this.findChrome(s)) {
-        break;
-      } else if (!pattern && evidenceAt !== null && now - evidenceAt >= URL_CHANGE_GRACE_MS) {
-        break;
-      }
-      if (now >= deadline || this.aborted()) break;
-      await sleep(POLL_MS);
-    }
-    const url = this.page.url();
-    if (isNew && url === startUrl) return null;
-    return url;
+  /** The conversation URL the page shows, if it is one: never the start page, never a transient one. */
+  private conversationUrl(url: string, startUrl: string | null): string | null {
+    if (this.site.transientUrl?.test(url)) return null;
+    if (url === startUrl || url === this.site.url) return null;
+    if (this.site.conversationUrl) return this.site.conversationUrl.test(url) ? url : null;
+    return startUrl === null ? null : url;
   }
 
-  private async awaitAnswer(baseline: number | null): Promise<Ended> {
+  /**
+   * From the submit click (or the start of a harvest) to the verdict: one sample per poll feeds
+   * the submit evidence, the conversation URL and the completion tracker alike.
+   */
+  private async watch(baseline: SubmitBaseline | null, responseBaseline: number | null): Promise<Ended> {
+    const req = this.req;
     const t = this.site.timeouts;
-    const tracker = new CompletionTracker({
-      startMs: performance.now(),
-      watchdogMs: this.req.deep ? t.deepMs : t.normalMs,
-      stableMs: t.stableMs,
-      settleMs: Math.min(BUSY_SETTLE_MS, t.stableMs),
-    });
+    const deep = req.deep;
+    const tracker = new CompletionTracker(
+      {
+        startMs: baseline?.startMs ?? performance.now(),
+        watchdogMs: deep ? t.deepMs : t.normalMs,
+        hasDoneMarker: this.sel.done.length > 0,
+        donePolls: this.site.settle.donePolls,
+        quietMs: deep ? this.site.settle.deepQuietMs : this.site.settle.quietMs,
+        fallbackMs: deep ? this.site.settle.deepFallbackMs : this.site.settle.fallbackMs,
+        reloadQuietMs: RELOAD_QUIET_MS,
+        overloadedRetryMs: this.site.retry.overloadedMs,
+        transientRetryMs: this.site.retry.transientMs,
+      },
+      (ms) => new Date(this.ctx.now().getTime() + ms).toISOString(),
+    );
+    const isNew = baseline !== null && !req.conversation?.url;
+    const waitForUrl = isNew && this.site.conversationUrl !== null;
+    let evidence = baseline === null;
+    let reported = baseline === null;
+    let convUrl: string | null = isNew ? null : (req.conversation?.url ?? null);
+    let reloads = 0;
+    const report = async () => {
+      reported = true;
+      this.url = convUrl;
+      this.mark('submitted');
+      this.log('browser.submitted', { backend: this.site.name, requestId: req.requestId, url: convUrl });
+      try {
+        await req.onSubmitted?.({ url: convUrl });
+      } catch (e) {
+        throw new CallbackError(e);
+      }
+      this.opts.whileWaiting?.();
+    };
     for (;;) {
-      const s = await this.sample(baseline);
-      const v = tracker.observe({ atMs: performance.now(), busy: s.busy, hasNew: s.hasNew, text: s.text, stopped: s.stopped, chrome: this.findChrome(s) });
+      const s = await this.sample(responseBaseline);
+      const atMs = performance.now();
+      const chrome = this.findChrome(s);
+      if (!evidence && baseline) {
+        const state = submitState(baseline, { ...s, atMs, chrome });
+        if (state === 'notSent') {
+          this.sent = false;
+          return { outcome: 'notSent', detail: `no sign of the submit within ${baseline.evidenceMs} ms (no user turn, no busy sign, the composer still holds the prompt); not sent` };
+        }
+        evidence = state === 'sent';
+      }
+      if (isNew && convUrl === null) convUrl = this.conversationUrl(s.url, baseline?.url ?? null);
+      if (evidence && !reported && (!waitForUrl || convUrl !== null)) await report();
+      const tracked: TrackedSample = { atMs, busy: s.busy, thinking: s.thinking, done: s.done, hasNew: s.hasNew, text: s.text, stopped: s.stopped, chrome, body: classifyAnswerBody(s.hasNew ? s.text : '', this.patterns) };
+      const v = evidence ? tracker.observe(tracked) : null;
+      if (v && 'reconnect' in v) {
+        const url = convUrl ?? req.conversation?.url ?? null;
+        if (url === null || reloads >= MAX_RELOADS) return { outcome: s.hasNew && s.text.trim() ? 'truncated' : 'siteError', text: s.text, detail: describeFinding(v.reconnect) };
+        reloads += 1;
+        this.log('browser.reconnecting', { backend: this.site.name, requestId: req.requestId, url, reloads, text: v.reconnect.text });
+        const problem = await this.open(url);
+        if (problem) return { outcome: 'truncated', text: s.text, detail: `${describeFinding(v.reconnect)}; the reload failed: ${problem}` };
+        tracker.reloaded(performance.now());
+        responseBaseline = null; // after a reload the answer is the last one after the last user message
+        continue;
+      }
       if (v) {
-        this.url = s.url || this.url;
+        if (!reported) await report();
+        if (v.fallback) {
+          this.fallback = true;
+          this.log('browser.done_marker_missing', { backend: this.site.name, requestId: req.requestId, selectors: this.sel.done.map((l) => l.source) });
+        }
+        const final = isNew ? this.conversationUrl(s.url, baseline?.url ?? null) : null;
+        if (final) this.url = final;
         return v;
       }
-      if (this.aborted()) return this.abortEnd();
+      if (this.aborted()) {
+        if (!reported && evidence) await report();
+        return this.abortEnd();
+      }
       await sleep(POLL_MS);
     }
   }
@@ -340,11 +417,12 @@ export class RequestRun {
       text,
       url: this.url ?? this.req.conversation?.url ?? null,
       resetAt: e.resetAt ?? null,
-      sent: this.sent,
+      sent: e.outcome === 'notSent' ? false : this.sent,
       detail: e.outcome === 'ok' ? null : (e.detail ?? null),
       bundle: null,
       durationMs,
     };
+    if (e.deepOnly) res.deepOnly = true;
     if (e.outcome !== 'ok' && this.ctx.bundleDir) {
       res.bundle = await saveBundle(this.ctx.bundleDir, this.page, {
         backend: this.site.name,
@@ -371,6 +449,7 @@ export class RequestRun {
       phases: this.phases,
       detail: res.detail,
       bundle: res.bundle,
+      ...(this.fallback ? { doneMarkerMissing: true } : {}),
     });
     return res;
   }
@@ -382,3 +461,4 @@ class CallbackError extends Error {
     super('onSubmitted failed');
   }
 }
+

@@ -1,5 +1,6 @@
 import type { BrowserBackendConfig, FanoConfig } from '../../config/schema.js';
 import type { Backend, LlmRequest, LlmResponse, SendContext } from '../backend.js';
+import { fileSiteCatalog, type SiteCatalog } from '../../config/site-adapters.js';
 import { compileSitePatterns } from './classify.js';
 import { RequestRun, type DriverLog } from './driver.js';
 import { BrowserSession, profileDir } from './session.js';
@@ -13,10 +14,12 @@ import { resolveSite } from './sites.js';
 export interface BrowserBackendDeps {
   home: string;
   log?: (event: string, fields: object) => void;
+  /** The site adapters (default: the shipped ones and the home's sites/ folder). */
+  sites?: SiteCatalog;
 }
 
 export function createBrowserBackend(name: string, cfg: BrowserBackendConfig, browser: FanoConfig['browser'], deps: BrowserBackendDeps): Backend {
-  const site = resolveSite(name, cfg);
+  const site = resolveSite(name, cfg, deps.sites ?? fileSiteCatalog(deps.home));
   const patterns = compileSitePatterns(site.patterns);
   const session = new BrowserSession({ browser, profile: profileDir(deps.home, name) });
   const log: DriverLog = deps.log ?? (() => undefined);
@@ -25,6 +28,9 @@ export function createBrowserBackend(name: string, cfg: BrowserBackendConfig, br
   let closed = false;
   // The conversation URL the session's page was left on by a request that ended ok.
   let lastOkUrl: string | null = null;
+  // What fano last set deep mode to, for a site whose page cannot show it (Claude's picker switch).
+  let deepState: boolean | null = null;
+  const deepMemory = { get: () => deepState, set: (v: boolean | null) => void (deepState = v) };
 
   async function sendNow(req: LlmRequest, ctx: SendContext): Promise<LlmResponse> {
     if (closed) throw new Error(`backend ${name} is closed`);
@@ -49,7 +55,7 @@ export function createBrowserBackend(name: string, cfg: BrowserBackendConfig, br
     // The spare for the next new conversation loads while this answer is generated: the browser
     // is idle then, so the load costs neither this request nor the next one any time.
     const whileWaiting = browser.preloadPage ? () => session.preload(site.url) : undefined;
-    const res = await new RequestRun(page, site, patterns, req, ctx, log, { onTarget, whileWaiting }).run();
+    const res = await new RequestRun(page, site, patterns, req, ctx, log, { onTarget, whileWaiting, deepMemory }).run();
     if (res.outcome === 'ok') lastOkUrl = res.url;
     else session.discardSpare();
     return res;
@@ -71,5 +77,5 @@ export function createBrowserBackend(name: string, cfg: BrowserBackendConfig, br
   };
 }
 
-export { resolveSite, siteKind, BUILTIN_SITES } from './sites.js';
+export { resolveSite, siteKind } from './sites.js';
 export type { SiteProfile } from './sites.js';

@@ -1,21 +1,23 @@
+import type { Locator, TextMatcher } from '../../config/locator-syntax.js';
+import { LOCATOR_ENGINE } from './locator-engine.js';
 import type { SiteSelectors } from './sites.js';
 
 /**
  * Code that runs inside the page. Kept as JavaScript source (not TS functions) because test and
  * build transpilers may inject helpers into functions passed to page.evaluate, and because the
  * project is compiled without DOM types. One evaluate per sample keeps the per-poll cost at a
- * single round-trip.
+ * single round-trip. Locators arrive parsed (src/config/locator-syntax.ts).
  *
- * Selector lists mean "first selector that matches anything"; invalid selectors are skipped (and
- * reported by `probe`), so one bad config entry never breaks the others.
+ * "Markers" (busy, thinking, done, stopped, loggedIn, loggedOut, chrome) count when ANY entry of
+ * their list has a visible match; "places" (input, send, response, userMessage) use the first
+ * entry that matches anything, the later ones being fallbacks for a changed site.
  */
 
 const HELPERS = String.raw`
-  const qsa = (root, s) => { try { return Array.from(root.querySelectorAll(s)); } catch { return null; } };
-  const first = (list) => { for (const s of list || []) { const els = qsa(document, s); if (els && els.length) return els; } return []; };
-  const visible = (el) => { if (!el || !el.isConnected) return false; if (typeof el.checkVisibility === 'function') return el.checkVisibility(); return el.getClientRects().length > 0; };
-  const anyVisible = (list) => first(list).some(visible);
-  const allOf = (list) => { const out = []; for (const s of list || []) { for (const el of qsa(document, s) || []) out.push(el); } return out; };
+  ${LOCATOR_ENGINE}
+  const anyOf = (list) => { const out = []; for (const l of list || []) for (const el of findAll(l)) if (!out.includes(el)) out.push(el); return out; };
+  const anyVisible = (list) => anyOf(list).some(visible);
+  const follows = (a, b) => !!(a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING);
   const toMarkdown = (root) => {
     const own = root.closest('[data-markdown]') || root.querySelector('[data-markdown]');
     if (own) return own.getAttribute('data-markdown') || '';
@@ -56,26 +58,38 @@ const HELPERS = String.raw`
     const pre = style && /pre/.test(style.whiteSpace);
     return walk(root, { pre }).replace(/[ \t]+\n/g, '\n').replace(/\n{3,}/g, '\n\n').trim();
   };
-  const responseInfo = (sel, baseline) => {
+  const turnInfo = (sel, baseline) => {
     const resp = first(sel.response);
     const last = resp.length ? resp[resp.length - 1] : null;
+    const users = first(sel.userMessage);
+    const lastUser = users.length ? users[users.length - 1] : null;
     let isNew = !!last;
     if (last && baseline !== null) isNew = resp.length > baseline;
-    const users = first(sel.userMessage);
-    if (last && users.length) {
-      const lastUser = users[users.length - 1];
-      // The answer must come after the last user message, else it is the previous turn's.
-      if (!(lastUser.compareDocumentPosition(last) & Node.DOCUMENT_POSITION_FOLLOWING)) isNew = false;
+    // The answer must come after the last user message, else it is the previous turn's.
+    if (last && lastUser && !follows(lastUser, last)) isNew = false;
+    return { resp, last, users, lastUser, isNew };
+  };
+  // A marker of the current turn: after the last user message, and in, around or after the answer.
+  const ofThisTurn = (el, t) => (!t.lastUser || follows(t.lastUser, el)) && (!t.last || el === t.last || el.contains(t.last) || t.last.contains(el) || follows(t.last, el));
+  const inAnswers = (el, t) => t.resp.some((r) => r.contains(el));
+  const turnMarker = (list, t, excludeAnswerText) => {
+    for (const l of list || []) {
+      const textual = l.parts.some((p) => 'text' in p);
+      for (const el of findAll(l)) {
+        if (!visible(el) || !ofThisTurn(el, t)) continue;
+        if (textual && excludeAnswerText && inAnswers(el, t)) continue;
+        return true;
+      }
     }
-    return { resp, last, isNew };
+    return false;
   };
   const chromeTexts = (sel, excluded) => {
     const out = [];
     const skip = (el) => excluded.some((x) => x === el || x.contains(el) || el.contains(x));
-    for (const el of allOf(sel.chrome)) {
+    for (const el of anyOf(sel.chrome)) {
       if (!visible(el) || skip(el)) continue;
       const t = (el.innerText || el.textContent || '').trim();
-      if (t) out.push(t.slice(0, 2000));
+      if (t && !out.includes(t.slice(0, 2000))) out.push(t.slice(0, 2000));
     }
     if (document.title) out.push(document.title);
     return out;
@@ -90,50 +104,67 @@ const HELPERS = String.raw`
     for (const el of clone.querySelectorAll('script,style,noscript,template')) el.remove();
     return (clone.textContent || '').replace(/\s+/g, ' ').trim().slice(0, 5000);
   };
+  const inputValue = (el) => ('value' in el && typeof el.value === 'string' && el.tagName !== 'DIV' ? el.value : (el.innerText || el.textContent || ''));
+  const stateOn = (el) => !!el && (el.getAttribute('aria-pressed') === 'true' || el.getAttribute('aria-checked') === 'true' || el.checked === true || el.getAttribute('aria-selected') === 'true' || /(^|\s)(active|selected|is-selected|is-active|checked)(\s|$)/.test(el.className && el.className.baseVal === undefined ? el.className : ''));
 `;
 
-/** What one evaluate of SAMPLE returns. */
+/** What one evaluate of the sample returns. */
 export interface RawSample {
   url: string;
   inputPresent: boolean;
+  /** The composer's text, or null when there is no composer. */
+  inputText: string | null;
   busy: boolean;
+  thinking: boolean;
+  /** The finished-turn marker of the current answer is shown. */
+  done: boolean;
   responseCount: number;
+  userCount: number;
   hasNew: boolean;
   text: string;
   stopped: boolean;
   chrome: string[];
-  deep: { present: boolean; active: boolean };
+  /** Whether deep mode shows as on: null when the site has no marker to tell. */
+  deepActive: boolean | null;
   loggedIn: boolean;
+  loggedOut: boolean;
 }
 
 export interface SampleArgs {
   sel: SiteSelectors;
   /** Response count before our submit (null when harvesting: any last answer after the last user message counts). */
   baseline: number | null;
+  deepActive: Locator[];
+  deepToggle: Locator[];
 }
 
 const SAMPLE_FN = String.raw`(args) => {
   ${HELPERS}
   const sel = args.sel;
-  const r = responseInfo(sel, args.baseline);
+  const t = turnInfo(sel, args.baseline);
   const input = first(sel.input).find(visible) || null;
-  const excluded = [...r.resp, ...first(sel.userMessage)];
+  const excluded = [...t.resp, ...t.users];
   const chrome = chromeTexts(sel, excluded);
-  if (!input) { const t = pageText(excluded); if (t) chrome.push(t); }
-  const toggle = first(sel.deepMode).find(visible) || null;
-  const attrActive = !!toggle && (toggle.getAttribute('aria-pressed') === 'true' || toggle.getAttribute('aria-checked') === 'true' || toggle.checked === true || /(^|\s)(active|selected|is-selected|is-active|checked)(\s|$)/.test(toggle.className || ''));
-  const activeSel = (sel.deepModeActive || []).length ? anyVisible(sel.deepModeActive) : false;
+  if (!input) { const x = pageText(excluded); if (x) chrome.push(x); }
+  let deepActive = null;
+  if ((args.deepActive || []).length) deepActive = anyVisible(args.deepActive);
+  else if ((args.deepToggle || []).length) { const tg = anyOf(args.deepToggle).find(visible); deepActive = tg ? stateOn(tg) : null; }
   return {
     url: location.href,
     inputPresent: !!input,
+    inputText: input ? inputValue(input) : null,
     busy: anyVisible(sel.busy),
-    responseCount: r.resp.length,
-    hasNew: r.isNew,
-    text: r.isNew && r.last ? toMarkdown(r.last) : '',
-    stopped: anyVisible(sel.stopped),
+    thinking: turnMarker(sel.thinking, t, true),
+    done: t.isNew && turnMarker(sel.done, t, false),
+    responseCount: t.resp.length,
+    userCount: t.users.length,
+    hasNew: t.isNew,
+    text: t.isNew && t.last ? toMarkdown(t.last) : '',
+    stopped: t.isNew && turnMarker(sel.stopped, t, false),
     chrome,
-    deep: { present: !!toggle, active: !!toggle && (attrActive || activeSel) },
+    deepActive,
     loggedIn: anyVisible(sel.loggedIn),
+    loggedOut: anyVisible(sel.loggedOut),
   };
 }`;
 
@@ -143,32 +174,42 @@ export function sampleExpression(args: SampleArgs): string {
 
 /** Reads the composer's current text (value of a textarea/input, else innerText). */
 export function readInputExpression(sel: SiteSelectors): string {
-  return `((sel) => { ${HELPERS} const el = first(sel.input).find(visible); if (!el) return null; return 'value' in el && typeof el.value === 'string' && el.tagName !== 'DIV' ? el.value : (el.innerText || el.textContent || ''); })(${JSON.stringify(sel)})`;
+  return `((sel) => { ${HELPERS} const el = first(sel.input).find(visible); return el ? inputValue(el) : null; })(${JSON.stringify(sel)})`;
 }
 
 export interface SelectorReport {
   key: string;
-  /** The selector of the list that matched, or null. */
-  matched: string | null;
+  /** Index of the list entry that matched (visible or not), or -1. */
+  index: number;
+  /** Whether that entry's match is visible. */
+  visible: boolean;
+  /** Entries whose CSS the browser rejected. */
   invalid: string[];
 }
 
-/** For `fano doctor`: which selector of each list matches (visible or not), and which are invalid CSS. */
-export function probeExpression(sel: Partial<SiteSelectors>): string {
-  return `((sel) => {
+/** For `fano doctor`: which entry of each list matches, and which are invalid CSS. */
+export function probeExpression(lists: Record<string, Locator[]>): string {
+  return `((lists) => {
+    ${HELPERS}
     const out = [];
-    for (const [key, list] of Object.entries(sel)) {
-      let matched = null; const invalid = [];
-      for (const s of list) { try { if (!matched && document.querySelector(s)) matched = s; } catch { invalid.push(s); } }
-      out.push({ key, matched, invalid });
+    for (const [key, list] of Object.entries(lists)) {
+      const bad = new Set();
+      let index = -1; let vis = false;
+      for (let i = 0; i < list.length; i++) {
+        invalidCss = [];
+        const els = findAll(list[i]);
+        for (const c of invalidCss) bad.add(c);
+        if (index < 0 && els.length) { index = i; vis = els.some(visible); }
+      }
+      out.push({ key, index, visible: vis, invalid: [...bad] });
     }
     return out;
-  })(${JSON.stringify(sel)})`;
+  })(${JSON.stringify(lists)})`;
 }
 
-/** Finds the first visible element of a list and tags it so a Playwright locator can target it. */
-export function tagExpression(list: readonly string[], tag: string): string {
-  return `((list, tag) => { ${HELPERS} for (const el of document.querySelectorAll('[data-fano-target="' + tag + '"]')) el.removeAttribute('data-fano-target'); const el = first(list).find(visible); if (!el) return false; el.setAttribute('data-fano-target', tag); return true; })(${JSON.stringify(list)}, ${JSON.stringify(tag)})`;
+/** Finds the first visible element of a list and tags it so it can be clicked or focused. */
+export function tagExpression(list: readonly Locator[], tag: string): string {
+  return `((list, tag) => { ${HELPERS} for (const el of document.querySelectorAll('[data-fano-target="' + tag + '"]')) el.removeAttribute('data-fano-target'); const el = anyOf(list).find(visible); if (!el) return false; el.setAttribute('data-fano-target', tag); return true; })(${JSON.stringify(list)}, ${JSON.stringify(tag)})`;
 }
 
 /** Focuses the tagged composer and selects its whole content, so insertText replaces it. */
@@ -183,8 +224,8 @@ export const FOCUS_AND_SELECT_INPUT = `(() => {
 })()`;
 
 /** Tags the first visible composer of `list` and focuses + selects it: one round-trip before typing. */
-export function tagAndFocusInputExpression(list: readonly string[]): string {
-  return `(${tagExpression(list, 'input')}) && ${FOCUS_AND_SELECT_INPUT}`;
+export function tagAndFocusInputExpression(list: readonly Locator[]): string {
+  return `((${tagExpression(list, 'input')}) && ${FOCUS_AND_SELECT_INPUT})`;
 }
 
 export const FOCUS_INPUT = `(() => { const el = document.querySelector('[data-fano-target="input"]'); if (el) el.focus(); return !!el; })()`;
@@ -206,14 +247,28 @@ export function TAGGED_ENABLED(tag: string): string {
 }
 
 /** What `clickTargetExpression` returns: null when no element of the list is visible. */
-export type ClickTarget = { enabled: boolean; box: { x: number; y: number } | null } | null;
+export type ClickTarget = { enabled: boolean; on: boolean; box: { x: number; y: number } | null } | null;
 
 /**
- * One round-trip per look at a button about to be clicked: whether it is enabled and, if so,
- * where its centre is. With `list` the first visible match is tagged first; without, the
- * element tagged earlier is looked at again (the wait for a send button to enable).
+ * One round-trip per look at something about to be clicked: whether it is enabled and on
+ * (pressed/checked), and where its centre is. With `list` the first visible match is tagged
+ * first; without, the element tagged earlier is looked at again.
  */
-export function clickTargetExpression(tag: string, list: readonly string[] | null): string {
-  const state = `((${TAGGED_ENABLED(tag)}) ? { enabled: true, box: ${centreOf(tag)} } : { enabled: false, box: null })`;
-  return list ? `((${tagExpression(list, tag)}) ? ${state} : null)` : state;
+export function clickTargetExpression(tag: string, list: readonly Locator[] | null): string {
+  const state = `((${TAGGED_ENABLED(tag)}) ? { enabled: true, on: ((t) => { ${HELPERS} return stateOn(document.querySelector('[data-fano-target="' + t + '"]')); })(${JSON.stringify(tag)}), box: ${centreOf(tag)} } : { enabled: false, on: false, box: null })`;
+  return list ? `((${tagExpression(list, tag)}) ? ${state} : null)` : `(document.querySelector('[data-fano-target=${JSON.stringify(tag)}]') ? ${state} : null)`;
+}
+
+/** The visible menu item (menuitem, menuitemcheckbox, menuitemradio, option) whose name matches, tagged. */
+export function tagMenuItemExpression(item: TextMatcher, tag: string): string {
+  return `((item, tag) => {
+    ${HELPERS}
+    for (const el of document.querySelectorAll('[data-fano-target="' + tag + '"]')) el.removeAttribute('data-fano-target');
+    for (const role of ['menuitem', 'menuitemcheckbox', 'menuitemradio', 'option']) {
+      for (const el of byRole(document, { role })) {
+        if (visible(el) && matchText(item, accName(el, role))) { el.setAttribute('data-fano-target', tag); return true; }
+      }
+    }
+    return false;
+  })(${JSON.stringify(item)}, ${JSON.stringify(tag)})`;
 }

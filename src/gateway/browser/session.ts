@@ -23,6 +23,29 @@ export const BASE_CHROMIUM_ARGS = [
   '--disable-sync',
 ] as const;
 
+/**
+ * Flags for driving real chat sites. Playwright passes the three anti-throttling flags when it
+ * launches, but not to a browser fano starts itself (or attaches to), and they are what keeps an
+ * answer streaming at full speed while another tab loads. `navigator.webdriver` is hidden with the
+ * Blink switch: `--disable-features=AutomationControlled` would replace Playwright's own
+ * `--disable-features` list, since Chromium honours only the last occurrence of a switch.
+ */
+export const SITE_CHROMIUM_ARGS = [
+  '--disable-blink-features=AutomationControlled',
+  '--disable-background-timer-throttling',
+  '--disable-renderer-backgrounding',
+  '--disable-backgrounding-occluded-windows',
+] as const;
+
+/** The sites' texts fano recognises are English: ask for English pages unless the user chose a language. */
+export const DEFAULT_LANG_ARG = '--lang=en-US';
+
+/** Every flag fano starts Chromium with, the user's `browser.args` last. */
+export function chromiumArgs(userArgs: readonly string[]): string[] {
+  const lang = userArgs.some((a) => a.startsWith('--lang=')) ? [] : [DEFAULT_LANG_ARG];
+  return [...BASE_CHROMIUM_ARGS, ...SITE_CHROMIUM_ARGS, ...lang, ...userArgs];
+}
+
 /** A profile left locked by a SIGKILLed tick may still be held by an exiting Chromium for a moment. */
 const LAUNCH_ATTEMPTS = 3;
 const LAUNCH_RETRY_DELAY_MS = 500;
@@ -147,8 +170,9 @@ export class BrowserSession {
         return await chromium.launchPersistentContext(this.opts.profile, {
           executablePath: b.executablePath,
           headless: this.opts.headless ?? b.headless,
-          args: [...BASE_CHROMIUM_ARGS, ...b.args],
+          args: chromiumArgs(b.args),
           viewport: { width: 1280, height: 900 },
+          ...(b.args.some((a) => a.startsWith('--lang=')) ? {} : { locale: 'en-US' }),
         });
       } catch (e) {
         lastError = e;
@@ -171,10 +195,14 @@ export class BrowserSession {
     const recycled = this.retired && !this.retired.isClosed() ? this.retired : null;
     this.retired = null;
     const attached = this.cdpBrowser !== null;
+    const answering = this.current;
     const tab = recycled
       ? Promise.resolve(recycled)
-      : ctx.newPage().then((p) => {
+      : ctx.newPage().then(async (p) => {
           if (attached) this.ownPages.add(p);
+          // A new tab takes the front, and Chromium then stops drawing the answering tab (no
+          // animation frames at all for a React app), so its DOM lags the stream: put it back.
+          if (answering && !answering.isClosed()) await answering.bringToFront().catch(() => undefined);
           return p;
         });
     const ready = tab
@@ -212,6 +240,8 @@ export class BrowserSession {
     }
     if (this.current && !this.current.isClosed() && this.current !== got.page) this.retired = this.current;
     this.current = got.page;
+    // It loaded in the background: in front it draws again (and keeps drawing while it answers).
+    await got.page.bringToFront().catch(() => undefined);
     return got.page;
   }
 

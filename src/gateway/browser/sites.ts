@@ -1,208 +1,195 @@
 import type { BrowserBackendConfig } from '../../config/schema.js';
+import { parseLocators, type Locator, type TextMatcher } from '../../config/locator-syntax.js';
+import { PATTERN_KEYS, SELECTOR_KEYS, type PatternKey, type RecipeStep, type SelectorKey } from '../../config/site-adapter-schema.js';
+import { adapterNameFor, type SiteAdapter, type SiteCatalog } from '../../config/site-adapters.js';
 
 /**
- * Sites as config: built-in adapter defaults for chatgpt, gemini and claude, merged with the
- * backend's config (a configured selector or pattern list replaces the default one). A site
- * change is a config edit. Pure.
- *
- * The selectors are best-effort guesses at the real sites' DOM at the time of writing; the fake
- * sites in test/fixtures/fake-sites imitate exactly these, so `fano doctor` on the real site is how
- * a user learns which one churned.
+ * The effective site profile of a browser backend: its site adapter (sites/<name>.yaml) merged
+ * with the backend's config (a configured selector or pattern list replaces the adapter's), with
+ * every locator parsed. Pure once the adapter is read.
  */
 
-export const SELECTOR_KEYS = [
-  'input',
-  'send',
-  'response',
-  'busy',
-  'newChat',
-  'deepMode',
-  'deepModeActive',
-  'loggedIn',
-  'userMessage',
-  'stopped',
-  'chrome',
-] as const;
-export type SelectorKey = (typeof SELECTOR_KEYS)[number];
-export type SiteSelectors = Record<SelectorKey, string[]>;
+export { PATTERN_KEYS, SELECTOR_KEYS };
+export type { PatternKey, SelectorKey };
 
-export const PATTERN_KEYS = ['rateLimited', 'loginRequired', 'challenge', 'error'] as const;
-export type PatternKey = (typeof PATTERN_KEYS)[number];
+export type SiteSelectors = Record<SelectorKey, Locator[]>;
 export type SitePatterns = Record<PatternKey, string[]>;
+
+/** One normalized step of a deep-mode recipe. */
+export type DeepStep =
+  | { action: 'click' | 'confirm' | 'waitFor'; target: Locator[]; optional: boolean; timeoutMs: number }
+  | { action: 'ensure'; target: Locator[]; state: 'on' | 'off'; optional: boolean; timeoutMs: number }
+  | { action: 'choose'; item: TextMatcher; optional: boolean; timeoutMs: number }
+  | { action: 'press'; key: string; optional: boolean; timeoutMs: number };
+
+export interface DeepRecipe {
+  /** Visible while deep mode is on. Empty: the state of `toggle`, else what fano last set. */
+  active: Locator[];
+  /** A single toggle whose own pressed/checked state says whether deep mode is on (shorthand form). */
+  toggle: Locator[];
+  on: DeepStep[];
+  off: DeepStep[] | null;
+}
+
+export interface SettleTimes {
+  quietMs: number;
+  deepQuietMs: number;
+  donePolls: number;
+  fallbackMs: number;
+  deepFallbackMs: number;
+  hydrateMs: number;
+  submitEvidenceMs: number;
+}
 
 export interface SiteProfile {
   /** Backend name (config key). */
   name: string;
-  /** The built-in adapter whose defaults apply, or 'custom'. */
+  /** The adapter in use, or 'custom'. */
   site: string;
+  adapter: { file: string; version: number; verifiedAt: string; source: string; chain: string[] } | null;
   url: string;
   selectors: SiteSelectors;
   patterns: SitePatterns;
-  /** Matches the URL of a conversation (the site moves there after the first submit), if known. */
   conversationUrl: RegExp | null;
-  timeouts: BrowserBackendConfig['timeouts'];
+  transientUrl: RegExp | null;
+  auth: { requireSignedIn: boolean; loginUrls: string[] };
+  deep: DeepRecipe | null;
+  settle: SettleTimes;
+  retry: { overloadedMs: number; transientMs: number };
+  maxPromptChars: number | null;
+  timeouts: { normalMs: number; deepMs: number; navigationMs: number };
 }
 
 /** Containers that are site chrome on any site (alerts, dialogs, live status). */
 export const GENERIC_CHROME = ['[role="alert"]', '[role="alertdialog"]', '[role="dialog"]', '[role="status"]'];
 
-/** Patterns every site shares; a site's defaults add to these, a config list replaces both. */
-const COMMON_PATTERNS: SitePatterns = {
+/** Patterns every site shares; an adapter's lists add to these, a config list replaces both. */
+export const COMMON_PATTERNS: SitePatterns = {
   rateLimited: [
     "you've reached",
     'reached our limit',
     'reached the current usage cap',
+    'hit your limit',
     'usage limit',
     'usage cap',
     'rate limit',
     'too many requests',
+    'too many messages',
     'message limit',
     'out of free messages',
     'limit resets',
+    '/limits? will reset/',
+    '/come back (later|tomorrow|in |at |on |(mon|tues|wednes|thurs|fri|satur|sun)day)/',
     '/limit.{0,40}(until|in \\d|resets)/',
   ],
-  loginRequired: [
-    'log in to continue',
-    'sign in to continue',
-    'log in or sign up',
-    'session has expired',
-    'please log in',
-    'please sign in',
-    'login required',
-  ],
-  challenge: [
-    'verify you are human',
-    'verify you are a human',
-    'checking your browser',
-    'checking if the site connection is secure',
-    'just a moment...',
-    'are you a robot',
-    'captcha',
-    'unusual activity',
-  ],
-  error: [
-    'something went wrong',
-    'an error occurred',
-    'network error',
-    'connection lost',
-    'network connection',
-    'error in message stream',
-    'error generating a response',
-    'unable to load conversation',
-    'internal server error',
-  ],
+  deepLimited: [],
+  loginRequired: ['log in to continue', 'sign in to continue', 'log in or sign up', 'session has expired', 'please log in', 'please sign in', 'login required'],
+  challenge: ['verify you are human', 'verify you are a human', 'checking your browser', 'checking if the site connection is secure', 'just a moment...', 'are you a robot', 'captcha', 'unusual activity'],
+  accountBlocked: ['suspicious activity detected', 'account has been suspended', 'account has been deactivated'],
+  overloaded: ['a lot of people are using', 'at capacity right now', 'is overloaded', 'experiencing high demand'],
+  transient: ['only one message at a time'],
+  reconnecting: ['network connection lost', 'connection lost', 'reconnecting', 'stopped thinking'],
+  error: ['something went wrong', 'an error occurred', 'network error', 'error in message stream', 'error generating a response', 'unable to load conversation', 'internal server error'],
+  stillWorking: [],
 };
 
-type SiteDefaults = Omit<SiteProfile, 'name' | 'site' | 'timeouts' | 'patterns'> & { patterns: Partial<SitePatterns> };
-
-const none: string[] = [];
-
-export const BUILTIN_SITES: Record<'chatgpt' | 'gemini' | 'claude', SiteDefaults> = {
-  chatgpt: {
-    url: 'https://chatgpt.com/',
-    conversationUrl: /\/c\/[\w-]+/,
-    selectors: {
-      input: ['#prompt-textarea', 'div.ProseMirror[contenteditable="true"]', 'textarea[data-testid="prompt-textarea"]'],
-      send: ['button[data-testid="send-button"]', 'button#composer-submit-button', 'button[aria-label="Send prompt"]'],
-      response: ['div[data-message-author-role="assistant"] .markdown', 'div[data-message-author-role="assistant"]'],
-      busy: ['button[data-testid="stop-button"]', 'button[aria-label="Stop streaming"]', '.result-streaming'],
-      newChat: ['a[data-testid="create-new-chat-button"]', 'button[aria-label="New chat"]'],
-      deepMode: ['button[data-testid="deep-mode-toggle"]', 'button[aria-label="Think longer"]'],
-      deepModeActive: ['button[data-testid="deep-mode-toggle"][aria-pressed="true"]', 'button[aria-label="Think longer"][aria-pressed="true"]'],
-      loggedIn: ['[data-testid="profile-button"]', '[data-testid="accounts-profile-button"]'],
-      userMessage: ['div[data-message-author-role="user"]'],
-      stopped: ['button[data-testid="continue-generating-button"]'],
-      chrome: ['.toast-root', '[data-testid="toast"]', '[data-testid="login-wall"]', '[data-testid="rate-limit-banner"]'],
-    },
-    patterns: {},
-  },
-  gemini: {
-    url: 'https://gemini.google.com/app',
-    conversationUrl: /\/app\/[\w-]+/,
-    selectors: {
-      input: ['rich-textarea .ql-editor', 'div.ql-editor[contenteditable="true"]'],
-      send: ['button.send-button:not(.stop)', 'button[aria-label="Send message"]'],
-      response: ['model-response message-content .markdown', 'message-content .markdown', '.model-response-text'],
-      busy: ['button.send-button.stop', 'button[aria-label="Stop response"]'],
-      newChat: ['side-nav-action-button[data-test-id="new-chat-button"] button', 'button[aria-label="New chat"]'],
-      deepMode: ['button.deep-think-toggle', 'button[aria-label="Deep Think"]'],
-      deepModeActive: ['button.deep-think-toggle.is-selected', 'button[aria-label="Deep Think"][aria-pressed="true"]'],
-      loggedIn: ['[aria-label^="Google Account"]'],
-      userMessage: ['user-query'],
-      stopped: ['.response-stopped'],
-      chrome: ['mat-snack-bar-container', '.mat-mdc-snack-bar-label', 'simple-snack-bar'],
-    },
-    patterns: { rateLimited: ["you've reached your limit", 'limit for'] },
-  },
-  claude: {
-    url: 'https://claude.ai/new',
-    conversationUrl: /\/chat\/[\w-]+/,
-    selectors: {
-      input: ['div.ProseMirror[contenteditable="true"]', 'fieldset div[contenteditable="true"]'],
-      send: ['button[aria-label="Send message"]', 'button[aria-label="Send Message"]'],
-      response: ['div.font-claude-message', '[data-is-streaming] .font-claude-response'],
-      busy: ['[data-is-streaming="true"]', 'button[aria-label="Stop response"]'],
-      newChat: ['a[href="/new"]', 'button[aria-label="New chat"]'],
-      deepMode: ['input[aria-label*="Extended thinking"]', 'button[aria-label*="Extended thinking"]'],
-      deepModeActive: ['input[aria-label*="Extended thinking"]:checked', 'button[aria-label*="Extended thinking"][aria-pressed="true"]'],
-      loggedIn: ['[data-testid="user-menu-button"]'],
-      userMessage: ['[data-testid="user-message"]'],
-      stopped: ['[data-testid="message-warning"]'],
-      chrome: ['[data-sonner-toast]', '[data-testid="banner"]'],
-    },
-    patterns: { rateLimited: ['out of free messages until', 'message limit reached'] },
-  },
+const DEFAULT_SETTLE: SettleTimes = {
+  quietMs: 1500,
+  deepQuietMs: 5000,
+  donePolls: 3,
+  fallbackMs: 60_000,
+  deepFallbackMs: 300_000,
+  hydrateMs: 750,
+  submitEvidenceMs: 5000,
 };
-
-const EMPTY_SELECTORS: SiteSelectors = {
-  input: none,
-  send: none,
-  response: none,
-  busy: none,
-  newChat: none,
-  deepMode: none,
-  deepModeActive: none,
-  loggedIn: none,
-  userMessage: none,
-  stopped: none,
-  chrome: none,
-};
+const STEP_TIMEOUT_MS = 3_000;
+const CONFIRM_TIMEOUT_MS = 1_500;
+const MINUTE_MS = 60_000;
 
 function asList(v: string | string[] | undefined): string[] | undefined {
   if (v === undefined) return undefined;
   return Array.isArray(v) ? v : [v];
 }
 
-/** Which adapter applies: `site` if set, else the backend name if built in, else custom. */
-export function siteKind(name: string, cfg: BrowserBackendConfig): string {
-  if (cfg.site) return cfg.site;
-  return name in BUILTIN_SITES ? name : 'custom';
+function regex(literal: string | null | undefined): RegExp | null {
+  if (!literal) return null;
+  const m = /^\/(.+)\/([a-z]*)$/s.exec(literal);
+  return m ? new RegExp(m[1] ?? '', m[2] ?? '') : null;
+}
+
+function matcherOf(text: string): TextMatcher {
+  const m = /^\/(.+)\/([a-z]*)$/s.exec(text);
+  return m ? { kind: 're', source: m[1] ?? '', flags: m[2] ?? '' } : { kind: 'sub', value: text };
+}
+
+export function normalizeStep(s: RecipeStep): DeepStep {
+  const optional = s.optional ?? s.confirm !== undefined;
+  const timeoutMs = s.timeoutMs ?? (s.confirm !== undefined ? CONFIRM_TIMEOUT_MS : STEP_TIMEOUT_MS);
+  if (s.choose !== undefined) return { action: 'choose', item: matcherOf(s.choose), optional, timeoutMs };
+  if (s.press !== undefined) return { action: 'press', key: s.press, optional, timeoutMs };
+  if (s.ensure !== undefined) return { action: 'ensure', target: parseLocators(asList(s.ensure) ?? []), state: s.state ?? 'on', optional, timeoutMs };
+  const action = s.click !== undefined ? 'click' : s.confirm !== undefined ? 'confirm' : 'waitFor';
+  return { action, target: parseLocators(asList(s.click ?? s.confirm ?? s.waitFor) ?? []), optional, timeoutMs };
+}
+
+function deepRecipe(adapter: SiteAdapter | null, sel: Record<SelectorKey, string[]>, configured: boolean): DeepRecipe | null {
+  // A configured single toggle (selectors.deepMode) wins over the adapter's recipe.
+  if (sel.deepMode.length > 0 && (configured || !adapter?.deep)) {
+    const toggle = parseLocators(sel.deepMode);
+    const step = (state: 'on' | 'off'): DeepStep => ({ action: 'ensure', target: toggle, state, optional: false, timeoutMs: STEP_TIMEOUT_MS });
+    return { active: parseLocators(sel.deepModeActive), toggle, on: [step('on')], off: [step('off')] };
+  }
+  const d = adapter?.deep;
+  if (!d) return null;
+  return { active: parseLocators(asList(d.active) ?? []), toggle: [], on: d.on.map(normalizeStep), off: d.off ? d.off.map(normalizeStep) : null };
+}
+
+/** Which adapter applies to a backend: the single rule lives in config/site-adapters.ts. */
+export function siteKind(name: string, cfg: BrowserBackendConfig, sites: SiteCatalog): string {
+  return adapterNameFor(name, cfg.site, sites.names());
 }
 
 /**
- * The effective site profile of a backend. Throws an Error naming the missing key when a custom
- * site lacks what sending needs (url, input, response).
+ * The effective site profile of a backend. Throws an Error naming what is missing when a custom
+ * site lacks what sending needs (url, input, response), or the adapter does not exist.
  */
-export function resolveSite(name: string, cfg: BrowserBackendConfig): SiteProfile {
-  const kind = siteKind(name, cfg);
-  const defaults = kind in BUILTIN_SITES ? BUILTIN_SITES[kind as keyof typeof BUILTIN_SITES] : null;
-  const selectors: SiteSelectors = { ...EMPTY_SELECTORS, ...(defaults?.selectors ?? {}) };
+export function resolveSite(name: string, cfg: BrowserBackendConfig, sites: SiteCatalog): SiteProfile {
+  const kind = siteKind(name, cfg, sites);
+  const adapter = kind === 'custom' ? null : sites.get(kind);
+  if (kind !== 'custom' && !adapter) throw new Error(`backend "${name}": no site adapter "${kind}" (there are: ${sites.names().join(', ')})`);
+  const raw = {} as Record<SelectorKey, string[]>;
   const configured = cfg.selectors as Partial<Record<SelectorKey, string | string[]>>;
-  for (const key of SELECTOR_KEYS) {
-    const v = asList(configured[key]);
-    if (v) selectors[key] = v;
-  }
+  const fromAdapter = (adapter?.selectors ?? {}) as Partial<Record<SelectorKey, string | string[]>>;
+  for (const key of SELECTOR_KEYS) raw[key] = asList(configured[key]) ?? asList(fromAdapter[key]) ?? [];
+  const selectors = Object.fromEntries(SELECTOR_KEYS.map((k) => [k, parseLocators(raw[k])])) as SiteSelectors;
   const patterns = {} as SitePatterns;
-  for (const key of PATTERN_KEYS) {
-    patterns[key] = cfg.patterns[key] ?? [...COMMON_PATTERNS[key], ...(defaults?.patterns[key] ?? [])];
-  }
-  const url = cfg.url ?? defaults?.url;
+  const adapterPatterns = (adapter?.patterns ?? {}) as Partial<SitePatterns>;
+  for (const key of PATTERN_KEYS) patterns[key] = cfg.patterns[key] ?? [...COMMON_PATTERNS[key], ...(adapterPatterns[key] ?? [])];
+
+  const url = cfg.url ?? adapter?.url;
   const problems: string[] = [];
   if (!url) problems.push('url');
   if (selectors.input.length === 0) problems.push('selectors.input');
   if (selectors.response.length === 0) problems.push('selectors.response');
   if (problems.length > 0) {
-    throw new Error(`backend "${name}" (site ${kind}) needs ${problems.join(', ')} in fano.config.yaml: there are no built-in defaults for a custom site`);
+    throw new Error(`backend "${name}" (site ${kind}) needs ${problems.join(', ')} in fano.config.yaml: a custom site has no adapter to supply them`);
   }
-  return { name, site: kind, url: url as string, selectors, patterns, conversationUrl: defaults?.conversationUrl ?? null, timeouts: cfg.timeouts };
+  const settle: SettleTimes = { ...DEFAULT_SETTLE, ...(adapter?.settle ?? {}) };
+  if (cfg.timeouts.stableMs !== null) settle.quietMs = cfg.timeouts.stableMs;
+  return {
+    name,
+    site: kind,
+    adapter: adapter ? { file: adapter.file, version: adapter.version, verifiedAt: adapter.verifiedAt, source: adapter.source, chain: adapter.chain } : null,
+    url: url as string,
+    selectors,
+    patterns,
+    conversationUrl: regex(adapter?.conversationUrl),
+    transientUrl: regex(adapter?.transientUrl),
+    auth: { requireSignedIn: adapter?.auth?.requireSignedIn ?? false, loginUrls: adapter?.auth?.loginUrls ?? [] },
+    deep: deepRecipe(adapter, raw, configured.deepMode !== undefined),
+    settle,
+    retry: { overloadedMs: (adapter?.retry?.overloadedMinutes ?? 10) * MINUTE_MS, transientMs: (adapter?.retry?.transientMinutes ?? 1) * MINUTE_MS },
+    maxPromptChars: adapter?.maxPromptChars ?? null,
+    timeouts: { normalMs: cfg.timeouts.normalMs, deepMs: cfg.timeouts.deepMs, navigationMs: cfg.timeouts.navigationMs },
+  };
 }
