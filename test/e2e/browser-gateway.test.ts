@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import type { Backend } from '../../src/gateway/backend.js';
 import { createBrowserBackend } from '../../src/gateway/browser/index.js';
-import { backendConfig, browserConfig, context, request, SKIP_BROWSER, tempHome } from '../fixtures/fake-sites/harness.js';
+import { backendConfig, browserConfig, checkWholeAnswers, context, request, SKIP_BROWSER, tempHome } from '../fixtures/fake-sites/harness.js';
 import { DEFAULT_FAKE_OPTIONS, startFakeSites, type FakeSites } from '../fixtures/fake-sites/server.js';
 
 /**
@@ -22,14 +22,15 @@ describe.skipIf(SKIP_BROWSER)('browser gateway (chatgpt flavour)', () => {
   let cold: Backend;
   let coldHome: Awaited<ReturnType<typeof tempHome>>;
   const events: Array<[string, object]> = [];
+  const answers = checkWholeAnswers(() => fake);
 
   beforeAll(async () => {
     fake = await startFakeSites();
     home = await tempHome();
     coldHome = await tempHome();
-    const cfg = backendConfig({ url: fake.url('chatgpt'), timeouts: { normalMs: 3_000 } });
-    backend = createBrowserBackend('chatgpt', cfg, browserConfig(), { home: home.home, log: (e, f) => events.push([e, f]) });
-    cold = createBrowserBackend('chatgpt', cfg, browserConfig({ preloadPage: false }), { home: coldHome.home });
+    const cfg = backendConfig({ url: fake.url('chatgpt'), timeouts: { normalMs: 5_000 } });
+    backend = answers.wrap(createBrowserBackend('chatgpt', cfg, browserConfig(), { home: home.home, log: (e, f) => events.push([e, f]) }));
+    cold = answers.wrap(createBrowserBackend('chatgpt', cfg, browserConfig({ preloadPage: false }), { home: coldHome.home }));
   });
   afterEach(() => fake.set('chatgpt', DEFAULT_FAKE_OPTIONS));
   afterAll(async () => {
@@ -186,8 +187,15 @@ describe.skipIf(SKIP_BROWSER)('browser gateway (chatgpt flavour)', () => {
     expect(res.detail).toMatch(/something went wrong/i);
   });
 
-  test('stream dropped mid-answer with an error: truncated, partial text kept', async () => {
+  test('a lost stream ("Network connection lost") reloads the conversation and reads the whole answer', async () => {
     const res = await backend.send(request('[[drop]] hi'), context(bundleDir('drop')));
+    expect(res).toMatchObject({ outcome: 'ok', sent: true });
+    expect(res.text).toContain('It ends here.');
+    expect(events.some(([e, f]) => e === 'browser.reconnecting' && (f as { reloads: number }).reloads === 1)).toBe(true);
+  });
+
+  test('a lost stream that never continues after the reload: truncated, partial text kept', async () => {
+    const res = await backend.send(request('[[dropdead]] hi'), context(bundleDir('dropdead')));
     expect(res).toMatchObject({ outcome: 'truncated', sent: true });
     expect(res.text.length).toBeGreaterThan(0);
     expect(res.text).not.toContain('It ends here.');
@@ -207,8 +215,8 @@ describe.skipIf(SKIP_BROWSER)('browser gateway (chatgpt flavour)', () => {
   test('never-finishing stream: timeout at the watchdog (normalMs)', async () => {
     const res = await backend.send(request('[[hang]] hi'), context(bundleDir('hang')));
     expect(res).toMatchObject({ outcome: 'timeout', sent: true, text: '' });
-    expect(res.detail).toMatch(/3000 ms: the site still shows it is generating/);
-    expect(res.durationMs).toBeGreaterThanOrEqual(3_000);
+    expect(res.detail).toMatch(/5000 ms: the site still shows it is generating/);
+    expect(res.durationMs).toBeGreaterThanOrEqual(5_000);
   });
 
   test('failure bundles hold a screenshot, the page HTML and the classification', async () => {
@@ -236,5 +244,9 @@ describe.skipIf(SKIP_BROWSER)('browser gateway (chatgpt flavour)', () => {
     expect(res.detail).toContain('/nonexistent/chromium');
     await b.close();
     await b.close();
+  });
+
+  test('every ok answer of this file was compared with what the site sent', () => {
+    expect(answers.count()).toBeGreaterThanOrEqual(10);
   });
 });

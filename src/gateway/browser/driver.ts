@@ -28,7 +28,12 @@ const ACTION_TIMEOUT_MS = 10_000;
 const SIGNED_IN_GRACE_MS = 5_000;
 /** Reloads of a conversation whose stream was lost ("network connection lost") before giving up. */
 const MAX_RELOADS = 2;
-const RELOAD_QUIET_MS = 5_000;
+const RELOAD_QUIET_MS = 3_000;
+/**
+ * A new conversation's URL may show only after the answer (ChatGPT first shows a transient
+ * /c/WEB: URL): this long is waited for it before the answer is returned or a lost stream reloaded.
+ */
+const URL_WAIT_MS = 3_000;
 
 export type DriverLog = (event: string, fields: object) => void;
 
@@ -71,6 +76,8 @@ export class RequestRun {
   /** Milliseconds since t0 at which each phase ended (logged: where a slow request spent its time). */
   private readonly phases: Record<string, number> = {};
   private fallback = false;
+  /** Chrome texts shown before the submit (see steps()). */
+  private preexisting = new Set<string>();
 
   constructor(
     private readonly page: Page,
@@ -140,6 +147,9 @@ export class RequestRun {
       if (active === false) return { outcome: 'notSent', detail: 'deep mode was on but switched itself off before sending; not sent' };
     }
     const before = await this.sample(null);
+    // Chrome already on the page before the click (a deep-only limit when no deep mode is wanted,
+    // an old reconnect toast) was judged no reason to stop: it says nothing about this request.
+    this.preexisting = new Set(before.chrome);
     const clickedMs = performance.now();
     await this.submit();
     this.sent = true;
@@ -367,7 +377,7 @@ export class RequestRun {
     for (;;) {
       const s = await this.sample(responseBaseline);
       const atMs = performance.now();
-      const chrome = this.findChrome(s);
+      const chrome = classifyChrome(s.chrome.filter((t) => !this.preexisting.has(t)), this.patterns, this.ctx.now());
       if (!evidence && baseline) {
         const state = submitState(baseline, { ...s, atMs, chrome });
         if (state === 'notSent') {
@@ -380,6 +390,7 @@ export class RequestRun {
       if (evidence && !reported && (!waitForUrl || convUrl !== null)) await report();
       const tracked: TrackedSample = { atMs, busy: s.busy, thinking: s.thinking, done: s.done, hasNew: s.hasNew, text: s.text, stopped: s.stopped, chrome, body: classifyAnswerBody(s.hasNew ? s.text : '', this.patterns) };
       const v = evidence ? tracker.observe(tracked) : null;
+      if (v && waitForUrl && convUrl === null) convUrl = await this.awaitConversationUrl(baseline?.url ?? null);
       if (v && 'reconnect' in v) {
         const url = convUrl ?? req.conversation?.url ?? null;
         if (url === null || reloads >= MAX_RELOADS) return { outcome: s.hasNew && s.text.trim() ? 'truncated' : 'siteError', text: s.text, detail: describeFinding(v.reconnect) };
@@ -397,14 +408,23 @@ export class RequestRun {
           this.fallback = true;
           this.log('browser.done_marker_missing', { backend: this.site.name, requestId: req.requestId, selectors: this.sel.done.map((l) => l.source) });
         }
-        const final = isNew ? this.conversationUrl(s.url, baseline?.url ?? null) : null;
-        if (final) this.url = final;
+        if (isNew && convUrl !== null) this.url = convUrl;
         return v;
       }
       if (this.aborted()) {
         if (!reported && evidence) await report();
         return this.abortEnd();
       }
+      await sleep(POLL_MS);
+    }
+  }
+
+  /** Polls for the conversation URL of a new conversation (up to URL_WAIT_MS); null if none shows. */
+  private async awaitConversationUrl(startUrl: string | null): Promise<string | null> {
+    const deadline = performance.now() + URL_WAIT_MS;
+    for (;;) {
+      const url = this.conversationUrl(this.page.url(), startUrl);
+      if (url !== null || performance.now() >= deadline || this.aborted()) return url;
       await sleep(POLL_MS);
     }
   }
