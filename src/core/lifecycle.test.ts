@@ -105,7 +105,7 @@ describe('markSubmitted / completeStep', () => {
 describe('isTransient', () => {
   it('classifies every outcome', () => {
     const transient = OUTCOMES.filter(isTransient);
-    expect(transient.sort()).toEqual(['challenge', 'loginRequired', 'rateLimited', 'siteError', 'timeout']);
+    expect(transient.sort()).toEqual(['accountBlocked', 'challenge', 'loginRequired', 'notSent', 'overloaded', 'rateLimited', 'siteError', 'timeout']);
     expect(isTransient('interrupted')).toBe(true);
     expect(isTransient('empty')).toBe(false);
     expect(isTransient('truncated')).toBe(false);

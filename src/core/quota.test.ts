@@ -282,6 +282,34 @@ describe('deep-mode refusals', () => {
   });
 });
 
+describe('what the site says in words', () => {
+  it('a deep-only limit ("until Jan 10") closes deep mode until that time, days away, and nothing hourly', () => {
+    const now = at(10 * HOUR_MS);
+    const until = at(4 * 24 * HOUR_MS);
+    const b = recordOutcome(send(buildBackend(), 3, at(9.5 * HOUR_MS), MIN_MS), 'rateLimited', until, now, Q, null, { deep: true, deepOnly: true });
+    expect(b).toMatchObject({ rateLimitedUntil: null, effectiveHourly: null, deepBlockedUntil: until.toISOString() });
+    expect(quotaView(b, now, Q)).toMatchObject({ status: 'available', deepRemaining: 0 });
+    // Still closed after the quota day ends (the site named a later time)...
+    expect(quotaView(b, at(2 * 24 * HOUR_MS), Q).deepRemaining).toBe(0);
+    // ...and open again once it has passed.
+    expect(quotaView(b, at(4 * 24 * HOUR_MS + MIN_MS), Q).deepRemaining).toBe(5);
+  });
+  it('a locked account parks the backend for a person, like a login wall', () => {
+    const b = recordOutcome(buildBackend(), 'accountBlocked', null, at(0), Q, '/runs/b', { sent: false });
+    expect(b.needsHuman).toEqual({ reason: 'accountBlocked', since: at(0).toISOString(), bundle: '/runs/b' });
+    expect(quotaView(b, at(0), Q).status).toBe('needsHuman');
+  });
+  it('notSent and overloaded say nothing about quota, and prove the site is up', () => {
+    const down = recordOutcome(recordOutcome(buildBackend(), 'siteError', null, at(0), Q, null, { sent: false }), 'siteError', null, at(1), Q, null, { sent: false });
+    expect(down.unreachableStreak).toBe(2);
+    for (const outcome of ['notSent', 'overloaded'] as const) {
+      const b = recordOutcome(down, outcome, null, at(2), Q, null, { sent: false });
+      expect(b.unreachableStreak).toBeUndefined();
+      expect(b).toMatchObject({ needsHuman: null, rateLimitedUntil: null, effectiveHourly: null });
+    }
+  });
+});
+
 describe('unreachable sites', () => {
   const notLoaded = (b: BackendState, t: number) => recordOutcome(b, 'siteError', null, at(t), Q, null, { sent: false });
   it('the first page that did not load is free; then 1, 2, 4 … minutes, at most 10', () => {

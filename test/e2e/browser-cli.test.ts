@@ -10,7 +10,7 @@ import { DEFAULT_FAKE_OPTIONS, startFakeSites, type FakeSites } from '../fixture
 
 /** `fano login` and `fano doctor` against the fake sites. */
 
-const timeouts = { normalMs: 5_000, deepMs: 5_000, stableMs: 300, navigationMs: 2_000 };
+const timeouts = { normalMs: 5_000, deepMs: 5_000, navigationMs: 2_000 };
 
 function config(fake: FakeSites, over: { chatgpt?: object; browser?: object } = {}): FanoConfig {
   return configSchema.parse({
@@ -76,8 +76,23 @@ describe.skipIf(SKIP_BROWSER)('fano doctor and fano login (browser)', () => {
     expect(r.backends.map((b) => b.backend)).toEqual(['chatgpt', 'gemini']);
     expect(r.notProbed).toEqual([{ backend: 'mock', type: 'mock' }]);
     const checks = Object.fromEntries(r.backends[0]?.checks.map((c) => [c.name, c.status]) ?? []);
-    expect(checks).toMatchObject({ config: 'ok', browser: 'ok', page: 'ok', 'sign-in': 'ok', 'selectors.input': 'ok', 'selectors.send': 'ok', 'selectors.deepMode': 'ok', 'selectors.response': 'skipped' });
+    expect(checks).toMatchObject({ config: 'ok', browser: 'ok', page: 'ok', 'sign-in': 'ok', 'selectors.input': 'ok', 'selectors.send': 'ok', deep: 'ok', 'selectors.response': 'skipped', 'selectors.done': 'skipped' });
+    expect(r.backends[0]).toMatchObject({ adapter: { version: expect.any(Number), verifiedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/), file: expect.stringMatching(/sites\/chatgpt\.yaml$/) } });
     expect(fake.stats().total).toBe(before);
+  });
+
+  test('the text report names the adapter version and date, the entry that matched, and what it could not check', async () => {
+    const { code, text } = await doctor(config(fake), 'chatgpt');
+    expect(code).toBe(0);
+    expect(text).toMatch(/^chatgpt \(site chatgpt, adapter version \d+ verified \d{4}-\d{2}-\d{2}, /);
+    expect(text).toMatch(/ok\s+selectors\.input\s+matched "#prompt-textarea"/);
+    expect(text).toMatch(/skipped\s+selectors\.done\s+not checked: it only shows during or after an answer/);
+  });
+
+  test('only a late fallback matching is a warning that names the entries that no longer match', async () => {
+    const { code, text } = await doctor(config(fake, { chatgpt: { selectors: { input: ['#prompt-v2', 'div.ProseMirror[contenteditable="true"]'] } } }), 'chatgpt');
+    expect(code).toBe(0);
+    expect(text).toMatch(/warning\s+selectors\.input\s+only fallback #2 of 2 matched: "div\.ProseMirror\[contenteditable=\\"true\\"\]".*"#prompt-v2".*no longer match/);
   });
 
   test('a churned selector: exit 69 and the exact selector named', async () => {
@@ -98,7 +113,7 @@ describe.skipIf(SKIP_BROWSER)('fano doctor and fano login (browser)', () => {
 
   test('signed out (loggedIn selector missing) and a browser that does not start are failures', async () => {
     fake.set('chatgpt', { loggedIn: false });
-    expect((await doctor(config(fake), 'chatgpt')).text).toMatch(/FAILED\s+sign-in\s+not signed in\?/);
+    expect((await doctor(config(fake), 'chatgpt')).text).toMatch(/FAILED\s+sign-in\s+signed out: the page shows its sign-in buttons/);
     const broken = await doctor(config(fake, { browser: { executablePath: '/nonexistent/chromium' } }), 'chatgpt');
     expect(broken.code).toBe(69);
     expect(broken.text).toMatch(/FAILED\s+browser\s+could not launch \/nonexistent\/chromium/);

@@ -20,7 +20,6 @@ backends:
     timeouts:
       normalMs: 20000
       deepMs: 20000
-      stableMs: 400
       navigationMs: 15000
 browser:
   executablePath: /usr/bin/chromium

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Page } from 'playwright-core';
 import type { Locator } from '../../config/locator-syntax.js';
-import { clickTargetExpression, tagMenuItemExpression, type ClickTarget } from './page-script.js';
+import type { ClickTarget, PageScript } from './page-script.js';
 import type { DeepRecipe, DeepStep } from './sites.js';
 
 /**
@@ -37,6 +37,7 @@ export interface DeepPageOps {
 export class DeepRecipeRunner {
   constructor(
     private readonly page: Page,
+    private readonly script: PageScript,
     private readonly recipe: DeepRecipe,
     private readonly ops: DeepPageOps,
   ) {}
@@ -75,7 +76,7 @@ export class DeepRecipeRunner {
   private async target(target: Locator[], timeoutMs: number): Promise<ClickTarget> {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
-      const t = (await this.page.evaluate(clickTargetExpression('recipe', target))) as ClickTarget;
+      const t = await this.script.clickTarget('recipe', target);
       if (t?.box || performance.now() >= deadline) return t;
       await sleep(POLL_MS);
     }
@@ -93,8 +94,8 @@ export class DeepRecipeRunner {
       case 'choose': {
         const deadline = performance.now() + step.timeoutMs;
         for (;;) {
-          if ((await this.page.evaluate(tagMenuItemExpression(step.item, 'recipe'))) as boolean) {
-            const t = (await this.page.evaluate(clickTargetExpression('recipe', null))) as ClickTarget;
+          if (await this.script.tagMenuItem(step.item, 'recipe')) {
+            const t = await this.script.clickTarget('recipe', null);
             if (t?.box) {
               await this.click(t.box);
               return null;
@@ -112,7 +113,7 @@ export class DeepRecipeRunner {
         await this.click(t.box);
         const deadline = performance.now() + step.timeoutMs;
         for (;;) {
-          const now = (await this.page.evaluate(clickTargetExpression('recipe', null))) as ClickTarget;
+          const now = await this.script.clickTarget('recipe', null);
           if (now?.on === want) return null;
           if (performance.now() >= deadline) return `clicked, but it does not read ${step.state} (aria-checked/aria-pressed/checked)`;
           await sleep(POLL_MS);

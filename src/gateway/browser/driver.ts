@@ -6,7 +6,7 @@ import { saveBundle } from './bundle.js';
 import { classifyAnswerBody, classifyChrome, describeFinding, outcomeOf, type ChromeFinding, type CompiledSitePatterns } from './classify.js';
 import { CompletionTracker, submitState, type SubmitBaseline, type TrackedSample } from './completion.js';
 import { DeepRecipeRunner } from './deep-recipe.js';
-import { clickTargetExpression, FOCUS_INPUT, readInputExpression, sampleExpression, tagAndFocusInputExpression, type ClickTarget, type RawSample } from './page-script.js';
+import { PageScript, type ClickTarget, type PageConfig, type RawSample } from './page-script.js';
 import { GENERIC_CHROME, type SiteProfile, type SiteSelectors } from './sites.js';
 import { parseLocators } from '../../config/locator-syntax.js';
 
@@ -21,6 +21,8 @@ import { parseLocators } from '../../config/locator-syntax.js';
 
 /** Answer polling period: one evaluate round-trip per poll, so this bounds detection latency. */
 const POLL_MS = 25;
+/** Once the done marker shows, the stable polls that prove the answer complete come this fast. */
+const DONE_POLL_MS = 8;
 const SUBMIT_ENABLED_WAIT_MS = 3_000;
 const THREAD_RENDER_GRACE_MS = 2_000;
 const ACTION_TIMEOUT_MS = 10_000;
@@ -53,6 +55,15 @@ export function sameText(a: string, b: string): boolean {
   return squash(a) === squash(b);
 }
 
+/** What the page module works with for a site: its locators, generic chrome included, and deep-mode markers. */
+export function pageConfig(site: SiteProfile): PageConfig {
+  return {
+    sel: { ...site.selectors, chrome: [...parseLocators(GENERIC_CHROME), ...site.selectors.chrome] },
+    deepActive: site.deep?.active ?? [],
+    deepToggle: site.deep?.toggle ?? [],
+  };
+}
+
 export interface RequestRunOptions {
   /**
    * The page already shows this request's target, untouched: the start page in a freshly loaded
@@ -67,6 +78,7 @@ export interface RequestRunOptions {
 
 export class RequestRun {
   private readonly sel: SiteSelectors;
+  private readonly script: PageScript;
   private lastSample: RawSample | null = null;
   private sent = false;
   private url: string | null = null;
@@ -88,7 +100,9 @@ export class RequestRun {
     private readonly log: DriverLog,
     private readonly opts: RequestRunOptions = {},
   ) {
-    this.sel = { ...site.selectors, chrome: [...parseLocators(GENERIC_CHROME), ...site.selectors.chrome] };
+    const config = pageConfig(site);
+    this.sel = config.sel;
+    this.script = new PageScript(page, config);
     // A harvest reattaches to a prompt that was submitted by an earlier (crashed) tick.
     this.sent = req.harvestOnly;
   }
@@ -136,22 +150,21 @@ export class RequestRun {
     if (this.navigated && req.conversation?.url) s = await this.waitHydrated(s);
     const deep = await this.ensureDeep(req.deep, s);
     if (deep.problem) return { outcome: 'notSent', detail: `${deep.problem}; not sent` };
-    if (deep.changed) s = await this.sample(null);
     this.mark('deep');
-    const typeProblem = await this.typePrompt(req.prompt);
+    const typed = await this.typePrompt(req.prompt, s.responseCount);
     this.mark('typed');
-    if (typeProblem) return { outcome: 'notSent', detail: typeProblem };
+    if ('problem' in typed) return { outcome: 'notSent', detail: typed.problem };
+    const before = typed.sample;
     if (req.deep && this.site.deep) {
       // Re-verify right before the click: the toggle may have snapped back while we typed.
-      const active = (await this.sample(null)).deepActive ?? this.opts.deepMemory?.get() ?? null;
+      const active = before.deepActive ?? this.opts.deepMemory?.get() ?? null;
       if (active === false) return { outcome: 'notSent', detail: 'deep mode was on but switched itself off before sending; not sent' };
     }
-    const before = await this.sample(null);
     // Chrome already on the page before the click (a deep-only limit when no deep mode is wanted,
     // an old reconnect toast) was judged no reason to stop: it says nothing about this request.
     this.preexisting = new Set(before.chrome);
     const clickedMs = performance.now();
-    await this.submit();
+    await this.submit(typed.send);
     this.sent = true;
     this.mark('clicked');
     const baseline: SubmitBaseline = {
@@ -189,8 +202,7 @@ export class RequestRun {
   }
 
   private async sample(baseline: number | null): Promise<RawSample> {
-    const d = this.site.deep;
-    const s = (await this.page.evaluate(sampleExpression({ sel: this.sel, baseline, deepActive: d?.active ?? [], deepToggle: d?.toggle ?? [] }))) as RawSample;
+    const s = await this.script.sample(baseline);
     this.lastSample = s;
     return s;
   }
@@ -276,22 +288,28 @@ export class RequestRun {
     if (current === want) return { problem: null, changed: false };
     // Unknown on a page that cannot tell: a normal request turns it off only when there is a way to.
     if (current === null && !want && !recipe.off) return { problem: null, changed: false };
-    const runner = new DeepRecipeRunner(this.page, recipe, { readActive: async () => (await this.sample(null)).deepActive });
+    const runner = new DeepRecipeRunner(this.page, this.script, recipe, { readActive: async () => (await this.sample(null)).deepActive });
     const problem = await runner.set(want);
     memory?.set(problem ? null : want);
     return { problem, changed: true };
   }
 
-  private async typePrompt(prompt: string): Promise<string | null> {
+  /**
+   * Types the prompt and checks the composer holds it; returns the page as it is then (the
+   * baseline of the submit) and the send button, or why nothing can be sent.
+   */
+  private async typePrompt(prompt: string, responses: number): Promise<{ sample: RawSample; send: ClickTarget } | { problem: string }> {
     // Fast path: tag, focus + select the composer in-page, then one trusted insertText of the whole
     // prompt (no key-by-key typing, so no Enter can submit half a prompt, and no actionability waits).
-    if (!(await this.page.evaluate(tagAndFocusInputExpression(this.sel.input)))) return 'the chat input disappeared before typing; not sent';
+    if (!(await this.script.focusInput())) return { problem: 'the chat input disappeared before typing; not sent' };
     await this.page.keyboard.insertText(prompt);
-    if (sameText((await this.readInput()) ?? '', prompt)) return null;
+    let look = await this.script.afterTyping(responses);
+    if (sameText(look.sample.inputText ?? '', prompt)) return look;
     // Some editors ignore that; Playwright's fill(), then per-line insertText with Shift+Enter.
     const input = this.page.locator('[data-fano-target="input"]');
     await input.fill(prompt, { timeout: ACTION_TIMEOUT_MS });
-    if (sameText((await this.readInput()) ?? '', prompt)) return null;
+    look = await this.script.afterTyping(responses);
+    if (sameText(look.sample.inputText ?? '', prompt)) return look;
     await input.fill('', { timeout: ACTION_TIMEOUT_MS });
     await input.click({ timeout: ACTION_TIMEOUT_MS });
     const lines = prompt.split('\n');
@@ -299,30 +317,25 @@ export class RequestRun {
       if (i > 0) await this.page.keyboard.press('Shift+Enter');
       if (lines[i]) await this.page.keyboard.insertText(lines[i] ?? '');
     }
-    const held = (await this.readInput()) ?? '';
-    if (sameText(held, prompt)) return null;
-    return `the chat input did not hold the prompt after typing (${held.length} of ${prompt.length} characters); not sent`;
+    look = await this.script.afterTyping(responses);
+    const held = look.sample.inputText ?? '';
+    if (sameText(held, prompt)) return look;
+    return { problem: `the chat input did not hold the prompt after typing (${held.length} of ${prompt.length} characters); not sent` };
   }
 
-  private async readInput(): Promise<string | null> {
-    return (await this.page.evaluate(readInputExpression(this.sel))) as string | null;
-  }
-
-  private async submit(): Promise<void> {
-    if (this.sel.send.length > 0) {
-      let t = (await this.page.evaluate(clickTargetExpression('send', this.sel.send))) as ClickTarget;
-      // Sites enable their send button a frame or two after the input event.
-      const deadline = performance.now() + SUBMIT_ENABLED_WAIT_MS;
-      while (t && !t.enabled && performance.now() < deadline) {
-        await sleep(POLL_MS);
-        t = (await this.page.evaluate(clickTargetExpression('send', null))) as ClickTarget;
-      }
-      if (t?.box) {
-        await this.page.mouse.click(t.box.x, t.box.y);
-        return;
-      }
+  private async submit(send: ClickTarget): Promise<void> {
+    let t = send;
+    // Sites enable their send button a frame or two after the input event.
+    const deadline = performance.now() + SUBMIT_ENABLED_WAIT_MS;
+    while (t && !t.enabled && performance.now() < deadline) {
+      await sleep(POLL_MS);
+      t = await this.script.clickTarget('send', null);
     }
-    await this.page.evaluate(FOCUS_INPUT);
+    if (t?.box) {
+      await this.page.mouse.click(t.box.x, t.box.y);
+      return;
+    }
+    await this.script.focusTagged('input');
     await this.page.keyboard.press('Enter');
   }
 
@@ -415,7 +428,7 @@ export class RequestRun {
         if (!reported && evidence) await report();
         return this.abortEnd();
       }
-      await sleep(POLL_MS);
+      await sleep(s.done ? DONE_POLL_MS : POLL_MS);
     }
   }
 

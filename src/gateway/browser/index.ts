@@ -2,7 +2,8 @@ import type { BrowserBackendConfig, FanoConfig } from '../../config/schema.js';
 import type { Backend, LlmRequest, LlmResponse, SendContext } from '../backend.js';
 import { fileSiteCatalog, type SiteCatalog } from '../../config/site-adapters.js';
 import { compileSitePatterns } from './classify.js';
-import { RequestRun, type DriverLog } from './driver.js';
+import { pageConfig, RequestRun, type DriverLog } from './driver.js';
+import { PageScript } from './page-script.js';
 import { BrowserSession, profileDir } from './session.js';
 import { resolveSite } from './sites.js';
 
@@ -54,7 +55,7 @@ export function createBrowserBackend(name: string, cfg: BrowserBackendConfig, br
     lastOkUrl = null;
     // The spare for the next new conversation loads while this answer is generated: the browser
     // is idle then, so the load costs neither this request nor the next one any time.
-    const whileWaiting = browser.preloadPage ? () => session.preload(site.url) : undefined;
+    const whileWaiting = browser.preloadPage ? () => session.preload(site.url, (p) => new PageScript(p, pageConfig(site)).warm()) : undefined;
     const res = await new RequestRun(page, site, patterns, req, ctx, log, { onTarget, whileWaiting, deepMemory }).run();
     if (res.outcome === 'ok') lastOkUrl = res.url;
     else session.discardSpare();

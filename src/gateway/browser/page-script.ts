@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import type { Page } from 'playwright-core';
 import type { Locator, TextMatcher } from '../../config/locator-syntax.js';
 import { LOCATOR_ENGINE } from './locator-engine.js';
 import type { SiteSelectors } from './sites.js';
@@ -5,8 +7,9 @@ import type { SiteSelectors } from './sites.js';
 /**
  * Code that runs inside the page. Kept as JavaScript source (not TS functions) because test and
  * build transpilers may inject helpers into functions passed to page.evaluate, and because the
- * project is compiled without DOM types. One evaluate per sample keeps the per-poll cost at a
- * single round-trip. Locators arrive parsed (src/config/locator-syntax.ts).
+ * project is compiled without DOM types. It is installed once per document as `window.__fanoV2`
+ * (with the site's locators, parsed in Node: src/config/locator-syntax.ts), so a poll is one
+ * small evaluate: a round-trip that carries a method name and a few arguments, not the code.
  *
  * "Markers" (busy, thinking, done, stopped, loggedIn, loggedOut, chrome) count when ANY entry of
  * their list has a visible match; "places" (input, send, response, userMessage) use the first
@@ -130,52 +133,94 @@ export interface RawSample {
   loggedOut: boolean;
 }
 
-export interface SampleArgs {
+/** What the page module is configured with, once per document and site. */
+export interface PageConfig {
   sel: SiteSelectors;
-  /** Response count before our submit (null when harvesting: any last answer after the last user message counts). */
-  baseline: number | null;
   deepActive: Locator[];
   deepToggle: Locator[];
 }
 
-const SAMPLE_FN = String.raw`(args) => {
+const MODULE = String.raw`(() => {
   ${HELPERS}
-  const sel = args.sel;
-  const t = turnInfo(sel, args.baseline);
-  const input = first(sel.input).find(visible) || null;
-  const excluded = [...t.resp, ...t.users];
-  const chrome = chromeTexts(sel, excluded);
-  if (!input) { const x = pageText(excluded); if (x) chrome.push(x); }
-  let deepActive = null;
-  if ((args.deepActive || []).length) deepActive = anyVisible(args.deepActive);
-  else if ((args.deepToggle || []).length) { const tg = anyOf(args.deepToggle).find(visible); deepActive = tg ? stateOn(tg) : null; }
+  const configs = {};
+  const untag = (tag) => { for (const e of document.querySelectorAll('[data-fano-target="' + tag + '"]')) e.removeAttribute('data-fano-target'); };
+  const tagged = (tag) => document.querySelector('[data-fano-target="' + tag + '"]');
+  const tagFirst = (list, tag) => { untag(tag); const e = anyOf(list).find(visible); if (!e) return false; e.setAttribute('data-fano-target', tag); return true; };
+  const centre = (e) => { e.scrollIntoView({ block: 'center', inline: 'center' }); const r = e.getBoundingClientRect(); return r.width === 0 || r.height === 0 ? null : { x: r.left + r.width / 2, y: r.top + r.height / 2 }; };
+  const target = (tag) => { const e = tagged(tag); if (!e) return null; const enabled = !e.disabled && e.getAttribute('aria-disabled') !== 'true'; return { enabled, on: stateOn(e), box: enabled ? centre(e) : null }; };
   return {
-    url: location.href,
-    inputPresent: !!input,
-    inputText: input ? inputValue(input) : null,
-    busy: anyVisible(sel.busy),
-    thinking: turnMarker(sel.thinking, t, true),
-    done: t.isNew && turnMarker(sel.done, t, false),
-    responseCount: t.resp.length,
-    userCount: t.users.length,
-    hasNew: t.isNew,
-    text: t.isNew && t.last ? toMarkdown(t.last) : '',
-    stopped: t.isNew && turnMarker(sel.stopped, t, false),
-    chrome,
-    deepActive,
-    loggedIn: anyVisible(sel.loggedIn),
-    loggedOut: anyVisible(sel.loggedOut),
+    configure(key, cfg) { configs[key] = cfg; return true; },
+    has(key) { return !!configs[key]; },
+    sample(key, baseline) {
+      const c = configs[key]; const sel = c.sel;
+      const t = turnInfo(sel, baseline);
+      const input = first(sel.input).find(visible) || null;
+      const excluded = [...t.resp, ...t.users];
+      const chrome = chromeTexts(sel, excluded);
+      if (!input) { const x = pageText(excluded); if (x) chrome.push(x); }
+      let deepActive = null;
+      if ((c.deepActive || []).length) deepActive = anyVisible(c.deepActive);
+      else if ((c.deepToggle || []).length) { const tg = anyOf(c.deepToggle).find(visible); deepActive = tg ? stateOn(tg) : null; }
+      return {
+        url: location.href,
+        inputPresent: !!input,
+        inputText: input ? inputValue(input) : null,
+        busy: anyVisible(sel.busy),
+        thinking: turnMarker(sel.thinking, t, true),
+        done: t.isNew && turnMarker(sel.done, t, false),
+        responseCount: t.resp.length,
+        userCount: t.users.length,
+        hasNew: t.isNew,
+        text: t.isNew && t.last ? toMarkdown(t.last) : '',
+        stopped: t.isNew && turnMarker(sel.stopped, t, false),
+        chrome,
+        deepActive,
+        loggedIn: anyVisible(sel.loggedIn),
+        loggedOut: anyVisible(sel.loggedOut),
+      };
+    },
+    // Tags the first visible composer and focuses + selects its whole content (insertText then replaces it).
+    focusInput(key) {
+      if (!tagFirst(configs[key].sel.input, 'input')) return false;
+      const e = tagged('input'); e.focus();
+      if (typeof e.select === 'function' && e.tagName !== 'DIV') { e.select(); return true; }
+      const r = document.createRange(); r.selectNodeContents(e); const s = getSelection(); s.removeAllRanges(); s.addRange(r);
+      return true;
+    },
+    // After typing, in one look: the page (the baseline of the submit) and the send button, tagged.
+    afterTyping(key, baseline) {
+      const sel = configs[key].sel;
+      const send = sel.send.length && tagFirst(sel.send, 'send') ? target('send') : null;
+      return { sample: this.sample(key, baseline), send };
+    },
+    focusTagged(tag) { const e = tagged(tag); if (e) e.focus(); return !!e; },
+    // A list to tag anew, or null to look at the element tagged before.
+    clickTarget(tag, list) { if (list && !tagFirst(list, tag)) return null; return target(tag); },
+    tagMenuItem(item, tag) {
+      untag(tag);
+      for (const role of ['menuitem', 'menuitemcheckbox', 'menuitemradio', 'option']) {
+        for (const e of byRole(document, { role })) if (visible(e) && matchText(item, accName(e, role))) { e.setAttribute('data-fano-target', tag); return true; }
+      }
+      return false;
+    },
+    probe(lists) {
+      const out = [];
+      for (const [key, list] of Object.entries(lists)) {
+        const bad = new Set(); let index = -1; let vis = false;
+        for (let i = 0; i < list.length; i++) {
+          invalidCss = [];
+          const els = findAll(list[i]);
+          for (const c of invalidCss) bad.add(c);
+          if (index < 0 && els.length) { index = i; vis = els.some(visible); }
+        }
+        out.push({ key, index, visible: vis, invalid: [...bad] });
+      }
+      return out;
+    },
   };
-}`;
+})()`;
 
-export function sampleExpression(args: SampleArgs): string {
-  return `(${SAMPLE_FN})(${JSON.stringify(args)})`;
-}
-
-/** Reads the composer's current text (value of a textarea/input, else innerText). */
-export function readInputExpression(sel: SiteSelectors): string {
-  return `((sel) => { ${HELPERS} const el = first(sel.input).find(visible); return el ? inputValue(el) : null; })(${JSON.stringify(sel)})`;
-}
+const MISSING = '__fano_missing__';
 
 export interface SelectorReport {
   key: string;
@@ -187,88 +232,65 @@ export interface SelectorReport {
   invalid: string[];
 }
 
-/** For `fano doctor`: which entry of each list matches, and which are invalid CSS. */
-export function probeExpression(lists: Record<string, Locator[]>): string {
-  return `((lists) => {
-    ${HELPERS}
-    const out = [];
-    for (const [key, list] of Object.entries(lists)) {
-      const bad = new Set();
-      let index = -1; let vis = false;
-      for (let i = 0; i < list.length; i++) {
-        invalidCss = [];
-        const els = findAll(list[i]);
-        for (const c of invalidCss) bad.add(c);
-        if (index < 0 && els.length) { index = i; vis = els.some(visible); }
-      }
-      out.push({ key, index, visible: vis, invalid: [...bad] });
-    }
-    return out;
-  })(${JSON.stringify(lists)})`;
-}
-
-/** Finds the first visible element of a list and tags it so it can be clicked or focused. */
-export function tagExpression(list: readonly Locator[], tag: string): string {
-  return `((list, tag) => { ${HELPERS} for (const el of document.querySelectorAll('[data-fano-target="' + tag + '"]')) el.removeAttribute('data-fano-target'); const el = anyOf(list).find(visible); if (!el) return false; el.setAttribute('data-fano-target', tag); return true; })(${JSON.stringify(list)}, ${JSON.stringify(tag)})`;
-}
-
-/** Focuses the tagged composer and selects its whole content, so insertText replaces it. */
-export const FOCUS_AND_SELECT_INPUT = `(() => {
-  const el = document.querySelector('[data-fano-target="input"]');
-  if (!el) return false;
-  el.focus();
-  if (typeof el.select === 'function' && el.tagName !== 'DIV') { el.select(); return true; }
-  const r = document.createRange(); r.selectNodeContents(el);
-  const s = getSelection(); s.removeAllRanges(); s.addRange(r);
-  return true;
-})()`;
-
-/** Tags the first visible composer of `list` and focuses + selects it: one round-trip before typing. */
-export function tagAndFocusInputExpression(list: readonly Locator[]): string {
-  return `((${tagExpression(list, 'input')}) && ${FOCUS_AND_SELECT_INPUT})`;
-}
-
-export const FOCUS_INPUT = `(() => { const el = document.querySelector('[data-fano-target="input"]'); if (el) el.focus(); return !!el; })()`;
-
-/** Scrolls a tagged element into view and returns its centre in viewport coordinates. */
-export function centreOf(tag: string): string {
-  return `((tag) => {
-    const el = document.querySelector('[data-fano-target="' + tag + '"]');
-    if (!el) return null;
-    el.scrollIntoView({ block: 'center', inline: 'center' });
-    const r = el.getBoundingClientRect();
-    if (r.width === 0 || r.height === 0) return null;
-    return { x: r.left + r.width / 2, y: r.top + r.height / 2 };
-  })(${JSON.stringify(tag)})`;
-}
-
-export function TAGGED_ENABLED(tag: string): string {
-  return `((tag) => { const el = document.querySelector('[data-fano-target="' + tag + '"]'); return !!el && !el.disabled && el.getAttribute('aria-disabled') !== 'true'; })(${JSON.stringify(tag)})`;
-}
-
-/** What `clickTargetExpression` returns: null when no element of the list is visible. */
+/** What a look at something about to be clicked returns: null when no element of the list is visible. */
 export type ClickTarget = { enabled: boolean; on: boolean; box: { x: number; y: number } | null } | null;
 
 /**
- * One round-trip per look at something about to be clicked: whether it is enabled and on
- * (pressed/checked), and where its centre is. With `list` the first visible match is tagged
- * first; without, the element tagged earlier is looked at again.
+ * The page module of one page, for one site configuration. Every call is one evaluate; the first
+ * call in a document (or after a navigation) installs the module and the configuration first.
  */
-export function clickTargetExpression(tag: string, list: readonly Locator[] | null): string {
-  const state = `((${TAGGED_ENABLED(tag)}) ? { enabled: true, on: ((t) => { ${HELPERS} return stateOn(document.querySelector('[data-fano-target="' + t + '"]')); })(${JSON.stringify(tag)}), box: ${centreOf(tag)} } : { enabled: false, on: false, box: null })`;
-  return list ? `((${tagExpression(list, tag)}) ? ${state} : null)` : `(document.querySelector('[data-fano-target=${JSON.stringify(tag)}]') ? ${state} : null)`;
-}
+export class PageScript {
+  private readonly key: string;
+  private readonly configJson: string;
 
-/** The visible menu item (menuitem, menuitemcheckbox, menuitemradio, option) whose name matches, tagged. */
-export function tagMenuItemExpression(item: TextMatcher, tag: string): string {
-  return `((item, tag) => {
-    ${HELPERS}
-    for (const el of document.querySelectorAll('[data-fano-target="' + tag + '"]')) el.removeAttribute('data-fano-target');
-    for (const role of ['menuitem', 'menuitemcheckbox', 'menuitemradio', 'option']) {
-      for (const el of byRole(document, { role })) {
-        if (visible(el) && matchText(item, accName(el, role))) { el.setAttribute('data-fano-target', tag); return true; }
-      }
-    }
-    return false;
-  })(${JSON.stringify(item)}, ${JSON.stringify(tag)})`;
+  constructor(
+    private readonly page: Page,
+    config: PageConfig,
+  ) {
+    this.configJson = JSON.stringify(config);
+    this.key = createHash('sha256').update(this.configJson).digest('hex').slice(0, 12);
+  }
+
+  private async call<T>(method: string, args: unknown[]): Promise<T> {
+    const a = JSON.stringify(args);
+    const k = JSON.stringify(this.key);
+    const quick = await this.page.evaluate(`(() => { const F = window.__fanoV2; if (!F || !F.has(${k})) return ${JSON.stringify(MISSING)}; return F.${method}(...${a}); })()`);
+    if (quick !== MISSING) return quick as T;
+    return (await this.page.evaluate(`(() => { const F = window.__fanoV2 || (window.__fanoV2 = ${MODULE}); F.configure(${k}, ${this.configJson}); return F.${method}(...${a}); })()`)) as T;
+  }
+
+  /** Installs the module and configuration in the current document ahead of use (a spare tab while it waits). */
+  async warm(): Promise<void> {
+    await this.call('has', [this.key]);
+  }
+
+  /** Everything a poll looks at. `baseline`: the response count before our submit (null: any answer after the last user message). */
+  sample(baseline: number | null): Promise<RawSample> {
+    return this.call('sample', [this.key, baseline]);
+  }
+
+  focusInput(): Promise<boolean> {
+    return this.call('focusInput', [this.key]);
+  }
+
+  afterTyping(baseline: number | null): Promise<{ sample: RawSample; send: ClickTarget }> {
+    return this.call('afterTyping', [this.key, baseline]);
+  }
+
+  focusTagged(tag: string): Promise<boolean> {
+    return this.call('focusTagged', [tag]);
+  }
+
+  clickTarget(tag: string, list: readonly Locator[] | null): Promise<ClickTarget> {
+    return this.call('clickTarget', [tag, list]);
+  }
+
+  tagMenuItem(item: TextMatcher, tag: string): Promise<boolean> {
+    return this.call('tagMenuItem', [item, tag]);
+  }
+
+  /** For `fano doctor`: which entry of each list matches, and which are invalid CSS. */
+  probe(lists: Record<string, Locator[]>): Promise<SelectorReport[]> {
+    return this.call('probe', [lists]);
+  }
 }

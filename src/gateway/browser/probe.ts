@@ -1,11 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import type { BrowserBackendConfig, FanoConfig } from '../../config/schema.js';
-import { parseLocators, type Locator } from '../../config/locator-syntax.js';
+import type { Locator } from '../../config/locator-syntax.js';
 import { fileSiteCatalog, type SiteCatalog } from '../../config/site-adapters.js';
 import { classifyChrome, compileSitePatterns, describeFinding } from './classify.js';
-import { FOCUS_AND_SELECT_INPUT, probeExpression, sampleExpression, tagExpression, type RawSample, type SelectorReport } from './page-script.js';
+import { pageConfig } from './driver.js';
+import { PageScript, type RawSample, type SelectorReport } from './page-script.js';
 import { BrowserSession, profileDir } from './session.js';
-import { GENERIC_CHROME, resolveSite, SELECTOR_KEYS, siteKind, type SelectorKey, type SiteProfile } from './sites.js';
+import { resolveSite, SELECTOR_KEYS, siteKind, type SelectorKey, type SiteProfile } from './sites.js';
 
 /**
  * What `fano doctor` and `fano login` need from the browser, kept here so Playwright stays inside
@@ -98,13 +99,15 @@ export async function probeBrowserBackend(name: string, cfg: BrowserBackendConfi
       checks.push({ name: 'page', status: 'failed', detail: `could not open ${site.url}: ${firstLine(e)}` });
       return report();
     }
-    const sel = { ...site.selectors, chrome: [...parseLocators(GENERIC_CHROME), ...site.selectors.chrome] };
+    const config = pageConfig(site);
+    const sel = config.sel;
+    const script = new PageScript(page, config);
     const patterns = compileSitePatterns(site.patterns);
     const deadline = performance.now() + site.timeouts.navigationMs;
     let s: RawSample;
     let finding;
     for (;;) {
-      s = (await page.evaluate(sampleExpression({ sel, baseline: null, deepActive: site.deep?.active ?? [], deepToggle: site.deep?.toggle ?? [] }))) as RawSample;
+      s = await script.sample(null);
       finding = classifyChrome(s.chrome, patterns, new Date());
       if (finding || (s.inputPresent && (s.loggedIn || s.loggedOut)) || performance.now() >= deadline) break;
       if (s.inputPresent && site.selectors.loggedIn.length === 0) break;
@@ -117,17 +120,16 @@ export async function probeBrowserBackend(name: string, cfg: BrowserBackendConfi
 
     // Type (never submit) so a send button that only appears with text can be checked.
     let typed = false;
-    if (!blocked && s.inputPresent && (await page.evaluate(tagExpression(sel.input, 'input')))) {
-      await page.evaluate(FOCUS_AND_SELECT_INPUT);
+    if (!blocked && s.inputPresent && (await script.focusInput())) {
       await page.keyboard.insertText(DOCTOR_TEXT);
       typed = true;
       await new Promise((r) => setTimeout(r, SEND_APPEAR_MS));
     }
     const lists: Record<string, Locator[]> = Object.fromEntries(SELECTOR_KEYS.map((k) => [k, k === 'chrome' ? sel.chrome : site!.selectors[k]]));
     if (site.deep) lists['deep.on[0]'] = firstStepTarget(site);
-    const found = (await page.evaluate(probeExpression(lists))) as SelectorReport[];
+    const found = await script.probe(lists);
     if (typed) {
-      await page.evaluate(FOCUS_AND_SELECT_INPUT);
+      await script.focusInput();
       await page.keyboard.press('Delete');
     }
     for (const r of found) {

@@ -189,7 +189,7 @@ export class BrowserSession {
    * previous conversation's tab when there is one, else a new tab. At most one spare at a time;
    * nothing happens before the browser is open or after close(). Never more than two tabs.
    */
-  preload(url: string): void {
+  preload(url: string, warm?: (page: Page) => Promise<void>): void {
     const ctx = this.context;
     if (!ctx || this.spare) return;
     const recycled = this.retired && !this.retired.isClosed() ? this.retired : null;
@@ -209,6 +209,8 @@ export class BrowserSession {
       .then(async (page) => {
         try {
           await page.goto(url, { waitUntil: 'load', timeout: SPARE_LOAD_TIMEOUT_MS });
+          // Whatever the next request would set up on the page first is done now, while nothing waits.
+          await warm?.(page).catch(() => undefined);
           return { page, shownUrl: page.url() };
         } catch {
           // Closed meanwhile, or the site did not load. The tab goes too: a failed load may still
