@@ -144,6 +144,15 @@ describe.skipIf(SKIP_BROWSER)('browser gateway: the ChatGPT adapter against a Ch
     expect(submissions()).toBe(before);
   });
 
+  test('"stop" buttons that are not busy signs — read-aloud playing on a finished turn, dictation in the composer — do not hold answers back', async () => {
+    fake.set('chatgpt', { readAloud: true });
+    for (const p of ['First with read-aloud', 'Second with read-aloud']) {
+      const res = await cold.send(request(p), context());
+      expect(res.outcome).toBe('ok');
+      expect(res.durationMs).toBeLessThan(5_000); // busy would never clear: the watchdog is 8 s
+    }
+  });
+
   test('Chromium for real sites: no navigator.webdriver, English pages, and the answering tab in front', async () => {
     await chatgpt.send(request('Who am I?'), context());
     expect(last()?.client).toEqual({ webdriver: false, language: 'en-US', visibility: 'visible' });

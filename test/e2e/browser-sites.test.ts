@@ -148,6 +148,27 @@ describe.skipIf(SKIP_BROWSER)('browser gateway: sites and deep mode', () => {
     expect((await custom.send(request('x'), context())).outcome).toBe('loginRequired');
   });
 
+  test('custom site described with role and text locators and a scoped chain', async () => {
+    const b = answers.wrap(
+      createBrowserBackend(
+        'roles',
+        backendConfig({
+          url: fake.url('plain'),
+          selectors: { input: 'role=textbox', send: 'role=button[name=/^ask$/i]', response: '.msg.bot >> .answer', busy: 'text="thinking…"', userMessage: '.msg.user', chrome: '#notice' },
+        }),
+        browserConfig({ preloadPage: false }),
+        { home: `${home.home}/roles` },
+      ),
+    );
+    try {
+      const res = await b.send(request('Hello through roles'), context());
+      expect(res).toMatchObject({ outcome: 'ok', sent: true });
+      expect(res.text).toMatch(/to: Hello through roles\./);
+    } finally {
+      await b.close();
+    }
+  });
+
   test('custom site without a deep toggle: a deep request is not sent', async () => {
     const before = fake.stats().total;
     const res = await custom.send(request('deep please', { deep: true }), context());

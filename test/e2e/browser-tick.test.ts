@@ -77,6 +77,9 @@ describe.skipIf(SKIP_BROWSER)('fano tick on a browser backend', () => {
     ({ state } = await readState(home));
     expect(state.tasks[task.key]!.state).toBe('completed');
     expect(Object.keys(state.modules.echo?.results ?? {})).toEqual(['q1']);
+    // What the ticks stored is, byte for byte, what the site sent (the harvested answer included).
+    const stored = (state.modules.echo?.results?.q1 as { answers: string[] }).answers;
+    expect(stored).toEqual(fake.stats().prompts.filter((p) => url?.includes(p.conv)).map((p) => p.answer));
   }, 120_000);
 
   it('a login wall parks the backend (not the task); a later tick re-probes and resumes by itself', async () => {
@@ -101,7 +104,13 @@ describe.skipIf(SKIP_BROWSER)('fano tick on a browser backend', () => {
       const t = await runFano(['tick'], { home });
       expect(t.code, t.stderr).toBe(0);
       const s = JSON.parse((await runFano(['status', '--json'], { home })).stdout);
-      if (s.backends[0].status === 'available' && s.tasks.byState.completed === 1) return;
+      if (s.backends[0].status === 'available' && s.tasks.byState.completed === 1) {
+        const { state } = await readState(home);
+        const stored = (state.modules.echo?.results?.q1 as { answers: string[] }).answers;
+        const conv = Object.values(state.tasks)[0]!.conversation?.url ?? '';
+        expect(stored).toEqual(fake.stats().prompts.filter((p) => conv.includes(p.conv)).map((p) => p.answer));
+        return;
+      }
       await new Promise((r) => setTimeout(r, 1000));
     }
     throw new Error('backend never un-parked');
