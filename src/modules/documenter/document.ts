@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { PREAMBLE_ID, splitSections, type SplitDocument } from '../../store/document-file.js';
+import { PREAMBLE_ID, splitSections, type SplitDocument } from '../../core/document-sections.js';
 import { SECTION_STATUSES, type SectionStatus } from './types.js';
 
 /**

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FanoEvent } from '../../core/events.js';
 import { ACTIVE_STATES, type FanoState, type Json, type JsonObject, type Task } from '../../core/types.js';
-import { PREAMBLE_ID, shortHash } from '../../store/document-file.js';
+import { PATCHES_COLLECTION, shortHash } from '../../core/document-patch.js';
+import { PREAMBLE_ID } from '../../core/document-sections.js';
 import { blessedInsights } from '../explorer/queries.js';
 import { documentedInsightIds } from './queries.js';
 import type { ParseResult } from '../explorer/formats.js';
@@ -42,7 +43,7 @@ function readText(home: string, rel: string): string | null {
 
 const readDocument = (home: string): ParsedDocument => parseDocument(readText(home, DOCUMENT_PATH) ?? '');
 
-const patchesOf = (state: Readonly<FanoState>): PatchDoc[] => Object.values(coll(state, 'patches')) as unknown as PatchDoc[];
+const patchesOf = (state: Readonly<FanoState>): PatchDoc[] => Object.values(coll(state, PATCHES_COLLECTION)) as unknown as PatchDoc[];
 
 function viewOf(id: string, heading: string | null, insights: string[], body: string): SectionView & { kept: ReturnType<typeof keepSpans> } {
   const kept = keepSpans(body);
@@ -259,7 +260,7 @@ export const documenterModule: Module = {
         conversation: conv,
         at,
       };
-      return put('patches', `p-${at.replace(/[-:.]/g, '')}-${shortHash(task.key)}`, doc);
+      return put(PATCHES_COLLECTION, `p-${at.replace(/[-:.]/g, '')}-${shortHash(task.key)}`, doc);
     };
     const finish = (events: FanoEvent[], result: Json): StepOutcome => ({ done: true, data: doneData, result, events });
     const newSection = (title: string, text: string, insights: string[], preferredId?: string): { id: string; text: string } => {
