@@ -6,7 +6,7 @@ import { createScheduler, type BackendSlot } from '../../src/core/scheduler.js';
 import { emptyBackendState } from '../../src/core/types.js';
 import { PROPOSED, runSimulation, simConfig } from '../../src/sim/simulate.js';
 import { defaultScenario } from '../../src/sim/scenario.js';
-import { quotaOptions, schedulerOptions } from '../../src/tick/options.js';
+import { quotaOptions, schedulerOptions } from '../../src/config/core-options.js';
 import type { BenchRow } from './types.js';
 
 const DAYS = 7;

@@ -6,7 +6,7 @@ import { BackendNotOkError, UsageError } from '../errors.js';
 import { createBackends } from '../gateway/index.js';
 import { createFileLogger } from '../log.js';
 import { openStore } from '../store/store.js';
-import { quotaOptions } from '../tick/options.js';
+import { quotaOptions } from '../config/core-options.js';
 import { bundleDir, newTickId, tickLogPath } from '../tick/runs.js';
 
 export interface AskOptions {

@@ -4,7 +4,7 @@ import { quotaView } from '../core/quota.js';
 import { emptyBackendState, TASK_STATES, type FanoState, type TickInfo } from '../core/types.js';
 import type { FanoConfig } from '../config/schema.js';
 import { readState } from '../store/store.js';
-import { effectiveWeights, quotaOptions } from '../tick/options.js';
+import { effectiveWeights, quotaOptions } from '../config/core-options.js';
 import { readLastTick } from '../tick/runs.js';
 import { enabledModules } from '../modules/index.js';
 import { computeMetrics, formatMetrics, type Backlogs, type Metrics } from '../core/metrics.js';

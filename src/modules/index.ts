@@ -1,6 +1,6 @@
 import type { FanoConfig } from '../config/schema.js';
 import type { ProjectionSpec } from '../store/projections.js';
-import { quotaOptions } from '../tick/options.js';
+import { quotaOptions } from '../config/core-options.js';
 import { echoModule } from './echo/echo-module.js';
 import { documenterModule } from './documenter/documenter-module.js';
 import { explorerModule } from './explorer/explorer-module.js';

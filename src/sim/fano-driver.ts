@@ -3,7 +3,7 @@ import { claimTask, completeStep, failStep, isRunnable, recordPreemption, type R
 import { quotaView, recordOutcome, recordRequest, rollbackRequest, type QuotaOptions } from '../core/quota.js';
 import { createScheduler, type BackendSlot, type Scheduler } from '../core/scheduler.js';
 import { emptyBackendState, type BackendState, type Task } from '../core/types.js';
-import { effectiveWeights, quotaOptions, retryOptions, schedulerOptions } from '../tick/options.js';
+import { effectiveWeights, quotaOptions, retryOptions, schedulerOptions } from '../config/core-options.js';
 import { simBacklogs } from './consultant.js';
 import type { SimDriver } from './engine.js';
 import { CONSULTATION, type SimMetrics, type SimStart } from './metrics.js';

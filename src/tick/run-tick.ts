@@ -15,7 +15,7 @@ import { writeProjections } from '../store/projections.js';
 import type { Module } from '../modules/module.js';
 import { openStore, type Store } from '../store/store.js';
 import { discoverTasks } from './discover.js';
-import { effectiveWeights, quotaOptions, retryOptions, schedulerOptions } from './options.js';
+import { effectiveWeights, quotaOptions, retryOptions, schedulerOptions } from '../config/core-options.js';
 import { clearIdleHint, nextWakeAt, writeIdleHint } from './idle-hint.js';
 import { newTickId, tickLogPath, writeLastTick } from './runs.js';
 import { fetchPendingSources, writeProposedSeeds } from './researcher-glue.js';

@@ -1,4 +1,4 @@
-import type { BackendConfig, FanoConfig } from '../config/schema.js';
+import type { BackendConfig, FanoConfig } from './schema.js';
 import type { RetryOptions } from '../core/lifecycle.js';
 import type { QuotaOptions } from '../core/quota.js';
 import type { SchedulerOptions } from '../core/scheduler.js';
