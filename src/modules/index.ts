@@ -1,5 +1,5 @@
 import type { FanoConfig } from '../config/schema.js';
-import type { ProjectionSpec } from '../store/projections.js';
+import type { ProjectionSpec } from '../core/projection-spec.js';
 import { quotaOptions } from '../config/core-options.js';
 import { echoModule } from './echo/echo-module.js';
 import { documenterModule } from './documenter/documenter-module.js';

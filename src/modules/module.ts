@@ -1,7 +1,7 @@
 import type { FanoEvent } from '../core/events.js';
 import type { NewTaskSpec } from '../core/lifecycle.js';
 import type { FanoState, Json, JsonObject, Task } from '../core/types.js';
-import type { ProjectionSpec } from '../store/projections.js';
+import type { ProjectionSpec } from '../core/projection-spec.js';
 
 /**
  * What a module asks for; the tick turns it into a Task with a stable key (a hash of `context`)

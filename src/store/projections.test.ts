@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { emptyState, type FanoState } from '../core/types.js';
-import { projectionFileName, writeProjections, type ProjectionSpec } from './projections.js';
+import type { ProjectionSpec } from '../core/projection-spec.js';
+import { projectionFileName, writeProjections } from './projections.js';
 
 const spec: ProjectionSpec = {
   module: 'm',
