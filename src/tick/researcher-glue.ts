@@ -17,7 +17,7 @@ export async function fetchPendingSources(home: string, config: FanoConfig, stor
   const r = config.modules.researcher;
   if (!r.enabled) return;
   // Lazy: the HTML converter is only loaded by ticks that may fetch.
-  const { runPendingFetches } = await import('../gateway/fetch/fetch-sources.js');
+  const { runPendingFetches } = await import('./fetch-sources.js');
   try {
     await runPendingFetches(
       home,
