@@ -3,10 +3,8 @@ import { join } from 'node:path';
 import type { FanoConfig } from '../config/schema.js';
 import type { Backlogs } from '../core/metrics.js';
 import type { FanoState } from '../core/types.js';
-import { documentCounts, documentedInsightIds } from './documenter/queries.js';
-import { DOCUMENT_PATH } from './documenter/types.js';
-import { blessedInsights } from './explorer/queries.js';
-import { threadIdFor } from './explorer/text.js';
+import { documentCounts, documentedInsightIds, DOCUMENT_PATH } from './documenter/index.js';
+import { blessedInsights, threadIdFor } from './explorer/index.js';
 import { readSeeds } from './seeds-file.js';
 
 /**

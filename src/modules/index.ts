@@ -1,12 +1,12 @@
 import type { FanoConfig } from '../config/schema.js';
 import type { ProjectionSpec } from '../core/projection-spec.js';
 import { quotaOptions } from '../config/core-options.js';
-import { echoModule } from './echo/echo-module.js';
-import { documenterModule } from './documenter/documenter-module.js';
-import { explorerModule } from './explorer/explorer-module.js';
+import { consultationModule, consultationOptions } from './consultation/index.js';
+import { documenterModule } from './documenter/index.js';
+import { echoModule } from './echo/index.js';
+import { explorerModule } from './explorer/index.js';
 import type { Module } from './module.js';
-import { consultationModule, consultationOptions } from './consultation/consultation-module.js';
-import { researcherModule } from './researcher/researcher-module.js';
+import { researcherModule } from './researcher/index.js';
 
 /** The modules enabled in config, in a stable order, with their option sections. */
 export function enabledModules(config: FanoConfig): Array<{ module: Module; options: Record<string, unknown> }> {

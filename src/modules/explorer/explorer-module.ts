@@ -4,7 +4,7 @@ import type { FanoEvent } from '../../core/events.js';
 import { ACTIVE_STATES, type FanoState, type Json, type JsonObject, type Task } from '../../core/types.js';
 import type { Module, ModuleContext, StepOutcome, StepRequest, TaskSpec } from '../module.js';
 import { readSeeds, SEEDS_PATH } from '../seeds-file.js';
-import { strictStep } from '../strict-answer.js';
+import { strictStep } from '../shared/strict-answer.js';
 import { parseCommentAnswer, parseReview, parseSynthesis } from './formats.js';
 import { commentPrompt, exchangePrompt, repairPrompt, reviewPrompt, synthesisPrompt, type SeedInfo } from './prompts.js';
 import { blessedInsights, insightView } from './queries.js';

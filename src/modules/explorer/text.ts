@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { clip } from '../shared/text.js';
 
 /** Short stable hash for ids (hex). */
 export function shortHash(...parts: Array<string | number>): string {
@@ -49,10 +50,6 @@ export function firstSentences(s: string, maxChars: number): string {
     out += p;
   }
   return clip(out.trim() || flat, maxChars);
-}
-
-export function clip(s: string, maxChars: number): string {
-  return s.length <= maxChars ? s : `${s.slice(0, Math.max(0, maxChars - 1)).trimEnd()}…`;
 }
 
 /** Keeps the head and the tail (early definitions and the latest notes), drops the middle. */
