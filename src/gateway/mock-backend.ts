@@ -3,9 +3,6 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MockBackendConfig } from '../config/schema.js';
-import { documenterMockAnswer } from '../modules/documenter/mock-responder.js';
-import { explorerMockAnswer } from '../modules/explorer/mock-responder.js';
-import { researcherMockAnswer } from '../modules/researcher/mock-responder.js';
 import type { Backend, LlmRequest, LlmResponse, SendContext } from './backend.js';
 
 const HOUR_MS = 3_600_000;
@@ -35,13 +32,21 @@ function unit(hex: string): number {
   return parseInt(hex.slice(0, 8), 16) / 0x1_0000_0000;
 }
 
+/**
+ * A valid answer to the prompts of one strict format (recognised by their `FORMAT:` marker line),
+ * a function of (seed, prompt) only; null for a prompt it does not recognise. The modules own
+ * theirs (they know their formats) and whoever builds the backends hands them in, so the gateway
+ * never imports a module.
+ */
+export type MockResponder = (seed: number, prompt: string) => string | null;
+
 /** The deterministic answer to a prompt: a function of (seed, prompt) only. */
-export function mockAnswer(seed: number, prompt: string): string {
-  // Module prompts with a strict format (a `FORMAT:` marker line) get a valid answer of it.
-  const formatted = explorerMockAnswer(seed, prompt) ?? documenterMockAnswer(seed, prompt);
-  if (formatted !== null) return formatted;
-  const researched = researcherMockAnswer(seed, prompt);
-  if (researched !== null) return researched;
+export function mockAnswer(seed: number, prompt: string, responders: readonly MockResponder[]): string {
+  // The first responder that recognises the prompt's format answers it.
+  for (const respond of responders) {
+    const formatted = respond(seed, prompt);
+    if (formatted !== null) return formatted;
+  }
   const h = mockHash('answer', seed, prompt);
   // The last line of a prompt is usually its subject (modules put the instruction first).
   const lines = prompt.split('\n').filter((l) => l.trim() !== '');
@@ -49,7 +54,7 @@ export function mockAnswer(seed: number, prompt: string): string {
   return `Mock answer ${h.slice(0, 12)}.\n\nOn "${subject.slice(0, 100)}": a deterministic reply from the mock backend (${lines.length} prompt line(s)).`;
 }
 
-export function createMockBackend(name: string, cfg: MockBackendConfig, deps: { home: string }): Backend {
+export function createMockBackend(name: string, cfg: MockBackendConfig, deps: { home: string; responders: readonly MockResponder[] }): Backend {
   const memFile = join(deps.home, 'runs', 'mock', `${name}.json`);
   const load = (): MockSiteMemory => {
     try {
@@ -108,7 +113,7 @@ export function createMockBackend(name: string, cfg: MockBackendConfig, deps: { 
     // Like a chat site, a conversation has a URL that can be reopened; the answer exists from the
     // moment the prompt is submitted (it is a function of the prompt), so a harvest can find it.
     const url = req.conversation?.url ?? `mock://${name}/c/${mockHash('thread', req.requestId, req.prompt, mem.served).slice(0, 16)}`;
-    const answer = mockAnswer(cfg.seed, req.prompt);
+    const answer = mockAnswer(cfg.seed, req.prompt, deps.responders);
     mem.threads[url] = { promptHash: mockHash(req.prompt).slice(0, 16), answer, at: started };
     const urls = Object.keys(mem.threads);
     if (urls.length > MAX_THREADS) {

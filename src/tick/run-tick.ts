@@ -9,7 +9,7 @@ import { createScheduler, type BackendSlot, type Scheduler } from '../core/sched
 import { emptyBackendState, type FanoState, type JsonObject, type Task, type TickInfo } from '../core/types.js';
 import { createBackends, type Backend } from '../gateway/index.js';
 import { createFileLogger, type Logger } from '../log.js';
-import { enabledModules, moduleProjections } from '../modules/index.js';
+import { enabledModules, mockResponders, moduleProjections } from '../modules/index.js';
 import { applyPendingPatches, hasPendingPatches } from '../store/document-file.js';
 import { writeProjections } from '../store/projections.js';
 import type { Module } from '../modules/module.js';
@@ -62,7 +62,7 @@ export async function runTick(opts: TickOptions): Promise<TickSummary> {
     recovered: 0,
   };
   writeLastTick(opts.home, strip(info));
-  const backends = createBackends(config, { home: opts.home, log });
+  const backends = createBackends(config, { home: opts.home, log, mockResponders });
   try {
     const r = store.report;
     log.info('tick.started', { checkpointSeq: r.checkpointSeq, replayed: r.replayed, pid: process.pid });
