@@ -1,4 +1,4 @@
-import type { StatusBackend, StatusReport } from '../cli/status.js';
+import type { StatusBackend, StatusReport } from '../status/status-report.js';
 import type { FanoState, Task, TaskState, TickInfo } from '../core/types.js';
 
 /**

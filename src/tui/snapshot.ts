@@ -1,5 +1,5 @@
 import type { FanoConfig } from '../config/schema.js';
-import { buildStatus } from '../cli/status.js';
+import { buildStatus } from '../status/status-report.js';
 import { computePriority } from '../core/priority.js';
 import type { FanoState, TickInfo } from '../core/types.js';
 import { readState } from '../store/store.js';
