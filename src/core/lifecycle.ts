@@ -1,6 +1,7 @@
 import { fullJitterDelayMs } from './backoff.js';
 import { taskKey } from './task-key.js';
 import type { Json, JsonObject, Outcome, Preemption, Task, TaskState } from './types.js';
+import { DAY_MS, MINUTE_MS } from './time.js';
 
 /**
  * Task lifecycle transitions, pure: every function returns a new Task and never mutates its input.
@@ -44,7 +45,7 @@ export interface NewTaskSpec {
  * Default wait after a transient failure with no reset time: one tick (cron runs every minute), so
  * a flapping site is not hammered within a tick, yet the task is back in the next one.
  */
-export const TRANSIENT_RETRY_DELAY_MS = 60_000;
+export const TRANSIENT_RETRY_DELAY_MS = MINUTE_MS;
 
 /** Kinds that mean "the site or the process had a problem", not "this task is broken". */
 const TRANSIENT_KINDS: ReadonlySet<string> = new Set([
@@ -129,7 +130,7 @@ export function claimTask(task: Task, backend: string, now: Date): Task {
  * A task keeps its preemption records for this long: the window of the only reader, the
  * preemptions24h metric (core/metrics.ts). Older ones are dropped when the next one is recorded.
  */
-export const PREEMPTION_KEEP_MS = 24 * 3_600_000;
+export const PREEMPTION_KEEP_MS = DAY_MS;
 /**
  * ...and at most this many, so the list stays bounded even when the clock jumps or a task is
  * displaced for weeks. A conversation is displaced at most once per step it ran (the scheduler

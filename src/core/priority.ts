@@ -1,4 +1,5 @@
 import type { Json, Task } from './types.js';
+import { HOUR_MS } from './time.js';
 
 /**
  * Task priority, pure (design 3.1 with its factors made explicit and testable). Higher runs first
@@ -70,8 +71,6 @@ export interface PriorityBreakdown {
   deepDeferral: number;
   total: number;
 }
-
-const HOUR_MS = 3_600_000;
 
 export function basePriority(type: string, opts: Pick<PriorityOptions, 'taskTypes'>): number {
   return opts.taskTypes[type]?.basePriority ?? BASE_PRIORITIES[type] ?? DEFAULT_BASE_PRIORITY;

@@ -1,4 +1,5 @@
 import type { BackendState, Outcome } from './types.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from './time.js';
 
 /**
  * Quotas that learn, pure. All state lives in BackendState (so in the checkpoint); the configured
@@ -62,18 +63,17 @@ export interface QuotaView {
   nextFreeAt: string | null;
 }
 
-export const HOUR_MS = 3_600_000;
-export const RATE_LIMIT_MEMORY_MS = 24 * HOUR_MS;
-export const CAP_HOLD_MIN_MS = 24 * HOUR_MS;
-export const CAP_HOLD_MAX_MS = 7 * 24 * HOUR_MS;
+export const RATE_LIMIT_MEMORY_MS = DAY_MS;
+export const CAP_HOLD_MIN_MS = DAY_MS;
+export const CAP_HOLD_MAX_MS = 7 * DAY_MS;
 /**
  * A site that did not load twice in a row is skipped for UNREACHABLE_BASE_MS, doubling with each
  * further failure up to UNREACHABLE_MAX_MS. One failure is free: a single page that did not load
  * is common and says nothing. Without this the most-remaining-quota rule sends task after task
  * to a site in an outage (its rolled-back quota makes it look the least used).
  */
-export const UNREACHABLE_BASE_MS = 60_000;
-export const UNREACHABLE_MAX_MS = 10 * 60_000;
+export const UNREACHABLE_BASE_MS = MINUTE_MS;
+export const UNREACHABLE_MAX_MS = 10 * MINUTE_MS;
 
 /** The quota day of `now`: the UTC date of (now - resetHour), as YYYY-MM-DD. */
 export function deepDayKey(now: Date, dayResetHour: number): string {

@@ -4,6 +4,7 @@ import { displacedSinceLastStep, isRunnable } from './lifecycle.js';
 import { computePriority, staticPriority, type PriorityOptions, type PrioritySystem } from './priority.js';
 import { quotaView } from './quota.js';
 import type { Task } from './types.js';
+import { HOUR_MS } from './time.js';
 
 export type { BackendSlot } from './allocator.js';
 
@@ -82,7 +83,6 @@ export interface Scheduler {
   blocked(): Blocked[];
 }
 
-const HOUR_MS = 3_600_000;
 /** A blocked but backlogged module keeps at most this many of its own picks as credit. */
 export const MAX_CREDIT_PICKS = 3;
 /** Weight floor as a share of the total, so a weight of 0 slows a module but never starves it. */

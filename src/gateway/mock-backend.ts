@@ -4,9 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MockBackendConfig } from '../config/schema.js';
 import type { Backend, LlmRequest, LlmResponse, SendContext } from './backend.js';
-
-const HOUR_MS = 3_600_000;
-const DAY_MS = 24 * HOUR_MS;
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../core/time.js';
 
 /**
  * What the fake site remembers between ticks (each tick is a new process): its own request log,
@@ -93,7 +91,7 @@ export function createMockBackend(name: string, cfg: MockBackendConfig, deps: { 
 
     if (cfg.hourlyCap !== null && mem.recent.length >= cfg.hourlyCap) {
       const resetMs = (mem.recent[0] ?? started) + HOUR_MS;
-      const minutes = Math.max(1, Math.ceil((resetMs - started) / 60_000));
+      const minutes = Math.max(1, Math.ceil((resetMs - started) / MINUTE_MS));
       return done({
         outcome: 'rateLimited',
         text: '',

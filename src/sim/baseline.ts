@@ -3,7 +3,7 @@ import type { Task } from '../core/types.js';
 import type { SimDriver } from './engine.js';
 import { CONSULTATION, type SimMetrics, type SimStart } from './metrics.js';
 import type { ModuleHost } from './module-host.js';
-import { DAY_MS, HOUR_MS, SIM_EPOCH_MS } from './scenario.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS, SIM_EPOCH_MS } from './scenario.js';
 import type { SimResponse } from './world.js';
 
 /**
@@ -42,7 +42,7 @@ export interface BaselineOptions {
   consultationIntervalMs: number;
 }
 
-const RECOVERY_BUFFER_MS = 60_000;
+const RECOVERY_BUFFER_MS = MINUTE_MS;
 
 export class BaselineDriver implements SimDriver {
   readonly maxInFlight = 1;

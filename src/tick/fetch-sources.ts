@@ -4,6 +4,7 @@ import type { FanoState } from '../core/types.js';
 import { fetchUrl, type FetchOptions, type FetchResult } from '../gateway/fetch/fetch-url.js';
 import type { Logger } from '../log.js';
 import { CACHE_DIR, knownSources, readCacheEntry, sourceIdFor, TEXTS_DIR, textHashOf, type CacheEntry } from '../modules/researcher/sources-file.js';
+import { HOUR_MS } from '../core/time.js';
 
 /**
  * The tick's fetch pass (run before scheduling): every source without a usable cache entry is
@@ -31,8 +32,6 @@ export interface SourceFetchOptions {
 }
 
 export type Fetcher = (url: string, opts: FetchOptions) => Promise<FetchResult>;
-
-const HOUR_MS = 3_600_000;
 
 function cacheEntries(home: string): CacheEntry[] {
   let files: string[] = [];

@@ -20,6 +20,7 @@ import { clearIdleHint, nextWakeAt, writeIdleHint } from './idle-hint.js';
 import { newTickId, tickLogPath, writeLastTick } from './runs.js';
 import { fetchPendingSources, writeProposedSeeds } from './researcher-glue.js';
 import { ApplyLock, beginStep, DETACH, finishStep, type StepControl, type StepDeps } from './step.js';
+import { DAY_MS } from '../core/time.js';
 
 export interface TickOptions {
   home: string;
@@ -71,7 +72,7 @@ export async function runTick(opts: TickOptions): Promise<TickSummary> {
 
     await slice(opts, config, store, log, backends, tickId, now, info);
 
-    const archived = await store.archive(new Date(now().getTime() - config.state.archiveAfterDays * 86_400_000));
+    const archived = await store.archive(new Date(now().getTime() - config.state.archiveAfterDays * DAY_MS));
     if (archived > 0) log.info('state.archived', { tasks: archived });
     // A clean tick leaves an empty log; an idle one writes nothing at all (no diff, no cost).
     if (store.seq > store.checkpointSeq) {
@@ -103,7 +104,7 @@ export async function runTick(opts: TickOptions): Promise<TickSummary> {
 /** Lets the next ticks skip loading the state while nothing can have changed (idle-hint.ts). */
 function leaveIdleHint(home: string, config: FanoConfig, state: Readonly<FanoState>, at: Date, log: Logger): void {
   const inputs: string[] = [];
-  let wake = nextWakeAt(state, at, config.state.archiveAfterDays * 86_400_000);
+  let wake = nextWakeAt(state, at, config.state.archiveAfterDays * DAY_MS);
   for (const { module, options } of enabledModules(config)) {
     if (!module.discoveryInputs) wake = null;
     else inputs.push(...module.discoveryInputs({ home, options: options as JsonObject }));

@@ -12,6 +12,7 @@ import { commentHash, inMarker, keepSpans, neutralize, parseDocument, renderMark
 import { parseCommentAnswer, parseDraft, parseIncorporate, parseReviewAnswer } from './formats.js';
 import { commentPrompt, draftPrompt, incorporatePrompt, reviewPrompt, type SectionView } from './prompts.js';
 import { asDoc, documenterOptions, DOCUMENT_PATH, GUIDANCE_PATH, HISTORY_DIR, MODULE, toJson, type DisputeDoc, type DocTaskType, type PatchDoc, type PlanDoc } from './types.js';
+import { HOUR_MS, MINUTE_MS } from '../../core/time.js';
 
 /**
  * The Documenter (issue 6): blessed insights → a living markdown document the person edits too.
@@ -30,8 +31,6 @@ const coll = (state: Readonly<FanoState>, name: string): Coll => state.modules[M
 const put = (collection: string, id: string, doc: unknown): FanoEvent => ({ type: 'module.put', module: MODULE, collection, id, doc: toJson(doc) });
 const str = (v: Json | undefined): string => (typeof v === 'string' ? v : String(v ?? ''));
 const num = (v: Json | undefined): number => (typeof v === 'number' ? v : Number(v ?? 0));
-const HOUR_MS = 3_600_000;
-const MINUTE_MS = 60_000;
 
 function readText(home: string, rel: string): string | null {
   try {

@@ -18,6 +18,7 @@ import {
   type RFORMAT,
 } from './formats.js';
 import { CACHE_DIR, knownSources, normalizeUrl, readCacheEntry, readSourceText, sourceIdFor, SOURCES_PATH } from './sources-file.js';
+import { HOUR_MS } from '../../core/time.js';
 
 /**
  * The Researcher (issue 7): brings outside knowledge in and checks it.
@@ -236,7 +237,7 @@ export const researcherModule: Module = {
   nextDiscoveryAt(ctx: ModuleContext): Date | null {
     const opts = researcherOptions(ctx.options);
     const last = docs<{ createdAt: string }>(ctx.state, 'questions').reduce((a, q) => (q.createdAt > a ? q.createdAt : a), '');
-    return last === '' ? null : new Date(Date.parse(last) + opts.questionsEveryHours * 3_600_000);
+    return last === '' ? null : new Date(Date.parse(last) + opts.questionsEveryHours * HOUR_MS);
   },
 
   discover(ctx: ModuleContext): TaskSpec[] {
@@ -277,7 +278,7 @@ export const researcherModule: Module = {
       const basis = hash(...latest.map((i) => i.id)).slice(0, 16);
       const asked = docs<{ basis: string; createdAt: string }>(state, 'questions');
       const last = asked.reduce((a, q) => (q.createdAt > a ? q.createdAt : a), '');
-      const due = last === '' || now.getTime() - Date.parse(last) >= opts.questionsEveryHours * 3_600_000;
+      const due = last === '' || now.getTime() - Date.parse(last) >= opts.questionsEveryHours * HOUR_MS;
       if (due && !asked.some((q) => q.basis === basis)) out.push(spec('generate_questions', { basis }, { insights: latest.map((i) => i.text) }));
     }
     return out;
