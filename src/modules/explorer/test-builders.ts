@@ -1,6 +1,6 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempHome as newHome } from '../../../test/support/temp-home.js';
 import type { FanoEvent } from '../../core/events.js';
 import { applyEvents } from '../../core/reducer.js';
 import { emptyState, type FanoState } from '../../core/types.js';
@@ -21,10 +21,10 @@ export function options(over: Partial<ExplorerOptions> = {}, backends = ['mock-a
   return { ...DEFAULT_OPTIONS, backends: Object.fromEntries(backends.map((b) => [b, QUOTA])), ...over };
 }
 
+/** A home with the Explorer's folder, and its seeds file when given. */
 export function tempHome(seedsYaml?: string): string {
-  const home = mkdtempSync(join(tmpdir(), 'fano-explorer-'));
+  const home = newHome(seedsYaml !== undefined ? { 'state/explorer/seeds.yaml': seedsYaml } : {}, 'fano-explorer-');
   mkdirSync(join(home, 'state', 'explorer'), { recursive: true });
-  if (seedsYaml !== undefined) writeFileSync(join(home, 'state', 'explorer', 'seeds.yaml'), seedsYaml);
   return home;
 }
 
