@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from './hash.js';
 
 /**
  * The record of one change fano makes to a shared document: a module writes it (a `module.put`
@@ -32,4 +32,4 @@ export interface PatchRecord {
 export const PATCHES_COLLECTION = 'patches';
 
 /** sha256 of `s`, 16 hex digits: a patch's content hash and the Documenter's short ids. */
-export const shortHash = (s: string): string => createHash('sha256').update(s).digest('hex').slice(0, 16);
+export const shortHash = (s: string): string => sha256Hex(s).slice(0, 16);

@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MockBackendConfig } from '../config/schema.js';
-import type { Backend, LlmRequest, LlmResponse, SendContext } from './backend.js';
+import { hashUnit, sha256Hex } from '../core/hash.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../core/time.js';
+import type { Backend, LlmRequest, LlmResponse, SendContext } from './backend.js';
 
 /**
  * What the fake site remembers between ticks (each tick is a new process): its own request log,
@@ -19,16 +19,6 @@ interface MockSiteMemory {
 }
 
 const MAX_THREADS = 2_000;
-
-/** The hash every mock decision derives from: same inputs, same answer, in every process. */
-export function mockHash(...parts: Array<string | number>): string {
-  return createHash('sha256').update(parts.join('\u0000')).digest('hex');
-}
-
-/** A fraction in [0, 1) from a hash: the mock's only source of "randomness". */
-function unit(hex: string): number {
-  return parseInt(hex.slice(0, 8), 16) / 0x1_0000_0000;
-}
 
 /**
  * A valid answer to the prompts of one strict format (recognised by their `FORMAT:` marker line),
@@ -45,7 +35,7 @@ export function mockAnswer(seed: number, prompt: string, responders: readonly Mo
     const formatted = respond(seed, prompt);
     if (formatted !== null) return formatted;
   }
-  const h = mockHash('answer', seed, prompt);
+  const h = sha256Hex('answer', seed, prompt);
   // The last line of a prompt is usually its subject (modules put the instruction first).
   const lines = prompt.split('\n').filter((l) => l.trim() !== '');
   const subject = (lines[lines.length - 1] ?? '').trim();
@@ -110,9 +100,9 @@ export function createMockBackend(name: string, cfg: MockBackendConfig, deps: { 
     if (req.deep) mem.deepRecent.push(started);
     // Like a chat site, a conversation has a URL that can be reopened; the answer exists from the
     // moment the prompt is submitted (it is a function of the prompt), so a harvest can find it.
-    const url = req.conversation?.url ?? `mock://${name}/c/${mockHash('thread', req.requestId, req.prompt, mem.served).slice(0, 16)}`;
+    const url = req.conversation?.url ?? `mock://${name}/c/${sha256Hex('thread', req.requestId, req.prompt, mem.served).slice(0, 16)}`;
     const answer = mockAnswer(cfg.seed, req.prompt, deps.responders);
-    mem.threads[url] = { promptHash: mockHash(req.prompt).slice(0, 16), answer, at: started };
+    mem.threads[url] = { promptHash: sha256Hex(req.prompt).slice(0, 16), answer, at: started };
     const urls = Object.keys(mem.threads);
     if (urls.length > MAX_THREADS) {
       for (const u of urls.sort((a, b) => mem.threads[a]!.at - mem.threads[b]!.at).slice(0, urls.length - MAX_THREADS)) delete mem.threads[u];
@@ -121,7 +111,7 @@ export function createMockBackend(name: string, cfg: MockBackendConfig, deps: { 
     await req.onSubmitted?.({ url });
     if (cfg.latencyMs > 0) await sleep(cfg.latencyMs, undefined, { signal: ctx.signal });
 
-    if (cfg.failureRate > 0 && unit(mockHash('fail', cfg.seed, mem.served, req.prompt)) < cfg.failureRate) {
+    if (cfg.failureRate > 0 && hashUnit(sha256Hex('fail', cfg.seed, mem.served, req.prompt)) < cfg.failureRate) {
       return { ...done({ outcome: 'siteError', text: '', resetAt: null, sent: true, detail: 'Something went wrong (mock failure).' }), url };
     }
     return { ...done({ outcome: 'ok', text: answer, resetAt: null, sent: true, detail: null }), url };

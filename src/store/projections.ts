@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { sha256Hex } from '../core/hash.js';
 import type { ProjectionSpec } from '../core/projection-spec.js';
 import type { FanoState } from '../core/types.js';
 import type { Logger } from '../log.js';
@@ -27,7 +27,7 @@ export interface ProjectionReport {
 /** Ids that are safe as one path segment; others are hashed (never a path outside `dir`). */
 export function projectionFileName(id: string, ext: string): string {
   const safe = /^[A-Za-z0-9][A-Za-z0-9._~-]{0,120}$/.test(id) && !id.includes('..');
-  return (safe ? id : `id-${createHash('sha256').update(id).digest('hex').slice(0, 16)}`) + ext;
+  return (safe ? id : `id-${sha256Hex(id).slice(0, 16)}`) + ext;
 }
 
 const TEMP_RE = /^\..*\.tmp$/;
