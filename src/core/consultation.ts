@@ -2,7 +2,7 @@ import type { FanoState, Json, WeightsInfo } from './types.js';
 import { DAY_MS } from './time.js';
 
 /**
- * The priority consultation (design 3.4), pure: when one is due, the compact system summary the
+ * The priority consultation, pure: when one is due, the compact system summary the
  * model sees, and the strict parsing of its answer into module weights. Time is an argument.
  *
  * Durable bookkeeping lives in the state as module data (`consultation/stats/main`), so the cap

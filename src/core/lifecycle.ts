@@ -15,7 +15,7 @@ import { DAY_MS, MINUTE_MS } from './time.js';
  *                       │  └──────claim──────────── paused
  *                       └─interruptTask (recovery)─▶ paused    (keeps conversation.submitted)
  *
- * There is no READY state (review item 11): "ready" is `isRunnable`, a function of the state and
+ * There is no READY state: "ready" is `isRunnable`, a function of the state and
  * `notBefore`, not something stored that could go stale. Preemption is not a transition either:
  * a task yields to `paused` after every LLM step and the scheduler's next pick decides who runs;
  * the displaced task only gains a record of it (recordPreemption), its state stays `paused`.
@@ -257,7 +257,7 @@ export function failStep(
 }
 
 /**
- * Recovery (review item 8): a task found `running` at start-up belonged to a dead tick. It goes
+ * Recovery: a task found `running` at start-up belonged to a dead tick. It goes
  * back to `paused`, keeping `conversation.submitted` so a browser task reattaches to the answer
  * at its url instead of sending the prompt twice. The caller logs the result so the repair is
  * durable. Idempotent: any other state is returned unchanged (same object).

@@ -3,8 +3,9 @@ import { DAY_MS, HOUR_MS, MINUTE_MS } from './time.js';
 
 /**
  * Quotas that learn, pure. All state lives in BackendState (so in the checkpoint); the configured
- * limits live in QuotaOptions and are never overwritten (review, "smaller details"). Every function
- * returns a new BackendState with its time lists pruned; inputs are never mutated.
+ * limits live in QuotaOptions and are never overwritten (a learned estimate sits beside them, so a
+ * bad hour cannot shrink them for good). Every function returns a new BackendState with its time
+ * lists pruned; inputs are never mutated.
  *
  * Learning (AIMD with a remembered ceiling):
  *  - On a rate limit, `used` requests are in our sliding hour, the last one refused. The site

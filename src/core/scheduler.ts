@@ -24,7 +24,7 @@ export type { BackendSlot } from './allocator.js';
  * 3. No head-of-line blocking: tasks are grouped in classes that the allocator treats alike
  *    (same preference, deep flag, and backend they must wait for). A class whose best task the
  *    allocator refuses is skipped as a whole; the next class, then the next module, gets the pick.
- * 4. Lazy priorities (review item 10): aging is linear until capped, so a task's order is fixed by
+ * 4. Lazy priorities: aging is linear until capped, so a task's order is fixed by
  *    K = static − boostPerHour·readyAt; capped tasks move once to a second heap. A pick touches
  *    only the tops of a few heaps, never re-scores every task.
  *

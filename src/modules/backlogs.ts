@@ -8,9 +8,9 @@ import { blessedInsights, threadIdFor } from './explorer/index.js';
 import { readSeeds } from './seeds-file.js';
 
 /**
- * The backlogs of design 7.1, which need module knowledge (an insight's status is derived from its
- * reviews; what is documented and commented is read from the living document itself) and the
- * seeds file.
+ * The module backlogs of the status metrics (docs/architecture.md, Scheduling and quotas), which
+ * need module knowledge (an insight's status is derived from its reviews; what is documented and
+ * commented is read from the living document itself) and the seeds file.
  */
 export interface BacklogOptions {
   /** How the Explorer decides an insight's status (config modules.explorer). */

@@ -150,7 +150,7 @@ export class FanoDriver implements SimDriver {
     this.metrics.onWait(picked.key, picked.deep, Math.max(0, now.getTime() - Date.parse(picked.readyAt)));
     const request = this.host.module(picked.module).prepare(picked, this.host.ctx(now, picked.module));
     const deep = request.deep && pick.deep;
-    // A fresh allocation on another backend drops the old thread (design 2.5 "start fresh").
+    // A fresh allocation on another backend drops the old thread, as claimTask does (onBackendBusy 'fresh').
     const base = picked.conversation && picked.conversation.backend !== pick.backend ? { ...picked, conversation: null } : picked;
     const task = claimTask(base, pick.backend, now);
     this.track(task);

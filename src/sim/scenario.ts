@@ -60,7 +60,7 @@ export { DAY_MS, HOUR_MS, MINUTE_MS };
 /**
  * Configured estimates deliberately differ from the hidden caps (50 vs 40, 70 vs 60, 50 vs 35), so
  * the quotas must learn. They are never BELOW the hidden caps: the configured limit is a ceiling
- * by design (review "smaller details"), so a cap above it could never be used and the capacity
+ * (quotas learn below it and never overwrite it), so a cap above it could never be used and the capacity
  * goal would measure the config instead of the scheduler.
  */
 export function defaultScenario(): SimScenario {

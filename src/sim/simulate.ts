@@ -13,8 +13,9 @@ import { createSimModules, newBoard } from './workload.js';
 import { MINUTE_MS } from '../core/time.js';
 
 /**
- * `runSimulation`: days of fano (or of the seed's baseline) against fake backends with hidden
- * limits, on a virtual clock. Deterministic: the same options give the same report, byte for byte.
+ * `runSimulation`: days of fano (or of the original design's baseline, baseline.ts) against fake
+ * backends with hidden limits, on a virtual clock. Deterministic: the same options give the same
+ * report, byte for byte.
  */
 
 export type SimAlgorithm = 'fano' | 'baseline';

@@ -132,8 +132,9 @@ async function slice(
   now: () => Date,
   info: TickSummary,
 ): Promise<void> {
-  // Recovery before anything else (review items 7 and 8): tasks a dead tick left running become
-  // paused through a logged event, so a second crash cannot bring them back as running.
+  // Recovery before anything else, so no task runs against unrecovered state: tasks a dead tick
+  // left running become paused through a logged event, so a second crash cannot bring them back
+  // as running.
   const interrupted = Object.values(store.state.tasks).filter((t: Task) => t.state === 'running');
   if (interrupted.length > 0) {
     const at = now();
@@ -191,8 +192,8 @@ async function slice(
 
   const maxRequests = opts.once ? 1 : config.tick.maxRequests;
   const deadline = now().getTime() + config.tick.maxSeconds * 1000;
-  // One request in flight per backend, all backends in flight at once (review item 4): the
-  // "lock" is simply this map, keyed by backend.
+  // One request in flight per backend (a chat site serves one prompt at a time), all backends in
+  // flight at once (throughput): the "lock" is simply this map, keyed by backend.
   const inflight = new Map<string, Promise<unknown>>();
   // Needs-human parking (login wall, captcha) is for the backend, not the task: every tick lets
   // ONE request through to a parked backend as its re-probe. A browser checks for the wall before

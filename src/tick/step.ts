@@ -101,7 +101,7 @@ export function beginStep(
   }
   const deep = request.deep && pick.deep;
   const base = request.data ? { ...pick.task, data: { ...pick.task.data, ...request.data } } : pick.task;
-  // On another backend than the thread's, claimTask starts the conversation afresh (design 2.5).
+  // On another backend than the thread's, claimTask starts the conversation afresh (onBackendBusy 'fresh').
   const task = claimTask(base, pick.backend, now);
   deps.scheduler.update(task);
   deps.scheduler.charge(task.module);

@@ -17,7 +17,7 @@ import type { Module, ModuleContext, StepOutcome, StepRequest, TaskSpec } from '
 import { HOUR_MS, MINUTE_MS } from '../../core/time.js';
 
 /**
- * The priority consultation (design 3.4) as a task of its own pseudo-module: at most every
+ * The priority consultation (core/consultation.ts) as a task of its own pseudo-module: at most every
  * intervalMinutes (or after significantChangeThreshold completions), within maxShare of all
  * requests, one LLM request sees a compact summary of the system and answers module weights.
  * A good answer becomes `meta.weights` (source 'consultation', which the scheduler prefers); a

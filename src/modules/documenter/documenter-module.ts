@@ -15,7 +15,7 @@ import { asDoc, documenterOptions, DOCUMENT_PATH, GUIDANCE_PATH, HISTORY_DIR, MO
 import { HOUR_MS, MINUTE_MS } from '../../core/time.js';
 
 /**
- * The Documenter (issue 6): blessed insights → a living markdown document the person edits too.
+ * The Documenter: blessed insights → a living markdown document the person edits too.
  *
  * The module never writes the document. `prepare` reads it as it is now and records the section
  * text(s) the prompt was built from in the task (StepRequest.data, logged with the claim);

@@ -21,7 +21,7 @@ import {
 import { CACHE_DIR, knownSources, normalizeUrl, readCacheEntry, readSourceText, sourceIdFor, SOURCES_PATH } from './sources-file.js';
 
 /**
- * The Researcher (issue 7): brings outside knowledge in and checks it.
+ * The Researcher: brings outside knowledge in and checks it.
  *   generate_questions  recent Explorer insights → questions (+ URLs the model proposes as sources)
  *   evaluate_source     a fetched source → trust, relevance, reasoning
  *   extract_content     a trusted source → findings, each with a quote verified against the text
