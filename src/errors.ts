@@ -1,5 +1,5 @@
 /**
- * The one exit-code table (CONTRACT "Exit codes") and the typed errors that carry it.
+ * The one exit-code table (README, Exit codes) and the typed errors that carry it.
  * Only bin/fano.js turns these into process.exit; everything else throws.
  */
 export const ExitCode = {

@@ -1,12 +1,12 @@
-// The scheduler simulation benchmark (issue 3 acceptance): 7 simulated days, fano and the seed's
-// baseline side by side on the same world, plus the scheduler's pick time among 10,000 runnable
+// The scheduler simulation benchmark: 7 simulated days, fano and the original design's baseline
+// (src/sim/baseline.ts) side by side on the same world, plus the scheduler's pick time among 10,000 runnable
 // tasks. Targets are checked here and printed by scripts/bench.ts, never asserted in tests.
 import { claimTask, completeStep, createTask } from '../../src/core/lifecycle.js';
 import { createScheduler, type BackendSlot } from '../../src/core/scheduler.js';
 import { emptyBackendState } from '../../src/core/types.js';
 import { PROPOSED, runSimulation, simConfig } from '../../src/sim/simulate.js';
 import { defaultScenario } from '../../src/sim/scenario.js';
-import { quotaOptions, schedulerOptions } from '../../src/tick/options.js';
+import { quotaOptions, schedulerOptions } from '../../src/config/core-options.js';
 import type { BenchRow } from './types.js';
 
 const DAYS = 7;

@@ -5,8 +5,9 @@ import { emptyBackendState } from '../core/types.js';
 import { BackendNotOkError, UsageError } from '../errors.js';
 import { createBackends } from '../gateway/index.js';
 import { createFileLogger } from '../log.js';
+import { mockResponders } from '../modules/index.js';
 import { openStore } from '../store/store.js';
-import { quotaOptions } from '../tick/options.js';
+import { quotaOptions } from '../config/core-options.js';
 import { bundleDir, newTickId, tickLogPath } from '../tick/runs.js';
 
 export interface AskOptions {
@@ -35,7 +36,7 @@ export async function runAsk(opts: AskOptions): Promise<number> {
   const id = newTickId(now());
   const store = await openStore(opts.home, { lockStaleMs: config.tick.lockStaleSeconds * 1000, now });
   const log = createFileLogger(tickLogPath(opts.home, id), config.logging.level, { tickId: id, command: 'ask' });
-  const backends = createBackends(config, { home: opts.home, log });
+  const backends = createBackends(config, { home: opts.home, log, mockResponders });
   const backend = backends.get(opts.backend)!;
   const qopts = quotaOptions(config, cfg);
   try {

@@ -48,7 +48,7 @@ export function buildProgram(): Command {
   program
     .command('status')
     .description('tasks by state and module, backends with quota use and rate-limit state, last tick')
-    .option('--json', 'print one JSON object (CONTRACT "fano status --json")')
+    .option('--json', 'print one JSON object (for scripts; its keys are kept stable)')
     .action(async (o: { json?: boolean }, cmd: Command) => {
       const { runStatus } = await import('./status.js');
       setCode(await runStatus({ home: home(cmd), json: Boolean(o.json), out }));
@@ -116,7 +116,7 @@ export function buildProgram(): Command {
     .description('deterministic simulation of days of operation on fake backends, fano vs the original design')
     .requiredOption('--days <n>', 'simulated days', parsePositiveInt)
     .option('--seed <s>', 'random seed', parseInteger, 1)
-    .option('--json', 'print one JSON object (CONTRACT "fano simulate --json")')
+    .option('--json', 'print one JSON object (for scripts; its keys are kept stable)')
     .action(async (o: { days: number; seed: number; json?: boolean }) => {
       const { runSimulateCommand } = await import('./simulate.js');
       setCode(await runSimulateCommand({ days: o.days, seed: o.seed, json: Boolean(o.json), out }));

@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FanoError, ExitCode, UsageError } from '../errors.js';
+import { sha256Hex } from '../core/hash.js';
 
 /**
  * `fano schedule`: the timer that runs `fano tick` every minute. The texts are pure functions of
@@ -21,7 +21,7 @@ export interface ScheduleTarget {
 
 /** `fano-<8 hex>`: one timer per home, so two homes on one machine never collide. */
 export function unitName(home: string): string {
-  return `fano-${createHash('sha256').update(home).digest('hex').slice(0, 8)}`;
+  return `fano-${sha256Hex(home).slice(0, 8)}`;
 }
 
 /** systemd's quoting: double quotes when needed, with \ and " escaped. */

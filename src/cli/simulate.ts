@@ -2,9 +2,9 @@ import { UsageError } from '../errors.js';
 import { compareAlgorithms, type SimComparison, type SimReport } from '../sim/simulate.js';
 
 /**
- * `fano simulate --days N --seed S [--json]`: fano and the seed's original algorithm side by side
- * on the same simulated world (hidden limits, outages, human comments). Touches no home: the
- * simulation is pure computation on a virtual clock.
+ * `fano simulate --days N --seed S [--json]`: fano and the original design's algorithm
+ * (sim/baseline.ts) side by side on the same simulated world (hidden limits, outages, human
+ * comments). Touches no home: the simulation is pure computation on a virtual clock.
  */
 export interface SimulateCommandOptions {
   days: number;

@@ -1,11 +1,7 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tempHome } from '../../test/support/temp-home.js';
 import { openStore, readState } from '../store/store.js';
 import { setPaused, watchHome } from './top.js';
-
-const tempHome = () => mkdtempSync(join(tmpdir(), 'fano-top-'));
 
 describe('top: pause flag and refresh', () => {
   it('p writes meta.paused through the store (log + checkpoint), and resumes', async () => {

@@ -1,7 +1,7 @@
-import { mkdtemp, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { removeTempHomes, tempHome } from '../../test/support/temp-home.js';
 import { ConfigError, ExitCode } from '../errors.js';
 import { CONFIG_HINT } from './issue-messages.js';
 import { INIT_CONFIG_TEXT } from './init-template.js';
@@ -9,12 +9,10 @@ import { loadConfig } from './load.js';
 import { configSchema } from './schema.js';
 
 let home: string;
-beforeEach(async () => {
-  home = await mkdtemp(join(tmpdir(), 'fano-config-'));
+beforeEach(() => {
+  home = tempHome({}, 'fano-config-');
 });
-afterEach(async () => {
-  await rm(home, { recursive: true, force: true });
-});
+afterEach(() => removeTempHomes());
 
 async function rejection(promise: Promise<unknown>): Promise<ConfigError> {
   const error = await promise.then(

@@ -60,7 +60,7 @@ export const backendSchema = z.discriminatedUnion('type', [mockBackendSchema, br
 
 const taskTypeSchema = z.strictObject({
   basePriority: z.number().optional().describe('overrides the built-in base priority'),
-  onBackendBusy: z.enum(['wait', 'fresh']).default('wait').describe('a paused conversation waits for its backend, or starts fresh elsewhere (design 2.5)'),
+  onBackendBusy: z.enum(['wait', 'fresh']).default('wait').describe('a paused conversation waits for its backend, or starts fresh elsewhere'),
 });
 
 export const configSchema = z.strictObject({

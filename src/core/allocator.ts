@@ -2,13 +2,13 @@ import { deepUsedByModule, quotaView, type QuotaOptions, type QuotaView } from '
 import type { BackendState, Task } from './types.js';
 
 /**
- * The allocator is THE gate (review item 5): the scheduler never decides on its own whether a task
- * can run, it asks here, and here answers "this backend, deep or not" or "nobody, because …".
+ * The allocator is THE gate: the scheduler never decides on its own whether a task can run (one
+ * place decides, so the two can never disagree), it asks here, and here answers "this backend, deep or not" or "nobody, because …".
  * Pure: the backends' state and `now` come in as data.
  *
  * Rules, in order:
  *  1. A backend with a request in flight (`busy`) is never used: one request per backend. The
- *     tick keeps one in flight on EVERY backend at once (per-backend lock, review item 4).
+ *     tick keeps one in flight on EVERY backend at once (a per-backend lock, never a global one).
  *  2. Rate-limited, needs-human and unreachable (site did not load) backends are skipped; so is one with no hourly quota left
  *     (effective estimate), and for a deep task one with no deep quota left after the deep
  *     reserves of OTHER modules (quotas.deepReserves) are held back.

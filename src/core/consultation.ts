@@ -1,7 +1,8 @@
 import type { FanoState, Json, WeightsInfo } from './types.js';
+import { DAY_MS } from './time.js';
 
 /**
- * The priority consultation (design 3.4), pure: when one is due, the compact system summary the
+ * The priority consultation, pure: when one is due, the compact system summary the
  * model sees, and the strict parsing of its answer into module weights. Time is an argument.
  *
  * Durable bookkeeping lives in the state as module data (`consultation/stats/main`), so the cap
@@ -110,7 +111,7 @@ export interface SummaryInput {
 /** The compact system summary: backlogs, 24 h activity, quota state. A few hundred characters. */
 export function consultationSummary(state: Readonly<FanoState>, now: Date, input: SummaryInput): string {
   // "At or after a day ago" is "after a day ago minus 1 ms" (times have whole milliseconds).
-  const fromMs = now.getTime() - 86_400_000 - 1;
+  const fromMs = now.getTime() - DAY_MS - 1;
   const fromIso = new Date(fromMs).toISOString();
   const counts = new Map(input.modules.map((m) => [m, { pending: 0, done24: 0, failed24: 0 }]));
   for (const key in state.tasks) {

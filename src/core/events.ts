@@ -1,7 +1,8 @@
 import type { BackendState, Json, Meta, Task } from './types.js';
 
 /**
- * Every state change is one of these events. Each is a *full idempotent upsert* (review option A):
+ * Every state change is one of these events. Each is a *full idempotent upsert*
+ * (docs/architecture.md, Durability):
  * applying an event twice leaves the same state as applying it once, so replaying the redo log
  * after a crash can never regress or double-apply anything.
  */

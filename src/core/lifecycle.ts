@@ -1,6 +1,7 @@
 import { fullJitterDelayMs } from './backoff.js';
 import { taskKey } from './task-key.js';
 import type { Json, JsonObject, Outcome, Preemption, Task, TaskState } from './types.js';
+import { DAY_MS, MINUTE_MS } from './time.js';
 
 /**
  * Task lifecycle transitions, pure: every function returns a new Task and never mutates its input.
@@ -14,7 +15,7 @@ import type { Json, JsonObject, Outcome, Preemption, Task, TaskState } from './t
  *                       │  └──────claim──────────── paused
  *                       └─interruptTask (recovery)─▶ paused    (keeps conversation.submitted)
  *
- * There is no READY state (review item 11): "ready" is `isRunnable`, a function of the state and
+ * There is no READY state: "ready" is `isRunnable`, a function of the state and
  * `notBefore`, not something stored that could go stale. Preemption is not a transition either:
  * a task yields to `paused` after every LLM step and the scheduler's next pick decides who runs;
  * the displaced task only gains a record of it (recordPreemption), its state stays `paused`.
@@ -44,7 +45,7 @@ export interface NewTaskSpec {
  * Default wait after a transient failure with no reset time: one tick (cron runs every minute), so
  * a flapping site is not hammered within a tick, yet the task is back in the next one.
  */
-export const TRANSIENT_RETRY_DELAY_MS = 60_000;
+export const TRANSIENT_RETRY_DELAY_MS = MINUTE_MS;
 
 /** Kinds that mean "the site or the process had a problem", not "this task is broken". */
 const TRANSIENT_KINDS: ReadonlySet<string> = new Set([
@@ -132,7 +133,7 @@ export function claimTask(task: Task, backend: string, now: Date): Task {
  * A task keeps its preemption records for this long: the window of the only reader, the
  * preemptions24h metric (core/metrics.ts). Older ones are dropped when the next one is recorded.
  */
-export const PREEMPTION_KEEP_MS = 24 * 3_600_000;
+export const PREEMPTION_KEEP_MS = DAY_MS;
 /**
  * ...and at most this many, so the list stays bounded even when the clock jumps or a task is
  * displaced for weeks. A conversation is displaced at most once per step it ran (the scheduler
@@ -259,7 +260,7 @@ export function failStep(
 }
 
 /**
- * Recovery (review item 8): a task found `running` at start-up belonged to a dead tick. It goes
+ * Recovery: a task found `running` at start-up belonged to a dead tick. It goes
  * back to `paused`, keeping `conversation.submitted` so a browser task reattaches to the answer
  * at its url instead of sending the prompt twice. The caller logs the result so the repair is
  * durable. Idempotent: any other state is returned unchanged (same object).

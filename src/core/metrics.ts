@@ -1,4 +1,5 @@
 import { ACTIVE_STATES, type FanoState, type Task } from './types.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from './time.js';
 
 /**
  * The design's 7.1 metrics, derived from the state every time they are shown: never kept as
@@ -6,9 +7,6 @@ import { ACTIVE_STATES, type FanoState, type Task } from './types.js';
  * argument; module backlogs that need files (seeds) or module knowledge (derived insight status)
  * are computed by the caller and passed in.
  */
-
-const DAY_MS = 86_400_000;
-const MINUTE_MS = 60_000;
 
 export interface Backlogs {
   blessedInsightsPending: number;
@@ -84,7 +82,7 @@ export function computeMetrics(state: Readonly<FanoState>, now: Date, backlogs: 
   for (const [name, b] of Object.entries(state.backends).sort(([a], [c]) => a.localeCompare(c))) {
     backends[name] = {
       llmRequestsTotal: b.totalRequests,
-      llmRequestsLastHour: b.recent.filter((r) => Date.parse(r) > nowMs - 3_600_000).length,
+      llmRequestsLastHour: b.recent.filter((r) => Date.parse(r) > nowMs - HOUR_MS).length,
       deepUsesToday: b.deepUsed,
       rateLimitHits24h: b.rateLimitHits.filter((r) => Date.parse(r) >= dayAgo).length,
     };

@@ -1,17 +1,21 @@
 import type { Json, Task } from './types.js';
+import { HOUR_MS } from './time.js';
 
 /**
- * Task priority, pure (design 3.1 with its factors made explicit and testable). Higher runs first
- * WITHIN a module; modules share requests by weight in the scheduler (stride scheduling), so a
+ * Task priority, pure, its factors explicit and testable (docs/architecture.md, Scheduling and
+ * quotas). Higher runs first WITHIN a module; modules share requests by weight in the scheduler (stride scheduling), so a
  * priority never lets one module crowd out another.
  *
  * The priority splits into a static part (base, backlog, seed, comment: fixed while a scheduler
  * lives) and a dynamic part (starvation aging, deep deferral). The scheduler orders its queues on
  * the static part and the time-invariant form of aging, so it never re-evaluates every task per
- * pick (review item 10: lazy evaluation).
+ * pick (lazy evaluation).
  */
 
-/** Design 3.2. Overridable per type by config `scheduler.taskTypes.<type>.basePriority`. */
+/**
+ * Base priority per task type (human feedback highest). Overridable per type by config
+ * `scheduler.taskTypes.<type>.basePriority`.
+ */
 export const BASE_PRIORITIES: Readonly<Record<string, number>> = {
   // Explorer
   exploration: 50,
@@ -31,9 +35,9 @@ export const BASE_PRIORITIES: Readonly<Record<string, number>> = {
 };
 /** For task types the table does not know (e.g. the echo module's). */
 export const DEFAULT_BASE_PRIORITY = 50;
-/** Design 3.1 factor 5: a deep task whose deep quota is gone is pushed far down. */
+/** A deep task whose deep quota is gone is pushed far down. */
 export const DEEP_DEFERRAL = -100;
-/** Design 3.1 factor 3: context.seedPriority is multiplied by this. */
+/** The seed factor: context.seedPriority (1-10) is multiplied by this. */
 export const SEED_PRIORITY_FACTOR = 10;
 export const COMMENT_TASK_TYPE = 'address_comment';
 
@@ -71,13 +75,11 @@ export interface PriorityBreakdown {
   total: number;
 }
 
-const HOUR_MS = 3_600_000;
-
 export function basePriority(type: string, opts: Pick<PriorityOptions, 'taskTypes'>): number {
   return opts.taskTypes[type]?.basePriority ?? BASE_PRIORITIES[type] ?? DEFAULT_BASE_PRIORITY;
 }
 
-/** Design 3.1 factor 1, thresholds from the seed: > 20 queued: +30, > 10: +15. */
+/** Backlog pressure: > 20 queued: +30, > 10: +15. */
 export function backlogPressure(queued: number): number {
   if (queued > 20) return 30;
   if (queued > 10) return 15;
@@ -112,7 +114,7 @@ function explainStatic(task: Task, system: PrioritySystem, opts: PriorityOptions
   return {
     base: basePriority(task.type, opts),
     backlog: backlogPressure(queued),
-    // The module's own extra priority, plus the seed's priority (design 3.1 factor 3).
+    // The module's own extra priority, plus the seed's priority (SEED_PRIORITY_FACTOR).
     seed: task.priority + SEED_PRIORITY_FACTOR * numberIn(task.context, 'seedPriority', 'seed_priority'),
     comment: task.type === COMMENT_TASK_TYPE ? opts.commentBoost : 0,
   };

@@ -1,9 +1,11 @@
 import type { BackendState, Outcome } from './types.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from './time.js';
 
 /**
  * Quotas that learn, pure. All state lives in BackendState (so in the checkpoint); the configured
- * limits live in QuotaOptions and are never overwritten (review, "smaller details"). Every function
- * returns a new BackendState with its time lists pruned; inputs are never mutated.
+ * limits live in QuotaOptions and are never overwritten (a learned estimate sits beside them, so a
+ * bad hour cannot shrink them for good). Every function returns a new BackendState with its time
+ * lists pruned; inputs are never mutated.
  *
  * Learning (AIMD with a remembered ceiling):
  *  - On a rate limit, `used` requests are in our sliding hour, the last one refused. The site
@@ -68,18 +70,17 @@ export interface QuotaView {
   nextFreeAt: string | null;
 }
 
-export const HOUR_MS = 3_600_000;
-export const RATE_LIMIT_MEMORY_MS = 24 * HOUR_MS;
-export const CAP_HOLD_MIN_MS = 24 * HOUR_MS;
-export const CAP_HOLD_MAX_MS = 7 * 24 * HOUR_MS;
+export const RATE_LIMIT_MEMORY_MS = DAY_MS;
+export const CAP_HOLD_MIN_MS = DAY_MS;
+export const CAP_HOLD_MAX_MS = 7 * DAY_MS;
 /**
  * A site that did not load twice in a row is skipped for UNREACHABLE_BASE_MS, doubling with each
  * further failure up to UNREACHABLE_MAX_MS. One failure is free: a single page that did not load
  * is common and says nothing. Without this the most-remaining-quota rule sends task after task
  * to a site in an outage (its rolled-back quota makes it look the least used).
  */
-export const UNREACHABLE_BASE_MS = 60_000;
-export const UNREACHABLE_MAX_MS = 10 * 60_000;
+export const UNREACHABLE_BASE_MS = MINUTE_MS;
+export const UNREACHABLE_MAX_MS = 10 * MINUTE_MS;
 
 /** The quota day of `now`: the UTC date of (now - resetHour), as YYYY-MM-DD. */
 export function deepDayKey(now: Date, dayResetHour: number): string {

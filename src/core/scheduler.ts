@@ -4,6 +4,7 @@ import { displacedSinceLastStep, isRunnable } from './lifecycle.js';
 import { computePriority, staticPriority, type PriorityOptions, type PrioritySystem } from './priority.js';
 import { quotaView } from './quota.js';
 import type { Task } from './types.js';
+import { HOUR_MS } from './time.js';
 
 export type { BackendSlot } from './allocator.js';
 
@@ -23,7 +24,7 @@ export type { BackendSlot } from './allocator.js';
  * 3. No head-of-line blocking: tasks are grouped in classes that the allocator treats alike
  *    (same preference, deep flag, and backend they must wait for). A class whose best task the
  *    allocator refuses is skipped as a whole; the next class, then the next module, gets the pick.
- * 4. Lazy priorities (review item 10): aging is linear until capped, so a task's order is fixed by
+ * 4. Lazy priorities: aging is linear until capped, so a task's order is fixed by
  *    K = static − boostPerHour·readyAt; capped tasks move once to a second heap. A pick touches
  *    only the tops of a few heaps, never re-scores every task.
  *
@@ -82,7 +83,6 @@ export interface Scheduler {
   blocked(): Blocked[];
 }
 
-const HOUR_MS = 3_600_000;
 /** A blocked but backlogged module keeps at most this many of its own picks as credit. */
 export const MAX_CREDIT_PICKS = 3;
 /** Weight floor as a share of the total, so a weight of 0 slows a module but never starves it. */

@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from './hash.js';
 import { stableCompact } from './stable-json.js';
 import type { JsonObject } from './types.js';
 
-/** `module:type:hash(stable context)`: the same work always gets the same key (review item 2). */
+/** `module:type:hash(stable context)`: the same work always gets the same key, so it is never queued twice. */
 export function taskKey(module: string, type: string, context: JsonObject): string {
-  const h = createHash('sha256').update(stableCompact(context)).digest('hex').slice(0, 12);
+  const h = sha256Hex(stableCompact(context)).slice(0, 12);
   return `${module}:${type}:${h}`;
 }

@@ -3,7 +3,7 @@ import { emptyBackendState, type BackendState, type Task } from './types.js';
 
 /**
  * Small builders shared by the core tests (and the simulator's tests if they like). Not test
- * files themselves: plain functions, no vitest import, so production code could import them too.
+ * files themselves: plain functions, no vitest import; production code never imports them.
  */
 export const T0 = new Date('2025-01-01T00:00:00.000Z');
 
@@ -11,8 +11,7 @@ export function at(ms: number, base: Date = T0): Date {
   return new Date(base.getTime() + ms);
 }
 
-export const MIN_MS = 60_000;
-export const HOUR_MS = 3_600_000;
+export { HOUR_MS, MINUTE_MS as MIN_MS } from './time.js';
 
 let counter = 0;
 

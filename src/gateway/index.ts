@@ -1,9 +1,10 @@
 import type { FanoConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { Backend } from './backend.js';
-import { createMockBackend } from './mock-backend.js';
+import { createMockBackend, type MockResponder } from './mock-backend.js';
 
 export type { Backend, LlmRequest, LlmResponse, SendContext } from './backend.js';
+export type { MockResponder } from './mock-backend.js';
 
 /**
  * A backend whose implementation is loaded on first use: Playwright (~600 ms to import) is only
@@ -21,14 +22,17 @@ function lazyBackend(name: string, type: string, load: () => Promise<Backend>): 
   };
 }
 
-/** One Backend per enabled configured backend, none of them started yet. */
-export function createBackends(config: FanoConfig, deps: { home: string; log: Logger }): Map<string, Backend> {
+/**
+ * One Backend per enabled configured backend, none of them started yet. `mockResponders` answer
+ * the modules' strict formats on mock backends (the modules' own, handed in by the caller).
+ */
+export function createBackends(config: FanoConfig, deps: { home: string; log: Logger; mockResponders: readonly MockResponder[] }): Map<string, Backend> {
   const out = new Map<string, Backend>();
   for (const [name, cfg] of Object.entries(config.backends).sort(([a], [b]) => a.localeCompare(b))) {
     if (!cfg.enabled) continue;
     switch (cfg.type) {
       case 'mock':
-        out.set(name, createMockBackend(name, cfg, deps));
+        out.set(name, createMockBackend(name, cfg, { home: deps.home, responders: deps.mockResponders }));
         break;
       case 'browser':
         out.set(

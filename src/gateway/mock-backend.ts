@@ -1,15 +1,10 @@
-import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MockBackendConfig } from '../config/schema.js';
-import { documenterMockAnswer } from '../modules/documenter/mock-responder.js';
-import { explorerMockAnswer } from '../modules/explorer/mock-responder.js';
-import { researcherMockAnswer } from '../modules/researcher/mock-responder.js';
+import { hashUnit, sha256Hex } from '../core/hash.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../core/time.js';
 import type { Backend, LlmRequest, LlmResponse, SendContext } from './backend.js';
-
-const HOUR_MS = 3_600_000;
-const DAY_MS = 24 * HOUR_MS;
 
 /**
  * What the fake site remembers between ticks (each tick is a new process): its own request log,
@@ -25,31 +20,29 @@ interface MockSiteMemory {
 
 const MAX_THREADS = 2_000;
 
-/** The hash every mock decision derives from: same inputs, same answer, in every process. */
-export function mockHash(...parts: Array<string | number>): string {
-  return createHash('sha256').update(parts.join('\u0000')).digest('hex');
-}
-
-/** A fraction in [0, 1) from a hash: the mock's only source of "randomness". */
-function unit(hex: string): number {
-  return parseInt(hex.slice(0, 8), 16) / 0x1_0000_0000;
-}
+/**
+ * A valid answer to the prompts of one strict format (recognised by their `FORMAT:` marker line),
+ * a function of (seed, prompt) only; null for a prompt it does not recognise. The modules own
+ * theirs (they know their formats) and whoever builds the backends hands them in, so the gateway
+ * never imports a module.
+ */
+export type MockResponder = (seed: number, prompt: string) => string | null;
 
 /** The deterministic answer to a prompt: a function of (seed, prompt) only. */
-export function mockAnswer(seed: number, prompt: string): string {
-  // Module prompts with a strict format (a `FORMAT:` marker line) get a valid answer of it.
-  const formatted = explorerMockAnswer(seed, prompt) ?? documenterMockAnswer(seed, prompt);
-  if (formatted !== null) return formatted;
-  const researched = researcherMockAnswer(seed, prompt);
-  if (researched !== null) return researched;
-  const h = mockHash('answer', seed, prompt);
+export function mockAnswer(seed: number, prompt: string, responders: readonly MockResponder[]): string {
+  // The first responder that recognises the prompt's format answers it.
+  for (const respond of responders) {
+    const formatted = respond(seed, prompt);
+    if (formatted !== null) return formatted;
+  }
+  const h = sha256Hex('answer', seed, prompt);
   // The last line of a prompt is usually its subject (modules put the instruction first).
   const lines = prompt.split('\n').filter((l) => l.trim() !== '');
   const subject = (lines[lines.length - 1] ?? '').trim();
   return `Mock answer ${h.slice(0, 12)}.\n\nOn "${subject.slice(0, 100)}": a deterministic reply from the mock backend (${lines.length} prompt line(s)).`;
 }
 
-export function createMockBackend(name: string, cfg: MockBackendConfig, deps: { home: string }): Backend {
+export function createMockBackend(name: string, cfg: MockBackendConfig, deps: { home: string; responders: readonly MockResponder[] }): Backend {
   const memFile = join(deps.home, 'runs', 'mock', `${name}.json`);
   const load = (): MockSiteMemory => {
     try {
@@ -88,7 +81,7 @@ export function createMockBackend(name: string, cfg: MockBackendConfig, deps: { 
 
     if (cfg.hourlyCap !== null && mem.recent.length >= cfg.hourlyCap) {
       const resetMs = (mem.recent[0] ?? started) + HOUR_MS;
-      const minutes = Math.max(1, Math.ceil((resetMs - started) / 60_000));
+      const minutes = Math.max(1, Math.ceil((resetMs - started) / MINUTE_MS));
       return done({
         outcome: 'rateLimited',
         text: '',
@@ -107,9 +100,9 @@ export function createMockBackend(name: string, cfg: MockBackendConfig, deps: { 
     if (req.deep) mem.deepRecent.push(started);
     // Like a chat site, a conversation has a URL that can be reopened; the answer exists from the
     // moment the prompt is submitted (it is a function of the prompt), so a harvest can find it.
-    const url = req.conversation?.url ?? `mock://${name}/c/${mockHash('thread', req.requestId, req.prompt, mem.served).slice(0, 16)}`;
-    const answer = mockAnswer(cfg.seed, req.prompt);
-    mem.threads[url] = { promptHash: mockHash(req.prompt).slice(0, 16), answer, at: started };
+    const url = req.conversation?.url ?? `mock://${name}/c/${sha256Hex('thread', req.requestId, req.prompt, mem.served).slice(0, 16)}`;
+    const answer = mockAnswer(cfg.seed, req.prompt, deps.responders);
+    mem.threads[url] = { promptHash: sha256Hex(req.prompt).slice(0, 16), answer, at: started };
     const urls = Object.keys(mem.threads);
     if (urls.length > MAX_THREADS) {
       for (const u of urls.sort((a, b) => mem.threads[a]!.at - mem.threads[b]!.at).slice(0, urls.length - MAX_THREADS)) delete mem.threads[u];
@@ -118,7 +111,7 @@ export function createMockBackend(name: string, cfg: MockBackendConfig, deps: { 
     await req.onSubmitted?.({ url });
     if (cfg.latencyMs > 0) await sleep(cfg.latencyMs, undefined, { signal: ctx.signal });
 
-    if (cfg.failureRate > 0 && unit(mockHash('fail', cfg.seed, mem.served, req.prompt)) < cfg.failureRate) {
+    if (cfg.failureRate > 0 && hashUnit(sha256Hex('fail', cfg.seed, mem.served, req.prompt)) < cfg.failureRate) {
       return { ...done({ outcome: 'siteError', text: '', resetAt: null, sent: true, detail: 'Something went wrong (mock failure).' }), url };
     }
     return { ...done({ outcome: 'ok', text: answer, resetAt: null, sent: true, detail: null }), url };

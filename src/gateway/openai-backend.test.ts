@@ -1,7 +1,7 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { removeTempHomes, tempHome } from '../../test/support/temp-home.js';
 import { completion, openaiError, refusedBaseUrl, startFakeOpenai } from '../../test/fixtures/fake-openai.js';
 import type { FakeOpenai } from '../../test/fixtures/fake-openai.js';
 import { openaiBackendSchema } from '../config/schema.js';
@@ -16,11 +16,11 @@ let server: FakeOpenai;
 let dir: string;
 beforeAll(async () => {
   server = await startFakeOpenai();
-  dir = await mkdtemp(join(tmpdir(), 'fano-openai-'));
+  dir = tempHome({}, 'fano-openai-');
 });
 afterAll(async () => {
   await server.close();
-  await rm(dir, { recursive: true, force: true });
+  removeTempHomes();
 });
 beforeEach(() => {
   server.requests.length = 0;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { OpenaiBackendConfig } from '../config/schema.js';
 import type { Outcome } from '../core/types.js';
 import type { Backend, LlmRequest, LlmResponse, SendContext } from './backend.js';
+import { HOUR_MS, MINUTE_MS, SECOND_MS } from '../core/time.js';
 
 /**
  * An OpenAI-compatible chat-completions API (OpenAI, llama.cpp server, vLLM, Ollama, ...).
@@ -42,7 +43,7 @@ const NOT_SENT_CODES = new Set([
 function parseGoDuration(text: string): number | null {
   const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|h|m|s)/g)];
   if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) return null;
-  const unitMs: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
+  const unitMs: Record<string, number> = { h: HOUR_MS, m: MINUTE_MS, s: SECOND_MS, ms: 1 };
   return parts.reduce((sum, p) => sum + Number(p[1]) * unitMs[p[2]!]!, 0);
 }
 

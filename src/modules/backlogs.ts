@@ -3,16 +3,14 @@ import { join } from 'node:path';
 import type { FanoConfig } from '../config/schema.js';
 import type { Backlogs } from '../core/metrics.js';
 import type { FanoState } from '../core/types.js';
-import { documentCounts, documentedInsightIds } from './documenter/queries.js';
-import { DOCUMENT_PATH } from './documenter/types.js';
-import { blessedInsights } from './explorer/queries.js';
-import { threadIdFor } from './explorer/text.js';
+import { documentCounts, documentedInsightIds, DOCUMENT_PATH } from './documenter/index.js';
+import { blessedInsights, threadIdFor } from './explorer/index.js';
 import { readSeeds } from './seeds-file.js';
 
 /**
- * The backlogs of design 7.1, which need module knowledge (an insight's status is derived from its
- * reviews; what is documented and commented is read from the living document itself) and the
- * seeds file.
+ * The module backlogs of the status metrics (docs/architecture.md, Scheduling and quotas), which
+ * need module knowledge (an insight's status is derived from its reviews; what is documented and
+ * commented is read from the living document itself) and the seeds file.
  */
 export interface BacklogOptions {
   /** How the Explorer decides an insight's status (config modules.explorer). */

@@ -1,12 +1,12 @@
 import type { FanoConfig } from '../config/schema.js';
-import type { ProjectionSpec } from '../store/projections.js';
-import { quotaOptions } from '../tick/options.js';
-import { echoModule } from './echo/echo-module.js';
-import { documenterModule } from './documenter/documenter-module.js';
-import { explorerModule } from './explorer/explorer-module.js';
+import type { ProjectionSpec } from '../core/projection-spec.js';
+import { quotaOptions } from '../config/core-options.js';
+import { consultationModule, consultationOptions } from './consultation/index.js';
+import { documenterMockAnswer, documenterModule } from './documenter/index.js';
+import { echoModule } from './echo/index.js';
+import { explorerMockAnswer, explorerModule } from './explorer/index.js';
 import type { Module } from './module.js';
-import { consultationModule, consultationOptions } from './consultation/consultation-module.js';
-import { researcherModule } from './researcher/researcher-module.js';
+import { researcherMockAnswer, researcherModule } from './researcher/index.js';
 
 /** The modules enabled in config, in a stable order, with their option sections. */
 export function enabledModules(config: FanoConfig): Array<{ module: Module; options: Record<string, unknown> }> {
@@ -35,3 +35,9 @@ export function enabledModules(config: FanoConfig): Array<{ module: Module; opti
 export function moduleProjections(config: FanoConfig): ProjectionSpec[] {
   return enabledModules(config).flatMap(({ module }) => [...(module.projections ?? [])]);
 }
+
+/**
+ * What a mock backend answers to the modules' strict formats, tried in this order (a prompt names
+ * one format, so at most one recognises it). Handed to the gateway by whoever builds the backends.
+ */
+export const mockResponders: ReadonlyArray<(seed: number, prompt: string) => string | null> = [explorerMockAnswer, documenterMockAnswer, researcherMockAnswer];

@@ -1,7 +1,7 @@
 import type { FanoEvent } from '../core/events.js';
 import type { NewTaskSpec } from '../core/lifecycle.js';
 import type { FanoState, Json, JsonObject, Task } from '../core/types.js';
-import type { ProjectionSpec } from '../store/projections.js';
+import type { ProjectionSpec } from '../core/projection-spec.js';
 
 /**
  * What a module asks for; the tick turns it into a Task with a stable key (a hash of `context`)
@@ -68,7 +68,7 @@ export interface Module {
   prepare(task: Readonly<Task>, ctx: ModuleContext): StepRequest;
   /** Apply an ok answer. Must be deterministic in (task, answer, state). */
   onAnswer(task: Readonly<Task>, answer: string, ctx: ModuleContext): StepOutcome;
-  /** The task has failed for good (maxRetries): domain clean-up (review item 9). */
+  /** The task has failed for good (maxRetries): the module's clean-up, logged in the failure's record. */
   handleFailure(task: Readonly<Task>, error: string, ctx: ModuleContext): FanoEvent[];
   /** Module collections the store mirrors as files after each checkpoint (store/projections.ts). */
   readonly projections?: readonly ProjectionSpec[];

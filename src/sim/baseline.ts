@@ -3,12 +3,13 @@ import type { Task } from '../core/types.js';
 import type { SimDriver } from './engine.js';
 import { CONSULTATION, type SimMetrics, type SimStart } from './metrics.js';
 import type { ModuleHost } from './module-host.js';
-import { DAY_MS, HOUR_MS, SIM_EPOCH_MS } from './scenario.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS, SIM_EPOCH_MS } from './scenario.js';
 import type { SimResponse } from './world.js';
 
 /**
- * The seed's algorithm as literally written (design parts 3-4), for the side-by-side benchmark:
- *  - ONE global gateway lock: one request in flight across all backends (review item 4);
+ * The original design's scheduler and allocator as literally written (docs/architecture.md, Where
+ * fano comes from), for the side-by-side benchmark:
+ *  - ONE global gateway lock: one request in flight across all backends;
  *  - `can_use`: usage >= hourly_limit * 0.9 refuses (10 % buffer), usage counted per calendar hour;
  *  - on a rate limit: `hourly_limit = int(hourly_usage * 0.8)`, overwriting the limit (it never
  *    grows back), and the backend waits `retry_after + 60 s`;
@@ -19,14 +20,15 @@ import type { SimResponse } from './world.js';
  *    any error marks it FAILED, and since failed tasks are not skipped it is simply picked again;
  *  - the allocator: llm_preference or wait; a conversation's LLM if available (no quota check);
  *    else the first available LLM that passes can_use;
- *  - priorities per design 3.1, the consultation hourly.
- * Charitable readings where the seed is broken as code (said in the report): hourly usage resets
- * each calendar hour (the seed never resets it); deep limits are looked up per backend (the seed's
+ *  - the design's priorities (base, backlog, aging, seed, comment, deep deferral: the factors of
+ *    core/priority.ts), the consultation hourly.
+ * Charitable readings where the design is broken as code (said in the report): hourly usage resets
+ * each calendar hour (the design never resets it); deep limits are looked up per backend (its
  * `f"{llm}_deep"` key never matches its table, which would forbid deep mode); tasks are deduped by
  * key (otherwise its queue floods). Without these the baseline would stall outright.
  */
 
-/** The seed's table (design 3.2) is fano's too: one copy, in the core. */
+/** The design's table of base priorities is fano's too: one copy, in the core. */
 const SEED_BASE_PRIORITIES = BASE_PRIORITIES;
 
 export interface BaselineBackend {
@@ -42,7 +44,7 @@ export interface BaselineOptions {
   consultationIntervalMs: number;
 }
 
-const RECOVERY_BUFFER_MS = 60_000;
+const RECOVERY_BUFFER_MS = MINUTE_MS;
 
 export class BaselineDriver implements SimDriver {
   readonly maxInFlight = 1;

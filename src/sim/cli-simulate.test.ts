@@ -4,7 +4,7 @@ import { UsageError } from '../errors.js';
 import type { SimComparison } from './simulate.js';
 
 describe('fano simulate', () => {
-  test('--json prints the CONTRACT object; the table shows both algorithms side by side', async () => {
+  test('--json prints the documented object; the table shows both algorithms side by side', async () => {
     const lines: string[] = [];
     const code = await runSimulateCommand({ days: 1, seed: 5, json: true, out: (s) => lines.push(s) });
     expect(code).toBe(0);

@@ -3,7 +3,7 @@ import { claimTask, completeStep, failStep, isRunnable, recordPreemption, type R
 import { quotaView, recordOutcome, recordRequest, rollbackRequest, type QuotaOptions } from '../core/quota.js';
 import { createScheduler, type BackendSlot, type Scheduler } from '../core/scheduler.js';
 import { emptyBackendState, type BackendState, type Task } from '../core/types.js';
-import { effectiveWeights, quotaOptions, retryOptions, schedulerOptions } from '../tick/options.js';
+import { effectiveWeights, quotaOptions, retryOptions, schedulerOptions } from '../config/core-options.js';
 import { simBacklogs } from './consultant.js';
 import type { SimDriver } from './engine.js';
 import { CONSULTATION, type SimMetrics, type SimStart } from './metrics.js';
@@ -150,7 +150,7 @@ export class FanoDriver implements SimDriver {
     this.metrics.onWait(picked.key, picked.deep, Math.max(0, now.getTime() - Date.parse(picked.readyAt)));
     const request = this.host.module(picked.module).prepare(picked, this.host.ctx(now, picked.module));
     const deep = request.deep && pick.deep;
-    // A fresh allocation on another backend drops the old thread (design 2.5 "start fresh").
+    // A fresh allocation on another backend drops the old thread, as claimTask does (onBackendBusy 'fresh').
     const base = picked.conversation && picked.conversation.backend !== pick.backend ? { ...picked, conversation: null } : picked;
     const task = claimTask(base, pick.backend, now);
     this.track(task);

@@ -90,7 +90,7 @@ export interface SimBackendReport {
   rateLimitHitAtMin: number[];
 }
 
-/** One algorithm's results. The first seven keys are the CONTRACT's `fano simulate --json`. */
+/** One algorithm's results. The first seven keys are what scripts read from `fano simulate --json`: keep them. */
 export interface SimAlgoReport {
   capacityUsed: number;
   rateLimitHitsPerBackendDayAfterDay1: number;

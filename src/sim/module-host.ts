@@ -8,7 +8,7 @@ import type { SimModule } from './workload.js';
 
 /**
  * What both drivers share with the tick: the folded state the modules read, discovery with the
- * tick's dedupe rule (a key fano has seen is never queued again, review item 2), and module
+ * tick's dedupe rule (a key fano has seen is never queued again), and module
  * events applied through the one reducer.
  */
 export class ModuleHost {

@@ -1,3 +1,5 @@
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../core/time.js';
+
 /**
  * The simulated world: three fake chat subscriptions whose real limits are HIDDEN from the
  * scheduler (it only sees the configured estimates), and the rates of human events. Every number
@@ -53,14 +55,12 @@ export interface SimScenario {
 
 /** Monday 2026-01-05 00:00 UTC: day boundaries fall on whole days of the simulation. */
 export const SIM_EPOCH_MS = Date.parse('2026-01-05T00:00:00.000Z');
-export const MINUTE_MS = 60_000;
-export const HOUR_MS = 3_600_000;
-export const DAY_MS = 86_400_000;
+export { DAY_MS, HOUR_MS, MINUTE_MS };
 
 /**
  * Configured estimates deliberately differ from the hidden caps (50 vs 40, 70 vs 60, 50 vs 35), so
  * the quotas must learn. They are never BELOW the hidden caps: the configured limit is a ceiling
- * by design (review "smaller details"), so a cap above it could never be used and the capacity
+ * (quotas learn below it and never overwrite it), so a cap above it could never be used and the capacity
  * goal would measure the config instead of the scheduler.
  */
 export function defaultScenario(): SimScenario {

@@ -54,7 +54,7 @@ describe('fano on the simulator (sanity)', () => {
     expect(fano1.consultationShare).toBeLessThanOrEqual(maxShare);
   });
 
-  test('the contract keys are all there', () => {
+  test('the keys scripts read are all there', () => {
     const keys: Array<keyof SimReport> = ['capacityUsed', 'rateLimitHitsPerBackendDayAfterDay1', 'commentLatencyP95Min', 'longestWaitMin', 'tasksPerDay', 'consultationShare', 'moduleShare'];
     for (const k of keys) expect(fano1[k], k).toBeDefined();
   });

@@ -10,10 +10,12 @@ import { ModuleHost } from './module-host.js';
 import { defaultScenario, type SimScenario } from './scenario.js';
 import { World, buildSchedule } from './world.js';
 import { createSimModules, newBoard } from './workload.js';
+import { MINUTE_MS } from '../core/time.js';
 
 /**
- * `runSimulation`: days of fano (or of the seed's baseline) against fake backends with hidden
- * limits, on a virtual clock. Deterministic: the same options give the same report, byte for byte.
+ * `runSimulation`: days of fano (or of the original design's baseline, baseline.ts) against fake
+ * backends with hidden limits, on a virtual clock. Deterministic: the same options give the same
+ * report, byte for byte.
  */
 
 export type SimAlgorithm = 'fano' | 'baseline';
@@ -63,7 +65,7 @@ export function runSimulation(opts: SimulationOptions): SimReport {
   const board = newBoard(schedule);
   const modules = createSimModules(board);
   const metrics = new SimMetrics(world.names);
-  const consultationIntervalMs = config.scheduler.consultation.intervalMinutes * 60_000;
+  const consultationIntervalMs = config.scheduler.consultation.intervalMinutes * MINUTE_MS;
   let driver: SimDriver & { notes?: () => string[] };
   let host: ModuleHost;
   let fano: FanoDriver | null = null;
@@ -74,7 +76,7 @@ export function runSimulation(opts: SimulationOptions): SimReport {
     host = new ModuleHost(modules);
     driver = new BaselineDriver(host, metrics, {
       backends: scenario.backends.map((b) => ({ name: b.name, hourlyLimit: b.configuredHourly, deepDailyLimit: b.configuredDeepDaily })),
-      defaultRetryAfterMs: config.quotas.backoffMinutes * 60_000,
+      defaultRetryAfterMs: config.quotas.backoffMinutes * MINUTE_MS,
       consultationIntervalMs,
     });
   }

@@ -5,7 +5,7 @@ import { unitHash } from './scenario.js';
 import type { Arrival, WorldSchedule } from './world.js';
 
 /**
- * Three synthetic modules (the seed's Explorer / Documenter / Researcher task types) that together
+ * Three synthetic modules (with the Explorer's, Documenter's and Researcher's task types) that together
  * always keep more work runnable than the backends can serve. They implement the real Module
  * interface so the drivers use them exactly as the tick uses real modules.
  *
@@ -35,7 +35,7 @@ export function newBoard(schedule: WorldSchedule): Board {
 }
 
 export interface SimModule extends Module {
-  /** Backlog figures for priority (design 3.1 factor 1). */
+  /** Backlog figures for the backlog-pressure factor of the priority. */
   backlog(): Record<string, number>;
 }
 

@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
+import { planPatch, PREAMBLE_ID, sectionText, splitSections } from '../core/document-sections.js';
 import type { Json } from '../core/types.js';
-import { applyPendingPatches, patchSection, planPatch, PREAMBLE_ID, sectionText, splitSections } from './document-file.js';
+import { applyPendingPatches, patchSection } from './document-file.js';
 import { openStore } from './store.js';
 import { cleanupHomes, tmpHome } from './test-fs.js';
 

@@ -44,7 +44,7 @@ export function loadFromDisk(paths: StatePaths): LoadedState {
   const state = cp?.state ?? emptyState();
   const corrupt = (line: number, message: string): StateCorruptError =>
     new StateCorruptError(`${paths.log}:${line}: ${message}; the state was not changed, run \`fano repair\``, paths.log, line);
-  // Replay in seq order through the one reducer. Records are full upserts (review option A), so
+  // Replay in seq order through the one reducer. Records are full upserts (docs/architecture.md), so
   // records with seq <= checkpointSeq are skipped and nothing can regress, and of the pending ones
   // only a record that is the LAST writer of some state entry can affect the folded state: the
   // scan checks every record's CRC and seq without parsing its events, and only those records

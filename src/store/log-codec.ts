@@ -32,8 +32,8 @@ export interface EncodedRecord {
 /**
  * The state entries a record's events upsert or delete, one string each. Written into the record
  * (`keys`, after `events`) so a replay can tell, before parsing any event, which records are the
- * LAST writer of some entry: every event is a full upsert (review option A), so the others cannot
- * change the folded state and need not be parsed at all.
+ * LAST writer of some entry: every event is a full upsert (docs/architecture.md, Durability), so
+ * the others cannot change the folded state and need not be parsed at all.
  */
 export function recordKeys(events: readonly FanoEvent[]): string[] {
   const keys = new Set<string>();

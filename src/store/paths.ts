@@ -1,7 +1,7 @@
 import path from 'node:path';
 
 /**
- * Where the store keeps things under `<home>/state/` (CONTRACT "The fano home"). Only src/store
+ * Where the store keeps things under `<home>/state/` (README, How state is kept). Only src/store
  * writes here. Temp and lock names must stay matched by STATE_GITIGNORE and by isOrphanTemp.
  */
 export interface StatePaths {

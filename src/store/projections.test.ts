@@ -1,9 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { tempHome } from '../../test/support/temp-home.js';
 import { emptyState, type FanoState } from '../core/types.js';
-import { projectionFileName, writeProjections, type ProjectionSpec } from './projections.js';
+import type { ProjectionSpec } from '../core/projection-spec.js';
+import { projectionFileName, writeProjections } from './projections.js';
 
 const spec: ProjectionSpec = {
   module: 'm',
@@ -22,7 +23,7 @@ function stateWith(docs: Record<string, string>): FanoState {
 
 describe('projections', () => {
   test('one file per document, rewritten only when its bytes change, removed with its document', () => {
-    const home = mkdtempSync(join(tmpdir(), 'fano-proj-'));
+    const home = tempHome({}, 'fano-proj-');
     const dir = join(home, spec.dir);
     const r1 = writeProjections(home, stateWith({ a: 'x', b: 'y' }), [spec]);
     expect(r1.written).toHaveLength(2);
@@ -39,7 +40,7 @@ describe('projections', () => {
   });
 
   test('merge keeps what a person added to the file', () => {
-    const home = mkdtempSync(join(tmpdir(), 'fano-proj-'));
+    const home = tempHome({}, 'fano-proj-');
     writeProjections(home, stateWith({ a: 'x' }), [spec]);
     const file = join(home, spec.dir, 'a.json');
     writeFileSync(file, `${readFileSync(file, 'utf8')}KEEP\n`);
@@ -50,7 +51,7 @@ describe('projections', () => {
   test('unsafe ids never escape the folder', () => {
     expect(projectionFileName('../../etc/passwd', '.md')).toMatch(/^id-[0-9a-f]{16}\.md$/);
     expect(projectionFileName('i-abc', '.md')).toBe('i-abc.md');
-    const home = mkdtempSync(join(tmpdir(), 'fano-proj-'));
+    const home = tempHome({}, 'fano-proj-');
     writeProjections(home, stateWith({ '../evil': 'x' }), [spec]);
     expect(existsSync(join(home, 'state/m/evil.json'))).toBe(false);
     expect(readdirSync(join(home, spec.dir))).toHaveLength(1);

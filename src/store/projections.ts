@@ -1,7 +1,8 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { FanoState, Json } from '../core/types.js';
+import { sha256Hex } from '../core/hash.js';
+import type { ProjectionSpec } from '../core/projection-spec.js';
+import type { FanoState } from '../core/types.js';
 import type { Logger } from '../log.js';
 import { fsyncDir, readTextOrNull, writeFileDurable } from './fsync.js';
 
@@ -13,23 +14,8 @@ import { fsyncDir, readTextOrNull, writeFileDurable } from './fsync.js';
  *
  * Each file is written atomically (temp file + fsync + rename) and only when its bytes change;
  * files of documents no longer in the collection are deleted. The store is the only writer of
- * state/, and this is the store's code: modules only supply pure renderers.
+ * state/, and this is the store's code: modules only supply pure renderers (core/projection-spec.ts).
  */
-export interface ProjectionSpec {
-  module: string;
-  collection: string;
-  /** Folder relative to the home, e.g. `state/explorer/threads`. */
-  dir: string;
-  /** Extension with the dot; only files with it in `dir` are ever deleted. */
-  ext: string;
-  render(id: string, doc: Json, state: Readonly<FanoState>): string;
-  /**
-   * Combines the file's current text with the new rendering before it is written (e.g. to keep a
-   * comment a person typed into the file and fano has not yet read). Absent: overwrite.
-   */
-  merge?(current: string, rendered: string): string;
-}
-
 export interface ProjectionReport {
   written: string[];
   deleted: string[];
@@ -41,7 +27,7 @@ export interface ProjectionReport {
 /** Ids that are safe as one path segment; others are hashed (never a path outside `dir`). */
 export function projectionFileName(id: string, ext: string): string {
   const safe = /^[A-Za-z0-9][A-Za-z0-9._~-]{0,120}$/.test(id) && !id.includes('..');
-  return (safe ? id : `id-${createHash('sha256').update(id).digest('hex').slice(0, 16)}`) + ext;
+  return (safe ? id : `id-${sha256Hex(id).slice(0, 16)}`) + ext;
 }
 
 const TEMP_RE = /^\..*\.tmp$/;

@@ -1,18 +1,11 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { removeTempHomes, tempHome } from '../../test/support/temp-home.js';
 
-/** Temp homes for store tests; `cleanup()` removes every home made since the last call. */
-const made: string[] = [];
-export function tmpHome(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fano-store-'));
-  made.push(dir);
-  return dir;
-}
-export function cleanupHomes(): void {
-  for (const d of made.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-}
+/** An empty temp home for store tests; `cleanupHomes()` removes every home made since the last call. */
+export const tmpHome = (): string => tempHome({}, 'fano-store-');
+export const cleanupHomes = removeTempHomes;
 
 /** name -> sha256 of every file under `dir` (recursive), to prove a command changed nothing. */
 export function hashTree(dir: string): Record<string, string> {

@@ -8,7 +8,7 @@ import type { Module } from '../modules/module.js';
 /**
  * Asks every module for the work it wants and returns `task.put` events for the keys fano has not
  * seen. A key identifies one unit of work for good: a key already in the state (active or
- * finished) is never queued again, so polling every minute cannot flood the queue (review item 2).
+ * finished) is never queued again, so polling every minute cannot flood the queue.
  * A module whose discovery fails is logged and skipped; the others still run.
  */
 export async function discoverTasks(

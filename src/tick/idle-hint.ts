@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FanoState, TickInfo } from '../core/types.js';
 import { newTickId, runsDir, tickLogPath, writeLastTick } from './runs.js';
+import { HOUR_MS } from '../core/time.js';
 
 /**
  * The idle fast path. A timer runs `fano tick` every minute, and most of those ticks find nothing
@@ -18,7 +19,7 @@ import { newTickId, runsDir, tickLogPath, writeLastTick } from './runs.js';
  * This file imports nothing heavy: it runs before the config schema or the store are loaded.
  */
 const HINT_FILE = 'idle-hint.json';
-export const MAX_IDLE_SKIP_MS = 3_600_000;
+export const MAX_IDLE_SKIP_MS = HOUR_MS;
 
 type Stamp = [size: number, mtimeMs: number, ino: number] | null;
 

@@ -6,6 +6,7 @@ import type { Logger } from '../log.js';
 import { markWritten, seedsToWrite } from '../modules/researcher/researcher-module.js';
 import { readSeeds, SEEDS_PATH } from '../modules/seeds-file.js';
 import type { Store } from '../store/store.js';
+import { HOUR_MS, SECOND_MS } from '../core/time.js';
 
 /**
  * The Researcher's two side effects, run by the tick while it holds the lock:
@@ -17,18 +18,18 @@ export async function fetchPendingSources(home: string, config: FanoConfig, stor
   const r = config.modules.researcher;
   if (!r.enabled) return;
   // Lazy: the HTML converter is only loaded by ticks that may fetch.
-  const { runPendingFetches } = await import('../gateway/fetch/fetch-sources.js');
+  const { runPendingFetches } = await import('./fetch-sources.js');
   try {
     await runPendingFetches(
       home,
       store.state,
       {
         perHour: r.fetch.perHour,
-        timeoutMs: r.fetch.timeoutSeconds * 1000,
+        timeoutMs: r.fetch.timeoutSeconds * SECOND_MS,
         maxBytes: r.fetch.maxBytes,
         maxRedirects: r.fetch.maxRedirects,
         allowPrivateAddresses: r.fetch.allowPrivateAddresses,
-        retryFailedAfterMs: r.fetch.retryFailedAfterHours * 3_600_000,
+        retryFailedAfterMs: r.fetch.retryFailedAfterHours * HOUR_MS,
       },
       now,
       log,

@@ -9,17 +9,18 @@ import { createScheduler, type BackendSlot, type Scheduler } from '../core/sched
 import { emptyBackendState, type FanoState, type JsonObject, type Task, type TickInfo } from '../core/types.js';
 import { createBackends, type Backend } from '../gateway/index.js';
 import { createFileLogger, type Logger } from '../log.js';
-import { enabledModules, moduleProjections } from '../modules/index.js';
+import { enabledModules, mockResponders, moduleProjections } from '../modules/index.js';
 import { applyPendingPatches, hasPendingPatches } from '../store/document-file.js';
 import { writeProjections } from '../store/projections.js';
 import type { Module } from '../modules/module.js';
 import { openStore, type Store } from '../store/store.js';
 import { discoverTasks } from './discover.js';
-import { effectiveWeights, quotaOptions, retryOptions, schedulerOptions } from './options.js';
+import { effectiveWeights, quotaOptions, retryOptions, schedulerOptions } from '../config/core-options.js';
 import { clearIdleHint, nextWakeAt, writeIdleHint } from './idle-hint.js';
 import { newTickId, tickLogPath, writeLastTick } from './runs.js';
 import { fetchPendingSources, writeProposedSeeds } from './researcher-glue.js';
 import { ApplyLock, beginStep, DETACH, finishStep, type StepControl, type StepDeps } from './step.js';
+import { DAY_MS } from '../core/time.js';
 
 export interface TickOptions {
   home: string;
@@ -62,7 +63,7 @@ export async function runTick(opts: TickOptions): Promise<TickSummary> {
     recovered: 0,
   };
   writeLastTick(opts.home, strip(info));
-  const backends = createBackends(config, { home: opts.home, log });
+  const backends = createBackends(config, { home: opts.home, log, mockResponders });
   try {
     const r = store.report;
     log.info('tick.started', { checkpointSeq: r.checkpointSeq, replayed: r.replayed, pid: process.pid });
@@ -71,7 +72,7 @@ export async function runTick(opts: TickOptions): Promise<TickSummary> {
 
     await slice(opts, config, store, log, backends, tickId, now, info);
 
-    const archived = await store.archive(new Date(now().getTime() - config.state.archiveAfterDays * 86_400_000));
+    const archived = await store.archive(new Date(now().getTime() - config.state.archiveAfterDays * DAY_MS));
     if (archived > 0) log.info('state.archived', { tasks: archived });
     // A clean tick leaves an empty log; an idle one writes nothing at all (no diff, no cost).
     if (store.seq > store.checkpointSeq) {
@@ -103,7 +104,7 @@ export async function runTick(opts: TickOptions): Promise<TickSummary> {
 /** Lets the next ticks skip loading the state while nothing can have changed (idle-hint.ts). */
 function leaveIdleHint(home: string, config: FanoConfig, state: Readonly<FanoState>, at: Date, log: Logger): void {
   const inputs: string[] = [];
-  let wake = nextWakeAt(state, at, config.state.archiveAfterDays * 86_400_000);
+  let wake = nextWakeAt(state, at, config.state.archiveAfterDays * DAY_MS);
   for (const { module, options } of enabledModules(config)) {
     if (!module.discoveryInputs) wake = null;
     else inputs.push(...module.discoveryInputs({ home, options: options as JsonObject }));
@@ -131,8 +132,9 @@ async function slice(
   now: () => Date,
   info: TickSummary,
 ): Promise<void> {
-  // Recovery before anything else (review items 7 and 8): tasks a dead tick left running become
-  // paused through a logged event, so a second crash cannot bring them back as running.
+  // Recovery before anything else, so no task runs against unrecovered state: tasks a dead tick
+  // left running become paused through a logged event, so a second crash cannot bring them back
+  // as running.
   const interrupted = Object.values(store.state.tasks).filter((t: Task) => t.state === 'running');
   if (interrupted.length > 0) {
     const at = now();
@@ -190,8 +192,8 @@ async function slice(
 
   const maxRequests = opts.once ? 1 : config.tick.maxRequests;
   const deadline = now().getTime() + config.tick.maxSeconds * 1000;
-  // One request in flight per backend, all backends in flight at once (review item 4): the
-  // "lock" is simply this map, keyed by backend.
+  // One request in flight per backend (a chat site serves one prompt at a time), all backends in
+  // flight at once (throughput): the "lock" is simply this map, keyed by backend.
   const inflight = new Map<string, Promise<unknown>>();
   // Needs-human parking (login wall, captcha) is for the backend, not the task: every tick lets
   // ONE request through to a parked backend as its re-probe. A browser checks for the wall before

@@ -1,7 +1,7 @@
 import { isHarvest } from '../core/allocator.js';
-import { createHash } from 'node:crypto';
 import type { FanoConfig } from '../config/schema.js';
 import type { FanoEvent } from '../core/events.js';
+import { sha256Hex } from '../core/hash.js';
 import { claimTask, completeStep, failStep, markSubmitted, recordPreemption, type RetryOptions } from '../core/lifecycle.js';
 import { recordOutcome, recordRequest, rollbackRequest, type QuotaOptions } from '../core/quota.js';
 import type { Pick, Scheduler } from '../core/scheduler.js';
@@ -60,7 +60,7 @@ export interface StepControl {
   submitted: boolean;
 }
 
-export const promptHash = (prompt: string) => createHash('sha256').update(prompt).digest('hex').slice(0, 16);
+export const promptHash = (prompt: string) => sha256Hex(prompt).slice(0, 16);
 
 export interface Begun {
   task: Task;
@@ -101,7 +101,7 @@ export function beginStep(
   }
   const deep = request.deep && pick.deep;
   const base = request.data ? { ...pick.task, data: { ...pick.task.data, ...request.data } } : pick.task;
-  // On another backend than the thread's, claimTask starts the conversation afresh (design 2.5).
+  // On another backend than the thread's, claimTask starts the conversation afresh (onBackendBusy 'fresh').
   const task = claimTask(base, pick.backend, now);
   deps.scheduler.update(task);
   deps.scheduler.charge(task.module);

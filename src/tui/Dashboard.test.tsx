@@ -3,9 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { FanoState } from '../core/types.js';
 import { Dashboard } from './Dashboard.js';
 import { NOW, ago, snapshotOf, stateWith, task } from './test-builders.js';
+import { HOUR_MS, MINUTE_MS } from '../core/time.js';
 
-const MIN_MS = 60_000;
-const HOUR_MS = 3_600_000;
 const DOWN = '\u001B[B';
 const ENTER = '\r';
 const ESC = '\u001B';
@@ -45,13 +44,13 @@ function sampleState(): FanoState {
       context: { n: 'bad' },
       state: 'failed',
       attempts: 3,
-      lastError: { kind: 'timeout', message: 'no answer within 300 s', at: ago(10 * MIN_MS), bundle: 'runs/20260110T115000Z-ab12/r002' },
+      lastError: { kind: 'timeout', message: 'no answer within 300 s', at: ago(10 * MINUTE_MS), bundle: 'runs/20260110T115000Z-ab12/r002' },
     },
     3 * HOUR_MS,
   );
-  const done = task({ module: 'explorer', type: 'exploration', context: { n: 'done' }, state: 'completed', finishedAt: ago(30 * MIN_MS), llmRequests: 2 }, 4 * HOUR_MS);
+  const done = task({ module: 'explorer', type: 'exploration', context: { n: 'done' }, state: 'completed', finishedAt: ago(30 * MINUTE_MS), llmRequests: 2 }, 4 * HOUR_MS);
   return stateWith([high, low, running, failed, done], {
-    claude: { rateLimitedUntil: new Date(NOW.getTime() + 20 * MIN_MS).toISOString(), recent: [ago(MIN_MS)] },
+    claude: { rateLimitedUntil: new Date(NOW.getTime() + 20 * MINUTE_MS).toISOString(), recent: [ago(MINUTE_MS)] },
     gemini: { needsHuman: { reason: 'loginRequired', since: ago(HOUR_MS), bundle: null } },
   });
 }

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bar, filterRows, formatDuration, nextTickAt, relativeTo, sortRows, sparkline, taskPhase, taskRows, throughputPerHour } from './model.js';
 import { NOW, ago, snapshotOf, stateWith, task } from './test-builders.js';
-
-const HOUR_MS = 3_600_000;
+import { HOUR_MS } from '../core/time.js';
 
 describe('dashboard model', () => {
   it('throughput counts completed tasks per hour over 24 h, oldest first, ignoring older and unfinished ones', () => {

@@ -1,5 +1,6 @@
-import type { StatusBackend, StatusReport } from '../cli/status.js';
+import type { StatusBackend, StatusReport } from '../status/status-report.js';
 import type { FanoState, Task, TaskState, TickInfo } from '../core/types.js';
+import { HOUR_MS } from '../core/time.js';
 
 /**
  * The pure model behind `fano top`: everything the dashboard shows, computed from a snapshot
@@ -46,7 +47,6 @@ export interface RunningLine {
   elapsedMs: number;
 }
 
-export const HOUR_MS = 3_600_000;
 export const SPARK_HOURS = 24;
 const SPARK_CHARS = '▁▂▃▄▅▆▇█';
 

@@ -1,9 +1,9 @@
 import type { FanoConfig } from '../config/schema.js';
-import { buildStatus } from '../cli/status.js';
+import { buildStatus } from '../status/status-report.js';
 import { computePriority } from '../core/priority.js';
 import type { FanoState, TickInfo } from '../core/types.js';
 import { readState } from '../store/store.js';
-import { schedulerOptions } from '../tick/options.js';
+import { schedulerOptions } from '../config/core-options.js';
 import { readLastTick } from '../tick/runs.js';
 import type { TopSnapshot } from './model.js';
 

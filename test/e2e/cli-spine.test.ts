@@ -33,7 +33,7 @@ describe('fano init / tick / status', () => {
     expect(readFileSync(join(home, 'state/explorer/seeds.yaml'), 'utf8')).toBe('seeds: []\n');
   });
 
-  it('ticks to results on the mock; status --json follows the CONTRACT; an idle tick writes nothing to state/', async () => {
+  it('ticks to results on the mock; status --json has the documented keys; an idle tick writes nothing to state/', async () => {
     const home = await initHome();
     for (let i = 0; i < 5; i++) expect((await runFano(['tick'], { home })).code).toBe(0);
     const st = await runFano(['status', '--json'], { home });

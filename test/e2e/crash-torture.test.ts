@@ -1,5 +1,5 @@
 /**
- * Crash torture (issue 2 acceptance): real `fano tick` processes on the mock are killed at every
+ * Crash torture: real `fano tick` processes on the mock are killed at every
  * named crash point and at 200+ random instants; ticks are restarted until the work is done, and
  * the invariants are checked along the way and at the end against an uncrashed run of the same
  * seeded workload.

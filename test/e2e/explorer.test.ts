@@ -50,7 +50,7 @@ const SEEDS = `seeds:
 const newHome = () => tempHome({ 'fano.config.yaml': CONFIG, 'state/explorer/seeds.yaml': SEEDS }, 'fano-explorer-');
 const load = async (home: string): Promise<FanoState> => (await readState(home)).state;
 
-/** At no time two active tasks for one thread, or for one review seat (review item 2). */
+/** At no time two active tasks for one thread, or for one review seat: a unit of work is never run twice at once. */
 function assertNoDuplicateWork(state: FanoState): void {
   const seen = new Map<string, string>();
   for (const t of Object.values(state.tasks)) {

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+
+export { tempHome } from './temp-home.js';
 
 export const REPO = resolve(import.meta.dirname, '..', '..');
 export const FANO_BIN = join(REPO, 'bin', 'fano.js');
@@ -11,16 +11,6 @@ export interface RunResult {
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
-}
-
-/** A temp folder with the given files (paths relative to it). */
-export function tempHome(files: Record<string, string> = {}, prefix = 'fano-test-'): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  for (const [rel, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, rel)), { recursive: true });
-    writeFileSync(join(dir, rel), text);
-  }
-  return dir;
 }
 
 export function startFano(args: string[], opts: { home?: string; env?: Record<string, string | undefined> } = {}): { child: ChildProcess; done: Promise<RunResult> } {

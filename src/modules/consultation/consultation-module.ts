@@ -14,9 +14,10 @@ import {
 import { computeMetrics, type Backlogs } from '../../core/metrics.js';
 import { ACTIVE_STATES, type FanoState, type Json, type JsonObject, type Task } from '../../core/types.js';
 import type { Module, ModuleContext, StepOutcome, StepRequest, TaskSpec } from '../module.js';
+import { HOUR_MS, MINUTE_MS } from '../../core/time.js';
 
 /**
- * The priority consultation (design 3.4) as a task of its own pseudo-module: at most every
+ * The priority consultation (core/consultation.ts) as a task of its own pseudo-module: at most every
  * intervalMinutes (or after significantChangeThreshold completions), within maxShare of all
  * requests, one LLM request sees a compact summary of the system and answers module weights.
  * A good answer becomes `meta.weights` (source 'consultation', which the scheduler prefers); a
@@ -50,7 +51,7 @@ function opts(o: JsonObject): Opts {
   return {
     consultation: {
       enabled: c.enabled !== false,
-      intervalMs: Number(c.intervalMinutes ?? 60) * 60_000,
+      intervalMs: Number(c.intervalMinutes ?? 60) * MINUTE_MS,
       onSignificantChange: c.onSignificantChange !== false,
       significantChangeThreshold: Number(c.significantChangeThreshold ?? 50),
       maxShare: Number(c.maxShare ?? 0.05),
@@ -83,7 +84,7 @@ export function consultationRequest(ctx: ModuleContext, pending: Backlogs): Step
     .sort()
     .map((name) => {
       const s = state.backends[name];
-      const hour = s ? s.recent.filter((r) => Date.parse(r) > now.getTime() - 3_600_000).length : 0;
+      const hour = s ? s.recent.filter((r) => Date.parse(r) > now.getTime() - HOUR_MS).length : 0;
       const limited = s?.rateLimitedUntil && Date.parse(s.rateLimitedUntil) > now.getTime() ? `, rate-limited until ${s.rateLimitedUntil}` : '';
       return `${name} ${hour}/${o.backends[name]!.hourlyLimit} this hour${limited}`;
     });

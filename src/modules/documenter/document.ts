@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { PREAMBLE_ID, splitSections, type SplitDocument } from '../../store/document-file.js';
+import { PREAMBLE_ID, splitSections, type SplitDocument } from '../../core/document-sections.js';
+import { sha256Hex } from '../../core/hash.js';
 import { SECTION_STATUSES, type SectionStatus } from './types.js';
 
 /**
@@ -153,7 +153,7 @@ export function parseDocument(text: string): ParsedDocument {
 
 /** A stable short hash of a comment's text (whitespace-insensitive): part of its task key. */
 export function commentHash(sectionId: string, text: string): string {
-  return createHash('sha256').update(`${sectionId}\n${text.replace(/\s+/g, ' ').trim()}`).digest('hex').slice(0, 12);
+  return sha256Hex(`${sectionId}\n${text.replace(/\s+/g, ' ').trim()}`).slice(0, 12);
 }
 
 /**

@@ -2,18 +2,20 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FanoEvent } from '../../core/events.js';
 import { ACTIVE_STATES, type FanoState, type Json, type JsonObject, type Task } from '../../core/types.js';
-import { PREAMBLE_ID, shortHash } from '../../store/document-file.js';
-import { blessedInsights } from '../explorer/queries.js';
+import { PATCHES_COLLECTION, shortHash } from '../../core/document-patch.js';
+import { PREAMBLE_ID } from '../../core/document-sections.js';
+import { blessedInsights } from '../explorer/index.js';
 import { documentedInsightIds } from './queries.js';
-import type { ParseResult } from '../explorer/formats.js';
+import type { ParseResult } from '../shared/answer-format.js';
 import type { Module, ModuleContext, StepOutcome, StepRequest, TaskSpec } from '../module.js';
 import { commentHash, inMarker, keepSpans, neutralize, parseDocument, renderMarker, renderSection, restoreSpans, sectionIdFor, STARTER_DOCUMENT, type ParsedDocument, type SectionMeta } from './document.js';
 import { parseCommentAnswer, parseDraft, parseIncorporate, parseReviewAnswer } from './formats.js';
 import { commentPrompt, draftPrompt, incorporatePrompt, reviewPrompt, type SectionView } from './prompts.js';
 import { asDoc, documenterOptions, DOCUMENT_PATH, GUIDANCE_PATH, HISTORY_DIR, MODULE, toJson, type DisputeDoc, type DocTaskType, type PatchDoc, type PlanDoc } from './types.js';
+import { HOUR_MS, MINUTE_MS } from '../../core/time.js';
 
 /**
- * The Documenter (issue 6): blessed insights → a living markdown document the person edits too.
+ * The Documenter: blessed insights → a living markdown document the person edits too.
  *
  * The module never writes the document. `prepare` reads it as it is now and records the section
  * text(s) the prompt was built from in the task (StepRequest.data, logged with the claim);
@@ -29,8 +31,6 @@ const coll = (state: Readonly<FanoState>, name: string): Coll => state.modules[M
 const put = (collection: string, id: string, doc: unknown): FanoEvent => ({ type: 'module.put', module: MODULE, collection, id, doc: toJson(doc) });
 const str = (v: Json | undefined): string => (typeof v === 'string' ? v : String(v ?? ''));
 const num = (v: Json | undefined): number => (typeof v === 'number' ? v : Number(v ?? 0));
-const HOUR_MS = 3_600_000;
-const MINUTE_MS = 60_000;
 
 function readText(home: string, rel: string): string | null {
   try {
@@ -42,7 +42,7 @@ function readText(home: string, rel: string): string | null {
 
 const readDocument = (home: string): ParsedDocument => parseDocument(readText(home, DOCUMENT_PATH) ?? '');
 
-const patchesOf = (state: Readonly<FanoState>): PatchDoc[] => Object.values(coll(state, 'patches')) as unknown as PatchDoc[];
+const patchesOf = (state: Readonly<FanoState>): PatchDoc[] => Object.values(coll(state, PATCHES_COLLECTION)) as unknown as PatchDoc[];
 
 function viewOf(id: string, heading: string | null, insights: string[], body: string): SectionView & { kept: ReturnType<typeof keepSpans> } {
   const kept = keepSpans(body);
@@ -259,7 +259,7 @@ export const documenterModule: Module = {
         conversation: conv,
         at,
       };
-      return put('patches', `p-${at.replace(/[-:.]/g, '')}-${shortHash(task.key)}`, doc);
+      return put(PATCHES_COLLECTION, `p-${at.replace(/[-:.]/g, '')}-${shortHash(task.key)}`, doc);
     };
     const finish = (events: FanoEvent[], result: Json): StepOutcome => ({ done: true, data: doneData, result, events });
     const newSection = (title: string, text: string, insights: string[], preferredId?: string): { id: string; text: string } => {

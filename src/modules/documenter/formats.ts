@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { extractJson, type ParseResult } from '../explorer/formats.js';
+import { parseWith } from '../shared/answer-format.js';
 
 /**
  * The Documenter's strict answer formats. Each prompt carries a `FORMAT: <marker>` line (the mock
@@ -15,14 +15,6 @@ export const DOC_FORMAT = {
 const SECTION_TEXT_MAX_CHARS = 20_000;
 const text = z.string().max(SECTION_TEXT_MAX_CHARS);
 const short = z.string().trim().min(1).max(500);
-
-function parseWith<T>(answer: string, schema: z.ZodType<T>): ParseResult<T> {
-  const json = extractJson(answer);
-  if (!json.ok) return json;
-  const r = schema.safeParse(json.value);
-  if (r.success) return { ok: true, value: r.data };
-  return { ok: false, error: r.error.issues.slice(0, 3).map((i) => `${i.path.length > 0 ? i.path.join('.') : '(root)'}: ${i.message}`).join('; ') };
-}
 
 const incorporateSchema = z
   .object({

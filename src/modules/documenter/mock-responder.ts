@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto';
+import { hashUnit as unit, sha256Hex as h } from '../../core/hash.js';
+import { lineValue } from '../shared/mock-prompt.js';
 import { DOC_FORMAT } from './formats.js';
 
 /**
@@ -9,9 +10,6 @@ import { DOC_FORMAT } from './formats.js';
  * disputed (so tests and demos can see the escalation); any other comment is addressed.
  */
 
-const h = (...parts: Array<string | number>): string => createHash('sha256').update(parts.join('\u0000')).digest('hex');
-const unit = (hex: string, at = 0): number => parseInt(hex.slice(at, at + 8), 16) / 0x1_0000_0000;
-const lineValue = (prompt: string, label: string): string | null => new RegExp(`^${label}:\\s*(.*)$`, 'm').exec(prompt)?.[1]?.trim() ?? null;
 const fenced = (v: unknown): string => `\`\`\`json\n${JSON.stringify(v)}\n\`\`\``;
 const cap = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
 

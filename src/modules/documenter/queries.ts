@@ -1,3 +1,4 @@
+import { PATCHES_COLLECTION } from '../../core/document-patch.js';
 import type { FanoState } from '../../core/types.js';
 import { parseDocument } from './document.js';
 import { MODULE, type PatchDoc } from './types.js';
@@ -15,7 +16,7 @@ import { MODULE, type PatchDoc } from './types.js';
  */
 export function documentedInsightIds(state: Readonly<FanoState>, documentText: string | null): Set<string> {
   const out = new Set<string>(parseDocument(documentText ?? '').sections.flatMap((s) => s.meta.insights));
-  for (const raw of Object.values(state.modules[MODULE]?.patches ?? {})) {
+  for (const raw of Object.values(state.modules[MODULE]?.[PATCHES_COLLECTION] ?? {})) {
     const p = raw as unknown as PatchDoc;
     if (p.status === 'pending' || p.status === 'applied') for (const id of p.insightIds ?? []) out.add(id);
   }

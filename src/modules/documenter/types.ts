@@ -1,9 +1,10 @@
+import type { PatchRecord } from '../../core/document-patch.js';
 import type { Json, JsonObject } from '../../core/types.js';
 
 /**
  * The Documenter's durable data, under `state.modules.documenter.<collection>.<id>`, changed only
  * through `module.put` events. The document itself is a file (state/documenter/document.md) that a
- * person edits too: fano changes it only through `patches` the store applies (store/document-file.ts).
+ * person edits too: fano changes it only through `patches` (core/document-patch.ts) the store applies.
  *
  * Collections:
  *   patches   one per change fano makes to the document (id sorts by creation): the section, the
@@ -23,17 +24,10 @@ export const SECTION_STATUSES: readonly SectionStatus[] = ['provisional', 'stabl
 
 export type DocTaskType = 'incorporate_insight' | 'address_comment' | 'review_section' | 'draft_section';
 
-export interface PatchDoc {
-  status: 'pending' | 'applied' | 'conflict' | 'malformed';
-  file: string;
-  sectionId: string;
-  base: string | null;
-  next: string | null;
-  after: string | null;
+/** A change to the document: the store's patch record, always with a starter text and a history folder. */
+export interface PatchDoc extends PatchRecord {
   initialText: string;
   snapshotDir: string;
-  nextHash: string;
-  resolvedAt: string | null;
   /** The unit of work (e.g. `comment:<section>:<hash>`): a conflict lets discovery retry it. */
   unit: string;
   taskType: DocTaskType;

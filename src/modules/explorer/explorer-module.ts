@@ -4,7 +4,7 @@ import type { FanoEvent } from '../../core/events.js';
 import { ACTIVE_STATES, type FanoState, type Json, type JsonObject, type Task } from '../../core/types.js';
 import type { Module, ModuleContext, StepOutcome, StepRequest, TaskSpec } from '../module.js';
 import { readSeeds, SEEDS_PATH } from '../seeds-file.js';
-import { strictStep } from '../strict-answer.js';
+import { strictStep } from '../shared/strict-answer.js';
 import { parseCommentAnswer, parseReview, parseSynthesis } from './formats.js';
 import { commentPrompt, exchangePrompt, repairPrompt, reviewPrompt, synthesisPrompt, type SeedInfo } from './prompts.js';
 import { blessedInsights, insightView } from './queries.js';
@@ -26,14 +26,14 @@ import {
 } from './types.js';
 
 /**
- * The Explorer (issue 5): seeds → one thread per seed of alternating explore/critique exchanges
+ * The Explorer: seeds → one thread per seed of alternating explore/critique exchanges
  * (one task per exchange, so each is one preemptible step) → a synthesis of atomic insights →
  * dedupe → a review panel across distinct backends → blessed / rejected / needs development.
  *
  * Deterministic in (task, answer, state): time is ctx.now, no randomness, no LLM, no writes. Every
  * unit of work has a key that includes what makes it distinct (exchange index, revision, round,
- * slot, attempt), and discover never offers a second task for a thread that has one active
- * (review item 2).
+ * slot, attempt), and discover never offers a second task for a thread that has one active, so
+ * polling every minute never runs one thread twice at once (docs/architecture.md, The life of a task).
  */
 
 const EXCHANGE_TYPES = new Set(['exploration', 'critique']);
@@ -161,8 +161,8 @@ export const explorerModule: Module = {
         const wanted = ins.panel[slot]!;
         const backend = configured.includes(wanted) || configured.length === 0 ? wanted : configured[slot % configured.length]!;
         const deep = round >= 2 && opts.deepSecondRound && deepLeft(backend, state, now, opts) > 0;
-        // The seed's priority carries over (design 3.1 factor 3), so reviews do not starve behind
-        // the explorations of the same seed.
+        // The seed's priority carries over (the seed factor of core/priority.ts), so reviews do not
+        // starve behind the explorations of the same seed.
         const seedPriority = seedById.get(ins.seedId)?.priority ?? 5;
         out.push(spec('review', { insightId: ins.id, revision: ins.revision, round, slot, attempt: failCount(state, unit), seedPriority }, { data: { phase: 'ask' }, llmPreference: backend, deep }));
       }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseWith, type ParseResult } from '../shared/answer-format.js';
 import type { Rating } from './types.js';
 
 /**
@@ -15,32 +16,6 @@ export const FORMAT = {
 
 export const INSIGHT_MAX_CHARS = 400;
 
-export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
-
-/** The JSON object of an answer: a fenced ```json block, else the outermost {...}. */
-export function extractJson(answer: string): ParseResult<unknown> {
-  const fenced = /```(?:json)?\s*\n([\s\S]*?)```/i.exec(answer);
-  let body = fenced?.[1];
-  if (body === undefined) {
-    const start = answer.indexOf('{');
-    const end = answer.lastIndexOf('}');
-    if (start < 0 || end <= start) return { ok: false, error: 'no JSON object found in the answer' };
-    body = answer.slice(start, end + 1);
-  }
-  try {
-    return { ok: true, value: JSON.parse(body) };
-  } catch (err) {
-    return { ok: false, error: `the JSON does not parse: ${(err as Error).message}` };
-  }
-}
-
-function describe(e: z.ZodError): string {
-  return e.issues
-    .slice(0, 3)
-    .map((i) => `${i.path.length > 0 ? i.path.join('.') : '(root)'}: ${i.message}`)
-    .join('; ');
-}
-
 function sentenceCount(s: string): number {
   return (s.trim().match(/[.!?](\s|$)/g) ?? []).length || 1;
 }
@@ -53,8 +28,6 @@ export interface SynthesizedInsight {
 }
 
 export function parseSynthesis(answer: string, opts: { maxInsights: number; exchangeCount: number }): ParseResult<SynthesizedInsight[]> {
-  const json = extractJson(answer);
-  if (!json.ok) return json;
   const schema = z.strictObject({
     insights: z
       .array(
@@ -68,12 +41,12 @@ export function parseSynthesis(answer: string, opts: { maxInsights: number; exch
       .min(1)
       .max(opts.maxInsights),
   });
-  const r = schema.safeParse(json.value);
-  if (!r.success) return { ok: false, error: describe(r.error) };
-  for (const [i, ins] of r.data.insights.entries()) {
+  const r = parseWith(answer, schema);
+  if (!r.ok) return r;
+  for (const [i, ins] of r.value.insights.entries()) {
     if (sentenceCount(ins.text) > 2) return { ok: false, error: `insights.${i}.text: must be one or two sentences` };
   }
-  return { ok: true, value: r.data.insights.map((i) => ({ ...i, tags: [...new Set(i.tags.map((t) => t.toLowerCase()))], exchanges: [...new Set(i.exchanges)].sort((a, b) => a - b) })) };
+  return { ok: true, value: r.value.insights.map((i) => ({ ...i, tags: [...new Set(i.tags.map((t) => t.toLowerCase()))], exchanges: [...new Set(i.exchanges)].sort((a, b) => a - b) })) };
 }
 
 export interface ParsedReview {
@@ -83,16 +56,14 @@ export interface ParsedReview {
 }
 
 export function parseReview(answer: string): ParseResult<ParsedReview> {
-  const json = extractJson(answer);
-  if (!json.ok) return json;
-  const r = z
-    .strictObject({
+  return parseWith(
+    answer,
+    z.strictObject({
       rating: z.enum(['bless', 'uncertain', 'reject']),
       confidence: z.number().min(0).max(1),
       reasoning: z.string().trim().min(1).max(4000),
-    })
-    .safeParse(json.value);
-  return r.success ? { ok: true, value: r.data } : { ok: false, error: describe(r.error) };
+    }),
+  );
 }
 
 export interface ParsedCommentAnswer {
@@ -102,17 +73,16 @@ export interface ParsedCommentAnswer {
 }
 
 export function parseCommentAnswer(answer: string): ParseResult<ParsedCommentAnswer> {
-  const json = extractJson(answer);
-  if (!json.ok) return json;
-  const r = z
-    .strictObject({
-      answer: z.string().trim().min(1).max(4000),
-      revise: z.boolean(),
-      revisedText: z.string().trim().min(10).max(INSIGHT_MAX_CHARS).nullable(),
-    })
-    .refine((v) => !v.revise || v.revisedText !== null, { message: 'revise: true needs a revisedText' })
-    .safeParse(json.value);
-  return r.success ? { ok: true, value: r.data } : { ok: false, error: describe(r.error) };
+  return parseWith(
+    answer,
+    z
+      .strictObject({
+        answer: z.string().trim().min(1).max(4000),
+        revise: z.boolean(),
+        revisedText: z.string().trim().min(10).max(INSIGHT_MAX_CHARS).nullable(),
+      })
+      .refine((v) => !v.revise || v.revisedText !== null, { message: 'revise: true needs a revisedText' }),
+  );
 }
 
 /** The "KEY POINTS:" line of an exchange, if the model wrote one. */

@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto';
+import { hashUnit as unit, sha256Hex as h } from '../../core/hash.js';
+import { lineValue } from '../shared/mock-prompt.js';
 import { FORMAT } from './formats.js';
 import { normalizeText } from './text.js';
 
@@ -13,16 +14,7 @@ import { normalizeText } from './text.js';
  * good or bad insights and split on middling ones; round-2 reviewers tend to follow the others.
  */
 
-function h(...parts: Array<string | number>): string {
-  return createHash('sha256').update(parts.join('\u0000')).digest('hex');
-}
-const unit = (hex: string, at = 0): number => parseInt(hex.slice(at, at + 8), 16) / 0x1_0000_0000;
 const pick = <T>(xs: readonly T[], hex: string, at = 0): T => xs[Math.floor(unit(hex, at) * xs.length)]!;
-
-function lineValue(prompt: string, label: string): string | null {
-  const m = new RegExp(`^${label}:\\s*(.*)$`, 'm').exec(prompt);
-  return m?.[1]?.trim() ?? null;
-}
 
 /** A few content words of the seed: what the mock "talks about". */
 function subjectOf(prompt: string): string {

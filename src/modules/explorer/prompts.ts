@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fill, repairPrompt as sharedRepairPrompt, REPAIR_TEMPLATE, withFormat } from '../strict-answer.js';
+import { fill, repairPrompt as sharedRepairPrompt, REPAIR_TEMPLATE, withFormat } from '../shared/strict-answer.js';
 import { formatBlock } from './formats.js';
-import { clip } from './text.js';
+import { clip } from '../shared/text.js';
 import type { Exchange, ExplorerOptions, Rating, Role, ThreadDoc } from './types.js';
 
 /**

@@ -1,20 +1,19 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempHome as newHome } from '../../../test/support/temp-home.js';
 import type { FanoEvent } from '../../core/events.js';
-import { createTask } from '../../core/lifecycle.js';
 import { applyEvents } from '../../core/reducer.js';
-import { emptyState, type FanoState, type Task } from '../../core/types.js';
+import { emptyState, type FanoState } from '../../core/types.js';
 import type { QuotaOptions } from '../../core/quota.js';
-import type { ModuleContext, TaskSpec } from '../module.js';
+import type { ModuleContext } from '../module.js';
+import { AT, NOW } from '../shared/test-builders.js';
 import { makeExchange, newThread } from './thread.js';
 import { DEFAULT_OPTIONS, type ExplorerOptions, type InsightDoc, type ReviewDoc, type ThreadDoc } from './types.js';
 import { reviewId } from './text.js';
 
 /** Builders for the Explorer's tests (plain functions, no vitest import). */
 
-export const NOW = new Date('2025-03-01T12:00:00.000Z');
-export const AT = NOW.toISOString();
+export { AT, NOW, running } from '../shared/test-builders.js';
 
 export const QUOTA: QuotaOptions = { hourlyLimit: 50, deepDailyLimit: 5, dayResetHour: 0, decreaseFactor: 0.8, increasePerCleanHour: 2, backoffMs: 1_800_000 };
 
@@ -22,10 +21,10 @@ export function options(over: Partial<ExplorerOptions> = {}, backends = ['mock-a
   return { ...DEFAULT_OPTIONS, backends: Object.fromEntries(backends.map((b) => [b, QUOTA])), ...over };
 }
 
+/** A home with the Explorer's folder, and its seeds file when given. */
 export function tempHome(seedsYaml?: string): string {
-  const home = mkdtempSync(join(tmpdir(), 'fano-explorer-'));
+  const home = newHome(seedsYaml !== undefined ? { 'state/explorer/seeds.yaml': seedsYaml } : {}, 'fano-explorer-');
   mkdirSync(join(home, 'state', 'explorer'), { recursive: true });
-  if (seedsYaml !== undefined) writeFileSync(join(home, 'state', 'explorer', 'seeds.yaml'), seedsYaml);
   return home;
 }
 
@@ -84,12 +83,6 @@ export function insight(over: Partial<InsightDoc> = {}): InsightDoc {
 export function review(ins: InsightDoc, round: number, slot: number, rating: ReviewDoc['rating'], over: Partial<ReviewDoc> = {}): FanoEvent {
   const doc: ReviewDoc = { insightId: ins.id, revision: ins.revision, round, slot, backend: ins.panel[slot]!, mode: 'normal', rating, confidence: 0.8, reasoning: `r${round}s${slot}`, changedFrom: null, task: 't', at: AT, ...over };
   return put('reviews', reviewId(ins.id, ins.revision, round, slot), doc);
-}
-
-/** A task made from a spec, claimed on `backend` as the tick would. */
-export function running(spec: TaskSpec, backend: string): Task {
-  const t = createTask(spec, NOW);
-  return { ...t, state: 'running', conversation: { backend, url: null, turn: 0, submitted: null } };
 }
 
 export function stateWith(...events: FanoEvent[]): FanoState {

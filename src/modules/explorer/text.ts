@@ -1,8 +1,9 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../../core/hash.js';
+import { clip } from '../shared/text.js';
 
 /** Short stable hash for ids (hex). */
 export function shortHash(...parts: Array<string | number>): string {
-  return createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 10);
+  return sha256Hex(...parts).slice(0, 10);
 }
 
 /** Lower case, punctuation and accents dropped, whitespace collapsed: what "the same text" means. */
@@ -49,10 +50,6 @@ export function firstSentences(s: string, maxChars: number): string {
     out += p;
   }
   return clip(out.trim() || flat, maxChars);
-}
-
-export function clip(s: string, maxChars: number): string {
-  return s.length <= maxChars ? s : `${s.slice(0, Math.max(0, maxChars - 1)).trimEnd()}…`;
 }
 
 /** Keeps the head and the tail (early definitions and the latest notes), drops the middle. */

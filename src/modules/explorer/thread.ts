@@ -56,8 +56,8 @@ function liveChars(thread: ThreadDoc): number {
 /**
  * Appends an exchange, then folds the oldest unsummarized exchanges into the pinned running
  * summary while the thread's context (summary + live exchanges) is over the budget, always
- * keeping the `keepRecentExchanges` newest ones verbatim (review item 12: truncation never
- * silently drops what earlier turns established; their key points stay pinned).
+ * keeping the `keepRecentExchanges` newest ones verbatim: truncation never silently drops what
+ * earlier turns established (definitions, assumptions); their key points stay pinned.
  * Idempotent by index: an exchange already present is not appended twice.
  */
 export function appendExchange(thread: ThreadDoc, ex: Exchange, opts: Pick<ExplorerOptions, 'contextBudgetChars' | 'keepRecentExchanges' | 'summaryMaxChars'>): ThreadDoc {

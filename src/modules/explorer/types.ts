@@ -41,7 +41,10 @@ export interface ThreadDoc {
   tags: string[];
   status: 'exploring' | 'synthesized' | 'failed';
   exchanges: Exchange[];
-  /** Running notes of exchanges 0..throughIndex, pinned at the top of every later prompt (review item 12). */
+  /**
+   * Running notes of exchanges 0..throughIndex, pinned at the top of every later prompt, so folding
+   * old exchanges away loses none of their key points.
+   */
   summary: { text: string; throughIndex: number } | null;
   insightIds: string[];
   error: string | null;

@@ -1,5 +1,5 @@
 /**
- * Citation verification (issue 7 item 3): a quote a model claims from a source must occur in the
+ * Citation verification: a quote a model claims from a source must occur in the
  * fetched text. Both sides are normalized first (Unicode compatibility forms, case, quotes and
  * dashes, every punctuation mark dropped, whitespace collapsed), so line breaks, smart quotes and
  * a missing comma do not reject a real quote; but every word must be there, in order.

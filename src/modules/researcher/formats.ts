@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { extractJson, type ParseResult } from '../explorer/formats.js';
+import { parseWith, type ParseResult } from '../shared/answer-format.js';
 
 /**
  * The Researcher's strict answer formats. Each prompt carries a `FORMAT: <marker>` line (the mock
@@ -11,20 +11,6 @@ export const RFORMAT = {
   extract: 'fano.research.extract.v1',
   synthesize: 'fano.research.synthesize.v1',
 } as const;
-
-function describe(e: z.ZodError): string {
-  return e.issues
-    .slice(0, 3)
-    .map((i) => `${i.path.length > 0 ? i.path.join('.') : '(root)'}: ${i.message}`)
-    .join('; ');
-}
-
-function parseWith<T>(answer: string, schema: z.ZodType<T>): ParseResult<T> {
-  const json = extractJson(answer);
-  if (!json.ok) return json;
-  const r = schema.safeParse(json.value);
-  return r.success ? { ok: true, value: r.data } : { ok: false, error: describe(r.error) };
-}
 
 const questionsSchema = z.strictObject({
   questions: z

@@ -1,5 +1,6 @@
-import { createHash } from 'node:crypto';
 import { CONSULTATION_FORMAT } from '../../core/consultation.js';
+import { hashUnit as unit, sha256Hex as h } from '../../core/hash.js';
+import { lineValue } from '../shared/mock-prompt.js';
 import { RFORMAT } from './formats.js';
 
 /**
@@ -15,9 +16,6 @@ import { RFORMAT } from './formats.js';
 const MALFORMED = 'MOCK-MALFORMED';
 const RESEARCH_FORMATS: ReadonlySet<string> = new Set(Object.values(RFORMAT));
 
-const h = (...parts: Array<string | number>) => createHash('sha256').update(parts.join('\u0000')).digest('hex');
-const unit = (hex: string, at = 0) => parseInt(hex.slice(at, at + 8), 16) / 0x1_0000_0000;
-const lineValue = (prompt: string, label: string) => new RegExp(`^${label}:\\s*(.*)$`, 'm').exec(prompt)?.[1]?.trim() ?? null;
 
 function sourceTextOf(prompt: string): string {
   return /^SOURCE TEXT BEGIN\n([\s\S]*?)\nSOURCE TEXT END$/m.exec(prompt)?.[1] ?? '';

@@ -1,12 +1,11 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { tempHome } from '../../../test/support/temp-home.js';
 import { applyEvents } from '../../core/reducer.js';
 import { emptyState, type FanoState, type Task } from '../../core/types.js';
-import { NOW, running } from '../explorer/test-builders.js';
+import { NOW, running } from '../shared/test-builders.js';
 import type { ModuleContext, TaskSpec } from '../module.js';
-import { REPAIR_RAW_MAX_CHARS } from '../strict-answer.js';
+import { REPAIR_RAW_MAX_CHARS } from '../shared/strict-answer.js';
 import { researchFormatBlock } from './formats.js';
 import { researcherMockAnswer } from './mock-responder.js';
 import { researcherModule as m, type FindingDoc, type ProposedSeedDoc, type SourceDoc } from './researcher-module.js';
@@ -18,15 +17,17 @@ const TEXT = `${REAL} Its automorphism group is the simple group of order 168 ac
 
 /** A home with one fetched source (cache entry + content-addressed text), as the tick leaves it. */
 function homeWith(text = TEXT): string {
-  const home = mkdtempSync(join(tmpdir(), 'fano-researcher-'));
-  for (const d of [CACHE_DIR, TEXTS_DIR, join('state', 'explorer')]) mkdirSync(join(home, d), { recursive: true });
-  writeFileSync(join(home, 'state/explorer/seeds.yaml'), 'seeds:\n  - id: s1\n    text: Why seven points?\n');
-  writeFileSync(join(home, SOURCES_PATH), `sources:\n  - ${URL}\n`);
   const textHash = textHashOf(text);
-  writeFileSync(join(home, TEXTS_DIR, `${textHash}.txt`), text);
   const entry = { sourceId: sourceIdFor(URL), url: URL, addedBy: 'person', fetchedAt: NOW.toISOString(), ok: true, error: null, finalUrl: URL, contentType: 'text/html', textHash, chars: text.length };
-  writeFileSync(join(home, CACHE_DIR, `${sourceIdFor(URL)}.json`), JSON.stringify(entry));
-  return home;
+  return tempHome(
+    {
+      'state/explorer/seeds.yaml': 'seeds:\n  - id: s1\n    text: Why seven points?\n',
+      [SOURCES_PATH]: `sources:\n  - ${URL}\n`,
+      [join(TEXTS_DIR, `${textHash}.txt`)]: text,
+      [join(CACHE_DIR, `${sourceIdFor(URL)}.json`)]: JSON.stringify(entry),
+    },
+    'fano-researcher-',
+  );
 }
 
 const ctx = (state: FanoState, home: string): ModuleContext => ({ state, home, now: NOW, options: {} });

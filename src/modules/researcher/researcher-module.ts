@@ -1,9 +1,10 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../../core/hash.js';
+import { HOUR_MS } from '../../core/time.js';
 import type { FanoEvent } from '../../core/events.js';
 import { ACTIVE_STATES, type FanoState, type Json, type JsonObject, type Task } from '../../core/types.js';
 import type { Module, ModuleContext, StepOutcome, StepRequest, TaskSpec } from '../module.js';
 import { readSeeds } from '../seeds-file.js';
-import { clearRepair, repairPrompt, REPAIR_TEMPLATE, strictStep, type RawAnswerKeep } from '../strict-answer.js';
+import { clearRepair, repairPrompt, REPAIR_TEMPLATE, strictStep, type RawAnswerKeep } from '../shared/strict-answer.js';
 import { verifyQuote } from './citations.js';
 import {
   parseEvaluation,
@@ -20,7 +21,7 @@ import {
 import { CACHE_DIR, knownSources, normalizeUrl, readCacheEntry, readSourceText, sourceIdFor, SOURCES_PATH } from './sources-file.js';
 
 /**
- * The Researcher (issue 7): brings outside knowledge in and checks it.
+ * The Researcher: brings outside knowledge in and checks it.
  *   generate_questions  recent Explorer insights → questions (+ URLs the model proposes as sources)
  *   evaluate_source     a fetched source → trust, relevance, reasoning
  *   extract_content     a trusted source → findings, each with a quote verified against the text
@@ -93,7 +94,6 @@ export interface ProposedSeedDoc {
   createdAt: string;
 }
 
-const hash = (...parts: string[]) => createHash('sha256').update(parts.join('\u0000')).digest('hex');
 const toJson = (v: unknown): Json => JSON.parse(JSON.stringify(v)) as Json;
 const put = (collection: string, id: string, doc: unknown): FanoEvent => ({ type: 'module.put', module: RESEARCHER, collection, id, doc: toJson(doc) });
 const coll = (state: Readonly<FanoState>, name: string): Readonly<Record<string, Json>> => state.modules[RESEARCHER]?.[name] ?? {};
@@ -150,7 +150,7 @@ function applyQuestions(task: Readonly<Task>, questions: ParsedQuestions, ctx: M
   const known = coll(ctx.state, 'sources');
   const proposed: string[] = [];
   questions.forEach((q, i) => {
-    const id = `q-${hash(basis, String(i), q.text).slice(0, 12)}`;
+    const id = `q-${sha256Hex(basis, String(i), q.text).slice(0, 12)}`;
     const urls = q.urls.map(normalizeUrl).filter((u): u is string => u !== null);
     events.push(put('questions', id, { id, text: q.text, urls, basis, createdAt: at }));
     for (const url of urls) {
@@ -190,7 +190,7 @@ function applyFindings(task: Readonly<Task>, found: ParsedFinding[], ctx: Module
   let verified = 0;
   for (const f of found) {
     const check = verifyQuote(f.quote, text);
-    const id = `f-${hash(sid, textHash, f.quote, f.claim).slice(0, 12)}`;
+    const id = `f-${sha256Hex(sid, textHash, f.quote, f.claim).slice(0, 12)}`;
     if (ids.includes(id)) continue;
     ids.push(id);
     if (check.verified) verified += 1;
@@ -216,7 +216,7 @@ function applySeeds(task: Readonly<Task>, seeds: ParsedSeed[], ctx: ModuleContex
       rejected.push({ text: s.text, reason: 'cites no verified finding' });
       continue;
     }
-    const id = `r-${hash(s.text.toLowerCase()).slice(0, 10)}`;
+    const id = `r-${sha256Hex(s.text.toLowerCase()).slice(0, 10)}`;
     if (seedIds.includes(id) || coll(ctx.state, 'proposedSeeds')[id] !== undefined) continue;
     seedIds.push(id);
     const urls = [...new Set(cited.map((f) => (findings[f] as unknown as FindingDoc).url))].sort();
@@ -236,7 +236,7 @@ export const researcherModule: Module = {
   nextDiscoveryAt(ctx: ModuleContext): Date | null {
     const opts = researcherOptions(ctx.options);
     const last = docs<{ createdAt: string }>(ctx.state, 'questions').reduce((a, q) => (q.createdAt > a ? q.createdAt : a), '');
-    return last === '' ? null : new Date(Date.parse(last) + opts.questionsEveryHours * 3_600_000);
+    return last === '' ? null : new Date(Date.parse(last) + opts.questionsEveryHours * HOUR_MS);
   },
 
   discover(ctx: ModuleContext): TaskSpec[] {
@@ -267,17 +267,17 @@ export const researcherModule: Module = {
       .map((f) => f.id)
       .sort();
     if (fresh.length > 0 && !activeTypes.has('synthesize_findings')) {
-      out.push(spec('synthesize_findings', { findings: hash(...fresh).slice(0, 16) }, { findingIds: fresh }));
+      out.push(spec('synthesize_findings', { findings: sha256Hex(...fresh).slice(0, 16) }, { findingIds: fresh }));
     }
 
     // Questions from what the Explorer found lately, at most every questionsEveryHours.
     const insights = Object.values(state.modules.explorer?.insights ?? {}) as unknown as Array<{ id: string; text: string; createdAt: string }>;
     const latest = insights.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id)).slice(0, 5);
     if (latest.length > 0 && !activeTypes.has('generate_questions')) {
-      const basis = hash(...latest.map((i) => i.id)).slice(0, 16);
+      const basis = sha256Hex(...latest.map((i) => i.id)).slice(0, 16);
       const asked = docs<{ basis: string; createdAt: string }>(state, 'questions');
       const last = asked.reduce((a, q) => (q.createdAt > a ? q.createdAt : a), '');
-      const due = last === '' || now.getTime() - Date.parse(last) >= opts.questionsEveryHours * 3_600_000;
+      const due = last === '' || now.getTime() - Date.parse(last) >= opts.questionsEveryHours * HOUR_MS;
       if (due && !asked.some((q) => q.basis === basis)) out.push(spec('generate_questions', { basis }, { insights: latest.map((i) => i.text) }));
     }
     return out;

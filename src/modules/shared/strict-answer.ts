@@ -1,8 +1,8 @@
-import type { FanoEvent } from '../core/events.js';
-import type { Json, JsonObject, Task } from '../core/types.js';
-import type { ParseResult } from './explorer/formats.js';
-import { clip } from './explorer/text.js';
-import type { StepOutcome } from './module.js';
+import type { FanoEvent } from '../../core/events.js';
+import type { Json, JsonObject, Task } from '../../core/types.js';
+import type { StepOutcome } from '../module.js';
+import type { ParseResult } from './answer-format.js';
+import { clip } from './text.js';
 
 /**
  * Strict-format answers, shared by the modules that ask for one (Explorer, Researcher): the prompt

@@ -1,9 +1,10 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FanoState } from '../../core/types.js';
-import type { Logger } from '../../log.js';
-import { CACHE_DIR, knownSources, readCacheEntry, sourceIdFor, TEXTS_DIR, textHashOf, type CacheEntry } from '../../modules/researcher/sources-file.js';
-import { fetchUrl, type FetchOptions, type FetchResult } from './fetch-url.js';
+import type { FanoState } from '../core/types.js';
+import { fetchUrl, type FetchOptions, type FetchResult } from '../gateway/fetch/fetch-url.js';
+import type { Logger } from '../log.js';
+import { CACHE_DIR, knownSources, readCacheEntry, sourceIdFor, TEXTS_DIR, textHashOf, type CacheEntry } from '../modules/researcher/sources-file.js';
+import { HOUR_MS } from '../core/time.js';
 
 /**
  * The tick's fetch pass (run before scheduling): every source without a usable cache entry is
@@ -14,6 +15,9 @@ import { fetchUrl, type FetchOptions, type FetchResult } from './fetch-url.js';
  * The budget is derived from the cache itself (entries fetched in the last hour), so it needs no
  * counter and survives crashes: a crash after a fetch but before its entry is written just costs
  * one extra fetch later.
+ *
+ * It is the tick's code, not the gateway's: it decides what to fetch from the Researcher's sources
+ * and records the results, while the gateway only fetches one URL safely (gateway/fetch/fetch-url.ts).
  */
 
 export interface SourceFetchOptions {
@@ -28,8 +32,6 @@ export interface SourceFetchOptions {
 }
 
 export type Fetcher = (url: string, opts: FetchOptions) => Promise<FetchResult>;
-
-const HOUR_MS = 3_600_000;
 
 function cacheEntries(home: string): CacheEntry[] {
   let files: string[] = [];

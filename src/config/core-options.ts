@@ -1,7 +1,8 @@
-import type { BackendConfig, FanoConfig } from '../config/schema.js';
+import type { BackendConfig, FanoConfig } from './schema.js';
 import type { RetryOptions } from '../core/lifecycle.js';
 import type { QuotaOptions } from '../core/quota.js';
 import type { SchedulerOptions } from '../core/scheduler.js';
+import { MINUTE_MS, SECOND_MS } from '../core/time.js';
 
 /** Config → the plain option objects the pure core takes (core never sees the config schema). */
 export function quotaOptions(config: FanoConfig, backend: BackendConfig): QuotaOptions {
@@ -11,17 +12,17 @@ export function quotaOptions(config: FanoConfig, backend: BackendConfig): QuotaO
     dayResetHour: config.quotas.dayResetHour,
     decreaseFactor: config.quotas.decreaseFactor,
     increasePerCleanHour: config.quotas.increasePerCleanHour,
-    backoffMs: config.quotas.backoffMinutes * 60_000,
+    backoffMs: config.quotas.backoffMinutes * MINUTE_MS,
   };
 }
 
 export function retryOptions(config: FanoConfig): RetryOptions {
   return {
     maxRetries: config.retries.maxRetries,
-    baseDelayMs: config.retries.baseDelaySeconds * 1000,
+    baseDelayMs: config.retries.baseDelaySeconds * SECOND_MS,
     multiplier: config.retries.multiplier,
-    maxDelayMs: config.retries.maxDelaySeconds * 1000,
-    transientDelayMs: config.retries.transientDelaySeconds * 1000,
+    maxDelayMs: config.retries.maxDelaySeconds * SECOND_MS,
+    transientDelayMs: config.retries.transientDelaySeconds * SECOND_MS,
   };
 }
 
