@@ -140,8 +140,10 @@ export async function probeBrowserBackend(name: string, cfg: BrowserBackendConfi
       const key = r.key as SelectorKey;
       const list = key === 'chrome' ? site.selectors.chrome : site.selectors[key];
       if (key === 'loggedIn' || (key === 'loggedOut' && r.index >= 0)) continue; // reported as sign-in above
+      // The one-toggle deep keys are noise next to a recipe that does not use them.
+      if ((key === 'deepMode' || key === 'deepModeActive') && list.length === 0 && site.deep) continue;
       if (ANSWER_KEYS.includes(key) && r.invalid.length === 0 && list.length > 0) {
-        checks.push({ name: `selectors.${key}`, status: 'skipped', detail: `not checked: it only shows during or after an answer, and this page has none (${listText(list)}); \`fano ask ${name} hello\` exercises it` });
+        checks.push({ name: `selectors.${key}`, status: 'skipped', detail: `not checked: it shows only during or after an answer, and this page has none (\`fano ask ${name} hello\` exercises it)` });
       } else if (blocked && r.invalid.length === 0 && list.length > 0) {
         checks.push({ name: `selectors.${key}`, status: 'skipped', detail: 'not checked: the page is behind a sign-in wall or a challenge' });
       } else {
