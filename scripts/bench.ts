@@ -9,6 +9,7 @@ const suites: Suite[] = [
   { name: 'store', run: async () => (await import('./bench/store.js')).benchStore() },
   { name: 'scheduler simulation', run: async () => (await import('./bench/sim.js')).benchSim() },
   { name: 'browser gateway', run: async () => (await import('./bench/gateway.js')).benchGateway() },
+  { name: 'resident browser', run: async () => (await import('./bench/resident.js')).benchResident() },
 ];
 
 const only = process.argv.slice(2);

@@ -1,5 +1,6 @@
 import type { FanoConfig } from '../config/schema.js';
 import { ExitCode } from '../errors.js';
+import { pidAlive, readResident } from '../gateway/browser/resident.js';
 
 /**
  * `fano login <backend>`: opens a visible browser on the backend's own profile at its site, so
@@ -32,6 +33,16 @@ export function noDisplayMessage(backend: string): string {
   ].join('\n');
 }
 
+export function residentHeadlessMessage(backend: string): string {
+  return [
+    `The resident browser runs headless (no display), and it holds the profile of ${backend}, so there is no window to sign in with.`,
+    'Any of these works:',
+    `  - \`fano browser stop\`, then \`fano login ${backend}\` (on a display), then \`fano browser start\`;`,
+    '  - start the resident browser where it has a display: install Xvfb (`apt-get install -y xvfb`) and run `fano browser stop` and `fano browser start` (it then draws on a virtual display you can watch with x11vnc and a VNC viewer);',
+    '  - sign in to your own Chrome started with --remote-debugging-port=9222 and set browser.cdpEndpoint: http://127.0.0.1:9222.',
+  ].join('\n');
+}
+
 export async function runLogin(opts: LoginOptions, deps: LoginDeps = {}): Promise<number> {
   const env = deps.env ?? process.env;
   const platform = deps.platform ?? process.platform;
@@ -46,8 +57,17 @@ export async function runLogin(opts: LoginOptions, deps: LoginDeps = {}): Promis
     return ExitCode.usage;
   }
   const browser = opts.config.browser;
-  // Decided before launching anything: a headful Chromium without a display would only crash.
-  if (!browser.cdpEndpoint && platform === 'linux' && !env.DISPLAY && !env.WAYLAND_DISPLAY) {
+  // A resident browser holds the profile: the sign-in happens in it, where the ticks work.
+  const resident = browser.cdpEndpoint ? null : readResident(opts.home);
+  const mine = resident?.backends[opts.backend];
+  if (resident && mine && pidAlive(mine.pid)) {
+    if (resident.mode === 'headless') {
+      opts.out(residentHeadlessMessage(opts.backend));
+      return ExitCode.usage;
+    }
+    if (resident.mode === 'xvfb') opts.out(`The resident browser draws on the virtual display ${resident.display}: watch it with a VNC server (\`x11vnc -display ${resident.display}\`) and a viewer.`);
+  } else if (!browser.cdpEndpoint && platform === 'linux' && !env.DISPLAY && !env.WAYLAND_DISPLAY) {
+    // Decided before launching anything: a headful Chromium without a display would only crash.
     opts.out(noDisplayMessage(opts.backend));
     return ExitCode.usage;
   }
@@ -61,7 +81,7 @@ export async function runLogin(opts: LoginOptions, deps: LoginDeps = {}): Promis
   }
   opts.out(
     [
-      `A browser ${browser.cdpEndpoint ? `tab (in the browser at ${browser.cdpEndpoint})` : 'window'} is open on ${session.url}${session.profile ? ` with the profile ${session.profile}` : ''}.`,
+      `A browser ${browser.cdpEndpoint ? `tab (in the browser at ${browser.cdpEndpoint})` : session.attached ? 'tab (in the resident browser)' : 'window'} is open on ${session.url}${session.profile ? ` with the profile ${session.profile}` : ''}.`,
       'Sign in there (solve any challenge), then close the window. Cookies are kept as you go.',
     ].join('\n'),
   );

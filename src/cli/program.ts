@@ -145,10 +145,39 @@ export function buildProgram(): Command {
     .command('doctor [backend]')
     .description('check config, browser, sign-in and every selector of the browser backends; says exactly what is wrong')
     .option('--json', 'print the checks as JSON')
-    .action(async (backend: string | undefined, o: { json?: boolean }, cmd: Command) => {
+    .option('--send', 'also send a one-word smoke prompt through the whole path and print each stage\'s time (takes the lock, counts quota)')
+    .option('--deep', 'with --send: in deep mode (runs the deep-mode recipe)')
+    .action(async (backend: string | undefined, o: { json?: boolean; send?: boolean; deep?: boolean }, cmd: Command) => {
+      if (o.deep && !o.send) throw new UsageError('--deep goes with --send');
       const [{ runDoctor }, { loadConfig }] = await Promise.all([import('./doctor.js'), import('../config/load.js')]);
       const h = home(cmd);
-      setCode(await runDoctor({ home: h, backend, config: (await loadConfig(h)).config, json: Boolean(o.json), out }));
+      setCode(await runDoctor({ home: h, backend, config: (await loadConfig(h)).config, json: Boolean(o.json), send: Boolean(o.send), deep: Boolean(o.deep), out }));
+    });
+
+  const browserCmd = program.command('browser').description('the resident browser: one Chromium per browser backend that outlives the ticks, which attach to it over CDP on 127.0.0.1');
+  browserCmd
+    .command('start')
+    .description('start it (headful on $DISPLAY or a virtual display when there is one, else headless); returns once it answers')
+    .option('--headless', 'headless even when a display is available')
+    .option('--foreground', 'stay and watch it; stop it on SIGTERM, exit 69 when a browser dies (for a systemd service)')
+    .action(async (o: { headless?: boolean; foreground?: boolean }, cmd: Command) => {
+      const { runBrowserStart } = await import('./browser.js');
+      setCode(await runBrowserStart({ home: home(cmd), headless: Boolean(o.headless), foreground: Boolean(o.foreground), out }));
+    });
+  browserCmd
+    .command('stop')
+    .description('close it cleanly (profiles saved); ticks launch their own browser again')
+    .action(async (_o, cmd: Command) => {
+      const { runBrowserStop } = await import('./browser.js');
+      setCode(await runBrowserStop({ home: home(cmd), out }));
+    });
+  browserCmd
+    .command('status')
+    .description('pid, uptime, memory, open pages and sign-in per backend; exit 69 when a started browser is down')
+    .option('--json', 'print one JSON object')
+    .action(async (o: { json?: boolean }, cmd: Command) => {
+      const { runBrowserStatus } = await import('./browser.js');
+      setCode(await runBrowserStatus({ home: home(cmd), json: Boolean(o.json), out }));
     });
 
   const sourceCmd = program.command('source').description("the Researcher's sources (state/researcher/sources.yaml)");

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../config/load.js';
 import { FanoError, ExitCode, UsageError } from '../errors.js';
 import { sha256Hex } from '../core/hash.js';
 
@@ -17,6 +18,8 @@ export interface ScheduleTarget {
   node: string;
   /** Absolute path of bin/fano.js. */
   bin: string;
+  /** The home has browser backends: a resident browser runs beside the timer (ticks attach to it). */
+  browser?: boolean;
 }
 
 /** `fano-<8 hex>`: one timer per home, so two homes on one machine never collide. */
@@ -29,10 +32,17 @@ function sdQuote(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `"${s.replace(/[\\"]/g, '\\$&')}"`;
 }
 
+/** `fano-<8 hex>-browser`: the resident browser's service beside the timer's. */
+export function browserUnitName(home: string): string {
+  return `${unitName(home)}-browser`;
+}
+
 export function systemdService(t: ScheduleTarget): string {
+  // The ticks attach to the resident browser when it runs; one that does not start never blocks a tick.
+  const wants = t.browser ? `Wants=${browserUnitName(t.home)}.service\nAfter=${browserUnitName(t.home)}.service\n` : '';
   return `[Unit]
 Description=fano tick for ${t.home}
-
+${wants}
 [Service]
 Type=oneshot
 WorkingDirectory=${sdQuote(t.home)}
@@ -60,6 +70,28 @@ WantedBy=timers.target
 `;
 }
 
+/**
+ * The resident browser as a user service: `fano browser start --foreground` stays while the
+ * browsers run, ends when one of them dies (systemd then starts it again) and stops them all on
+ * SIGTERM.
+ */
+export function systemdBrowserService(t: ScheduleTarget): string {
+  return `[Unit]
+Description=fano resident browser for ${t.home}
+
+[Service]
+Type=simple
+WorkingDirectory=${sdQuote(t.home)}
+ExecStart=${sdQuote(t.node)} ${sdQuote(t.bin)} --home ${sdQuote(t.home)} browser start --foreground
+Restart=on-failure
+RestartSec=10s
+TimeoutStopSec=30s
+
+[Install]
+WantedBy=default.target
+`;
+}
+
 /** POSIX single quotes; `%` is special in crontab lines (it means newline) and is escaped. */
 function shQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`.replace(/%/g, '\\%');
@@ -73,6 +105,12 @@ function shQuote(s: string): string {
 export function cronLine(t: ScheduleTarget): string {
   const cmd = `${shQuote(t.node)} ${shQuote(t.bin)} --home ${shQuote(t.home)} tick`;
   return `* * * * * out=$(${cmd} 2>&1); rc=$?; [ $rc -eq 0 ] || [ $rc -eq 75 ] || echo "fano tick exit $rc: $out" # ${unitName(t.home)}`;
+}
+
+/** The crontab line that starts the resident browser after a reboot (cron mails only a failure). */
+export function cronBrowserLine(t: ScheduleTarget): string {
+  const cmd = `${shQuote(t.node)} ${shQuote(t.bin)} --home ${shQuote(t.home)} browser start`;
+  return `@reboot out=$(${cmd} 2>&1) || echo "fano browser start failed: $out" # ${browserUnitName(t.home)}`;
 }
 
 export const EXIT_75_NOTE =
@@ -109,52 +147,76 @@ export interface ScheduleOptions {
   unitDir?: string;
 }
 
+/** Whether the home's config has browser backends a resident browser would serve. */
+async function hasBrowserBackends(home: string): Promise<boolean> {
+  const { config } = await loadConfig(home);
+  return !config.browser.cdpEndpoint && Object.values(config.backends).some((b) => b.enabled && b.type === 'browser');
+}
+
 export async function runSchedule(opts: ScheduleOptions): Promise<number> {
-  const t: ScheduleTarget = { home: resolve(opts.home), node: process.execPath, bin: findBin(), ...opts.target };
-  if (!existsSync(join(t.home, 'fano.config.yaml'))) {
-    throw new UsageError(`${t.home} is not a fano home (no fano.config.yaml); run \`fano init\` or pass --home`);
+  const home = resolve(opts.home);
+  if (!existsSync(join(home, 'fano.config.yaml'))) {
+    throw new UsageError(`${home} is not a fano home (no fano.config.yaml); run \`fano init\` or pass --home`);
   }
+  const t: ScheduleTarget = { home, node: process.execPath, bin: findBin(), browser: await hasBrowserBackends(home), ...opts.target };
+  return opts.kind === 'systemd' ? scheduleSystemd(t, opts) : scheduleCron(t, opts);
+}
+
+function scheduleSystemd(t: ScheduleTarget, opts: ScheduleOptions): number {
   const name = unitName(t.home);
-  if (opts.kind === 'systemd') {
-    const service = systemdService(t);
-    const timer = systemdTimer(t);
-    if (!opts.install) {
-      opts.out(`# ~/.config/systemd/user/${name}.service\n${service}\n# ~/.config/systemd/user/${name}.timer\n${timer}`);
-      opts.out(`# Install with \`fano schedule --systemd --install\`, or save the two files above and run:\n#   systemctl --user daemon-reload && systemctl --user enable --now ${name}.timer\n# ${EXIT_75_NOTE.replace(/\n/g, '\n# ')}`);
-      return 0;
-    }
-    const dir = opts.unitDir ?? join(process.env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'systemd', 'user');
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, `${name}.service`), service);
-    writeFileSync(join(dir, `${name}.timer`), timer);
-    opts.out(`wrote ${join(dir, `${name}.service`)}\nwrote ${join(dir, `${name}.timer`)}`);
-    opts.out(`Enable it (runs fano tick every minute for ${t.home}):\n  systemctl --user daemon-reload && systemctl --user enable --now ${name}.timer`);
-    opts.out(`To keep it running while you are logged out: loginctl enable-linger "$USER"\nWatch it: systemctl --user list-timers ${name}.timer; journalctl --user -u ${name}.service\n${EXIT_75_NOTE}`);
+  const units: Array<[string, string]> = [
+    [`${name}.service`, systemdService(t)],
+    [`${name}.timer`, systemdTimer(t)],
+    ...(t.browser ? [[`${browserUnitName(t.home)}.service`, systemdBrowserService(t)] as [string, string]] : []),
+  ];
+  const enable = `systemctl --user daemon-reload && systemctl --user enable --now ${name}.timer${t.browser ? ` ${browserUnitName(t.home)}.service` : ''}`;
+  if (!opts.install) {
+    opts.out(units.map(([file, text]) => `# ~/.config/systemd/user/${file}\n${text}`).join('\n'));
+    const files = units.length === 2 ? 'the two files' : `the ${units.length} files`;
+    opts.out(`# Install with \`fano schedule --systemd --install\`, or save ${files} above and run:\n#   ${enable}\n# ${EXIT_75_NOTE.replace(/\n/g, '\n# ')}`);
+    if (t.browser) opts.out(`# ${BROWSER_NOTE.replace(/\n/g, '\n# ')}`);
     return 0;
   }
+  const dir = opts.unitDir ?? join(process.env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'systemd', 'user');
+  mkdirSync(dir, { recursive: true });
+  for (const [file, text] of units) writeFileSync(join(dir, file), text);
+  opts.out(units.map(([file]) => `wrote ${join(dir, file)}`).join('\n'));
+  opts.out(`Enable it (runs fano tick every minute for ${t.home}${t.browser ? ', beside a resident browser' : ''}):\n  ${enable}`);
+  opts.out(`To keep it running while you are logged out: loginctl enable-linger "$USER"\nWatch it: systemctl --user list-timers ${name}.timer; journalctl --user -u ${name}.service\n${EXIT_75_NOTE}`);
+  if (t.browser) opts.out(BROWSER_NOTE);
+  return 0;
+}
 
-  const line = cronLine(t);
+function scheduleCron(t: ScheduleTarget, opts: ScheduleOptions): number {
+  const name = unitName(t.home);
+  const lines = [cronLine(t), ...(t.browser ? [cronBrowserLine(t)] : [])];
   if (!opts.install) {
-    opts.out(`# add this line with \`crontab -e\` (or run \`fano schedule --cron --install\`):\n${line}`);
+    opts.out(`# add ${lines.length === 1 ? 'this line' : 'these lines'} with \`crontab -e\` (or run \`fano schedule --cron --install\`):\n${lines.join('\n')}`);
     opts.out(`# ${EXIT_75_NOTE.replace(/\n/g, '\n# ')}`);
+    if (t.browser) opts.out(`# ${BROWSER_NOTE.replace(/\n/g, '\n# ')}`);
     return 0;
   }
   const current = spawnSync('crontab', ['-l'], { encoding: 'utf8' });
   if (current.error) throw new FanoError(`cannot run crontab (${current.error.message}); is cron installed?`, ExitCode.internal);
   // `crontab -l` exits 1 with "no crontab for <user>" when there is none: that is an empty table.
   const existing = current.status === 0 ? current.stdout : '';
-  if (installedCronLine(existing, t.home) !== null) {
-    opts.out(`already installed: your crontab has a fano line for ${t.home} (# ${name}); nothing changed`);
+  const missing = lines.filter((l) => !existing.split('\n').some((e) => e.trimEnd().endsWith(l.slice(l.lastIndexOf(' # ')))));
+  if (missing.length === 0) {
+    opts.out(`already installed: your crontab has the fano lines for ${t.home} (# ${name}); nothing changed`);
     return 0;
   }
-  const next = (existing === '' || existing.endsWith('\n') ? existing : existing + '\n') + line + '\n';
+  const next = (existing === '' || existing.endsWith('\n') ? existing : existing + '\n') + missing.join('\n') + '\n';
   const wrote = spawnSync('crontab', ['-'], { input: next, encoding: 'utf8' });
   if (wrote.error || wrote.status !== 0) {
     throw new FanoError(`crontab - failed: ${wrote.error?.message ?? wrote.stderr.trim()}`, ExitCode.internal);
   }
-  opts.out(`added to your crontab (check with \`crontab -l\`):\n${line}\ncron starts it within a minute; nothing else to enable.\n${EXIT_75_NOTE}`);
+  opts.out(`added to your crontab (check with \`crontab -l\`):\n${missing.join('\n')}\ncron starts the ticks within a minute${t.browser ? ' and the resident browser at the next boot (start it now with `fano browser start`)' : ''}; nothing else to enable.\n${EXIT_75_NOTE}`);
   return 0;
 }
+
+export const BROWSER_NOTE =
+  'The resident browser (`fano browser start`) keeps one Chromium per browser backend running, so the ticks\n' +
+  'attach to it instead of launching one every minute; they launch their own whenever it is down.';
 
 /** The fano line a crontab already holds for `home` (matched by its `# fano-<hash>` mark), if any. */
 export function installedCronLine(crontab: string, home: string): string | null {

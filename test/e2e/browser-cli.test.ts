@@ -61,9 +61,9 @@ describe.skipIf(SKIP_BROWSER)('fano doctor and fano login (browser)', () => {
     await home?.cleanup();
   });
 
-  async function doctor(cfg: FanoConfig, backend?: string, json = false) {
+  async function doctor(cfg: FanoConfig, backend?: string, json = false, send = false) {
     const lines: string[] = [];
-    const code = await runDoctor({ home: home.home, backend, config: cfg, json, out: (s) => lines.push(s) });
+    const code = await runDoctor({ home: home.home, backend, config: cfg, json, send, out: (s) => lines.push(s) });
     return { code, text: lines.join('\n') };
   }
 
@@ -117,6 +117,22 @@ describe.skipIf(SKIP_BROWSER)('fano doctor and fano login (browser)', () => {
     const broken = await doctor(config(fake, { browser: { executablePath: '/nonexistent/chromium' } }), 'chatgpt');
     expect(broken.code).toBe(69);
     expect(broken.text).toMatch(/FAILED\s+browser\s+could not launch \/nonexistent\/chromium/);
+  });
+
+  test('--send: a smoke prompt through the whole path, each stage timed, the answer shown', async () => {
+    const before = fake.stats().total;
+    const { code, text } = await doctor(config(fake), 'chatgpt', false, true);
+    expect(code, text).toBe(0);
+    expect(text).toMatch(/ok\s+send\s+page open [\d.]+ s, ready and signed in [\d.]+ s, .*prompt typed [\d.]+ s, sent [\d.]+ s, submit confirmed [\d.]+ s, answer complete [\d.]+ s \(total [\d.]+ s\); answer: "Answer \d+ to: Reply with one word: pong\./);
+    expect(fake.stats().total).toBe(before + 1);
+    expect(fake.stats().prompts.at(-1)?.prompt).toBe('Reply with one word: pong');
+  });
+
+  test('--send names a broken response locator (the prompt went out, no answer was found) and fails', async () => {
+    const { code, text } = await doctor(config(fake, { chatgpt: { selectors: { response: '.answer-v2 .markdown' } } }), 'chatgpt', false, true);
+    expect(code).toBe(69);
+    expect(text).toMatch(/FAILED\s+send\s+timeout: no finished answer after 5000 ms/);
+    expect(text).toMatch(/FAILED\s+selectors\.response\s+the prompt went out .* none of "\.answer-v2 \.markdown" matched an answer: the response locator is broken/);
   });
 
   test('unknown backend: 64', async () => {

@@ -36,6 +36,8 @@ const RELOAD_QUIET_MS = 3_000;
  * /c/WEB: URL): this long is waited for it before the answer is returned or a lost stream reloaded.
  */
 const URL_WAIT_MS = 3_000;
+/** A "new chat" click must show an empty conversation within this long, else the start page is loaded. */
+const NEW_CHAT_MS = 5_000;
 
 export type DriverLog = (event: string, fields: object) => void;
 
@@ -72,6 +74,11 @@ export interface RequestRunOptions {
   onTarget?: boolean;
   /** Called once the prompt is out (or a harvest begins) and only the answer is awaited: idle time. */
   whileWaiting?: () => void;
+  /**
+   * A new conversation on a page that shows another one: start it with the site's "new chat"
+   * (selectors.newChat, no page load) instead of loading the start page; loads it if that fails.
+   */
+  newChat?: boolean;
   /** What fano last set deep mode to on this page's site, for sites whose page cannot tell (null: unknown). */
   deepMemory?: { get(): boolean | null; set(v: boolean | null): void };
 }
@@ -129,12 +136,20 @@ export class RequestRun {
       return { outcome: 'notSent', detail: `the prompt has ${req.prompt.length} characters, more than this site's composer takes (maxPromptChars ${max}); not sent` };
     }
     const target = req.conversation?.url ?? this.site.url;
-    if (!this.opts.onTarget || req.harvestOnly) {
+    const started = this.opts.newChat && !req.harvestOnly ? await this.startNewChat() : false;
+    if (!started && (!this.opts.onTarget || req.harvestOnly)) {
       const problem = await this.open(target);
       if (problem) return { outcome: 'siteError', detail: problem };
     }
     this.mark('open');
-    const ready = await this.waitReady(nav);
+    let ready = await this.waitReady(nav);
+    // A new conversation needs an empty view: a kept page on a site whose URL never changes may
+    // still show the last one.
+    if (!ready.end && !req.harvestOnly && !req.conversation?.url && ready.sample.userCount > 0) {
+      const problem = await this.open(this.site.url);
+      if (problem) return { outcome: 'siteError', detail: problem };
+      ready = await this.waitReady(nav);
+    }
     this.mark('ready');
     if (ready.end) return ready.end;
     if (this.aborted()) return this.abortEnd();
@@ -186,6 +201,23 @@ export class RequestRun {
       return null;
     } catch (e) {
       return `could not open ${url}: ${String(e instanceof Error ? e.message : e).split('\n')[0]}`;
+    }
+  }
+
+  /** Clicks the site's "new chat" and waits for an empty composer view; false when that did not work. */
+  private async startNewChat(): Promise<boolean> {
+    const t = await this.script.clickTarget('newchat', this.sel.newChat);
+    if (!t?.box) return false;
+    await this.page.mouse.click(t.box.x, t.box.y);
+    const deadline = performance.now() + NEW_CHAT_MS;
+    for (;;) {
+      const s = await this.sample(null);
+      if (s.inputPresent && s.userCount === 0 && s.responseCount === 0) {
+        this.mark('newchat');
+        return true;
+      }
+      if (performance.now() >= deadline) return false;
+      await sleep(POLL_MS);
     }
   }
 
@@ -483,6 +515,15 @@ export class RequestRun {
       detail: res.detail,
       bundle: res.bundle,
       ...(this.fallback ? { doneMarkerMissing: true } : {}),
+      // What the page showed last (fano doctor --send reads it to name a locator that found nothing).
+      last: this.lastSample && {
+        userCount: this.lastSample.userCount,
+        responseCount: this.lastSample.responseCount,
+        hasNew: this.lastSample.hasNew,
+        busy: this.lastSample.busy,
+        done: this.lastSample.done,
+        textChars: this.lastSample.text.length,
+      },
     });
     return res;
   }

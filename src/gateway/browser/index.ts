@@ -4,6 +4,7 @@ import { fileSiteCatalog, type SiteCatalog } from '../../config/site-adapters.js
 import { compileSitePatterns } from './classify.js';
 import { pageConfig, RequestRun, type DriverLog } from './driver.js';
 import { PageScript } from './page-script.js';
+import { residentAttach } from './resident.js';
 import { BrowserSession, profileDir } from './session.js';
 import { resolveSite } from './sites.js';
 
@@ -22,8 +23,8 @@ export interface BrowserBackendDeps {
 export function createBrowserBackend(name: string, cfg: BrowserBackendConfig, browser: FanoConfig['browser'], deps: BrowserBackendDeps): Backend {
   const site = resolveSite(name, cfg, deps.sites ?? fileSiteCatalog(deps.home));
   const patterns = compileSitePatterns(site.patterns);
-  const session = new BrowserSession({ browser, profile: profileDir(deps.home, name) });
   const log: DriverLog = deps.log ?? (() => undefined);
+  const session = new BrowserSession({ browser, profile: profileDir(deps.home, name), attach: residentAttach(deps.home, name, true, log), warmUrl: site.url });
   // One request at a time per backend: a chat page holds one composer and one stream.
   let queue: Promise<unknown> = Promise.resolve();
   let closed = false;
@@ -52,11 +53,21 @@ export function createBrowserBackend(name: string, cfg: BrowserBackendConfig, br
     // A follow-up on the page that just finished this conversation cleanly needs no reload either.
     const target = req.conversation?.url ?? null;
     onTarget ||= !req.harvestOnly && target !== null && target === lastOkUrl && page.url() === target;
+    // A resident browser's warm page: a follow-up on the conversation it shows needs no reload, a
+    // new conversation starts there (on the start page, or through the site's "new chat").
+    let newChat = false;
+    if (session.keepsPages && !req.harvestOnly) {
+      onTarget ||= target !== null && page.url() === target;
+      if (isNew) {
+        onTarget ||= page.url() === site.url;
+        newChat = !onTarget && site.selectors.newChat.length > 0;
+      }
+    }
     lastOkUrl = null;
     // The spare for the next new conversation loads while this answer is generated: the browser
     // is idle then, so the load costs neither this request nor the next one any time.
     const whileWaiting = browser.preloadPage ? () => session.preload(site.url, (p) => new PageScript(p, pageConfig(site)).warm()) : undefined;
-    const res = await new RequestRun(page, site, patterns, req, ctx, log, { onTarget, whileWaiting, deepMemory }).run();
+    const res = await new RequestRun(page, site, patterns, req, ctx, log, { onTarget, newChat, whileWaiting, deepMemory }).run();
     if (res.outcome === 'ok') lastOkUrl = res.url;
     else session.discardSpare();
     return res;

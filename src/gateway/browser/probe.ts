@@ -5,6 +5,7 @@ import { fileSiteCatalog, type SiteCatalog } from '../../config/site-adapters.js
 import { classifyChrome, compileSitePatterns, describeFinding } from './classify.js';
 import { pageConfig } from './driver.js';
 import { PageScript, type RawSample, type SelectorReport } from './page-script.js';
+import { residentAttach } from './resident.js';
 import { BrowserSession, profileDir } from './session.js';
 import { resolveSite, SELECTOR_KEYS, siteKind, type SelectorKey, type SiteProfile } from './sites.js';
 
@@ -82,12 +83,13 @@ export async function probeBrowserBackend(name: string, cfg: BrowserBackendConfi
     checks.push({ name: 'config', status: 'failed', detail: firstLine(e) });
     return report();
   }
-  const session = new BrowserSession({ browser, profile: profileDir(home, name) });
+  // While a resident browser holds the profile, the checks run in a tab of it.
+  const session = new BrowserSession({ browser, profile: profileDir(home, name), attach: residentAttach(home, name, false, () => undefined) });
   try {
     let page;
     try {
       page = await session.page();
-      checks.push({ name: 'browser', status: 'ok', detail: browser.cdpEndpoint ? `attached to ${browser.cdpEndpoint}` : `launched ${browser.executablePath}` });
+      checks.push({ name: 'browser', status: 'ok', detail: browser.cdpEndpoint ? `attached to ${browser.cdpEndpoint}` : session.attached ? 'attached to the resident browser' : `launched ${browser.executablePath}` });
     } catch (e) {
       checks.push({ name: 'browser', status: 'failed', detail: `could not ${browser.cdpEndpoint ? `attach to ${browser.cdpEndpoint}` : `launch ${browser.executablePath}`}: ${firstLine(e)}` });
       return report();
@@ -184,9 +186,31 @@ function deepCheck(site: SiteProfile, r: SelectorReport): DoctorCheck {
   return { name: 'deep', status: r.index > 0 ? 'warning' : 'ok', detail: `recipe of ${site.deep!.on.length} step(s); its first step ${r.index > 0 ? `matched only fallback #${r.index + 1}` : 'matched'} ${JSON.stringify(step.target[r.index]!.source)} (the recipe itself runs with the first deep request)` };
 }
 
+/**
+ * Whether a resident browser's page of this site shows a signed-in session (null: no page of the
+ * site is open). Reads the page as it is, never navigates it: a tick may be using it.
+ */
+export async function residentSignedIn(endpoint: string, site: SiteProfile): Promise<boolean | null> {
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.connectOverCDP(endpoint);
+  try {
+    const origin = new URL(site.url).origin;
+    const page = browser.contexts()[0]?.pages().find((p) => p.url().startsWith(origin));
+    if (!page) return null;
+    const s = await new PageScript(page, pageConfig(site)).sample(null);
+    if (site.auth.loginUrls.some((u) => s.url.includes(u)) || (s.loggedOut && !s.loggedIn)) return false;
+    // A site that shows no composer to guests is signed in when its composer is there.
+    return site.auth.requireSignedIn ? s.loggedIn : s.loggedIn || s.inputPresent;
+  } finally {
+    await browser.close().catch(() => undefined);
+  }
+}
+
 export interface LoginSession {
   url: string;
   profile: string | null;
+  /** A tab in an attached browser (the resident one or browser.cdpEndpoint), not a window of its own. */
+  attached: boolean;
   /** Resolves when the user closed the window (or the page, when attached over CDP). */
   waitForClose(): Promise<void>;
   close(): Promise<void>;
@@ -196,12 +220,13 @@ export interface LoginSession {
 export async function openLoginSession(name: string, cfg: BrowserBackendConfig, browser: FanoConfig['browser'], home: string): Promise<LoginSession> {
   const site = resolveSite(name, cfg, fileSiteCatalog(home));
   const profile = profileDir(home, name);
-  const session = new BrowserSession({ browser, profile, headless: false });
+  const session = new BrowserSession({ browser, profile, headless: false, attach: residentAttach(home, name, false, () => undefined) });
   const page = await session.page();
   await page.goto(site.url, { waitUntil: 'domcontentloaded', timeout: site.timeouts.navigationMs }).catch(() => undefined);
   return {
     url: site.url,
-    profile: browser.cdpEndpoint ? null : profile,
+    attached: session.attached,
+    profile: session.attached ? null : profile,
     waitForClose: () => session.waitForClose(),
     close: () => session.close(),
   };

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { chmod, mkdir, readlink, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
@@ -65,12 +66,21 @@ export async function ensureProfileDir(dir: string): Promise<void> {
   await chmod(dir, 0o700);
 }
 
-function pidAlive(pid: number): boolean {
+/** Whether a process runs (a zombie does not). */
+export function pidAlive(pid: number | null | undefined): boolean {
+  if (!pid) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // A killed process nobody has reaped yet (its parent, fano browser start, is long gone) is a
+  // zombie: it answers signal 0 but runs no more.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true;
   }
 }
 
@@ -100,6 +110,14 @@ export interface SessionOptions {
   headless?: boolean;
   /** How long a preloaded spare tab stays usable (default SPARE_MAX_AGE_MS). */
   spareMaxAgeMs?: number;
+  /**
+   * A browser to attach to instead of launching one, asked at the first page() (the resident
+   * browser, resident.ts). `keepPage`: use the page it shows on `warmUrl`'s site and leave it
+   * open for the next tick; else open a page of our own and close it again.
+   */
+  attach?: () => Promise<{ endpoint: string; keepPage: boolean } | null>;
+  /** The site's start page (finds the warm page of an attached resident browser). */
+  warmUrl?: string;
 }
 
 interface Spare {
@@ -127,6 +145,11 @@ export class BrowserSession {
    */
   private spare: Spare | null = null;
   private retired: Page | null = null;
+  /**
+   * Attached to a resident browser: its page is kept open for the next tick and no spare tab is
+   * loaded (a new conversation starts with the site's own "new chat" on the warm page).
+   */
+  keepsPages = false;
 
   constructor(private readonly opts: SessionOptions) {}
 
@@ -142,23 +165,36 @@ export class BrowserSession {
   private async open(): Promise<Page> {
     const { chromium } = await import('playwright-core');
     // A launched profile opens with one blank tab: the first page. Later (the page was closed)
-    // and in an attached browser, a new tab, never one of the others (the spare may be one).
-    let launchedTab: Page | undefined;
+    // and in an attached browser, a new tab, never one of the others (the spare may be one) —
+    // except the warm page of a resident browser, which is what attaching to it is for.
+    let first: Page | undefined;
     if (!this.context) {
       const b = this.opts.browser;
-      if (b.cdpEndpoint) {
-        this.cdpBrowser = await chromium.connectOverCDP(b.cdpEndpoint);
+      const resident = b.cdpEndpoint ? null : await this.opts.attach?.();
+      const endpoint = b.cdpEndpoint ?? resident?.endpoint ?? null;
+      if (endpoint) {
+        this.cdpBrowser = await chromium.connectOverCDP(endpoint);
         this.context = this.cdpBrowser.contexts()[0] ?? (await this.cdpBrowser.newContext());
+        this.keepsPages = resident?.keepPage === true;
+        if (this.keepsPages) first = this.warmPage(this.context.pages());
       } else {
         await ensureProfileDir(this.opts.profile);
         this.context = await this.launchPersistent(chromium);
-        launchedTab = this.context.pages()[0];
+        first = this.context.pages()[0];
       }
     }
-    const page = launchedTab ?? (await this.context.newPage());
-    if (this.opts.browser.cdpEndpoint) this.ownPages.add(page);
+    const page = first ?? (await this.context.newPage());
+    if (this.cdpBrowser && !this.keepsPages) this.ownPages.add(page);
     this.current = page;
     return page;
+  }
+
+  /** The page of a resident browser that shows our site: its start page if one does, else any on its origin. */
+  private warmPage(pages: readonly Page[]): Page | undefined {
+    const url = this.opts.warmUrl;
+    if (!url) return undefined;
+    const origin = new URL(url).origin;
+    return pages.find((p) => p.url() === url) ?? pages.find((p) => p.url().startsWith(origin));
   }
 
   private async launchPersistent(chromium: typeof import('playwright-core').chromium): Promise<BrowserContext> {
@@ -191,7 +227,7 @@ export class BrowserSession {
    */
   preload(url: string, warm?: (page: Page) => Promise<void>): void {
     const ctx = this.context;
-    if (!ctx || this.spare) return;
+    if (!ctx || this.spare || this.keepsPages) return;
     const recycled = this.retired && !this.retired.isClosed() ? this.retired : null;
     this.retired = null;
     const attached = this.cdpBrowser !== null;
@@ -269,6 +305,11 @@ export class BrowserSession {
 
   get opened(): boolean {
     return this.context !== null;
+  }
+
+  /** Whether the session runs in a browser it attached to (not one it launched). */
+  get attached(): boolean {
+    return this.cdpBrowser !== null;
   }
 
   /** Closes what this session opened; safe to call twice. */
