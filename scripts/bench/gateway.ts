@@ -8,7 +8,7 @@ import type { Backend, LlmRequest } from '../../src/gateway/backend.js';
 import { createBrowserBackend } from '../../src/gateway/browser/index.js';
 import { BrowserSession } from '../../src/gateway/browser/session.js';
 import { startCdpChromium } from '../../test/fixtures/fake-sites/cdp-chromium.js';
-import { startFakeSites, type FakeSites } from '../../test/fixtures/fake-sites/server.js';
+import { REACT_SELECTORS, startFakeSites, type FakeSites } from '../../test/fixtures/fake-sites/server.js';
 import type { BenchRow } from './types.js';
 
 /**
@@ -29,14 +29,6 @@ const STARTS = 3;
 const ANSWER_MS = 1000;
 const OVERHEAD_TARGET_MS = 150;
 const EMPTY_TARGET_MS = 3000;
-const REACT_SELECTORS = {
-  input: '.cs-message-input__content-editor',
-  send: '.cs-button--send',
-  response: '.cs-message--incoming .cs-message__content',
-  userMessage: '.cs-message--outgoing',
-  busy: '.cs-typing-indicator',
-  done: '.cs-message--incoming .cs-message__footer',
-};
 const ctx = { now: () => new Date(), bundleDir: null };
 const req = (requestId: string, prompt: string, conversation: LlmRequest['conversation'] = null): LlmRequest => ({ requestId, prompt, deep: false, conversation, harvestOnly: false });
 

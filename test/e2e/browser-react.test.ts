@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Backend } from '../../src/gateway/backend.js';
 import { createBrowserBackend } from '../../src/gateway/browser/index.js';
 import { backendConfig, browserConfig, checkWholeAnswers, context, request, SKIP_BROWSER, tempHome } from '../fixtures/fake-sites/harness.js';
-import { startFakeSites, type FakeSites } from '../fixtures/fake-sites/server.js';
+import { REACT_SELECTORS, startFakeSites, type FakeSites } from '../fixtures/fake-sites/server.js';
 
 /**
  * A thread page of the kind a popular React chat UI library builds, configured from
@@ -12,14 +12,7 @@ import { startFakeSites, type FakeSites } from '../fixtures/fake-sites/server.js
  * drawing, and only the finished-turn footer proves an answer complete.
  */
 
-const SELECTORS = {
-  input: '.cs-message-input__content-editor',
-  send: '.cs-button--send',
-  response: '.cs-message--incoming .cs-message__content',
-  userMessage: '.cs-message--outgoing',
-  busy: '.cs-typing-indicator',
-  done: '.cs-message--incoming .cs-message__footer',
-};
+const SELECTORS = REACT_SELECTORS;
 
 describe.skipIf(SKIP_BROWSER)('browser gateway: a React chat page whose URL never changes', () => {
   let fake: FakeSites;
