@@ -3,12 +3,13 @@ import type { Page } from 'playwright-core';
 import type { Outcome } from '../../core/types.js';
 import type { LlmRequest, LlmResponse, SendContext } from '../backend.js';
 import { saveBundle } from './bundle.js';
-import { classifyAnswerBody, classifyChrome, describeFinding, outcomeOf, type ChromeFinding, type CompiledSitePatterns } from './classify.js';
+import { classifyAnswerBody, classifyChrome, describeFinding, type ChromeFinding, type CompiledSitePatterns } from './classify.js';
+import { judgeReady } from './ready.js';
 import { CompletionTracker, submitState, type SubmitBaseline, type TrackedSample } from './completion.js';
 import { DeepRecipeRunner } from './deep-recipe.js';
-import { PageScript, type ClickTarget, type PageConfig, type RawSample } from './page-script.js';
-import { GENERIC_CHROME, type SiteProfile, type SiteSelectors } from './sites.js';
-import { parseLocators } from '../../config/locator-syntax.js';
+import { sameText, startNewChat, submit, typePrompt, waitHydrated } from './composer.js';
+import { pageConfig, PageScript, type RawSample } from './page-script.js';
+import { conversationUrlOf, type SiteProfile, type SiteSelectors } from './sites.js';
 
 /**
  * One request against one page: open, check the chrome and the sign-in, set deep mode, type,
@@ -23,11 +24,7 @@ import { parseLocators } from '../../config/locator-syntax.js';
 const POLL_MS = 25;
 /** Once the done marker shows, the stable polls that prove the answer complete come this fast. */
 const DONE_POLL_MS = 8;
-const SUBMIT_ENABLED_WAIT_MS = 3_000;
 const THREAD_RENDER_GRACE_MS = 2_000;
-const ACTION_TIMEOUT_MS = 10_000;
-/** A composer whose signed-in marker has not shown after this long is a guest composer. */
-const SIGNED_IN_GRACE_MS = 5_000;
 /** Reloads of a conversation whose stream was lost ("network connection lost") before giving up. */
 const MAX_RELOADS = 2;
 const RELOAD_QUIET_MS = 3_000;
@@ -36,8 +33,6 @@ const RELOAD_QUIET_MS = 3_000;
  * /c/WEB: URL): this long is waited for it before the answer is returned or a lost stream reloaded.
  */
 const URL_WAIT_MS = 3_000;
-/** A "new chat" click must show an empty conversation within this long, else the start page is loaded. */
-const NEW_CHAT_MS = 5_000;
 
 export type DriverLog = (event: string, fields: object) => void;
 
@@ -50,21 +45,6 @@ interface Ended {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** The prompt as the composer holds it, compared without whitespace (editors re-wrap lines and paragraphs). */
-export function sameText(a: string, b: string): boolean {
-  const squash = (s: string) => s.replace(/[\s\u00a0\u200b]+/g, '');
-  return squash(a) === squash(b);
-}
-
-/** What the page module works with for a site: its locators, generic chrome included, and deep-mode markers. */
-export function pageConfig(site: SiteProfile): PageConfig {
-  return {
-    sel: { ...site.selectors, chrome: [...parseLocators(GENERIC_CHROME), ...site.selectors.chrome] },
-    deepActive: site.deep?.active ?? [],
-    deepToggle: site.deep?.toggle ?? [],
-  };
-}
 
 export interface RequestRunOptions {
   /**
@@ -136,7 +116,8 @@ export class RequestRun {
       return { outcome: 'notSent', detail: `the prompt has ${req.prompt.length} characters, more than this site's composer takes (maxPromptChars ${max}); not sent` };
     }
     const target = req.conversation?.url ?? this.site.url;
-    const started = this.opts.newChat && !req.harvestOnly ? await this.startNewChat() : false;
+    const started = this.opts.newChat && !req.harvestOnly ? await startNewChat(this.page, this.script, this.sel) : false;
+    if (started) this.mark('newchat');
     if (!started && (!this.opts.onTarget || req.harvestOnly)) {
       const problem = await this.open(target);
       if (problem) return { outcome: 'siteError', detail: problem };
@@ -162,11 +143,14 @@ export class RequestRun {
       return { outcome: 'siteError', detail: `the chat input was not found within ${nav} ms (selectors.input: ${this.sel.input.map((l) => l.source).join(' | ')})` };
     }
     let s = ready.sample;
-    if (this.navigated && req.conversation?.url) s = await this.waitHydrated(s);
-    const deep = await this.ensureDeep(req.deep, s);
-    if (deep.problem) return { outcome: 'notSent', detail: `${deep.problem}; not sent` };
+    if (this.navigated && req.conversation?.url) {
+      s = await waitHydrated(this.script, s, this.site.settle.hydrateMs, this.site.timeouts.navigationMs, () => this.aborted());
+      this.mark('hydrated');
+    }
+    const deepProblem = await this.ensureDeep(req.deep, s);
+    if (deepProblem) return { outcome: 'notSent', detail: `${deepProblem}; not sent` };
     this.mark('deep');
-    const typed = await this.typePrompt(req.prompt, s.responseCount);
+    const typed = await typePrompt(this.page, this.script, req.prompt, s.responseCount);
     this.mark('typed');
     if ('problem' in typed) return { outcome: 'notSent', detail: typed.problem };
     const before = typed.sample;
@@ -179,7 +163,7 @@ export class RequestRun {
     // an old reconnect toast) was judged no reason to stop: it says nothing about this request.
     this.preexisting = new Set(before.chrome);
     const clickedMs = performance.now();
-    await this.submit(typed.send);
+    await submit(this.page, this.script, typed.send);
     this.sent = true;
     this.mark('clicked');
     const baseline: SubmitBaseline = {
@@ -201,23 +185,6 @@ export class RequestRun {
       return null;
     } catch (e) {
       return `could not open ${url}: ${String(e instanceof Error ? e.message : e).split('\n')[0]}`;
-    }
-  }
-
-  /** Clicks the site's "new chat" and waits for an empty composer view; false when that did not work. */
-  private async startNewChat(): Promise<boolean> {
-    const t = await this.script.clickTarget('newchat', this.sel.newChat);
-    if (!t?.box) return false;
-    await this.page.mouse.click(t.box.x, t.box.y);
-    const deadline = performance.now() + NEW_CHAT_MS;
-    for (;;) {
-      const s = await this.sample(null);
-      if (s.inputPresent && s.userCount === 0 && s.responseCount === 0) {
-        this.mark('newchat');
-        return true;
-      }
-      if (performance.now() >= deadline) return false;
-      await sleep(POLL_MS);
     }
   }
 
@@ -243,65 +210,33 @@ export class RequestRun {
     return classifyChrome(s.chrome, this.patterns, this.ctx.now());
   }
 
-  private onLoginUrl(url: string): boolean {
-    return this.site.auth.loginUrls.some((u) => url.includes(u));
-  }
-
   /**
-   * Polls until the composer (or, when harvesting, an answer) is there and the page shows a
-   * signed-in session, or the page says why not. Nothing is typed before this returns ok.
+   * Polls until the page is ready for the prompt (ready.ts says when), or says why not. Nothing is
+   * typed before this returns without an `end`.
    */
   private async waitReady(timeoutMs: number): Promise<{ sample: RawSample; end: Ended | null }> {
     const t0 = performance.now();
-    const deadline = t0 + timeoutMs;
-    // A reopened thread may render its history after the composer; the response baseline must include it.
-    const threadDeadline = t0 + (this.req.conversation?.url ? THREAD_RENDER_GRACE_MS : 0);
-    const threadShown = (s: RawSample) => !this.req.conversation?.url || s.responseCount > 0;
-    const login = (detail: string): Ended => ({ outcome: 'loginRequired', detail });
+    const reopening = this.req.conversation?.url != null;
     for (;;) {
       const s = await this.sample(null);
       const now = performance.now();
-      const finding = this.findChrome(s);
-      // Banners are read before typing: a wall or a limit means nothing is sent. A stale
-      // "reconnecting" toast, or a deep-only limit when no deep mode is wanted, is no reason.
-      if (finding && finding.kind !== 'reconnecting' && !(finding.kind === 'deepLimited' && !this.req.deep)) {
-        return { sample: s, end: { outcome: outcomeOf(finding.kind), detail: describeFinding(finding), resetAt: this.resetFor(finding), deepOnly: finding.kind === 'deepLimited' } };
-      }
-      if (this.onLoginUrl(s.url)) return { sample: s, end: login(`the site sent the browser to its sign-in page (${s.url}): run \`fano login ${this.site.name}\``) };
-      if (s.loggedOut && !s.loggedIn) {
-        return { sample: s, end: login(`signed out: the page shows its sign-in buttons (selectors.loggedOut) — a guest composer is never used: run \`fano login ${this.site.name}\``) };
-      }
-      const ready = this.req.harvestOnly ? s.inputPresent || s.responseCount > 0 : s.inputPresent && (threadShown(s) || now >= threadDeadline);
-      if (ready) {
-        if (!this.site.auth.requireSignedIn || s.loggedIn) return { sample: s, end: null };
-        if (now - t0 >= SIGNED_IN_GRACE_MS) {
-          return {
-            sample: s,
-            end: login(`not signed in: none of selectors.loggedIn is visible (${this.sel.loggedIn.map((l) => l.source).join(' | ')}), and this site shows its composer to guests: run \`fano login ${this.site.name}\`, or fix the selector if you are signed in`),
-          };
-        }
-      }
-      if (now >= deadline || this.aborted()) return { sample: s, end: null };
+      const v = judgeReady(s, this.findChrome(s), {
+        backend: this.site.name,
+        harvest: this.req.harvestOnly,
+        deep: this.req.deep,
+        reopening,
+        threadGraceOver: now - t0 >= THREAD_RENDER_GRACE_MS,
+        requireSignedIn: this.site.auth.requireSignedIn,
+        loginUrls: this.site.auth.loginUrls,
+        loggedInSources: this.sel.loggedIn.map((l) => l.source),
+        elapsedMs: now - t0,
+        retryAt: (f) => this.resetFor(f),
+      });
+      if (v === 'ready') return { sample: s, end: null };
+      if (v !== 'wait') return { sample: s, end: v };
+      if (now - t0 >= timeoutMs || this.aborted()) return { sample: s, end: null };
       await sleep(POLL_MS);
     }
-  }
-
-  /** A reopened conversation may reset the composer while its turns load: wait until they hold still. */
-  private async waitHydrated(s: RawSample): Promise<RawSample> {
-    const quietMs = this.site.settle.hydrateMs;
-    const deadline = performance.now() + this.site.timeouts.navigationMs;
-    let count = s.userCount + s.responseCount;
-    let since = performance.now();
-    while (performance.now() - since < quietMs && performance.now() < deadline && !this.aborted()) {
-      await sleep(POLL_MS * 4);
-      s = await this.sample(null);
-      if (s.userCount + s.responseCount !== count) {
-        count = s.userCount + s.responseCount;
-        since = performance.now();
-      }
-    }
-    this.mark('hydrated');
-    return s;
   }
 
   private resetFor(f: ChromeFinding): string | null {
@@ -312,71 +247,18 @@ export class RequestRun {
   }
 
   /** Brings deep mode to `want` through the site's recipe; `problem` says why not. */
-  private async ensureDeep(want: boolean, s: RawSample): Promise<{ problem: string | null; changed: boolean }> {
+  private async ensureDeep(want: boolean, s: RawSample): Promise<string | null> {
     const recipe = this.site.deep;
-    if (!recipe) return { problem: want ? 'deep mode requested but this site has no deep-mode recipe (deep: in its adapter, or selectors.deepMode)' : null, changed: false };
+    if (!recipe) return want ? 'deep mode requested but this site has no deep-mode recipe (deep: in its adapter, or selectors.deepMode)' : null;
     const memory = this.opts.deepMemory;
     const current = s.deepActive ?? memory?.get() ?? null;
-    if (current === want) return { problem: null, changed: false };
+    if (current === want) return null;
     // Unknown on a page that cannot tell: a normal request turns it off only when there is a way to.
-    if (current === null && !want && !recipe.off) return { problem: null, changed: false };
+    if (current === null && !want && !recipe.off) return null;
     const runner = new DeepRecipeRunner(this.page, this.script, recipe, { readActive: async () => (await this.sample(null)).deepActive });
     const problem = await runner.set(want);
     memory?.set(problem ? null : want);
-    return { problem, changed: true };
-  }
-
-  /**
-   * Types the prompt and checks the composer holds it; returns the page as it is then (the
-   * baseline of the submit) and the send button, or why nothing can be sent.
-   */
-  private async typePrompt(prompt: string, responses: number): Promise<{ sample: RawSample; send: ClickTarget } | { problem: string }> {
-    // Fast path: tag, focus + select the composer in-page, then one trusted insertText of the whole
-    // prompt (no key-by-key typing, so no Enter can submit half a prompt, and no actionability waits).
-    if (!(await this.script.focusInput())) return { problem: 'the chat input disappeared before typing; not sent' };
-    await this.page.keyboard.insertText(prompt);
-    let look = await this.script.afterTyping(responses);
-    if (sameText(look.sample.inputText ?? '', prompt)) return look;
-    // Some editors ignore that; Playwright's fill(), then per-line insertText with Shift+Enter.
-    const input = this.page.locator('[data-fano-target="input"]');
-    await input.fill(prompt, { timeout: ACTION_TIMEOUT_MS });
-    look = await this.script.afterTyping(responses);
-    if (sameText(look.sample.inputText ?? '', prompt)) return look;
-    await input.fill('', { timeout: ACTION_TIMEOUT_MS });
-    await input.click({ timeout: ACTION_TIMEOUT_MS });
-    const lines = prompt.split('\n');
-    for (let i = 0; i < lines.length; i += 1) {
-      if (i > 0) await this.page.keyboard.press('Shift+Enter');
-      if (lines[i]) await this.page.keyboard.insertText(lines[i] ?? '');
-    }
-    look = await this.script.afterTyping(responses);
-    const held = look.sample.inputText ?? '';
-    if (sameText(held, prompt)) return look;
-    return { problem: `the chat input did not hold the prompt after typing (${held.length} of ${prompt.length} characters); not sent` };
-  }
-
-  private async submit(send: ClickTarget): Promise<void> {
-    let t = send;
-    // Sites enable their send button a frame or two after the input event.
-    const deadline = performance.now() + SUBMIT_ENABLED_WAIT_MS;
-    while (t && !t.enabled && performance.now() < deadline) {
-      await sleep(POLL_MS);
-      t = await this.script.clickTarget('send', null);
-    }
-    if (t?.box) {
-      await this.page.mouse.click(t.box.x, t.box.y);
-      return;
-    }
-    await this.script.focusTagged('input');
-    await this.page.keyboard.press('Enter');
-  }
-
-  /** The conversation URL the page shows, if it is one: never the start page, never a transient one. */
-  private conversationUrl(url: string, startUrl: string | null): string | null {
-    if (this.site.transientUrl?.test(url)) return null;
-    if (url === startUrl || url === this.site.url) return null;
-    if (this.site.conversationUrl) return this.site.conversationUrl.test(url) ? url : null;
-    return startUrl === null ? null : url;
+    return problem;
   }
 
   /**
@@ -431,7 +313,7 @@ export class RequestRun {
         }
         evidence = state === 'sent';
       }
-      if (isNew && convUrl === null) convUrl = this.conversationUrl(s.url, baseline?.url ?? null);
+      if (isNew && convUrl === null) convUrl = conversationUrlOf(this.site, s.url, baseline?.url ?? null);
       if (evidence && !reported && (!waitForUrl || convUrl !== null)) await report();
       const tracked: TrackedSample = { atMs, busy: s.busy, thinking: s.thinking, done: s.done, hasNew: s.hasNew, text: s.text, stopped: s.stopped, chrome, body: classifyAnswerBody(s.hasNew ? s.text : '', this.patterns) };
       const v = evidence ? tracker.observe(tracked) : null;
@@ -468,7 +350,7 @@ export class RequestRun {
   private async awaitConversationUrl(startUrl: string | null): Promise<string | null> {
     const deadline = performance.now() + URL_WAIT_MS;
     for (;;) {
-      const url = this.conversationUrl(this.page.url(), startUrl);
+      const url = conversationUrlOf(this.site, this.page.url(), startUrl);
       if (url !== null || performance.now() >= deadline || this.aborted()) return url;
       await sleep(POLL_MS);
     }

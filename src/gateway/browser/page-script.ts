@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import type { Locator, TextMatcher } from '../../config/locator-syntax.js';
 import { LOCATOR_ENGINE } from './locator-engine.js';
-import type { SiteSelectors } from './sites.js';
+import { parseLocators } from '../../config/locator-syntax.js';
+import { GENERIC_CHROME, type SiteProfile, type SiteSelectors } from './sites.js';
 
 /**
  * Code that runs inside the page. Kept as JavaScript source (not TS functions) because test and
@@ -219,6 +220,15 @@ const MODULE = String.raw`(() => {
     },
   };
 })()`;
+
+/** What the page module works with for a site: its locators, generic chrome included, and deep-mode markers. */
+export function pageConfig(site: SiteProfile): PageConfig {
+  return {
+    sel: { ...site.selectors, chrome: [...parseLocators(GENERIC_CHROME), ...site.selectors.chrome] },
+    deepActive: site.deep?.active ?? [],
+    deepToggle: site.deep?.toggle ?? [],
+  };
+}
 
 const MISSING = '__fano_missing__';
 

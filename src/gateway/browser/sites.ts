@@ -193,3 +193,11 @@ export function resolveSite(name: string, cfg: BrowserBackendConfig, sites: Site
     timeouts: { normalMs: cfg.timeouts.normalMs, deepMs: cfg.timeouts.deepMs, navigationMs: cfg.timeouts.navigationMs },
   };
 }
+
+/** The conversation URL a page shows, if it is one: never the start page, never a transient one. */
+export function conversationUrlOf(site: SiteProfile, url: string, startUrl: string | null): string | null {
+  if (site.transientUrl?.test(url)) return null;
+  if (url === startUrl || url === site.url) return null;
+  if (site.conversationUrl) return site.conversationUrl.test(url) ? url : null;
+  return startUrl === null ? null : url;
+}
