@@ -236,7 +236,8 @@ export function failStep(
   rng: () => number,
   opts: RetryOptions,
 ): Task {
-  expect(task, ['running', 'paused'], 'fail a step');
+  // pending too: a module that cannot build the first prompt fails the step before any claim.
+  expect(task, ['running', 'paused', 'pending'], 'fail a step');
   const at = now.toISOString();
   const lastError = { kind: err.kind, message: err.message, at, bundle: err.bundle };
   const conversation = task.conversation ? { ...task.conversation, submitted: null } : null;

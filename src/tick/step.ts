@@ -159,7 +159,7 @@ export async function finishStep(
   log.info('task.started', { taskId: task.key, requestId, llm: backendName, harvest: begun.harvest, deep: begun.request.deep });
   log.info('llm.allocated', { llm: backendName, taskId: task.key, requestId });
 
-  const t0 = Date.now();
+  const t0 = deps.now().getTime();
   let res: LlmResponse;
   if (!backend) {
     res = { outcome: 'siteError', text: '', url: null, resetAt: null, sent: false, detail: `backend "${backendName}" is not configured`, bundle: null, durationMs: 0 };
@@ -188,7 +188,7 @@ export async function finishStep(
     try {
       res = await pending;
     } catch (err) {
-      res = { outcome: 'siteError', text: '', url: null, resetAt: null, sent: true, detail: `gateway error: ${(err as Error).message}`, bundle: null, durationMs: Date.now() - t0 };
+      res = { outcome: 'siteError', text: '', url: null, resetAt: null, sent: true, detail: `gateway error: ${(err as Error).message}`, bundle: null, durationMs: deps.now().getTime() - t0 };
     }
   }
   if (control?.abort.signal.aborted && control.abort.signal.reason === DETACH && task.conversation?.submitted) {
@@ -256,7 +256,7 @@ export async function finishStep(
   }
   deps.scheduler.update(task);
 
-  const durationMs = Date.now() - t0;
+  const durationMs = deps.now().getTime() - t0;
   if (task.state === 'completed') {
     log.info('task.completed', { taskId: task.key, requestId, durationMs, llmRequests: task.llmRequests });
     if (task.module === 'consultation') log.info('scheduler.priority_consultation', { taskId: task.key, ...(task.result as object) });

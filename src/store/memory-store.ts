@@ -1,0 +1,80 @@
+import type { FanoEvent, LogRecord } from '../core/events.js';
+import { applyEvents } from '../core/reducer.js';
+import { emptyState, type FanoState } from '../core/types.js';
+import { selectArchivable } from './archive.js';
+import { encodeRecord } from './log-codec.js';
+import type { LoadReport, Store } from './store.js';
+
+/**
+ * A Store that keeps its redo log in memory: the tick's unit tests and the simulator run the real
+ * tick loop on it. Records are encoded exactly as the file store encodes them (validation, JSON
+ * round trip), so an event the file store would refuse is refused here too; nothing is written.
+ */
+export interface MemoryStore extends Store {
+  /** Every record appended since the store was made (the redo log, never truncated). */
+  readonly records: readonly LogRecord[];
+  /** Tasks the archive removed from the state, in order. */
+  readonly archived: readonly string[];
+  /** Makes the next appends throw this error (a lost lock, a full disk) until cleared with null. */
+  failAppends(err: Error | null): void;
+}
+
+export function createMemoryStore(opts: { home?: string; state?: FanoState; now?: () => Date } = {}): MemoryStore {
+  return new MemStore(opts.home ?? '<memory>', opts.state ?? emptyState(), opts.now ?? (() => new Date(0)));
+}
+
+class MemStore implements MemoryStore {
+  readonly records: LogRecord[] = [];
+  readonly archived: string[] = [];
+  readonly report: LoadReport = { checkpointSeq: 0, replayed: 0, skipped: 0, tornTail: null, orphansRemoved: [] };
+  readonly lockCompromised = false;
+  seq = 0;
+  checkpointSeq = 0;
+  private closed = false;
+  private failure: Error | null = null;
+
+  constructor(
+    readonly home: string,
+    readonly state: FanoState,
+    private readonly now: () => Date,
+  ) {}
+
+  failAppends(err: Error | null): void {
+    this.failure = err;
+  }
+
+  append(events: FanoEvent[], at: Date): Promise<LogRecord> {
+    try {
+      return Promise.resolve(this.appendNow(events, at));
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  }
+
+  private appendNow(events: FanoEvent[], at: Date): LogRecord {
+    if (this.closed) throw new Error('store is closed');
+    if (this.failure) throw this.failure;
+    const { record } = encodeRecord(this.seq + 1, at.toISOString(), events);
+    this.seq = record.seq;
+    this.records.push(record);
+    applyEvents(this.state, record.events);
+    return record;
+  }
+
+  async checkpoint(): Promise<void> {
+    if (this.closed) throw new Error('store is closed');
+    this.checkpointSeq = this.seq;
+  }
+
+  async archive(cutoff: Date): Promise<number> {
+    const tasks = selectArchivable(this.state, cutoff);
+    if (tasks.length === 0) return 0;
+    this.appendNow([{ type: 'task.drop', keys: tasks.map((t) => t.key) }], this.now());
+    this.archived.push(...tasks.map((t) => t.key));
+    return tasks.length;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
