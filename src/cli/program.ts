@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { UsageError } from '../errors.js';
+import { keysHelpText } from '../tui/keys.js';
 import { resolveHome } from './home.js';
 
 type Out = (s: string) => void;
@@ -56,9 +57,10 @@ export function buildProgram(): Command {
 
   program
     .command('top')
-    .description('live dashboard (htop-like): backends, quotas, ticks, tasks; reads without the lock. Keys: ? help, q quit, p pause')
+    .description('live full-screen dashboard (htop-like): backends and quotas, last/next tick, running and pending work, events; reads without the lock')
     .option('--read-only', 'never write (disables p, pause/resume)')
     .option('--once', 'print one frame and exit (for scripts and tests)')
+    .addHelpText('after', `\n${keysHelpText()}`)
     .action(async (o: { readOnly?: boolean; once?: boolean }, cmd: Command) => {
       // Ink draws nothing live when it believes it runs in CI (it reads $CI once, at import); a
       // person at a terminal wants the dashboard wherever the shell came from. Before the import.

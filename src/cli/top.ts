@@ -6,6 +6,7 @@ import { LockBusyError, UsageError } from '../errors.js';
 import { openStore } from '../store/store.js';
 import { runsDir } from '../tick/runs.js';
 import { Dashboard, type DashboardProps } from '../tui/Dashboard.js';
+import { enterFullScreen } from '../tui/full-screen.js';
 import { buildSnapshot, readTopData } from '../tui/snapshot.js';
 
 /** How often the watcher's fallback polls mtimes (fs.watch can miss events on some filesystems). */
@@ -118,6 +119,9 @@ export interface TopOptions {
   columns?: number;
 }
 
+/** Signals after which the user must still get their screen back. */
+const QUIT_SIGNALS = ['SIGTERM', 'SIGHUP', 'SIGINT'] as const;
+
 export async function runTop(opts: TopOptions): Promise<number> {
   const { config } = await loadConfig(opts.home);
   let data = await readTopData(opts.home);
@@ -130,7 +134,7 @@ export async function runTop(opts: TopOptions): Promise<number> {
   if (opts.once) {
     const { renderToString } = await import('ink');
     const columns = opts.columns ?? (process.stdout.columns || 100);
-    opts.out(renderToString(createElement(Dashboard, { ...props(null), interactive: false, listRows: 1_000 }), { columns }));
+    opts.out(renderToString(createElement(Dashboard, { ...props(null), interactive: false }), { columns }));
     return 0;
   }
   if (!process.stdin.isTTY || !process.stdout.isTTY) {
@@ -140,39 +144,48 @@ export async function runTop(opts: TopOptions): Promise<number> {
   const { render } = await import('ink');
   let notice: string | null = null;
   let quit: () => void = () => {};
+  let rerender: () => void = () => {};
+  const screen = enterFullScreen(process.stdout, () => rerender());
   const element = () =>
     createElement(Dashboard, {
       ...props(notice),
-      listRows: Math.max(5, (process.stdout.rows || 40) - 18),
+      size: { rows: screen.rows() },
       onQuit: () => quit(),
       onTogglePause: (paused: boolean) => setPaused(opts.home, paused, { lockStaleMs: config.tick.lockStaleSeconds * 1000 }),
     });
-  const app = render(element(), { exitOnCtrlC: false, patchConsole: false });
-  quit = () => app.unmount();
-
-  let reading = false;
-  const reload = async () => {
-    // One read at a time; a change during a read is caught by the next event or poll.
-    if (reading) return;
-    reading = true;
-    try {
-      data = await readTopData(opts.home);
-      notice = null;
-    } catch (err) {
-      // A half-written home (or a corrupt one) keeps the last good frame on screen.
-      notice = `could not read state: ${(err as Error).message}`;
-    } finally {
-      reading = false;
-    }
-    app.rerender(element());
-  };
-  const stopWatch = watchHome(opts.home, () => void reload());
-  const clockTimer = setInterval(() => app.rerender(element()), TOP_CLOCK_MS);
+  const onSignal = () => quit();
+  let stopWatch = () => {};
+  let clockTimer: NodeJS.Timeout | undefined;
   try {
+    const app = render(element(), { stdout: screen.stdout as unknown as NodeJS.WriteStream, exitOnCtrlC: false, patchConsole: false });
+    quit = () => app.unmount();
+    rerender = () => app.rerender(element());
+    for (const sig of QUIT_SIGNALS) process.on(sig, onSignal);
+
+    let reading = false;
+    const reload = async () => {
+      // One read at a time; a change during a read is caught by the next event or poll.
+      if (reading) return;
+      reading = true;
+      try {
+        data = await readTopData(opts.home);
+        notice = null;
+      } catch (err) {
+        // A half-written home (or a corrupt one) keeps the last good frame on screen.
+        notice = `could not read state: ${(err as Error).message}`;
+      } finally {
+        reading = false;
+      }
+      rerender();
+    };
+    stopWatch = watchHome(opts.home, () => void reload());
+    clockTimer = setInterval(() => rerender(), TOP_CLOCK_MS);
     await app.waitUntilExit();
   } finally {
-    clearInterval(clockTimer);
+    if (clockTimer) clearInterval(clockTimer);
     stopWatch();
+    for (const sig of QUIT_SIGNALS) process.off(sig, onSignal);
+    screen.leave();
   }
   return 0;
 }

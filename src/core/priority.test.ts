@@ -46,6 +46,16 @@ describe('computePriority factors', () => {
     expect(computePriority(yielded, {}, at(10 * HOUR_MS), OPTS)).toBe(55);
     expect(agingBoost(Date.parse(yielded.readyAt), T0.getTime(), OPTS.starvation)).toBe(0); // clock behind readyAt
   });
+  it('a completed or failed task keeps the priority it had when it finished (aging stops there)', () => {
+    const done = buildTask({ type: 'exploration', state: 'completed', finishedAt: at(2 * HOUR_MS).toISOString() });
+    expect(computePriority(done, {}, at(2 * HOUR_MS), OPTS)).toBe(60);
+    expect(computePriority(done, {}, at(30 * HOUR_MS), OPTS)).toBe(60);
+    const failed = buildTask({ type: 'exploration', state: 'failed', finishedAt: null, updatedAt: at(HOUR_MS).toISOString() });
+    expect(computePriority(failed, {}, at(9 * HOUR_MS), OPTS)).toBe(55); // no finishedAt: its last update
+    const pending = buildTask({ type: 'exploration', state: 'pending' });
+    expect(computePriority(pending, {}, at(2 * HOUR_MS), OPTS)).toBe(60);
+    expect(computePriority(pending, {}, at(3 * HOUR_MS), OPTS)).toBe(65); // still waiting: still aging
+  });
   it('seed priority: the task priority plus 10 × context.seedPriority', () => {
     const t = buildTask({ type: 'exploration', priority: 3, context: { seed: 'x', seedPriority: 2 } });
     expect(explainPriority(t, {}, T0, OPTS).seed).toBe(23);

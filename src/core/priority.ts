@@ -130,9 +130,21 @@ export function deepExhausted(task: Task, system: PrioritySystem): boolean {
   return names.every((n) => (system.deepRemaining?.[n] ?? 0) <= 0);
 }
 
+/**
+ * The instant a task's priority is taken at: `now` while it can still run; for a completed or
+ * failed task the moment it finished (its wait ended there, so aging stops and the priority shown
+ * for it never drifts). A clock behind the finish still uses `now`.
+ */
+export function priorityInstant(task: Task, now: Date): number {
+  const nowMs = now.getTime();
+  if (task.state !== 'completed' && task.state !== 'failed') return nowMs;
+  const finished = Date.parse(task.finishedAt ?? task.updatedAt);
+  return Number.isNaN(finished) ? nowMs : Math.min(nowMs, finished);
+}
+
 export function explainPriority(task: Task, system: PrioritySystem, now: Date, opts: PriorityOptions): PriorityBreakdown {
   const s = explainStatic(task, system, opts);
-  const aging = agingBoost(Date.parse(task.readyAt), now.getTime(), opts.starvation);
+  const aging = agingBoost(Date.parse(task.readyAt), priorityInstant(task, now), opts.starvation);
   const deepDeferral = deepExhausted(task, system) ? DEEP_DEFERRAL : 0;
   return { ...s, aging, deepDeferral, total: s.base + s.backlog + s.seed + s.comment + aging + deepDeferral };
 }

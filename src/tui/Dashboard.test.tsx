@@ -8,20 +8,31 @@ import { HOUR_MS, MINUTE_MS } from '../core/time.js';
 const DOWN = '\u001B[B';
 const ENTER = '\r';
 const ESC = '\u001B';
+const TAB = '\t';
 
-/** Ink handles input and re-renders asynchronously. */
-const settle = () => new Promise((r) => setTimeout(r, 100));
-async function press(stdin: { write: (s: string) => void }, ...keys: string[]) {
-  for (const k of keys) {
-    stdin.write(k);
-    await settle();
+type Rendered = ReturnType<typeof render>;
+
+/** Ink handles input and re-renders asynchronously: wait for the frame that shows the effect. */
+async function frameWhere(r: Rendered, what: string, check: (frame: string) => boolean, timeoutMs = 3_000): Promise<string> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const f = r.lastFrame() ?? '';
+    if (check(f)) return f;
+    if (Date.now() > end) throw new Error(`no frame with ${what}; last frame:\n${f}`);
+    await new Promise((res) => setTimeout(res, 10));
   }
+}
+/** Presses `key`, then waits for the frame `check` accepts. */
+async function press(r: Rendered, key: string, what: string, check: (frame: string) => boolean): Promise<string> {
+  r.stdin.write(key);
+  return frameWhere(r, what, check);
 }
 
 /** Task keys in the order the list shows them. */
 function listedKeys(frame: string): string[] {
   return [...frame.matchAll(/^[› ] (?:pending|running|paused|completed|failed)\s+-?\d+\s+\S+\s+(\S+)/gm)].map((m) => m[1]!);
 }
+const selectedKey = (frame: string) => /^› \w+\s+-?\d+\s+\S+\s+(\S+)/m.exec(frame)?.[1];
 
 function sampleState(): FanoState {
   const high = task({ module: 'explorer', type: 'exploration', context: { n: 'high' }, priority: 40, state: 'pending' }, 2 * HOUR_MS);
@@ -44,6 +55,7 @@ function sampleState(): FanoState {
       context: { n: 'bad' },
       state: 'failed',
       attempts: 3,
+      finishedAt: ago(10 * MINUTE_MS),
       lastError: { kind: 'timeout', message: 'no answer within 300 s', at: ago(10 * MINUTE_MS), bundle: 'runs/20260110T115000Z-ab12/r002' },
     },
     3 * HOUR_MS,
@@ -54,94 +66,142 @@ function sampleState(): FanoState {
     gemini: { needsHuman: { reason: 'loginRequired', since: ago(HOUR_MS), bundle: null } },
   });
 }
+const keyOf = (s: FanoState, n: string) => Object.values(s.tasks).find((t) => t.context['n'] === n)!.key;
+
+/** 57 tasks as in the report that asked for this: one pending task among many completed ones of higher priority. */
+function busyState(): FanoState {
+  const tasks = Array.from({ length: 56 }, (_, i) =>
+    task({ module: 'explorer', type: 'exploration', context: { n: `done${i}` }, priority: 60, state: 'completed', finishedAt: ago((i + 1) * MINUTE_MS) }, 5 * HOUR_MS),
+  );
+  tasks.push(task({ module: 'documenter', type: 'incorporate_insight', context: { n: 'todo' }, priority: 0, state: 'pending' }, MINUTE_MS));
+  return stateWith(tasks);
+}
 
 describe('Dashboard', () => {
-  it('shows each backend status: working, rate-limited until, needs-human, idle', () => {
-    const { lastFrame, unmount } = render(<Dashboard snapshot={snapshotOf(sampleState())} interactive={false} />);
-    const f = lastFrame()!;
-    expect(f).toMatch(/chatgpt\s+working/);
-    expect(f).toMatch(/claude\s+rate-limited.*\n\s+until 12:20:00 \(in 20m00s\)/);
-    expect(f).toMatch(/gemini\s+needs-human.*\n\s+loginRequired: run `fano login gemini`/);
-    expect(f).toMatch(/hour .* 1\/20/); // claude's one request this hour
-    unmount();
+  it('shows each backend with its quota bars and why it is not working', () => {
+    const r = render(<Dashboard snapshot={snapshotOf(sampleState())} interactive={false} />);
+    const f = r.lastFrame()!;
+    expect(f).toMatch(/^chatgpt .* working$/m);
+    expect(f).toMatch(/^claude .* 1\/20 deep ░░░░ 0\/4\s+rate-limited until 12:20 \(in 20m00s\)$/m);
+    expect(f).toMatch(/^gemini .* needs a person \(loginRequired\): run `fano login gemini`$/m);
+    r.unmount();
     const idle = render(<Dashboard snapshot={snapshotOf(stateWith([]))} interactive={false} />);
-    expect(idle.lastFrame()).toMatch(/chatgpt\s+idle/);
+    expect(idle.lastFrame()).toMatch(/^chatgpt .* idle$/m);
     expect(idle.lastFrame()).toContain('no tasks match');
     idle.unmount();
   });
 
-  it('shows last and next tick, errors, the running task with phase and elapsed, completions and the sparkline', () => {
+  it('header: title first, last and next tick with errors, throughput and counts; running work shows its phase', () => {
     const lastTick = { id: 't1', startedAt: ago(20_000), endedAt: ago(10_000), outcome: 'ok', steps: 3, requests: 3, error: null };
-    const { lastFrame, unmount } = render(<Dashboard snapshot={snapshotOf(sampleState(), { lastTick })} interactive={false} />);
-    const f = lastFrame()!;
-    expect(f).toContain('last tick 11:59:40 ok (3 steps, 3 req)');
-    expect(f).toContain('next tick 12:00:40 (in 40s)');
-    expect(f).toMatch(/errors \d+ \(1 failed, 1 need a person\)/);
-    expect(f).toMatch(/running critic:critique:\w+ on chatgpt: waiting for answer \(turn 2\), 1m30s/);
-    expect(f).toMatch(/recent completions\s+11:30:00 explorer:exploration:\w+ \(2 req\)/);
-    expect(f).toContain('▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁█ 1 completed in 24 h');
-    unmount();
+    const r = render(<Dashboard snapshot={snapshotOf(sampleState(), { lastTick })} interactive={false} />);
+    const f = r.lastFrame()!;
+    expect(f.split('\n')[0]).toMatch(/^fano top 12:00:00 UTC \/home\/test\/fano$/);
+    expect(f).toContain('last tick 11:59:40 ok (3 steps, 3 req) · next 12:00:40 (in 40s) · errors 2 (1 failed, 1 need a pers');
+    expect(f).toMatch(/running\s+\d+\s+\S+\s+critic:critique:\w+ 1m30s on chatgpt: waiting for answer \(turn 2\)/);
+    expect(f).toContain('▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁█ 1 in 24 h · 1 running · 2 pending · 0 paused · 1 failed · 1 complet');
+    r.unmount();
+    const paused = render(<Dashboard snapshot={snapshotOf(stateWith([], {}, true))} interactive={false} />);
+    expect(paused.lastFrame()!.split('\n')[0]).toMatch(/^fano top \[PAUSED\] /);
+    paused.unmount();
   });
 
-  it('groups by module and sorts by priority, then age, then state with s', async () => {
-    const { lastFrame, stdin, unmount } = render(<Dashboard snapshot={snapshotOf(sampleState())} />);
-    const byPrio = listedKeys(lastFrame()!);
+  it('events: failures, why work waits, and completions, newest first', () => {
     const s = sampleState();
-    const key = (n: string) => Object.values(s.tasks).find((t) => t.context['n'] === n)!.key;
-    // critic before explorer (grouped by module), and within explorer high priority first.
-    expect(byPrio.indexOf(key('bad'))).toBeLessThan(byPrio.indexOf(key('high')));
-    expect(byPrio.indexOf(key('high'))).toBeLessThan(byPrio.indexOf(key('low')));
-    expect(lastFrame()).toContain('sort priority');
-    await press(stdin, 's');
-    expect(lastFrame()).toContain('sort age');
-    const byAge = listedKeys(lastFrame()!);
-    expect(byAge.indexOf(key('low'))).toBeLessThan(byAge.indexOf(key('done'))); // 5 h old before 4 h old
-    expect(byAge.indexOf(key('done'))).toBeLessThan(byAge.indexOf(key('high')));
-    await press(stdin, 's');
-    expect(lastFrame()).toContain('sort state');
-    const byState = listedKeys(lastFrame()!);
-    expect(byState.indexOf(key('run'))).toBeLessThan(byState.indexOf(key('bad'))); // running before failed
-    unmount();
+    const waiting = task({ module: 'explorer', type: 'exploration', context: { n: 'w' }, state: 'pending', llmPreference: 'claude' });
+    s.tasks[waiting.key] = waiting;
+    const r = render(<Dashboard snapshot={snapshotOf(s)} interactive={false} />);
+    const f = r.lastFrame()!;
+    const events = f.slice(f.indexOf('\nevents'));
+    expect(events).toMatch(/now\s+1 task\(s\) wait for claude: rate-limited until 12:20/);
+    expect(events).toMatch(/11:50:00 failed critic:critique:\w+: timeout: no answer within 300 s/);
+    expect(events).toMatch(/11:30:00 done explorer:exploration:\w+ \(2 req\)/);
+    expect(events).toMatch(/11:00:00 gemini: needs a person/);
+    expect(events.indexOf('failed')).toBeLessThan(events.indexOf('done'));
+    r.unmount();
   });
 
-  it('filters by state with f and by text with /', async () => {
-    const { lastFrame, stdin, unmount } = render(<Dashboard snapshot={snapshotOf(sampleState())} />);
-    expect(lastFrame()).toContain('5/5 tasks');
-    await press(stdin, 'f'); // pending
-    expect(lastFrame()).toContain('2/5 tasks');
-    expect(lastFrame()).toContain('filter pending');
-    expect(lastFrame()).not.toMatch(/›?\s+failed\s+\d+/);
-    await press(stdin, ESC);
-    expect(lastFrame()).toContain('5/5 tasks');
-    await press(stdin, '/', 'c', 'r', 'i', 't', ENTER);
-    expect(lastFrame()).toContain('2/5 tasks');
-    expect(lastFrame()).toContain('filter all /crit');
-    // `q` typed into a filter is text, not quit.
+  it('lists running and pending work first, then failed and completed; s changes the order within each state', async () => {
+    const s = sampleState();
+    const r = render(<Dashboard snapshot={snapshotOf(s)} />);
+    const byPrio = listedKeys(r.lastFrame()!);
+    expect(byPrio).toEqual([keyOf(s, 'run'), keyOf(s, 'high'), keyOf(s, 'low'), keyOf(s, 'bad'), keyOf(s, 'done')]);
+    const f = await press(r, 's', 'sort age', (x) => x.includes('sort age'));
+    expect(listedKeys(f).slice(1, 3)).toEqual([keyOf(s, 'low'), keyOf(s, 'high')]); // 5 h old before 2 h old
+    await press(r, 's', 'sort key', (x) => x.includes('sort key'));
+    await press(r, 's', 'sort priority', (x) => x.includes('sort priority'));
+    r.unmount();
+  });
+
+  it('fits a 24-row terminal exactly (23 lines), title first, the one pending task of 57 visible', () => {
+    const s = busyState();
+    const r = render(<Dashboard snapshot={snapshotOf(s)} size={{ rows: 24 }} interactive={false} />);
+    const lines = r.lastFrame()!.split('\n');
+    expect(lines).toHaveLength(23);
+    expect(lines[0]).toMatch(/^fano top /);
+    expect(listedKeys(r.lastFrame()!)[0]).toBe(keyOf(s, 'todo'));
+    expect(r.lastFrame()).toMatch(/task \(1-\d+ of 57\)/);
+    expect(lines[22]).toMatch(/^57\/57 tasks/);
+    r.unmount();
+    for (const rows of [12, 30, 45, 60]) {
+      const big = render(<Dashboard snapshot={snapshotOf(s)} size={{ rows }} interactive={false} />);
+      expect(big.lastFrame()!.split('\n'), `rows ${rows}`).toHaveLength(rows - 1);
+      big.unmount();
+    }
+  });
+
+  it('the list scrolls with the selection; tab moves the focus to the events pane, which scrolls', async () => {
+    const s = busyState();
+    const r = render(<Dashboard snapshot={snapshotOf(s)} size={{ rows: 24 }} />);
+    let f = r.lastFrame()!;
+    const first = listedKeys(f)[0]!;
+    for (let i = 0; i < 15; i++) f = await press(r, DOWN, `row ${i + 2} selected`, (x) => selectedKey(x) !== undefined && listedKeys(x).indexOf(selectedKey(x)!) >= 0 && x !== f);
+    expect(listedKeys(f)).not.toContain(first);
+    expect(f.split('\n')).toHaveLength(23);
+    const heading = (x: string) => /^events \((\d+)-\d+ of (\d+)/m.exec(x);
+    expect(heading(f)?.[1]).toBe('1');
+    f = await press(r, TAB, 'events focused', (x) => !x.includes('tab to scroll'));
+    f = await press(r, DOWN, 'events scrolled', (x) => heading(x)?.[1] === '2');
+    f = await press(r, 'G', 'events at the end', (x) => Number(heading(x)?.[1]) > 2);
+    expect(f.split('\n')).toHaveLength(23);
+    r.unmount();
+  });
+
+  it('filters by state with f and by text with /; q typed into a filter is text', async () => {
+    const r = render(<Dashboard snapshot={snapshotOf(sampleState())} />);
+    expect(r.lastFrame()).toContain('5/5 tasks');
+    const f = await press(r, 'f', 'the pending filter', (x) => x.includes('filter pending'));
+    expect(f).toContain('2/5 tasks');
+    await press(r, ESC, 'no filter', (x) => x.includes('5/5 tasks'));
+    for (const k of ['/', 'c', 'r', 'i', 't']) await press(r, k, `typed ${k}`, (x) => x.includes(`${k === '/' ? '/' : k}_`));
+    await press(r, ENTER, 'the text filter', (x) => x.includes('filter all /crit ') && x.includes('2/5 tasks'));
+    r.unmount();
     let quit = 0;
-    unmount();
     const r2 = render(<Dashboard snapshot={snapshotOf(sampleState())} onQuit={() => quit++} />);
-    await press(r2.stdin, '/', 'q');
+    await press(r2, '/', 'editing', (x) => x.includes('/_'));
+    await press(r2, 'q', 'q as text', (x) => x.includes('/q_'));
     expect(quit).toBe(0);
-    expect(r2.lastFrame()).toContain('/q_');
-    await press(r2.stdin, ENTER, 'q');
-    expect(quit).toBe(1);
+    await press(r2, ENTER, 'filter kept', (x) => x.includes('/q ·'));
+    r2.stdin.write('q');
+    await frameWhere(r2, 'quit', () => quit === 1);
     r2.unmount();
   });
 
-  it('enter shows the selected task and its last failure bundle; esc returns', async () => {
-    const { lastFrame, stdin, unmount } = render(<Dashboard snapshot={snapshotOf(sampleState())} />);
-    const rows = listedKeys(lastFrame()!);
-    expect(rows).toHaveLength(5);
-    const failedIdx = rows.findIndex((k) => sampleState().tasks[k]?.state === 'failed');
-    await press(stdin, ...Array<string>(failedIdx).fill(DOWN), ENTER);
-    const f = lastFrame()!;
-    expect(f).toContain(`task ${rows[failedIdx]}`);
+  it('enter shows the task with the same priority as the list (frozen at finish) and its failure bundle; esc returns', async () => {
+    const s = sampleState();
+    const later = snapshotOf(s, { now: new Date(NOW.getTime() + 10 * HOUR_MS) });
+    const r = render(<Dashboard snapshot={later} />);
+    const rows = listedKeys(r.lastFrame()!);
+    const failedIdx = rows.indexOf(keyOf(s, 'bad'));
+    const listed = new RegExp(`^  failed\\s+(\\d+)\\s+\\S+\\s+${keyOf(s, 'bad')}`, 'm').exec(r.lastFrame()!)![1];
+    for (let i = 0; i < failedIdx; i++) await press(r, DOWN, `row ${i + 1}`, (x) => selectedKey(x) === rows[i + 1]);
+    const f = await press(r, ENTER, 'details', (x) => x.includes(`task ${keyOf(s, 'bad')}`));
+    expect(f).toContain(`priority     ${listed} (base 45 + aging`);
+    expect(f).toContain('as it was when it finished at 11:50:00');
     expect(f).toContain('timeout at');
     expect(f).toContain('bundle       runs/20260110T115000Z-ab12/r002');
-    await press(stdin, ESC);
-    expect(lastFrame()).toContain('state     prio');
-    expect(lastFrame()).toMatch(/^› failed/m); // the selection stayed on the task
-    unmount();
+    const back = await press(r, ESC, 'the list', (x) => x.includes('state     prio'));
+    expect(selectedKey(back)).toBe(keyOf(s, 'bad')); // the selection stayed on the task
+    r.unmount();
   });
 
   it('p toggles the durable pause through the callback and shows the result; --read-only refuses', async () => {
@@ -153,32 +213,26 @@ describe('Dashboard', () => {
     const running = sampleState();
     const r = render(<Dashboard snapshot={snapshotOf(running)} onTogglePause={onTogglePause} />);
     expect(r.lastFrame()).not.toContain('PAUSED');
-    await press(r.stdin, 'p');
+    await press(r, 'p', 'the result', (x) => x.includes('paused: ok'));
     expect(calls).toEqual([true]);
-    expect(r.lastFrame()).toContain('paused: ok');
     // The watcher re-reads state: the flag now shows, and p resumes.
     r.rerender(<Dashboard snapshot={snapshotOf({ ...running, meta: { ...running.meta, paused: true } })} onTogglePause={onTogglePause} />);
-    await settle();
-    expect(r.lastFrame()).toContain('[PAUSED');
-    await press(r.stdin, 'p');
+    await frameWhere(r, 'the flag', (x) => x.includes('[PAUSED]'));
+    await press(r, 'p', 'resumed', (x) => x.includes('resumed: ok'));
     expect(calls).toEqual([true, false]);
-    expect(r.lastFrame()).toContain('resumed: ok');
     r.unmount();
 
     const ro = render(<Dashboard snapshot={snapshotOf(running)} onTogglePause={onTogglePause} readOnly />);
-    await press(ro.stdin, 'p');
+    await press(ro, 'p', 'the refusal', (x) => x.includes('read-only'));
     expect(calls).toHaveLength(2);
-    expect(ro.lastFrame()).toContain('read-only');
     ro.unmount();
   });
 
-  it('? shows the key help, any key returns', async () => {
-    const { lastFrame, stdin, unmount } = render(<Dashboard snapshot={snapshotOf(sampleState())} />);
-    await press(stdin, '?');
-    expect(lastFrame()).toContain('cycle sort');
-    await press(stdin, 'x');
-    expect(lastFrame()).not.toContain('cycle sort');
-    unmount();
+  it('? shows every key, any key returns', async () => {
+    const r = render(<Dashboard snapshot={snapshotOf(sampleState())} />);
+    const f = await press(r, '?', 'help', (x) => x.includes('cycle the order'));
+    for (const k of ['tab', 'enter', 'esc', 'PgUp PgDn', 'q  ctrl-c']) expect(f).toContain(k);
+    await press(r, 'x', 'the list', (x) => !x.includes('cycle the order'));
+    r.unmount();
   });
 });
-

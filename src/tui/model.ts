@@ -1,5 +1,6 @@
 import type { StatusBackend, StatusReport } from '../status/status-report.js';
 import type { FanoState, Task, TaskState, TickInfo } from '../core/types.js';
+import type { PriorityBreakdown } from '../core/priority.js';
 import { HOUR_MS } from '../core/time.js';
 
 /**
@@ -12,12 +13,16 @@ export interface TopSnapshot {
   state: FanoState;
   /** tick.intervalSeconds: when the timer should run the next tick. */
   intervalSeconds: number;
-  /** Effective priority per task key (computed by the caller from the scheduler options). */
-  priorities?: Record<string, number>;
+  /**
+   * Effective priority per task key and its parts (computed by the caller from the scheduler
+   * options); a finished task's is the one it had when it finished.
+   */
+  priorities?: Record<string, PriorityBreakdown>;
   now: Date;
 }
 
-export const SORT_KEYS = ['priority', 'age', 'state', 'key'] as const;
+/** Orders within a state group (the dashboard always shows running and pending work first). */
+export const SORT_KEYS = ['priority', 'age', 'key'] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
 
 export interface TaskRow {
@@ -67,16 +72,23 @@ export function taskPhase(t: Task): string {
   return turn > 0 ? `preparing turn ${turn + 1}` : 'starting';
 }
 
-export function backendLines(status: StatusReport, state: FanoState): BackendLine[] {
+/**
+ * One line per backend: what it is doing and, when it cannot work, why and until when, in the
+ * words a person acts on (rate-limited until HH:MM, needs a person: run fano login …).
+ */
+export function backendLines(snap: TopSnapshot): BackendLine[] {
+  const { status, state, now } = snap;
   const working = new Set(Object.values(state.tasks).filter((t) => t.state === 'running').map(taskBackend));
+  const until = (iso: string) => `until ${hhmm(iso)} (${relativeTo(new Date(iso), now)})`;
   return status.backends.map((b): BackendLine => {
-    if (b.status === 'disabled') return { name: b.name, display: 'disabled', detail: null, b };
-    if (b.needsHuman) return { name: b.name, display: 'needs-human', detail: `${b.needsHuman.reason}: run \`fano login ${b.name}\``, b };
-    if (b.status === 'rateLimited') return { name: b.name, display: 'rate-limited', detail: b.rateLimitedUntil ? `until ${b.rateLimitedUntil}` : null, b };
-    if (working.has(b.name)) return { name: b.name, display: 'working', detail: null, b };
-    if (b.status === 'unreachable') return { name: b.name, display: 'unreachable', detail: 'the site did not load; retrying with backoff', b };
-    if (b.status === 'exhausted') return { name: b.name, display: 'exhausted', detail: 'hourly quota used up', b };
-    return { name: b.name, display: 'idle', detail: null, b };
+    const line = (display: string, detail: string | null): BackendLine => ({ name: b.name, display, detail, b });
+    if (b.status === 'disabled') return line('disabled', 'enabled: false in fano.config.yaml');
+    if (b.needsHuman) return line('needs-human', `needs a person (${b.needsHuman.reason}): run \`fano login ${b.name}\``);
+    if (b.status === 'rateLimited') return line('rate-limited', b.rateLimitedUntil ? `rate-limited ${until(b.rateLimitedUntil)}` : 'rate-limited');
+    if (working.has(b.name)) return line('working', null);
+    if (b.status === 'unreachable') return line('unreachable', 'the site did not load; retrying with backoff');
+    if (b.status === 'exhausted') return line('exhausted', 'hourly quota used up');
+    return line('idle', null);
   });
 }
 
@@ -87,7 +99,7 @@ export function taskRows(snap: TopSnapshot): TaskRow[] {
     module: t.module,
     type: t.type,
     state: t.state,
-    priority: Math.round(snap.priorities?.[t.key] ?? t.priority),
+    priority: Math.round(snap.priorities?.[t.key]?.total ?? t.priority),
     ageMs: Math.max(0, now - Date.parse(t.createdAt)),
     attempts: t.attempts,
     llmRequests: t.llmRequests,
@@ -97,22 +109,33 @@ export function taskRows(snap: TopSnapshot): TaskRow[] {
 
 const STATE_ORDER: Record<TaskState, number> = { running: 0, pending: 1, paused: 2, failed: 3, completed: 4 };
 
-/** Sorted within module groups (modules alphabetical): the list is "grouped by module". */
-export function sortRows(rows: readonly TaskRow[], by: SortKey): TaskRow[] {
-  const cmp = (a: TaskRow, b: TaskRow): number => {
+function compareBy(by: SortKey): (a: TaskRow, b: TaskRow) => number {
+  return (a, b) => {
     switch (by) {
       case 'priority':
         return b.priority - a.priority;
       case 'age':
         return b.ageMs - a.ageMs;
-      case 'state':
-        return STATE_ORDER[a.state] - STATE_ORDER[b.state];
       case 'key':
         return 0;
     }
   };
+}
+
+/** Sorted within module groups (modules alphabetical): `fano tasks`' list "grouped by module". */
+export function sortRows(rows: readonly TaskRow[], by: SortKey): TaskRow[] {
+  const cmp = compareBy(by);
   // Ties broken by key so the order is stable between refreshes.
   return [...rows].sort((a, b) => a.module.localeCompare(b.module) || cmp(a, b) || a.key.localeCompare(b.key));
+}
+
+/**
+ * The dashboard's order: the work that matters first (running, pending, paused, then failed and
+ * completed), `by` within each state, ties by key so refreshes never shuffle rows.
+ */
+export function sortWorkFirst(rows: readonly TaskRow[], by: SortKey): TaskRow[] {
+  const cmp = compareBy(by);
+  return [...rows].sort((a, b) => STATE_ORDER[a.state] - STATE_ORDER[b.state] || cmp(a, b) || a.key.localeCompare(b.key));
 }
 
 export interface RowFilter {
@@ -205,6 +228,11 @@ export function formatDuration(ms: number): string {
   const h = Math.floor(m / 60);
   if (h < 24) return `${h}h${String(m % 60).padStart(2, '0')}m`;
   return `${Math.floor(h / 24)}d${String(h % 24).padStart(2, '0')}h`;
+}
+
+/** `18:42` in UTC: for "until" times a person plans around. */
+export function hhmm(iso: string | Date): string {
+  return clock(iso).slice(0, 5);
 }
 
 /** `18:42:07` in UTC (state times are UTC; a dashboard only needs the clock). */

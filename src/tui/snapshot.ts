@@ -1,6 +1,6 @@
 import type { FanoConfig } from '../config/schema.js';
 import { buildStatus } from '../status/status-report.js';
-import { computePriority } from '../core/priority.js';
+import { explainPriority, type PriorityBreakdown } from '../core/priority.js';
 import type { FanoState, TickInfo } from '../core/types.js';
 import { readState } from '../store/store.js';
 import { schedulerOptions } from '../config/core-options.js';
@@ -24,7 +24,7 @@ export async function readTopData(home: string): Promise<TopData> {
 export function buildSnapshot(home: string, config: FanoConfig, data: TopData, now: Date): TopSnapshot {
   const status = buildStatus(home, data.state, config, data.log, data.lastTick, now);
   const opts = schedulerOptions(config, status.weights);
-  const priorities: Record<string, number> = {};
-  for (const t of Object.values(data.state.tasks)) priorities[t.key] = computePriority(t, {}, now, opts);
+  const priorities: Record<string, PriorityBreakdown> = {};
+  for (const t of Object.values(data.state.tasks)) priorities[t.key] = explainPriority(t, {}, now, opts);
   return { status, state: data.state, intervalSeconds: config.tick.intervalSeconds, priorities, now };
 }

@@ -22,8 +22,8 @@ describe('dashboard keys', () => {
   it('cycles sort and state filter; esc clears filters', () => {
     let s = initialViewState();
     const sorts = [s.sort];
-    for (let i = 0; i < 4; i++) sorts.push((s = press(s, 's').state).sort);
-    expect(sorts).toEqual(['priority', 'age', 'state', 'key', 'priority']);
+    for (let i = 0; i < 3; i++) sorts.push((s = press(s, 's').state).sort);
+    expect(sorts).toEqual(['priority', 'age', 'key', 'priority']);
     s = press(press(s, 'f').state, 'f').state;
     expect(s.stateFilter).toBe('running');
     s = press(s, '', { escape: true }).state;
@@ -41,5 +41,29 @@ describe('dashboard keys', () => {
     expect(r.effect).toBeNull();
     expect(r.state.text).toBe('q');
     expect(press(r.state, '', { backspace: true }).state.text).toBe('');
+  });
+
+  it('tab moves the arrows to the events pane, which scrolls within its length; g/G and home/end jump', () => {
+    let s: ViewState = { ...initialViewState(), selected: 'a' };
+    s = press(s, '', { tab: true }).state;
+    expect(s.focus).toBe('events');
+    const scroll = (st: ViewState, input: string, key: KeyInfo = {}) => reduceKey(st, input, key, KEYS, false, { events: 30, page: 8 }).state;
+    s = scroll(s, 'j');
+    expect(s.eventOffset).toBe(1);
+    expect(s.selected).toBe('a'); // the task selection stays
+    s = scroll(s, '', { pageDown: true });
+    expect(s.eventOffset).toBe(9);
+    s = scroll(s, 'G');
+    expect(s.eventOffset).toBe(29);
+    s = scroll(s, '', { downArrow: true });
+    expect(s.eventOffset).toBe(29);
+    s = scroll(s, '', { home: true });
+    expect(s.eventOffset).toBe(0);
+    s = scroll(s, 'k');
+    expect(s.eventOffset).toBe(0);
+    s = press(s, '', { tab: true }).state;
+    expect(s.focus).toBe('tasks');
+    expect(press(s, 'G').state.selected).toBe('c');
+    expect(press({ ...s, selected: 'c' }, '', { home: true }).state.selected).toBe('a');
   });
 });

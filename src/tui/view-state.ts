@@ -16,6 +16,10 @@ export interface ViewState {
   /** Selected task by key (not index) so the selection survives refreshes that reorder rows. */
   selected: string | null;
   message: string | null;
+  /** Which pane the arrows move: the task list or the events pane. */
+  focus: 'tasks' | 'events';
+  /** First event shown (0 = the newest). */
+  eventOffset: number;
 }
 
 export type Effect = 'quit' | 'togglePause' | null;
@@ -31,12 +35,15 @@ export interface KeyInfo {
   backspace?: boolean;
   delete?: boolean;
   ctrl?: boolean;
+  tab?: boolean;
+  home?: boolean;
+  end?: boolean;
 }
 
 export const PAGE_ROWS = 10;
 
 export function initialViewState(): ViewState {
-  return { view: 'list', sort: 'priority', stateFilter: null, text: '', editing: false, selected: null, message: null };
+  return { view: 'list', sort: 'priority', stateFilter: null, text: '', editing: false, selected: null, message: null, focus: 'tasks', eventOffset: 0 };
 }
 
 function cycle<T>(all: readonly T[], cur: T): T {
@@ -56,11 +63,25 @@ function move(s: ViewState, keys: readonly string[], delta: number): ViewState {
   return { ...s, selected: keys[next]! };
 }
 
+function scroll(s: ViewState, events: number, delta: number): ViewState {
+  return { ...s, eventOffset: Math.max(0, Math.min(Math.max(0, events - 1), s.eventOffset + delta)) };
+}
+
 /**
- * One key press. `keys` are the visible rows' keys in display order; `readOnly` disables `p`.
+ * One key press. `keys` are the visible rows' keys in display order; `readOnly` disables `p`;
+ * `events` is how many events the pane has and `page` how many rows a page moves.
  * Ordering: filter editing first (so `q` can be typed into a filter), then the view's own keys.
  */
-export function reduceKey(s0: ViewState, input: string, key: KeyInfo, keys: readonly string[], readOnly: boolean): { state: ViewState; effect: Effect } {
+export function reduceKey(
+  s0: ViewState,
+  input: string,
+  key: KeyInfo,
+  keys: readonly string[],
+  readOnly: boolean,
+  opts: { events?: number; page?: number } = {},
+): { state: ViewState; effect: Effect } {
+  const page = Math.max(1, opts.page ?? PAGE_ROWS);
+  const events = opts.events ?? 0;
   const s: ViewState = { ...s0, message: null };
   const done = (state: ViewState, effect: Effect = null) => ({ state, effect });
   if (key.ctrl && input === 'c') return done(s, 'quit');
@@ -90,10 +111,12 @@ export function reduceKey(s0: ViewState, input: string, key: KeyInfo, keys: read
   if (input === 'f') return done({ ...s, stateFilter: cycle<TaskState | null>([null, ...TASK_STATES], s.stateFilter) });
   if (input === '/') return done({ ...s, editing: true });
   if (key.escape) return done({ ...s, text: '', stateFilter: null });
-  if (key.upArrow || input === 'k') return done(move(s, keys, -1));
-  if (key.downArrow || input === 'j') return done(move(s, keys, 1));
-  if (key.pageUp) return done(move(s, keys, -PAGE_ROWS));
-  if (key.pageDown) return done(move(s, keys, PAGE_ROWS));
+  if (key.tab) return done({ ...s, focus: s.focus === 'tasks' ? 'events' : 'tasks' });
+  const delta = key.upArrow || input === 'k' ? -1 : key.downArrow || input === 'j' ? 1 : key.pageUp ? -page : key.pageDown ? page : key.home || input === 'g' ? -Infinity : key.end || input === 'G' ? Infinity : 0;
+  if (delta !== 0) {
+    if (s.focus === 'events') return done(scroll(s, events, Number.isFinite(delta) ? delta : delta < 0 ? -events : events));
+    return done(move(s, keys, Number.isFinite(delta) ? delta : delta < 0 ? -keys.length : keys.length));
+  }
   if (key.return) return s.selected !== null && keys.includes(s.selected) ? done({ ...s, view: 'details' }) : done(s);
   return done(s);
 }
