@@ -1,6 +1,7 @@
 import type { FanoConfig } from '../config/schema.js';
-import { claimTask, completeStep, failStep, isRunnable, recordPreemption, type RetryOptions } from '../core/lifecycle.js';
-import { quotaView, recordOutcome, recordRequest, rollbackRequest, type QuotaOptions } from '../core/quota.js';
+import { isRunnable, type RetryOptions } from '../core/lifecycle.js';
+import { quotaView, type QuotaOptions } from '../core/quota.js';
+import { decideClaim, decidePrepareFailure, decideStep } from '../core/step-outcome.js';
 import { createScheduler, type BackendSlot, type Scheduler } from '../core/scheduler.js';
 import { emptyBackendState, type BackendState, type Task } from '../core/types.js';
 import { effectiveWeights, quotaOptions, retryOptions, schedulerOptions } from '../config/core-options.js';
@@ -15,9 +16,9 @@ import { DAY_MS, HOUR_MS, MINUTE_MS } from './scenario.js';
 const ARCHIVE_MIN_MS = DAY_MS + HOUR_MS;
 
 /**
- * fano on the simulator: the REAL core (scheduler, allocator, quotas, lifecycle) called the way
- * the tick calls it (src/tick/step.ts beginStep/finishStep, mirrored here without the store and
- * the logger, which are I/O). Keep the two in step when either changes.
+ * fano on the simulator: the REAL core (scheduler, allocator, quotas, lifecycle), with each step
+ * claimed and decided by the same pure functions the tick uses (core/step-outcome.ts decideClaim
+ * and decideStep); only the world and the clock are simulated.
  */
 export class FanoDriver implements SimDriver {
   readonly maxInFlight = Number.POSITIVE_INFINITY;
@@ -127,12 +128,12 @@ export class FanoDriver implements SimDriver {
     return until !== null && Date.parse(until) > now.getTime();
   }
 
-  private record(backend: string, deep: boolean, now: Date, id: string, module: string): void {
+  private record(backend: string, state: BackendState, now: Date, id: string, module: string): void {
     if (module !== CONSULTATION) {
       this.moduleRequests++;
       for (const [m, v] of Object.entries(this.shares)) this.shareSums.set(m, (this.shareSums.get(m) ?? 0) + v);
     }
-    this.host.state.backends[backend] = recordRequest(this.state(backend), deep, now, this.quota.get(backend)!, module);
+    this.host.state.backends[backend] = state;
     this.claimedAt.set(id, now);
   }
 
@@ -148,55 +149,73 @@ export class FanoDriver implements SimDriver {
     if (!isRunnable(picked, now)) throw new Error(`simulator: scheduler picked a task that is not runnable: ${picked.key} (${picked.state})`);
     if (busy.has(pick.backend)) throw new Error(`simulator: scheduler picked busy backend ${pick.backend}`);
     this.metrics.onWait(picked.key, picked.deep, Math.max(0, now.getTime() - Date.parse(picked.readyAt)));
-    const request = this.host.module(picked.module).prepare(picked, this.host.ctx(now, picked.module));
-    const deep = request.deep && pick.deep;
-    // A fresh allocation on another backend drops the old thread, as claimTask does (onBackendBusy 'fresh').
-    const base = picked.conversation && picked.conversation.backend !== pick.backend ? { ...picked, conversation: null } : picked;
-    const task = claimTask(base, pick.backend, now);
+    let request;
+    try {
+      request = this.host.module(picked.module).prepare(picked, this.host.ctx(now, picked.module));
+    } catch (err) {
+      const d = decidePrepareFailure(picked, (err as Error).message, now, this.rng, this.retry);
+      this.host.put(d.task);
+      if (d.failed !== null) {
+        if (d.task.module !== CONSULTATION) this.metrics.tasksFailed++;
+        this.host.failed(d.task, d.failed, now);
+      }
+      this.track(d.task);
+      return this.next(now, busy);
+    }
+    // The tick's own claim (core/step-outcome.ts): the task runs (a fresh thread on another
+    // backend), the request is counted, the displaced conversation records its preemption.
+    const c = decideClaim({
+      task: picked,
+      backend: pick.backend,
+      backendState: this.state(pick.backend),
+      quota: this.quota.get(pick.backend)!,
+      request,
+      pickDeep: pick.deep,
+      harvest: false,
+      displaced: pick.preempted === undefined ? undefined : this.active.get(pick.preempted),
+      now,
+    });
+    const { task, deep } = c;
     this.track(task);
-    // Like beginStep (src/tick/step.ts): the displaced conversation records its preemption with
-    // the claim, and the scheduler learns it (a later tick does not name it again).
-    const displaced = pick.preempted === undefined ? undefined : this.active.get(pick.preempted);
-    if (displaced && (displaced.state === 'paused' || displaced.state === 'pending')) {
-      this.track(recordPreemption(displaced, task.key, now));
+    if (c.displaced) {
+      this.track(c.displaced);
       this.metrics.preemptions++;
     }
     this.scheduler.charge(task.module);
     this.host.state.meta.passes = this.scheduler.passes();
-    this.record(pick.backend, deep, now, task.key, task.module);
+    this.record(pick.backend, c.backendState, now, task.key, task.module);
     return { backend: pick.backend, deep, module: task.module, taskKey: task.key };
   }
 
   finish(s: SimStart, res: SimResponse, now: Date): void {
-    const q = this.quota.get(s.backend)!;
     const key = s.taskKey;
     // Every fano request is a task's step, the consultation's too (only the baseline has none).
     if (key === null) throw new Error('simulator: a fano request without a task');
     const claimedAt = this.claimedAt.get(key) ?? now;
     this.claimedAt.delete(key);
-    let b = this.state(s.backend);
-    if (res.outcome === 'ok') {
-      b = recordOutcome(b, 'ok', null, now, q);
-    } else {
-      if (!res.sent) b = rollbackRequest(b, s.deep, claimedAt, q, s.module);
-      // deep: a refusal may be the daily deep cap; sent: a page that did not load marks the site
-      // unreachable (the tick must pass the same facts: src/tick/step.ts).
-      b = recordOutcome(b, res.outcome, res.resetAtMs !== null ? new Date(res.resetAtMs) : null, now, q, null, { deep: s.deep, sent: res.sent });
-    }
-    this.host.state.backends[s.backend] = b;
-    let task = this.host.state.tasks[key]!;
-    if (res.outcome === 'ok') {
-      const out = this.host.answer(task, now);
-      task = completeStep(task, { done: out.done, data: out.data, result: out.result, url: null }, now);
-      // Tasks/day counts the modules' work; a consultation is overhead (its cost shows in the share).
-      if (task.state === 'completed' && task.module !== CONSULTATION) this.metrics.tasksCompleted++;
-    } else {
-      const retryAt = res.outcome === 'rateLimited' ? (res.resetAtMs !== null ? new Date(res.resetAtMs) : b.rateLimitedUntil ? new Date(b.rateLimitedUntil) : null) : null;
-      task = failStep(task, { kind: res.outcome, message: res.outcome, bundle: null, retryAt }, now, this.rng, this.retry);
-      if (task.state === 'failed') {
-        if (task.module !== CONSULTATION) this.metrics.tasksFailed++;
-        this.host.failed(task, res.outcome, now);
-      }
+    const running = this.host.state.tasks[key]!;
+    // The tick's own decision (core/step-outcome.ts), on the facts a simulated site gives.
+    const d = decideStep({
+      task: running,
+      backend: this.state(s.backend),
+      quota: this.quota.get(s.backend)!,
+      retry: this.retry,
+      deep: s.deep,
+      harvest: false,
+      claimedAt,
+      now,
+      rng: this.rng,
+      response: { outcome: res.outcome, resetAt: res.resetAtMs !== null ? new Date(res.resetAtMs) : null, sent: res.sent, url: null, detail: null, bundle: null },
+      verdict: res.outcome === 'ok' ? this.host.verdict(running, now) : undefined,
+    });
+    this.host.state.backends[s.backend] = d.backend;
+    this.host.apply(d.events);
+    const task = d.task;
+    // Tasks/day counts the modules' work; a consultation is overhead (its cost shows in the share).
+    if (task.state === 'completed' && task.module !== CONSULTATION) this.metrics.tasksCompleted++;
+    if (d.failed !== null) {
+      if (task.module !== CONSULTATION) this.metrics.tasksFailed++;
+      this.host.failed(task, d.failed, now);
     }
     this.track(task);
   }

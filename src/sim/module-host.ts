@@ -1,4 +1,6 @@
+import type { FanoEvent } from '../core/events.js';
 import { createTask } from '../core/lifecycle.js';
+import { readAnswer, type ModuleVerdict } from '../core/step-outcome.js';
 import { applyEvents } from '../core/reducer.js';
 import { taskKey } from '../core/task-key.js';
 import { selectArchivable } from '../store/archive.js';
@@ -67,6 +69,16 @@ export class ModuleHost {
     const out = this.module(task.module).onAnswer(task, 'ok', this.ctx(now, task.module));
     applyEvents(this.state, out.events);
     return out;
+  }
+
+  /** The module's reading of an answer, as the tick reads it (core/step-outcome.ts); nothing applied yet. */
+  verdict(task: Task, now: Date): ModuleVerdict {
+    return readAnswer(() => this.module(task.module).onAnswer(task, 'ok', this.ctx(now, task.module)));
+  }
+
+  /** Events decided for a step (the task's and the module's), through the one reducer. */
+  apply(events: FanoEvent[]): void {
+    applyEvents(this.state, events);
   }
 
   failed(task: Task, error: string, now: Date): void {

@@ -2,14 +2,15 @@ import { isHarvest } from '../core/allocator.js';
 import type { FanoConfig } from '../config/schema.js';
 import type { FanoEvent } from '../core/events.js';
 import { sha256Hex } from '../core/hash.js';
-import { claimTask, completeStep, failStep, markSubmitted, recordPreemption, type RetryOptions } from '../core/lifecycle.js';
-import { recordOutcome, recordRequest, rollbackRequest, type QuotaOptions } from '../core/quota.js';
+import { markSubmitted, type RetryOptions } from '../core/lifecycle.js';
+import type { QuotaOptions } from '../core/quota.js';
+import { decideClaim, decidePrepareFailure, decideStep, readAnswer, type ModuleVerdict } from '../core/step-outcome.js';
 import type { Pick, Scheduler } from '../core/scheduler.js';
 import { emptyBackendState, type BackendState, type JsonObject, type Task } from '../core/types.js';
 import { crashPoint } from '../crash.js';
 import type { Backend, LlmResponse } from '../gateway/backend.js';
 import type { Logger } from '../log.js';
-import type { Module, ModuleContext, StepOutcome, StepRequest } from '../modules/module.js';
+import type { Module, ModuleContext, StepRequest } from '../modules/module.js';
 import { applyPendingPatches, hasPendingPatches } from '../store/document-file.js';
 import type { Store } from '../store/store.js';
 import { bundleDir } from './runs.js';
@@ -93,50 +94,52 @@ export function beginStep(
       if (!module) throw new Error(`module "${pick.task.module}" is not enabled`);
       request = module.prepare(pick.task, moduleContext(deps, pick.task.module));
     } catch (err) {
-      const failed = failStep(pick.task, { kind: 'module', message: `prepare failed: ${(err as Error).message}`, bundle: null }, now, deps.rng, deps.retry);
-      deps.scheduler.update(failed);
-      deps.log.error('task.failed', { taskId: failed.key, requestId, error: (err as Error).message, state: failed.state });
-      return { failedEvents: withFailure(deps, failed, (err as Error).message) };
+      const d = decidePrepareFailure(pick.task, (err as Error).message, now, deps.rng, deps.retry);
+      deps.scheduler.update(d.task);
+      deps.log.error('task.failed', { taskId: d.task.key, requestId, error: (err as Error).message, state: d.task.state });
+      return { failedEvents: [{ type: 'task.put', task: d.task }, ...(d.failed !== null ? failureEvents(deps, d.task, d.failed) : [])] };
     }
   }
-  const deep = request.deep && pick.deep;
-  const base = request.data ? { ...pick.task, data: { ...pick.task.data, ...request.data } } : pick.task;
-  // On another backend than the thread's, claimTask starts the conversation afresh (onBackendBusy 'fresh').
-  const task = claimTask(base, pick.backend, now);
+  const c = decideClaim({
+    task: pick.task,
+    backend: pick.backend,
+    backendState: backendState(deps, pick.backend),
+    quota: deps.quota(pick.backend),
+    request,
+    pickDeep: pick.deep,
+    harvest,
+    displaced: pick.preempted === undefined ? undefined : deps.store.state.tasks[pick.preempted],
+    now,
+  });
+  const { task, deep } = c;
   deps.scheduler.update(task);
   deps.scheduler.charge(task.module);
   const claimEvents: FanoEvent[] = [{ type: 'task.put', task }, { type: 'meta.put', key: 'passes', value: deps.scheduler.passes() }];
-  const displaced = preemption(deps, pick, task, now);
-  if (displaced) claimEvents.push({ type: 'task.put', task: displaced });
-  // A harvest re-reads an answer already counted against the quota when it was submitted.
-  if (!harvest) {
-    claimEvents.push({ type: 'backend.put', name: pick.backend, backend: recordRequest(backendState(deps, pick.backend), deep, now, deps.quota(pick.backend), task.module) });
+  // The displaced conversation's preemption (preemptions24h) is durable iff the claim is; the
+  // scheduler learns it at once, so a later pick of that task in this tick claims it with its record.
+  if (c.displaced) {
+    deps.scheduler.update(c.displaced);
+    deps.log.info('task.preempted', { taskId: c.displaced.key, reason: 'higher_priority', preemptingTask: task.key, llm: pick.backend });
+    claimEvents.push({ type: 'task.put', task: c.displaced });
   }
+  // A harvest re-reads an answer already counted against the quota when it was submitted.
+  if (!harvest) claimEvents.push({ type: 'backend.put', name: pick.backend, backend: c.backendState });
   return { task, request: { ...request, deep }, harvest, claimEvents, claimedAt: now };
 }
 
-/**
- * The displaced conversation of a preempting pick, with the preemption recorded (preemptions24h),
- * for the claim's record: the preemption is durable iff the claim is. The scheduler learns the
- * new version at once, so a later pick of that task in this tick claims it with its record. The
- * store's copy is current: a paused task's last change was appended before the scheduler saw it.
- */
-function preemption(deps: StepDeps, pick: Pick, by: Task, now: Date): Task | null {
-  const prev = pick.preempted === undefined ? undefined : deps.store.state.tasks[pick.preempted];
-  if (!prev || (prev.state !== 'paused' && prev.state !== 'pending')) return null;
-  const displaced = recordPreemption(prev, by.key, now);
-  deps.scheduler.update(displaced);
-  deps.log.info('task.preempted', { taskId: prev.key, reason: 'higher_priority', preemptingTask: by.key, llm: pick.backend });
-  return displaced;
+/** The module's own handling of a task that failed for good (the task's record is the caller's). */
+function failureEvents(deps: StepDeps, task: Task, error: string): FanoEvent[] {
+  const entry = deps.modules.get(task.module);
+  return entry ? entry.module.handleFailure(task, error, moduleContext(deps, task.module)) : [];
 }
 
-function withFailure(deps: StepDeps, task: Task, error: string): FanoEvent[] {
-  const events: FanoEvent[] = [{ type: 'task.put', task }];
-  if (task.state === 'failed') {
-    const entry = deps.modules.get(task.module);
-    if (entry) events.push(...entry.module.handleFailure(task, error, moduleContext(deps, task.module)));
-  }
-  return events;
+/** The module's reading of an ok answer. */
+function moduleVerdict(deps: StepDeps, task: Task, text: string): ModuleVerdict {
+  const entry = deps.modules.get(task.module);
+  return readAnswer(() => {
+    if (!entry) throw new Error(`module "${task.module}" is not enabled`);
+    return entry.module.onAnswer(task, text, moduleContext(deps, task.module));
+  });
 }
 
 /**
@@ -203,50 +206,30 @@ export async function finishStep(
   const release = await deps.applyLock.acquire();
   try {
     const now = deps.now();
-    const qopts = deps.quota(backendName);
-    let bstate = backendState(deps, backendName);
-    const events: FanoEvent[] = [];
-    const wasLimited = bstate.rateLimitedUntil !== null || bstate.needsHuman !== null;
-
-    if (res.outcome === 'ok') {
-      const entry = deps.modules.get(task.module)!;
-      let out: StepOutcome | null = null;
-      try {
-        out = entry.module.onAnswer(task, res.text, moduleContext(deps, task.module));
-      } catch (err) {
-        task = failStep(task, { kind: 'module', message: `answer not usable: ${(err as Error).message}`, bundle: null }, now, deps.rng, deps.retry);
-        events.push(...withFailure(deps, task, (err as Error).message));
-      }
-      if (out?.fail !== undefined) {
-        // The module rejected the answer but keeps something of it (out.events): both in one record.
-        task = { ...failStep(task, { kind: 'module', message: `answer not usable: ${out.fail}`, bundle: null }, now, deps.rng, deps.retry), data: out.data };
-        events.push(...out.events, ...withFailure(deps, task, out.fail));
-      } else if (out) {
-        task = completeStep(task, { done: out.done, data: out.data, result: out.result, url: res.url }, now);
-        events.push({ type: 'task.put', task }, ...out.events);
-      }
-      bstate = recordOutcome(bstate, 'ok', null, now, qopts, null, { deep: begun.request.deep, sent: true });
-      if (wasLimited) log.info('llm.recovered', { llm: backendName });
-    } else {
-      // A request that never reached the site is given back to the quota, except a rate limit: the
-      // site refused it because the quota is spent, and the learned cap counts it (quota.ts).
-      if (!res.sent && !begun.harvest && res.outcome !== 'rateLimited') {
-        bstate = rollbackRequest(bstate, begun.request.deep, begun.claimedAt, qopts, task.module);
-      }
-      const resetAt = res.resetAt ? new Date(res.resetAt) : null;
-      bstate = recordOutcome(bstate, res.outcome, resetAt, now, qopts, res.bundle, { deep: begun.request.deep, sent: res.sent, deepOnly: res.deepOnly === true });
-      // A deep-only refusal leaves the task free to go on another backend (or later) right away.
-      const limitEnds = res.deepOnly ? null : (resetAt ?? new Date(bstate.rateLimitedUntil ?? now.toISOString()));
-      const retryAt = res.outcome === 'rateLimited' ? limitEnds : res.outcome === 'overloaded' ? resetAt : null;
-      task = failStep(task, { kind: res.outcome, message: res.detail ?? res.outcome, bundle: res.bundle, retryAt }, now, deps.rng, deps.retry);
-      events.push(...withFailure(deps, task, res.detail ?? res.outcome));
-      if (res.outcome === 'rateLimited') {
-        log.warn('llm.rate_limited', { llm: backendName, requestId, resetAt: res.resetAt, retryAfterMs: resetAt ? resetAt.getTime() - now.getTime() : null, effectiveHourly: bstate.effectiveHourly });
-      } else {
-        log.warn('llm.not_ok', { llm: backendName, requestId, outcome: res.outcome, detail: res.detail, bundle: res.bundle, sent: res.sent });
-      }
+    const resetAt = res.resetAt ? new Date(res.resetAt) : null;
+    const d = decideStep({
+      task,
+      backend: backendState(deps, backendName),
+      quota: deps.quota(backendName),
+      retry: deps.retry,
+      deep: begun.request.deep,
+      harvest: begun.harvest,
+      claimedAt: begun.claimedAt,
+      now,
+      rng: deps.rng,
+      response: { outcome: res.outcome, resetAt, sent: res.sent, deepOnly: res.deepOnly === true, url: res.url, detail: res.detail, bundle: res.bundle },
+      verdict: res.outcome === 'ok' ? moduleVerdict(deps, task, res.text) : undefined,
+    });
+    task = d.task;
+    const events: FanoEvent[] = [...d.events];
+    if (d.failed !== null) events.push(...failureEvents(deps, task, d.failed));
+    events.push({ type: 'backend.put', name: backendName, backend: d.backend });
+    if (d.recovered) log.info('llm.recovered', { llm: backendName });
+    if (res.outcome === 'rateLimited') {
+      log.warn('llm.rate_limited', { llm: backendName, requestId, resetAt: res.resetAt, retryAfterMs: resetAt ? resetAt.getTime() - now.getTime() : null, effectiveHourly: d.backend.effectiveHourly });
+    } else if (res.outcome !== 'ok') {
+      log.warn('llm.not_ok', { llm: backendName, requestId, outcome: res.outcome, detail: res.detail, bundle: res.bundle, sent: res.sent });
     }
-    events.push({ type: 'backend.put', name: backendName, backend: bstate });
     await store.append(events, now);
     // A document change a module recorded is written right after the record that carries it, then
     // its outcome is logged (crash ordering: store/document-file.ts).
