@@ -5,6 +5,7 @@ import { loadConfig } from '../config/load.js';
 import { ExitCode, FanoError, UsageError } from '../errors.js';
 import { threadIdFor } from '../modules/explorer/text.js';
 import type { ThreadDoc } from '../modules/explorer/types.js';
+import { seedIdFor } from '../modules/seed-id.js';
 import { readSeeds, SEEDS_PATH, SeedsFileError, type Seed } from '../modules/seeds-file.js';
 import { openStore, readState } from '../store/store.js';
 
@@ -29,18 +30,6 @@ function seedsOrThrow(home: string): Seed[] {
     if (err instanceof SeedsFileError) throw new SeedsError(`${err.message}\nFix the seeds file, then run the command again.`);
     throw err;
   }
-}
-
-function slug(text: string): string {
-  return (
-    text
-      .toLowerCase()
-      .replace(/[^a-z0-9\s-]/g, ' ')
-      .split(/\s+/)
-      .filter((w) => w.length > 2)
-      .slice(0, 5)
-      .join('-') || 'seed'
-  );
 }
 
 async function editSeeds(home: string, edit: (doc: Document, seeds: Seed[]) => string): Promise<string> {
@@ -92,8 +81,8 @@ export async function runSeedAdd(o: SeedAddOptions): Promise<number> {
   const msg = await editSeeds(o.home, (doc, seeds) => {
     const ids = new Set(seeds.map((s) => s.id));
     if (o.id !== undefined && ids.has(o.id)) throw new UsageError(`a seed with id "${o.id}" already exists`);
-    let id = o.id ?? slug(text);
-    for (let n = 2; ids.has(id); n++) id = `${o.id ?? slug(text)}-${n}`;
+    // Written into the file once: later ticks read it from there, so it never changes.
+    const id = o.id ?? seedIdFor(text, ids);
     const entry: Record<string, unknown> = { id, type: o.type, priority, text };
     if (o.tags.length > 0) entry.tags = o.tags;
     if (o.notes) entry.notes = o.notes;

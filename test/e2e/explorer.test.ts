@@ -176,8 +176,12 @@ describe('explorer on three mock backends', () => {
     const home = newHome();
     expect((await runFano(['seed', 'add', 'Is the Fano plane self-dual?', '--type', 'conjecture', '--priority', '9', '--tags', 'duality'], { home })).code).toBe(0);
     expect((await runFano(['seed', 'add', 'Later maybe', '--proposed', '--id', 'later'], { home })).code).toBe(0);
+    // The id keeps the negation and the number, and is unique.
+    for (const id of ['fano-plane-has-no-ovals-size-4', 'fano-plane-has-no-ovals-size-4-2']) {
+      expect((await runFano(['seed', 'add', 'The Fano plane has no ovals of size 4.'], { home })).stdout).toContain(`added seed ${id} `);
+    }
     const seeds = JSON.parse((await runFano(['seed', 'list', '--json'], { home })).stdout) as Array<{ id: string; status: string; priority: number }>;
-    expect(seeds.map((x) => [x.id, x.status]).slice(-2)).toEqual([['the-fano-plane-self-dual', 'active'], ['later', 'proposed']]);
+    expect(seeds.map((x) => [x.id, x.status]).slice(-4, -2)).toEqual([['fano-plane-self-dual', 'active'], ['later', 'proposed']]);
     expect((await runFano(['tick', '--once'], { home })).code).toBe(0);
     const started = Object.values((await load(home)).tasks).map((t) => t.context.seedId);
     expect(started).not.toContain('later');
