@@ -144,7 +144,7 @@ export async function benchGateway(): Promise<BenchRow[]> {
     }
   } finally {
     await fake.close();
-    await rm(home, { recursive: true, force: true });
+    await rm(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
   return rows;
 }

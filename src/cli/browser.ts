@@ -2,7 +2,24 @@ import { loadConfig } from '../config/load.js';
 import type { FanoConfig } from '../config/schema.js';
 import { fileSiteCatalog } from '../config/site-adapters.js';
 import { ExitCode, UsageError } from '../errors.js';
-import { endpointResponds, pidAlive, readResident, residentFile, residentPages, ResidentStartError, startResident, stopResident, treeRssBytes, type ResidentRecord } from '../gateway/browser/resident.js';
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import path from 'node:path';
+import {
+  driverFile,
+  endpointResponds,
+  pidAlive,
+  readDriver,
+  readResident,
+  residentFile,
+  residentPages,
+  ResidentStartError,
+  startResident,
+  stopResident,
+  treeRssBytes,
+  type DriverRecord,
+  type ResidentRecord,
+} from '../gateway/browser/resident.js';
 import { resolveSite } from '../gateway/browser/sites.js';
 
 /**
@@ -20,6 +37,42 @@ export interface BrowserCmdOptions {
   headless?: boolean;
   foreground?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** The fano launcher that runs `fano browser driver` (default: this process's own). */
+  fanoBin?: string;
+}
+
+const DRIVER_START_TIMEOUT_MS = 30_000;
+
+/**
+ * Starts the resident driver (`fano browser driver`) unless it runs. A driver that cannot start
+ * is no reason to fail: ticks then drive the resident browser themselves, only slower.
+ */
+async function ensureDriver(o: BrowserCmdOptions): Promise<DriverRecord | string> {
+  const old = readDriver(o.home);
+  if (old && pidAlive(old.pid)) return old;
+  const logFile = path.join(o.home, 'runs', 'browser-driver.log');
+  mkdirSync(path.dirname(logFile), { recursive: true });
+  const log = openSync(logFile, 'a');
+  const bin = o.fanoBin ?? process.argv[1] ?? 'fano';
+  const child = spawn(process.execPath, [bin, '--home', o.home, 'browser', 'driver'], { detached: !o.foreground, stdio: ['ignore', log, log] });
+  closeSync(log);
+  if (!o.foreground) child.unref();
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  const deadline = Date.now() + DRIVER_START_TIMEOUT_MS;
+  while (Date.now() < deadline && !exited) {
+    const rec = readDriver(o.home);
+    if (rec && rec.pid === child.pid) return rec;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  if (!exited) child.kill('SIGTERM');
+  return `the driver ${exited ? 'exited at once' : `did not start within ${DRIVER_START_TIMEOUT_MS / 1000} s`} (see runs/browser-driver.log)`;
+}
+
+function driverText(d: DriverRecord | string): string {
+  return typeof d === 'string'
+    ? `${d}: ticks drive the resident browser themselves (slower: each loads Playwright)`
+    : `driver pid ${d.pid} on 127.0.0.1:${d.port}: ticks send through it (no Playwright start-up per tick)`;
 }
 
 function browserBackends(config: FanoConfig, home: string): Array<{ name: string; url: string }> {
@@ -51,6 +104,7 @@ export async function runBrowserStart(o: BrowserCmdOptions): Promise<number> {
     const alive = await Promise.all(Object.values(old.backends).map(async (b) => pidAlive(b.pid) && (await endpointResponds(b.endpoint))));
     if (alive.length > 0 && alive.every(Boolean) && !o.foreground) {
       o.out(`the resident browser is already running (${modeText(old)}); \`fano browser status\` shows it.`);
+      o.out(driverText(await ensureDriver(o)));
       return ExitCode.ok;
     }
     o.out('a resident browser was recorded but is not (fully) running: stopping what is left and starting afresh.');
@@ -68,7 +122,8 @@ export async function runBrowserStart(o: BrowserCmdOptions): Promise<number> {
   }
   o.out(`started the resident browser, ${modeText(r, o.headless === true)}:`);
   for (const [name, b] of Object.entries(r.backends)) o.out(`  ${name.padEnd(12)} pid ${b.pid}  ${b.endpoint}  (profile ${b.profile})`);
-  o.out(`Ticks attach to it from now on. Endpoints and pids: ${residentFile(o.home)} (mode 0600: a debugging port lets anyone on this machine drive the signed-in browser).`);
+  o.out(driverText(await ensureDriver(o)));
+  o.out(`Ticks attach to it from now on. Endpoints and pids: ${residentFile(o.home)} and ${driverFile(o.home)} (mode 0600: a debugging port lets anyone on this machine drive the signed-in browser).`);
   if (!o.foreground) return ExitCode.ok;
   return supervise(o, r);
 }
@@ -76,9 +131,19 @@ export async function runBrowserStart(o: BrowserCmdOptions): Promise<number> {
 /** --foreground: waits until a signal (stop everything, exit 0) or a browser exits (stop the rest, exit 1). */
 async function supervise(o: BrowserCmdOptions, r: ResidentRecord): Promise<number> {
   const code = await new Promise<number>((resolve) => {
+    let restarting = false;
     const timer = setInterval(() => {
       const dead = Object.entries(r.backends).find(([, b]) => !pidAlive(b.pid));
       if (dead) finish(ExitCode.backendNotOk, `the resident browser of ${dead[0]} (pid ${dead[1].pid}) exited`);
+      const d = readDriver(o.home);
+      if (!restarting && (!d || !pidAlive(d.pid))) {
+        restarting = true;
+        o.out('the driver is not running: starting it again');
+        void ensureDriver(o).then((x) => {
+          o.out(driverText(x));
+          restarting = false;
+        });
+      }
     }, 1_000);
     const finish = (c: number, why: string) => {
       clearInterval(timer);
@@ -118,12 +183,17 @@ export interface BrowserStatus {
   memoryBytes: number | null;
   file: string;
   backends: Array<{ name: string; pid: number; endpoint: string; alive: boolean; responding: boolean; pages: Array<{ url: string; title: string }>; signedIn: boolean | null; problem: string | null }>;
+  /** The resident driver ticks send through; null when none was started. */
+  driver: { pid: number; port: number; alive: boolean; memoryBytes: number | null } | null;
 }
 
 export async function browserStatus(home: string, config: FanoConfig): Promise<BrowserStatus> {
   const r = readResident(home);
   const file = residentFile(home);
-  if (!r) return { running: false, healthy: false, mode: null, display: null, startedAt: null, uptimeSeconds: null, memoryBytes: null, file, backends: [] };
+  const d = readDriver(home);
+  const dAlive = d !== null && pidAlive(d.pid);
+  const driver = d ? { pid: d.pid, port: d.port, alive: dAlive, memoryBytes: dAlive ? treeRssBytes(d.pid) : null } : null;
+  if (!r) return { running: false, healthy: false, mode: null, display: null, startedAt: null, uptimeSeconds: null, memoryBytes: null, file, backends: [], driver };
   const sites = fileSiteCatalog(home);
   let memory: number | null = 0;
   const backends: BrowserStatus['backends'] = [];
@@ -159,6 +229,7 @@ export async function browserStatus(home: string, config: FanoConfig): Promise<B
     memoryBytes: memory,
     file,
     backends,
+    driver,
   };
 }
 
@@ -190,7 +261,29 @@ export async function runBrowserStatus(o: BrowserCmdOptions): Promise<number> {
     for (const p of b.pages) o.out(`      ${p.url}`);
     if (b.problem) o.out(`      ${b.problem}`);
   }
+  const dr = st.driver;
+  if (!dr) o.out('  driver       not started: ticks drive the browser themselves (slower); `fano browser start` starts it');
+  else if (!dr.alive) o.out(`  driver       DEAD (pid ${dr.pid}): ticks drive the browser themselves (slower); \`fano browser start\` starts it again`);
+  else o.out(`  driver       running, pid ${dr.pid}, 127.0.0.1:${dr.port}, memory ${dr.memoryBytes === null ? 'unknown' : `${Math.round(dr.memoryBytes / 1048576)} MB`}`);
   return code;
+}
+
+/**
+ * `fano browser driver`: the resident driver itself (started by `fano browser start`, not by
+ * hand). Serves until the resident browser is stopped or it gets SIGTERM.
+ */
+export async function runBrowserDriver(o: BrowserCmdOptions): Promise<number> {
+  if (!readResident(o.home)) {
+    o.out('no resident browser for this home: the driver serves one (`fano browser start` starts both).');
+    return ExitCode.backendNotOk;
+  }
+  const { serveDriver } = await import('../gateway/browser/driver-service.js');
+  const svc = await serveDriver(o.home, o.out);
+  const stop = () => void svc.close();
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  await svc.done;
+  return ExitCode.ok;
 }
 
 export function parseBrowserAction(action: string): 'start' | 'stop' | 'status' {

@@ -167,6 +167,13 @@ export function buildProgram(): Command {
       setCode(await runBrowserStart({ home: home(cmd), headless: Boolean(o.headless), foreground: Boolean(o.foreground), out }));
     });
   browserCmd
+    .command('driver', { hidden: true })
+    .description('the resident driver that ticks send through (started by `fano browser start`)')
+    .action(async (_o, cmd: Command) => {
+      const { runBrowserDriver } = await import('./browser.js');
+      setCode(await runBrowserDriver({ home: home(cmd), out }));
+    });
+  browserCmd
     .command('stop')
     .description('close it cleanly (profiles saved); ticks launch their own browser again')
     .action(async (_o, cmd: Command) => {

@@ -38,10 +38,13 @@ export function createBackends(config: FanoConfig, deps: { home: string; log: Lo
         out.set(
           name,
           lazyBackend(name, cfg.type, async () => {
-            const { createBrowserBackend } = await import('./browser/index.js');
-            return createBrowserBackend(name, cfg, config.browser, {
+            const log = (event: string, fields: object) => deps.log.info(event, { backend: name, ...fields });
+            // Through the resident driver when it runs; Playwright is imported only without it.
+            const { createDriverBackend } = await import('./browser/remote.js');
+            return createDriverBackend(name, cfg, config.browser, {
               home: deps.home,
-              log: (event, fields) => deps.log.info(event, { backend: name, ...fields }),
+              log,
+              loadLocal: async () => (await import('./browser/index.js')).createBrowserBackend(name, cfg, config.browser, { home: deps.home, log }),
             });
           }),
         );

@@ -42,7 +42,7 @@ describe.skipIf(SKIP_BROWSER)('browser gateway: crash after submit', () => {
   afterAll(async () => {
     await fake?.close();
     await home?.cleanup();
-    if (buildDir) await rm(buildDir, { recursive: true, force: true });
+    if (buildDir) await rm(buildDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   });
 
   function runChild(prompt: string): Promise<{ lines: Array<Record<string, unknown>>; signal: NodeJS.Signals | null }> {

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readResident, stopResident } from '../../src/gateway/browser/resident.js';
+import { pidAlive, readDriver, readResident, stopResident } from '../../src/gateway/browser/resident.js';
 import { readState } from '../../src/store/store.js';
 import { LOOPBACK_ONLY_ARGS, SKIP_BROWSER } from '../fixtures/fake-sites/harness.js';
 import { startFakeSites, type FakeSites } from '../fixtures/fake-sites/server.js';
@@ -105,7 +105,9 @@ describe.skipIf(SKIP_BROWSER)('the resident browser', () => {
       const t = await tickWatchingLaunches(home);
       expect(t.code, t.stderr).toBe(0);
       expect(t.launched, 'a tick launched a Chromium of its own').toBe(false);
-      expect(tickLog(home)).toContain('"browser.resident"');
+      // Through the resident driver: the tick itself loads no Playwright.
+      expect(tickLog(home)).toContain('"browser.driver"');
+      expect(tickLog(home)).not.toContain('"browser.driver_unavailable"');
       requests.push(...tickLog(home).split('\n').filter((l) => l.includes('"browser.request"')));
     }
     expect(fake.stats().total).toBe(3);
@@ -114,6 +116,23 @@ describe.skipIf(SKIP_BROWSER)('the resident browser', () => {
     expect(requests[2]).toContain('"newchat"');
     expect(fake.stats().prompts.every((p) => p.client?.visibility === 'visible')).toBe(true);
 
+    // Without its driver, a tick attaches to the resident browser itself (and says why).
+    const driver = readDriver(home)!;
+    expect(statSync(join(home, 'runs', 'browser-driver.json')).mode & 0o777).toBe(0o600);
+    process.kill(driver.pid, 'SIGKILL');
+    for (let i = 0; i < 100 && pidAlive(driver.pid); i += 1) await new Promise((r) => setTimeout(r, 50));
+    expect((await runFano(['browser', 'status'], { home })).stdout).toMatch(/driver +DEAD/);
+    const direct = await tickWatchingLaunches(home);
+    expect(direct.code, direct.stderr).toBe(0);
+    expect(direct.launched).toBe(false);
+    expect(tickLog(home)).toMatch(/"browser\.driver_unavailable".*is not running/);
+    expect(tickLog(home)).toContain('"browser.resident"');
+    expect(fake.stats().total).toBe(4);
+    // `start` on a running browser brings the driver back.
+    expect((await runFano(['browser', 'start', '--headless'], { home })).stdout).toMatch(/already running[\s\S]*driver pid \d+/);
+    expect(pidAlive(readDriver(home)!.pid)).toBe(true);
+
+    expect((await runFano(['seed', 'add', 'Third seed', '--id', 'q3'], { home })).code).toBe(0);
     process.kill(rec.backends.chatgpt!.pid, 'SIGKILL');
     const dead = await runFano(['browser', 'status'], { home });
     expect(dead.code).toBe(69);
@@ -122,14 +141,17 @@ describe.skipIf(SKIP_BROWSER)('the resident browser', () => {
     const t = await tickWatchingLaunches(home);
     expect(t.code, t.stderr).toBe(0);
     expect(t.launched).toBe(true);
+    expect(tickLog(home)).toMatch(/"browser\.driver_unavailable".*is not running/);
     expect(tickLog(home)).toMatch(/"browser\.resident_unavailable".*is not running/);
-    expect(fake.stats().total).toBe(4);
+    expect(fake.stats().total).toBe(5);
     const { state } = await readState(home);
     expect(Object.values(state.tasks).filter((x) => x.state === 'completed')).toHaveLength(2);
 
     const stop = await runFano(['browser', 'stop'], { home });
     expect(stop.code).toBe(0);
     expect(readResident(home)).toBeNull();
+    expect(readDriver(home)).toBeNull();
+    for (let i = 0; i < 100 && pidAlive(driver.pid); i += 1) await new Promise((r) => setTimeout(r, 50));
     expect(chromiums(join(home, 'state', 'profiles'))).toEqual([]);
     expect((await runFano(['browser', 'status'], { home })).stdout).toMatch(/no resident browser/);
   }, 180_000);

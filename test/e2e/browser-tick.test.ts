@@ -60,7 +60,7 @@ describe.skipIf(SKIP_BROWSER)('fano tick on a browser backend', () => {
     expect(url).toMatch(/\/chatgpt\/c\//);
     expect(task.conversation?.submitted).not.toBeNull();
 
-    rmSync(join(home, 'state', 'tick.lock'), { recursive: true, force: true }); // the dead tick's lock
+    rmSync(join(home, 'state', 'tick.lock'), { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }); // the dead tick's lock
     const harvest = await runFano(['tick'], { home });
     expect(harvest.code, harvest.stderr).toBe(0);
     expect(fake.stats().total - before, 'the prompt was not submitted again').toBe(1);

@@ -62,13 +62,59 @@ export function readResident(home: string): ResidentRecord | null {
 }
 
 /** Written whole (temp file, then rename), mode 0600 from the first byte on. */
-function writeResident(home: string, r: ResidentRecord): void {
-  const file = residentFile(home);
+function writePrivate(file: string, value: object): void {
   mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(r, null, 2)}\n`, { mode: 0o600 });
+  writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
   chmodSync(tmp, 0o600);
   renameSync(tmp, file);
+}
+
+function writeResident(home: string, r: ResidentRecord): void {
+  writePrivate(residentFile(home), r);
+}
+
+/**
+ * The resident driver (`fano browser driver`, started by `fano browser start`): a fano process
+ * that stays connected to the resident browsers with Playwright loaded, so a tick sends its
+ * request there instead of importing Playwright (~0.6 s) and connecting over CDP every minute.
+ */
+export const DRIVER_FILE = 'browser-driver.json';
+
+export interface DriverRecord {
+  version: 1;
+  pid: number;
+  /** Its port on 127.0.0.1. */
+  port: number;
+  /** Proves a connection comes from someone who can read this file (mode 0600). */
+  token: string;
+  startedAt: string;
+}
+
+export function driverFile(home: string): string {
+  return path.join(home, 'runs', DRIVER_FILE);
+}
+
+export function readDriver(home: string): DriverRecord | null {
+  try {
+    const r = JSON.parse(readFileSync(driverFile(home), 'utf8')) as DriverRecord;
+    return r.version === 1 && typeof r.port === 'number' && typeof r.token === 'string' ? r : null;
+  } catch {
+    return null;
+  }
+}
+
+export function writeDriver(home: string, r: DriverRecord): void {
+  writePrivate(driverFile(home), r);
+}
+
+/** Stops the driver the home records (if it is this process, only forgets it). */
+export async function stopDriver(home: string): Promise<'stopped' | 'killed' | 'gone' | null> {
+  const d = readDriver(home);
+  if (!d) return null;
+  const how = d.pid === process.pid ? 'stopped' : await stopPid(d.pid);
+  rmSync(driverFile(home), { force: true });
+  return how;
 }
 
 /** Whether the DevTools endpoint answers (a live pid whose browser hangs does not). */
@@ -242,6 +288,8 @@ async function stopProcesses(r: ResidentRecord): Promise<Record<string, 'stopped
 export async function stopResident(home: string): Promise<Record<string, 'stopped' | 'killed' | 'gone'> | null> {
   const r = readResident(home);
   if (!r) return null;
+  // The driver first: it must not see its browsers go and report them unavailable to a tick.
+  await stopDriver(home);
   const result = await stopProcesses(r);
   // A supervisor (systemd's `--foreground` process) ends on its own once its browsers are gone.
   if (r.supervisorPid && r.supervisorPid !== process.pid && pidAlive(r.supervisorPid)) await stopPid(r.supervisorPid);
