@@ -304,7 +304,8 @@ describe('bounded wait and speed', () => {
       { numRuns: Number(process.env.FANO_PROP_RUNS ?? 10) },
     );
   });
-  it('picks among 10,000 runnable tasks in ≤ 1 ms median (claim + update + charge each time)', () => {
+  // Its speed (median pick time) is measured by `npm run bench`; here only that it stays right.
+  it('keeps picking runnable tasks among 10,000 (claim + update + charge each time)', () => {
     const rng = mulberry32(7);
     const types = ['exploration', 'synthesis', 'critique', 'address_comment', 'review_section', 'evaluate_source'];
     const mods = ['explorer', 'documenter', 'researcher'];
@@ -314,17 +315,11 @@ describe('bounded wait and speed', () => {
     }));
     const s = createScheduler(tasks, {}, OPTS);
     const backends = slots('chatgpt', 'gemini', 'claude');
-    const times: number[] = [];
     for (let i = 0; i < 400; i++) {
       const now = at(i * 1000);
-      const t0 = performance.now();
-      const p = s.pick(now, backends)!;
-      times.push(performance.now() - t0);
-      runStep(s, p, now, rng() < 0.5);
+      const p = s.pick(now, backends);
+      expect(p, `pick ${i} found nothing among 10,000 runnable tasks`).toBeTruthy();
+      runStep(s, p!, now, rng() < 0.5);
     }
-    times.sort((a, b) => a - b);
-    const median = times[times.length >> 1]!;
-    if (process.env.FANO_BENCH_LOG) console.log(`pick median ${median.toFixed(3)} ms, p95 ${times[Math.floor(times.length * 0.95)]!.toFixed(3)} ms`);
-    expect(median).toBeLessThanOrEqual(1);
   });
 });

@@ -165,11 +165,10 @@ describe('createOpenaiBackend against a fake server', () => {
   });
 
   test('an onSubmitted failure propagates and cancels the request', async () => {
-    server.script({ delayMs: 1500, body: completion('x') });
-    const started = Date.now();
+    // The server would answer after a minute: only a cancelled request ends within the test's time.
+    server.script({ delayMs: 60_000, body: completion('x') });
     const req = request({ onSubmitted: async () => Promise.reject(new Error('lock lost')) });
     await expect(send(config(), req)).rejects.toThrow('lock lost');
-    expect(Date.now() - started).toBeLessThan(1000);
   });
 
   test('harvestOnly cannot reattach over HTTP: siteError, nothing sent', async () => {

@@ -18,12 +18,6 @@ describe('runSimulation', () => {
     expect(other.commentsArrived === fano1.commentsArrived && other.requests === fano1.requests).toBe(false);
   });
 
-  test('a simulated day runs in seconds of wall time', () => {
-    const t0 = performance.now();
-    runSimulation({ days: 1, seed: 3, algorithm: 'fano' });
-    expect(performance.now() - t0).toBeLessThan(15_000);
-  });
-
   test('rejects nonsense', () => {
     expect(() => runSimulation({ days: 0, seed: 1, algorithm: 'fano' })).toThrow(RangeError);
     expect(() => runSimulation({ days: 1.5, seed: 1, algorithm: 'fano' })).toThrow(RangeError);

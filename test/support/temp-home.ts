@@ -21,5 +21,5 @@ export function tempHome(files: Readonly<Record<string, string>> = {}, prefix = 
 
 /** Deletes every home tempHome made in this process since the last call. */
 export function removeTempHomes(): void {
-  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 }
