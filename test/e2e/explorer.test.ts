@@ -101,11 +101,28 @@ describe('explorer on three mock backends', () => {
       expect(r1, v.id).not.toContain(v.provenance.backend);
     }
     const dir = join(home, 'state/explorer');
-    expect(readdirSync(join(dir, 'threads')).sort()).toEqual(['designs.json', 'groups.json', 'octonions.json', 'seven.json']);
+    expect(readdirSync(join(dir, 'threads')).sort()).toEqual(['designs', 'groups', 'octonions', 'seven'].flatMap((t) => [`${t}.json`, `${t}.md`]));
+    // The readable thread: every exchange with its role, backend and time, in order.
+    for (const t of threads as unknown as Array<{ id: string; exchanges: Array<{ index: number; role: string; backend: string; mode: string; text: string; at: string }> }>) {
+      const md = readFileSync(join(dir, 'threads', `${t.id}.md`), 'utf8');
+      expect(md.startsWith(`# Thread ${t.id}\n`)).toBe(true);
+      let from = 0;
+      for (const x of t.exchanges) {
+        const head = `## Exchange ${x.index + 1}: ${x.role === 'explore' ? 'exploring' : 'critiquing'}, ${x.backend} (${x.mode}), ${x.at.slice(0, 10)} ${x.at.slice(11, 19)} UTC`;
+        const at = md.indexOf(head, from);
+        expect(at, `${t.id}: ${head}`).toBeGreaterThan(from);
+        expect(md.indexOf(x.text.trim().slice(0, 60), at)).toBeGreaterThan(at);
+        from = at;
+      }
+    }
     for (const v of views) {
       const md = readFileSync(join(dir, 'insights', `${v.id}.md`), 'utf8');
       expect(md).toContain(`status: ${v.status}`);
       expect(md).toContain(v.text);
+      // Reviews are documents of their own: the insight's updatedAt moves with the last of them.
+      const lastReview = v.rounds.flatMap((r) => r.reviews.map((x) => x.at)).sort().pop()!;
+      expect(v.updatedAt >= lastReview, `${v.id} updatedAt ${v.updatedAt} before its review at ${lastReview}`).toBe(true);
+      expect(md).toMatch(new RegExp(`updatedAt: "?${v.updatedAt}"?\n`));
     }
 
     // The CLI sees the same, and a manual decision updates the status, the file and the list.

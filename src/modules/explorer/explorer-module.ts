@@ -8,7 +8,7 @@ import { strictStep } from '../shared/strict-answer.js';
 import { parseCommentAnswer, parseReview, parseSynthesis } from './formats.js';
 import { commentPrompt, exchangePrompt, repairPrompt, reviewPrompt, synthesisPrompt, type SeedInfo } from './prompts.js';
 import { blessedInsights, insightView } from './queries.js';
-import { keepNewComments, readCommentMarkers, renderInsightDoc, renderThread, INSIGHTS_DIR, THREADS_DIR } from './render.js';
+import { keepNewComments, readCommentMarkers, renderInsightDoc, renderThread, renderThreadMarkdown, INSIGHTS_DIR, THREADS_DIR } from './render.js';
 import { choosePanel, failureUnit } from './review.js';
 import { commentIdFor, insightIdFor, reviewId, similarity, threadIdFor } from './text.js';
 import { appendExchange, chooseExchangeBackend, deepLeft, makeExchange, newThread, roleFor } from './thread.js';
@@ -80,6 +80,7 @@ export const explorerModule: Module = {
   name: MODULE,
 
   projections: [
+    { module: MODULE, collection: 'threads', dir: THREADS_DIR, ext: '.md', render: (_id, doc) => renderThreadMarkdown(doc as unknown as ThreadDoc) },
     { module: MODULE, collection: 'threads', dir: THREADS_DIR, ext: '.json', render: (_id, doc) => renderThread(doc) },
     { module: MODULE, collection: 'insights', dir: INSIGHTS_DIR, ext: '.md', render: renderInsightDoc, merge: keepNewComments },
   ],

@@ -18,7 +18,11 @@ export function threadsOf(state: Readonly<FanoState>): ThreadDoc[] {
 
 export function insightView(state: Readonly<FanoState>, ins: InsightDoc, opts: Pick<ExplorerOptions, 'secondRound' | 'maxAttempts'> = DEFAULT_OPTIONS): InsightView {
   const comments = (Object.values(coll(state, 'comments')) as unknown as CommentDoc[]).filter((c) => c.insightId === ins.id).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
-  return { ...ins, ...reviewState(ins, coll(state, 'reviews'), coll(state, 'failures'), opts), comments };
+  const review = reviewState(ins, coll(state, 'reviews'), coll(state, 'failures'), opts);
+  // Reviews and comments are documents of their own; the insight changed when any of them did.
+  const times = [ins.updatedAt, ins.decision?.at, ...review.rounds.flatMap((r) => r.reviews.map((x) => x.at)), ...comments.flatMap((c) => [c.createdAt, c.answeredAt])];
+  const updatedAt = times.reduce<string>((a, t) => (t && t > a ? t : a), ins.updatedAt);
+  return { ...ins, ...review, comments, updatedAt };
 }
 
 /** All insights with their derived status, oldest first. */

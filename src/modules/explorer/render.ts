@@ -3,11 +3,12 @@ import { stableStringify } from '../../core/stable-json.js';
 import type { FanoState, Json } from '../../core/types.js';
 import { insightView, type InsightView } from './queries.js';
 import { normalizeText } from './text.js';
-import type { InsightDoc } from './types.js';
+import type { InsightDoc, ThreadDoc } from './types.js';
 
 /**
- * How the Explorer's documents look on disk (state/explorer/threads/<id>.json and
- * state/explorer/insights/<id>.md). Pure renderers: the store's projection writes them.
+ * How the Explorer's documents look on disk: state/explorer/threads/<id>.md (the thread to read),
+ * threads/<id>.json (the same thread as data, for scripts) and insights/<id>.md. Pure renderers:
+ * the store's projection writes them.
  */
 
 export const INSIGHTS_DIR = 'state/explorer/insights';
@@ -15,6 +16,35 @@ export const THREADS_DIR = 'state/explorer/threads';
 
 export function renderThread(doc: Json): string {
   return stableStringify(doc);
+}
+
+/** `2026-01-10 12:00:05 UTC`: state times are ISO UTC; a reader wants them plain. */
+function when(iso: string): string {
+  return /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/.test(iso) ? `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC` : iso;
+}
+
+/**
+ * A thread as a person reads it: the seed, its state and insights, the pinned running summary,
+ * then every exchange in order with its role, backend, mode and time. Model text is kept as
+ * written (it is markdown) except that it can never open or close an HTML comment.
+ */
+export function renderThreadMarkdown(doc: ThreadDoc): string {
+  const lines: string[] = [`# Thread ${doc.id}`, '', `> ${neutral(doc.seedText).replace(/\n/g, '\n> ')}`, ''];
+  const tags = doc.tags.length > 0 ? `, tags ${doc.tags.join(', ')}` : '';
+  lines.push(
+    `Seed \`${doc.seedId}\` (${doc.seedType}${tags}). Status: **${doc.status}**, ${doc.exchanges.length} exchange(s), started ${when(doc.createdAt)}, last change ${when(doc.updatedAt)}.`,
+    '',
+  );
+  if (doc.error) lines.push(`Failed: ${neutral(doc.error)}`, '');
+  if (doc.insightIds.length > 0) lines.push(`Insights: ${doc.insightIds.map((i) => `[${i}](../insights/${i}.md)`).join(', ')}`, '');
+  if (doc.summary) {
+    lines.push(`## Running summary (exchanges 1–${doc.summary.throughIndex + 1})`, '', neutral(doc.summary.text).trim(), '');
+  }
+  for (const x of doc.exchanges) {
+    lines.push(`## Exchange ${x.index + 1}: ${x.role === 'explore' ? 'exploring' : 'critiquing'}, ${x.backend} (${x.mode}), ${when(x.at)}`, '', neutral(x.text).trim(), '');
+  }
+  if (doc.exchanges.length === 0) lines.push('_No exchange yet: the first is sent at a coming tick._', '');
+  return lines.join('\n');
 }
 
 const COMMENT_RE = /<!--\s*COMMENT:\s*([\s\S]*?)\s*-->/g;
