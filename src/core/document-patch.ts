@@ -19,6 +19,12 @@ export interface PatchRecord {
   next: string | null;
   /** For a new section: insert after this section (null: at the end). */
   after: string | null;
+  /**
+   * For a new section: insert before this section (wins over `after`; a section that is gone
+   * falls back to `after`). How a prerequisite lands before the first section that needs it.
+   * Optional: patches logged before it existed have none.
+   */
+  before?: string | null;
   /** Text of the file when it does not exist yet. */
   initialText?: string;
   /** Folder (relative to the home) for a daily snapshot of the file after each applied patch. */

@@ -84,6 +84,8 @@ export type PatchResult = 'applied' | 'already' | 'conflict' | 'malformed';
 export interface PatchOptions {
   /** For a new section (expectedOld null): insert after this section (null or missing: at the end). */
   after?: string | null;
+  /** For a new section: insert before this section (wins over `after` while it exists). */
+  before?: string | null;
   /** The file's text when it does not exist yet (a new section is appended to it). */
   initialText?: string;
 }
@@ -103,9 +105,10 @@ export function planPatch(current: string, sectionId: string, expectedOld: strin
   if (sectionId === PREAMBLE_ID) return { result: 'applied', text: next + l.slice(doc.preambleEnd).join('') };
   const b = doc.blocks.find((x) => x.id === sectionId);
   if (b) return { result: 'applied', text: l.slice(0, b.start).join('') + next + l.slice(b.end).join('') };
-  // A new section: after `after` when it is a well-formed section, else at the end.
+  // A new section: before `before`, else after `after`, when that is a well-formed section; else at the end.
+  const ahead = opts.before ? doc.blocks.find((x) => x.id === opts.before && x.kind === 'section') : undefined;
   const anchor = opts.after ? doc.blocks.find((x) => x.id === opts.after && x.kind === 'section') : undefined;
-  const at = anchor ? anchor.end : l.length;
+  const at = ahead ? ahead.start : anchor ? anchor.end : l.length;
   let before = l.slice(0, at).join('');
   if (before !== '' && !before.endsWith('\n')) before += '\n';
   if (before !== '' && !before.endsWith('\n\n')) before += '\n';

@@ -73,6 +73,17 @@ describe('planPatch', () => {
     expect(planPatch(DOC, 's-n', null, next).text).toBe(`${DOC}\n${next}`);
     expect(planPatch(DOC, 's-a', null, next).result).toBe('conflict');
   });
+  test('a new section goes before its `before` anchor (the first section too); a missing one falls back to `after`, then the end', () => {
+    const next = '<!-- SECTION id: s-n -->\n## N\n\nnew\n\n';
+    expect(planPatch(DOC, 's-n', null, next, { before: 's-b' }).text).toBe(DOC.replace('<!-- SECTION id: s-b', `${next}<!-- SECTION id: s-b`));
+    // A blank line is kept between what comes before and the new section.
+    expect(planPatch(DOC, 's-n', null, next, { before: 's-a', after: 's-b' }).text).toBe(DOC.replace('intro\n<!-- SECTION id: s-a', `intro\n\n${next}<!-- SECTION id: s-a`));
+    expect(planPatch(DOC, 's-n', null, next, { before: 's-gone', after: 's-a' }).text).toBe(DOC.replace('<!-- SECTION id: s-b', `${next}<!-- SECTION id: s-b`));
+    expect(planPatch(DOC, 's-n', null, next, { before: 's-gone' }).text).toBe(`${DOC}\n${next}`);
+    // Replayed after a crash, the inserted section is found as it is: "already", never twice.
+    const once = planPatch(DOC, 's-n', null, next, { before: 's-b' }).text;
+    expect(planPatch(once, 's-n', null, next, { before: 's-b' })).toEqual({ result: 'already', text: once });
+  });
   test('a malformed section is never patched', () => {
     const bad = DOC.replace('<!-- SECTION id: s-b status: stable -->', '<!-- SECTION id: s-a -->');
     expect(planPatch(bad, 's-a', A, A2).result).toBe('malformed');

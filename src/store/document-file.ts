@@ -86,7 +86,7 @@ export async function applyPendingPatches(store: Store, now: () => Date, log?: L
   for (const { module, id, doc } of pendingPatches(store.state)) {
     let result: PatchResult;
     try {
-      result = patchSection(store.home, doc.file, doc.sectionId, doc.base, doc.next ?? '', { after: doc.after ?? null, ...(doc.initialText !== undefined ? { initialText: doc.initialText } : {}) });
+      result = patchSection(store.home, doc.file, doc.sectionId, doc.base, doc.next ?? '', { after: doc.after ?? null, before: doc.before ?? null, ...(doc.initialText !== undefined ? { initialText: doc.initialText } : {}) });
     } catch (err) {
       log?.warn('document.patch_failed', { module, patch: id, file: doc.file, error: (err as Error).message });
       continue;

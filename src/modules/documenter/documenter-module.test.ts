@@ -102,6 +102,32 @@ describe('incorporate_insight', () => {
     await h.store.close();
   });
 
+  test('a prerequisite the insight names is drafted before the first section that needs it', async () => {
+    const h = await Harness.open();
+    await h.bless(blessed('i-1', 'Seven points.', ['geometry']));
+    const first = await h.claim(h.discover()[0]!);
+    await h.answer(first.task, JSON.stringify({ placement: 'new', title: 'Geometry', text: 'Seven points. [i-1]', summary: 's' }));
+    await h.bless(blessed('i-2', 'Every oval has three points.', ['ovals']));
+    const second = await h.claim(h.discover()[0]!);
+    const prereq = [{ title: 'Background on combinatorics', reason: 'collects the definitions used later' }];
+    await h.answer(second.task, JSON.stringify({ placement: 'new', title: 'Ovals', text: 'Three points. [i-2]', summary: 's', prerequisites: prereq }));
+    expect(h.store.state.modules.documenter?.plan?.['s-background-on-combinatorics']).toMatchObject({ forInsight: 'i-2', neededBy: ['s-ovals'] });
+    expect(parseDocument(h.read()).sections.map((s) => s.meta.id)).toEqual(['s-geometry', 's-ovals']);
+
+    // A third insight in Geometry needs it too: Geometry comes first, so the draft goes before it.
+    await h.bless(blessed('i-3', 'Lines are ovals.', ['geometry']));
+    const third = await h.claim(h.discover().find((s) => s.type === 'incorporate_insight')!);
+    await h.answer(third.task, JSON.stringify({ placement: 'existing', sectionId: 's-geometry', text: 'Seven points. [i-1] Lines are ovals. [i-3]', summary: 's', prerequisites: prereq }));
+    expect(h.store.state.modules.documenter?.plan?.['s-background-on-combinatorics']).toMatchObject({ neededBy: ['s-ovals', 's-geometry'] });
+
+    const draft = h.discover().find((s) => s.type === 'draft_section')!;
+    expect(draft).toBeDefined();
+    const { applied } = await h.step(draft);
+    expect(applied).toEqual([expect.objectContaining({ result: 'applied' })]);
+    expect(parseDocument(h.read()).sections.map((s) => s.meta.id)).toEqual(['s-background-on-combinatorics', 's-geometry', 's-ovals']);
+    await h.store.close();
+  });
+
   test('model text cannot create markers: a forged comment or section opens no task', async () => {
     const h = await Harness.open();
     await h.bless(blessed('i-1', 'Seven points.', ['geometry']));
@@ -211,7 +237,7 @@ describe('review_section and draft_section', () => {
     await h.store.close();
   });
 
-  test('a prerequisite named while incorporating becomes a drafted section', async () => {
+  test('a prerequisite named while incorporating becomes a drafted section, placed before the section that needs it', async () => {
     const h = await Harness.open();
     await h.bless(blessed('i-1', 'Seven points.', ['geometry']));
     const { task } = await h.claim(h.discover()[0]!);
@@ -219,7 +245,7 @@ describe('review_section and draft_section', () => {
     const [draft] = h.discover();
     expect(draft).toMatchObject({ type: 'draft_section', context: { planId: 's-projective-planes' } });
     await h.step(draft!);
-    expect(parseDocument(h.read()).sections.map((s) => s.meta.id)).toEqual(['s-geometry', 's-projective-planes']);
+    expect(parseDocument(h.read()).sections.map((s) => s.meta.id)).toEqual(['s-projective-planes', 's-geometry']);
     expect(h.discover()).toEqual([]);
     await h.store.close();
   });

@@ -220,7 +220,11 @@ export const documenterModule: Module = {
       const p = asDoc<PlanDoc>(coll(ctx.state, 'plan')[str(c.planId)]);
       if (!p) throw new Error(`plan entry ${str(c.planId)} not found`);
       const outline = doc.sections.map((s) => `${s.meta.id}: ${s.heading ?? '(no heading)'}`);
-      return { prompt: draftPrompt({ guidance, title: p.title, reason: p.reason, outline, ...(repair ? { repair } : {}) }), deep, data: { base: {} } };
+      // A prerequisite is read first: it goes before the first section that needs it (as the
+      // document is ordered now, a person's reordering included).
+      const needs = new Set(p.neededBy ?? []);
+      const first = doc.sections.find((s) => needs.has(s.meta.id) || s.meta.insights.includes(p.forInsight));
+      return { prompt: draftPrompt({ guidance, title: p.title, reason: p.reason, outline, ...(repair ? { repair } : {}) }), deep, data: { base: {}, before: first?.meta.id ?? null } };
     }
     throw new Error(`unknown documenter task type ${task.type}`);
   },
@@ -237,14 +241,16 @@ export const documenterModule: Module = {
     const doneData: JsonObject = { phase: 'ask', raw: null, error: null, ...(task.data.text !== undefined ? { text: task.data.text } : {}) };
     const taken = new Set<string>([...Object.keys(base), ...patchesOf(ctx.state).filter((p) => p.status !== 'conflict').map((p) => p.sectionId)]);
 
-    const patch = (sectionId: string, baseText: string | null, next: string, summary: string, insightIds: string[] = [], after: string | null = null): FanoEvent => {
+    let patches = 0;
+    const patch = (sectionId: string, baseText: string | null, next: string, summary: string, insightIds: string[] = [], place: { after?: string | null; before?: string | null } = {}): FanoEvent => {
       const doc: PatchDoc = {
         status: 'pending',
         file: DOCUMENT_PATH,
         sectionId,
         base: baseText,
         next,
-        after,
+        after: place.after ?? null,
+        before: place.before ?? null,
         initialText: STARTER_DOCUMENT,
         snapshotDir: HISTORY_DIR,
         nextHash: shortHash(next),
@@ -259,7 +265,9 @@ export const documenterModule: Module = {
         conversation: conv,
         at,
       };
-      return put(PATCHES_COLLECTION, `p-${at.replace(/[-:.]/g, '')}-${shortHash(task.key)}`, doc);
+      // Ids sort by creation, also between the patches of one step (applied in that order).
+      const n = patches++;
+      return put(PATCHES_COLLECTION, `p-${at.replace(/[-:.]/g, '')}-${shortHash(task.key)}${n === 0 ? '' : `-${n}`}`, doc);
     };
     const finish = (events: FanoEvent[], result: Json): StepOutcome => ({ done: true, data: doneData, result, events });
     const newSection = (title: string, text: string, insights: string[], preferredId?: string): { id: string; text: string } => {
@@ -273,7 +281,9 @@ export const documenterModule: Module = {
         const insightId = str(c.insightId);
         const events: FanoEvent[] = [];
         const target = a.placement === 'existing' && a.sectionId ? a.sectionId : null;
+        let placed: string;
         if (target !== null && base[target] !== undefined) {
+          placed = target;
           const b = baseSection(base[target], target);
           const meta = b.meta!;
           const body = restoreSpans(a.text, keepSpans(b.body));
@@ -281,14 +291,21 @@ export const documenterModule: Module = {
           events.push(patch(target, base[target], renderSection({ ...meta, ...stamp, insights, status: 'provisional' }, b.heading, body), a.summary, [insightId]));
         } else {
           const s = newSection(a.title ?? target ?? 'Untitled', a.text, [insightId]);
+          placed = s.id;
           taken.add(s.id);
           events.push(patch(s.id, null, s.text, a.summary, [insightId]));
         }
         const plans = coll(ctx.state, 'plan');
         for (const p of a.prerequisites ?? []) {
           const id = sectionIdFor(p.title, new Set());
-          if (taken.has(id) || plans[id] !== undefined) continue;
-          events.push(put('plan', id, { id, title: p.title, reason: p.reason, forInsight: insightId, at } satisfies PlanDoc));
+          if (taken.has(id)) continue;
+          const known = asDoc<PlanDoc>(plans[id]);
+          // A prerequisite several sections need goes before the first of them: each is recorded.
+          if (known) {
+            if (!(known.neededBy ?? []).includes(placed)) events.push(put('plan', id, { ...known, neededBy: [...(known.neededBy ?? []), placed] } satisfies PlanDoc));
+            continue;
+          }
+          events.push(put('plan', id, { id, title: p.title, reason: p.reason, forInsight: insightId, neededBy: [placed], at } satisfies PlanDoc));
         }
         return finish(events, { insightId, placement: target !== null && base[target] !== undefined ? 'existing' : 'new' });
       });
@@ -347,7 +364,8 @@ export const documenterModule: Module = {
       return strict(task, answer, parseDraft(answer), (a) => {
         const planId = str(c.planId);
         const s = newSection(a.title, a.text, [], planId);
-        return finish([patch(s.id, null, s.text, `drafted: ${a.summary}`)], { planId, sectionId: s.id });
+        const before = typeof task.data.before === 'string' ? task.data.before : null;
+        return finish([patch(s.id, null, s.text, `drafted: ${a.summary}`, [], { before })], { planId, sectionId: s.id, before });
       });
     }
     throw new Error(`unknown documenter task type ${task.type}`);

@@ -6,7 +6,8 @@ import { DOC_FORMAT } from './formats.js';
  * What the mock backend answers to Documenter prompts (recognised by their `FORMAT:` line): valid,
  * deterministic content, a function of (seed, prompt) only. Placement: an insight goes into the
  * section named after its first tag when the document has one, else into a new one; now and then
- * it names a prerequisite section. A comment containing "dispute", "disagree" or "wrong" is
+ * it names a prerequisite section (always for an insight whose text says "needs background", so
+ * tests and demos can see one placed). A comment containing "dispute", "disagree" or "wrong" is
  * disputed (so tests and demos can see the escalation); any other comment is addressed.
  */
 
@@ -28,7 +29,8 @@ function incorporate(seed: number, prompt: string): string {
   const secs = sections(prompt);
   const target = `s-${tag.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
   const paragraph = `${text} [${id}]`;
-  const prerequisites = unit(x, 8) < 0.25 && !secs.has(`s-background-on-${tag}`) ? [{ title: `Background on ${tag}`, reason: `the ${tag} results assume familiar definitions` }] : [];
+  const wants = unit(x, 8) < 0.25 || /\bneeds background\b/i.test(text);
+  const prerequisites = wants && !secs.has(`s-background-on-${tag}`) ? [{ title: `Background on ${tag}`, reason: `the ${tag} results assume familiar definitions` }] : [];
   if (secs.has(target)) {
     const prose = secs.get(target)!.trim();
     return fenced({ placement: 'existing', sectionId: target, text: `${prose}\n\n${paragraph}`, summary: `added ${id} to ${target}`, prerequisites });

@@ -58,6 +58,11 @@ export interface PlanDoc {
   title: string;
   reason: string;
   forInsight: string;
+  /**
+   * Sections that need this one (where the insights naming it were placed): the draft goes
+   * before the first of them in the document. Optional: plans made before it have none.
+   */
+  neededBy?: string[];
   at: string;
 }
 
