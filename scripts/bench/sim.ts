@@ -70,7 +70,7 @@ export function benchPickMs(): number {
   return median(samples);
 }
 
-export async function benchSim(): Promise<BenchRow[]> {
+export function benchSim(): BenchRow[] {
   const fano = timed(() => runSimulation({ days: DAYS, seed: SEED, algorithm: 'fano' }));
   const base = timed(() => runSimulation({ days: DAYS, seed: SEED, algorithm: 'baseline' }));
   const f = fano.value;

@@ -107,7 +107,7 @@ export async function benchStore(): Promise<BenchRow[]> {
       return performance.now() - t;
     });
     const validateMs = await best(() => {
-      const state = JSON.parse(fs.readFileSync(cp.checkpoint, 'utf8')).state;
+      const { state } = JSON.parse(fs.readFileSync(cp.checkpoint, 'utf8')) as { state: unknown };
       const t = performance.now();
       if (validateState(state) !== null) throw new Error('invalid bench state');
       return performance.now() - t;

@@ -32,7 +32,7 @@ function timeMs(cmd: string, args: string[]): number {
 }
 
 /** Idle `fano tick` on a 10,000-task home vs bare `node -e ''`, interleaved so noise hits both alike. */
-export async function benchTick(runs = 15): Promise<BenchRow[]> {
+export function benchTick(runs = 15): BenchRow[] {
   const home = idleHome(10_000);
   const fano = resolve('bin/fano.js');
   timeMs(process.execPath, [fano, '--home', home, 'tick']); // warm the page cache

@@ -32,9 +32,10 @@ function config(over: Partial<OpenaiBackendConfig> = {}): OpenaiBackendConfig {
 
 function request(over: Partial<LlmRequest> = {}): LlmRequest & { submitted: number } {
   const r = { requestId: 'r1', prompt: 'hello', deep: false, conversation: null, harvestOnly: false, submitted: 0, ...over };
-  r.onSubmitted ??= async ({ url }) => {
+  r.onSubmitted ??= ({ url }) => {
     expect(url).toBeNull();
     r.submitted += 1;
+    return Promise.resolve();
   };
   return r;
 }

@@ -48,7 +48,7 @@ describe.skipIf(SKIP_BROWSER)('browser gateway: the ChatGPT adapter against a Ch
   test('the transient /c/WEB: URL is never recorded: the real conversation URL is, long answer or short', async () => {
     const seen: Array<string | null> = [];
     for (const p of ['Short one', 'Longer one [[ms=900]]']) {
-      const res = await chatgpt.send(request(p, { onSubmitted: async ({ url }) => void seen.push(url) }), context());
+      const res = await chatgpt.send(request(p, { onSubmitted: ({ url }) => Promise.resolve(void seen.push(url)) }), context());
       expect(res.outcome).toBe('ok');
       expect(res.url).toMatch(/\/chatgpt\/c\/[0-9a-f]{12}$/);
       expect(seen.at(-1)).toBe(res.url);

@@ -74,8 +74,9 @@ describe.skipIf(SKIP_BROWSER)('browser gateway (chatgpt flavour)', () => {
     let seen: { url: string | null; status: string | undefined } | null = null;
     const res = await backend.send(
       request('Take your time [[slow]]', {
-        onSubmitted: async (info) => {
+        onSubmitted: (info) => {
           seen = { url: info.url, status: fake.stats().prompts.at(-1)?.status };
+          return Promise.resolve();
         },
       }),
       context(),

@@ -92,7 +92,7 @@ describe.skipIf(SKIP_BROWSER)('fano tick on a browser backend', () => {
       expect(s1.backends[0], JSON.stringify(s1.backends[0])).toMatchObject({ name: 'chatgpt', status: 'needsHuman', requestsThisHour: 0 });
       expect(s1.backends[0].needsHuman.reason).toBe('loginRequired');
       expect((await runFano(['status'], { home })).stdout).toMatch(/fano login chatgpt/);
-      let { state } = await readState(home);
+      const { state } = await readState(home);
       const task = Object.values(state.tasks)[0]!;
       expect(task.state).toBe('paused');
       expect(task.attempts, 'a login wall is not the task failing').toBe(0);

@@ -34,7 +34,7 @@ export async function saveBundle(dir: string, page: Page | null, c: Omit<BundleC
   const errors: string[] = [];
   try {
     await mkdir(dir, { recursive: true });
-  } catch (e) {
+  } catch {
     return null;
   }
   if (page && !page.isClosed()) {

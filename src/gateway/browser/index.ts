@@ -39,7 +39,7 @@ export function createBrowserBackend(name: string, cfg: BrowserBackendConfig, br
     const started = Date.now();
     const isNew = !req.harvestOnly && !req.conversation?.url;
     let page;
-    let onTarget = false;
+    let onTarget: boolean;
     try {
       // A new conversation starts on the spare tab that loaded the start page meanwhile.
       page = isNew ? await session.takeSpare(site.url) : null;

@@ -266,7 +266,7 @@ export class PageScript {
     const k = JSON.stringify(this.key);
     const quick = await this.page.evaluate(`(() => { const F = window.__fanoV2; if (!F || !F.has(${k})) return ${JSON.stringify(MISSING)}; return F.${method}(...${a}); })()`);
     if (quick !== MISSING) return quick as T;
-    return (await this.page.evaluate(`(() => { const F = window.__fanoV2 || (window.__fanoV2 = ${MODULE}); F.configure(${k}, ${this.configJson}); return F.${method}(...${a}); })()`)) as T;
+    return (await this.page.evaluate(`(() => { const F = window.__fanoV2 || (window.__fanoV2 = ${MODULE}); F.configure(${k}, ${this.configJson}); return F.${method}(...${a}); })()`));
   }
 
   /** Installs the module and configuration in the current document ahead of use (a spare tab while it waits). */

@@ -126,7 +126,7 @@ export async function probeBrowserBackend(name: string, cfg: BrowserBackendConfi
       typed = true;
       await new Promise((r) => setTimeout(r, SEND_APPEAR_MS));
     }
-    const lists: Record<string, Locator[]> = Object.fromEntries(SELECTOR_KEYS.map((k) => [k, k === 'chrome' ? sel.chrome : site!.selectors[k]]));
+    const lists: Record<string, Locator[]> = Object.fromEntries(SELECTOR_KEYS.map((k) => [k, k === 'chrome' ? sel.chrome : site.selectors[k]]));
     if (site.deep) lists['deep.on[0]'] = firstStepTarget(site);
     const found = await script.probe(lists);
     if (typed) {

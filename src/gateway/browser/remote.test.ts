@@ -33,11 +33,11 @@ function localCounting(): { backend: Backend; calls: number } {
     backend: {
       name: 'chatgpt',
       type: 'browser',
-      send: async () => {
+      send: () => {
         box.calls += 1;
-        return ok('from the tick itself');
+        return Promise.resolve(ok('from the tick itself'));
       },
-      close: async () => undefined,
+      close: () => Promise.resolve(),
     } as Backend,
   };
   return box;
@@ -61,8 +61,8 @@ describe('a browser backend through the resident driver', () => {
     const logs: string[] = [];
     const local = localCounting();
     const marks: string[] = [];
-    const b = createDriverBackend('chatgpt', cfg, browser, { home, log: (e) => logs.push(e), loadLocal: async () => local.backend });
-    const res = await b.send({ ...req, onSubmitted: async ({ url }) => void marks.push(String(url)) }, { now: () => new Date(), bundleDir: null });
+    const b = createDriverBackend('chatgpt', cfg, browser, { home, log: (e) => logs.push(e), loadLocal: () => Promise.resolve(local.backend) });
+    const res = await b.send({ ...req, onSubmitted: ({ url }) => Promise.resolve(void marks.push(String(url))) }, { now: () => new Date(), bundleDir: null });
     expect(res.text).toBe('answer');
     expect(marks).toEqual(['http://x/c/1']);
     expect(seen).toEqual(['send', 'ack']);
@@ -78,7 +78,7 @@ describe('a browser backend through the resident driver', () => {
     });
     const logs: Array<[string, object]> = [];
     const local = localCounting();
-    const b = createDriverBackend('chatgpt', cfg, browser, { home, log: (e, f) => logs.push([e, f]), loadLocal: async () => local.backend });
+    const b = createDriverBackend('chatgpt', cfg, browser, { home, log: (e, f) => logs.push([e, f]), loadLocal: () => Promise.resolve(local.backend) });
     expect((await b.send(req, { now: () => new Date(), bundleDir: null })).text).toBe('from the tick itself');
     expect(logs.map(([e]) => e)).toContain('browser.driver_unavailable');
     await new Promise<void>((r) => server.close(() => r()));
@@ -94,8 +94,8 @@ describe('a browser backend through the resident driver', () => {
       if (m.t === 'ack') sock.destroy();
     });
     const local = localCounting();
-    const b = createDriverBackend('chatgpt', cfg, browser, { home, log: () => undefined, loadLocal: async () => local.backend });
-    const res = await b.send({ ...req, onSubmitted: async () => undefined }, { now: () => new Date(), bundleDir: null });
+    const b = createDriverBackend('chatgpt', cfg, browser, { home, log: () => undefined, loadLocal: () => Promise.resolve(local.backend) });
+    const res = await b.send({ ...req, onSubmitted: () => Promise.resolve() }, { now: () => new Date(), bundleDir: null });
     expect(res).toMatchObject({ outcome: 'timeout', sent: true, url: 'http://x/c/9' });
     expect(res.detail).toMatch(/went away after the prompt was submitted/);
     expect(local.calls).toBe(0);
@@ -110,14 +110,12 @@ describe('a browser backend through the resident driver', () => {
       if (m.t === 'send') reply({ t: 'submitted', url: null });
       if (m.t === 'abort') reply({ t: 'result', res: { ...ok(''), outcome: 'timeout', detail: 'aborted by the caller (tick budget)' } });
     });
-    const b = createDriverBackend('chatgpt', cfg, browser, { home, log: () => undefined, loadLocal: async () => localCounting().backend });
+    const b = createDriverBackend('chatgpt', cfg, browser, { home, log: () => undefined, loadLocal: () => Promise.resolve(localCounting().backend) });
     await expect(
       b.send(
         {
           ...req,
-          onSubmitted: async () => {
-            throw new Error('the tick lock was lost');
-          },
+          onSubmitted: () => Promise.reject(new Error('the tick lock was lost')),
         },
         { now: () => new Date(), bundleDir: null },
       ),

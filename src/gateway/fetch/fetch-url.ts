@@ -88,7 +88,7 @@ function get(url: URL, opts: FetchOptions, signal: AbortSignal): Promise<Incomin
       url,
       {
         signal,
-        lookup: guardedLookup(opts.allowPrivate) as unknown as http.RequestOptions['lookup'],
+        lookup: guardedLookup(opts.allowPrivate),
         headers: { 'user-agent': opts.userAgent ?? 'fano-researcher/0.1', accept: 'text/html, text/plain;q=0.9' },
       },
       resolve,
