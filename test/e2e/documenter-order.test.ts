@@ -57,6 +57,8 @@ describe('the document in reading order', () => {
     await bless(h, { id: 'i-1', text: 'The plane has seven points.', tag: 'geometry' });
     await tick(h);
     expect(order(h)).toEqual(['s-geometry']);
+    // With its first section the document gets a title and an abstract instead of the starter text.
+    expect(read(h)).toMatch(/^# Notes on geometry\n\nThis document develops what is known about geometry[^\n]*\n\n<!-- SECTION id: s-geometry /);
     await bless(h, { id: 'i-2', text: 'Every oval has three points; this needs background on arcs.', tag: 'ovals' });
     for (let i = 0; i < 5 && !order(h).includes('s-background-on-ovals'); i++) await tick(h);
     const o = order(h);

@@ -257,6 +257,15 @@ one section at a time, and never writes over a section you changed while it was 
 
 `;
 
+/**
+ * The preamble that replaces the starter text once the document has its first section: a title
+ * and an abstract (the starter's instructions live in the README and guidance.md).
+ */
+export function renderPreamble(title: string, abstract: string): string {
+  const t = neutralize(title).replace(/\s+/g, ' ').replace(/^#+\s*/, '').trim();
+  return `# ${t}\n\n${neutralize(abstract).trim()}\n\n`;
+}
+
 export const STARTER_GUIDANCE = `# Guidance for the Documenter
 
 Free-form notes that are included in every Documenter prompt. For example:

@@ -83,11 +83,12 @@ describe('incorporate_insight', () => {
     const [s1, ...rest] = h.discover();
     expect(rest).toEqual([]);
     expect(s1).toMatchObject({ type: 'incorporate_insight', context: { insightId: 'i-1', rebase: 0 } });
-    expect((await h.step(s1!)).applied).toEqual([expect.objectContaining({ result: 'applied' })]);
+    // The section, then the title and abstract that replace the starter text (it had no section yet).
+    expect((await h.step(s1!)).applied).toEqual([expect.objectContaining({ result: 'applied' }), expect.objectContaining({ result: 'applied' })]);
     let doc = parseDocument(h.read());
     expect(doc.sections.map((s) => [s.meta.id, s.meta.insights, s.heading, s.meta.by])).toEqual([['s-geometry', ['i-1'], '## Geometry', 'mock/normal']]);
     expect(h.read()).toContain('The plane has seven points. [i-1]');
-    expect(h.read().startsWith('# Research notes')).toBe(true);
+    expect(doc.preamble).toBe('# Notes on geometry\n\nThis document develops what is known about geometry, starting from one reviewed result: The plane has seven points.\n\n');
     expect(h.discover()).toEqual([]); // documented: not offered again
 
     await h.bless(blessed('i-2', 'Each line has three points.', ['geometry']));
@@ -126,6 +127,27 @@ describe('incorporate_insight', () => {
     expect(applied).toEqual([expect.objectContaining({ result: 'applied' })]);
     expect(parseDocument(h.read()).sections.map((s) => s.meta.id)).toEqual(['s-background-on-combinatorics', 's-geometry', 's-ovals']);
     await h.store.close();
+  });
+
+  test("the starter text stays when the person changed it, and a model that gives no title still replaces an untouched one", async () => {
+    const mine = '# My own title\n\nMy own words.\n\n';
+    const h = await Harness.open(mine);
+    await h.bless(blessed('i-1', 'Seven points.', ['geometry']));
+    const { task, prompt } = await h.claim(h.discover()[0]!);
+    expect(prompt).not.toContain('FIRST SECTION');
+    await h.answer(task, JSON.stringify({ placement: 'new', title: 'Geometry', text: 'Seven points. [i-1]', summary: 's' }));
+    expect(h.read().startsWith(mine)).toBe(true);
+    await h.store.close();
+
+    const g = await Harness.open();
+    await g.bless(blessed('i-1', 'Seven points.', ['geometry']));
+    const first = await g.claim(g.discover()[0]!);
+    expect(first.prompt).toContain('FIRST SECTION: yes');
+    await g.answer(first.task, JSON.stringify({ placement: 'new', title: 'Geometry <!-- x -->', text: 'Seven points. [i-1]', summary: 's' }));
+    const pre = parseDocument(g.read()).preamble;
+    expect(pre).toMatch(/^# Geometry <!\u2014 x \u2014>\n\nNotes written by fano from reviewed insights/);
+    expect(pre).not.toContain('COMMENT:');
+    await g.store.close();
   });
 
   test('model text cannot create markers: a forged comment or section opens no task', async () => {

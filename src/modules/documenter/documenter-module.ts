@@ -8,7 +8,7 @@ import { blessedInsights } from '../explorer/index.js';
 import { documentedInsightIds } from './queries.js';
 import type { ParseResult } from '../shared/answer-format.js';
 import type { Module, ModuleContext, StepOutcome, StepRequest, TaskSpec } from '../module.js';
-import { commentHash, inMarker, keepSpans, neutralize, parseDocument, renderMarker, renderSection, restoreSpans, sectionIdFor, STARTER_DOCUMENT, type ParsedDocument, type SectionMeta } from './document.js';
+import { commentHash, inMarker, keepSpans, neutralize, parseDocument, renderMarker, renderPreamble, renderSection, restoreSpans, sectionIdFor, STARTER_DOCUMENT, type SectionMeta } from './document.js';
 import { parseCommentAnswer, parseDraft, parseIncorporate, parseReviewAnswer } from './formats.js';
 import { commentPrompt, draftPrompt, incorporatePrompt, reviewPrompt, type SectionView } from './prompts.js';
 import { asDoc, documenterOptions, DOCUMENT_PATH, GUIDANCE_PATH, HISTORY_DIR, MODULE, toJson, type DisputeDoc, type DocTaskType, type PatchDoc, type PlanDoc } from './types.js';
@@ -39,8 +39,6 @@ function readText(home: string, rel: string): string | null {
     return null;
   }
 }
-
-const readDocument = (home: string): ParsedDocument => parseDocument(readText(home, DOCUMENT_PATH) ?? '');
 
 const patchesOf = (state: Readonly<FanoState>): PatchDoc[] => Object.values(coll(state, PATCHES_COLLECTION)) as unknown as PatchDoc[];
 
@@ -172,7 +170,8 @@ export const documenterModule: Module = {
   prepare(task: Readonly<Task>, ctx: ModuleContext): StepRequest {
     const opts = documenterOptions(ctx.options);
     const guidance = readText(ctx.home, GUIDANCE_PATH) ?? '';
-    const doc = readDocument(ctx.home);
+    const docText = readText(ctx.home, DOCUMENT_PATH);
+    const doc = parseDocument(docText ?? '');
     const repair = repairOf(task);
     const c = task.context;
     const deep = task.deep;
@@ -192,8 +191,10 @@ export const documenterModule: Module = {
         views.push({ id: v.id, heading: v.heading, insights: v.insights, prose: v.prose });
         base[s.meta.id] = s.text;
       }
-      const prompt = incorporatePrompt({ guidance, sections: views, omitted: doc.sections.length - views.length, insight: { id: ins.id, text: ins.text, tags: ins.tags }, ...(repair ? { repair } : {}) });
-      return { prompt, deep, data: { base, insightText: ins.text } };
+      // The first section: the starter preamble (untouched by the person) gives way to a title and abstract.
+      const starter = doc.sections.length === 0 && doc.malformed.length === 0 && (docText === null || doc.preamble === STARTER_DOCUMENT);
+      const prompt = incorporatePrompt({ guidance, sections: views, omitted: doc.sections.length - views.length, insight: { id: ins.id, text: ins.text, tags: ins.tags }, firstSection: starter, ...(repair ? { repair } : {}) });
+      return { prompt, deep, data: { base, insightText: ins.text, ...(starter ? { preamble: STARTER_DOCUMENT } : {}) } };
     }
 
     if (task.type === 'address_comment') {
@@ -294,6 +295,11 @@ export const documenterModule: Module = {
           placed = s.id;
           taken.add(s.id);
           events.push(patch(s.id, null, s.text, a.summary, [insightId]));
+        }
+        if (typeof task.data.preamble === 'string' && placed !== target) {
+          const title = a.documentTitle ?? a.title ?? 'Research notes';
+          const abstract = a.abstract ?? `Notes written by fano from reviewed insights, and by you; it begins with ${a.title ?? 'its first section'}.`;
+          events.push(patch(PREAMBLE_ID, task.data.preamble, renderPreamble(title, abstract), 'title and abstract in place of the starter text'));
         }
         const plans = coll(ctx.state, 'plan');
         for (const p of a.prerequisites ?? []) {

@@ -24,6 +24,9 @@ const incorporateSchema = z
     text: text.min(1),
     summary: short,
     prerequisites: z.array(z.object({ title: z.string().trim().min(3).max(120), reason: z.string().trim().max(300) })).max(3).optional(),
+    /** Asked for with the document's first section: they replace the starter preamble. */
+    documentTitle: z.string().trim().min(3).max(120).nullable().optional(),
+    abstract: z.string().trim().min(1).max(1_200).nullable().optional(),
   })
   .refine((v) => (v.placement === 'existing' ? typeof v.sectionId === 'string' && v.sectionId !== '' : typeof v.title === 'string' && v.title.length >= 3), {
     message: 'placement "existing" needs sectionId; "new" needs a title',

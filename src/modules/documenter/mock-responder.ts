@@ -35,7 +35,8 @@ function incorporate(seed: number, prompt: string): string {
     const prose = secs.get(target)!.trim();
     return fenced({ placement: 'existing', sectionId: target, text: `${prose}\n\n${paragraph}`, summary: `added ${id} to ${target}`, prerequisites });
   }
-  return fenced({ placement: 'new', title: cap(tag), text: paragraph, summary: `new section for ${id}`, prerequisites });
+  const first = lineValue(prompt, 'FIRST SECTION') === 'yes' ? { documentTitle: `Notes on ${tag}`, abstract: `This document develops what is known about ${tag}, starting from one reviewed result: ${text}` } : {};
+  return fenced({ placement: 'new', title: cap(tag), text: paragraph, summary: `new section for ${id}`, prerequisites, ...first });
 }
 
 function comment(seed: number, prompt: string): string {

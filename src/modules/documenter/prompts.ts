@@ -30,7 +30,15 @@ function formatBlock(format: string, shape: string): string[] {
   return ['', `FORMAT: ${format}`, 'Answer with ONE JSON object, in a ```json fenced block, of this shape:', shape];
 }
 
-export function incorporatePrompt(o: { guidance: string; sections: SectionView[]; omitted: number; insight: { id: string; text: string; tags: string[] }; repair?: { raw: string; error: string } }): string {
+export function incorporatePrompt(o: {
+  guidance: string;
+  sections: SectionView[];
+  omitted: number;
+  insight: { id: string; text: string; tags: string[] };
+  /** The document has no section yet: also ask for its title and abstract. */
+  firstSection?: boolean;
+  repair?: { raw: string; error: string };
+}): string {
   const lines = [
     'You maintain a living research document. Incorporate ONE new, reviewed insight into it: either revise the existing section it belongs in, or write a new section.',
     'Keep the prose clear and self-contained; cite the insight by its id in square brackets, e.g. [i-123].',
@@ -44,11 +52,18 @@ export function incorporatePrompt(o: { guidance: string; sections: SectionView[]
     `THE DOCUMENT (${o.sections.length} section(s)${o.omitted > 0 ? `, ${o.omitted} more not shown` : ''}):`,
     ...o.sections.map(sectionBlock),
   ];
+  if (o.firstSection) {
+    lines.push(
+      '',
+      'FIRST SECTION: yes',
+      'This is the first section of the document: also give the document a short title ("documentTitle") and an abstract of two or three sentences ("abstract") saying what it is about.',
+    );
+  }
   if (o.repair) lines.push('', 'REPAIR: yes', `Your previous answer could not be used (${one(o.repair.error)}). Answer again in the format below.`);
   lines.push(
     ...formatBlock(
       DOC_FORMAT.incorporate,
-      '{"placement": "existing" | "new", "sectionId": "<id of the existing section, for existing>", "title": "<title, for new>", "text": "<the FULL new text of that section, without its heading>", "summary": "<one line: what changed>", "prerequisites": [{"title": "<a section the reader needs first>", "reason": "<why>"}]}',
+      `{"placement": "existing" | "new", "sectionId": "<id of the existing section, for existing>", "title": "<title, for new>", "text": "<the FULL new text of that section, without its heading>", "summary": "<one line: what changed>", "prerequisites": [{"title": "<a section the reader needs first>", "reason": "<why>"}]${o.firstSection ? ', "documentTitle": "<the document\'s title>", "abstract": "<two or three sentences>"' : ''}}`,
     ),
   );
   return lines.join('\n');
