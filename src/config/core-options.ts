@@ -47,5 +47,6 @@ export function schedulerOptions(config: FanoConfig, weights: Record<string, num
     preemption: config.scheduler.preemption,
     taskTypes: config.scheduler.taskTypes,
     deepReserves: config.quotas.deepReserves,
+    maxPinWaitMs: config.scheduler.maxPinWaitMinutes * MINUTE_MS,
   };
 }

@@ -88,6 +88,7 @@ scheduler:
     onSignificantChange: true  # also consult early after many tasks completed (default true)
     significantChangeThreshold: 50  # that many completed tasks since the last consultation (default 50)
     maxShare: 0.05             # at most this share (0..1) of the requests, failed attempts included, goes to consultations (default 0.05)
+  maxPinWaitMinutes: 15        # longest a task waits for its preferred backend (rate-limited, out of quota) before it moves to a free one (default 15)
   taskTypes: {}                # per task type: basePriority, onBackendBusy (wait | fresh) (default {})
   #   exploration: {basePriority: 50, onBackendBusy: fresh}
 

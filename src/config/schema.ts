@@ -106,6 +106,7 @@ export const configSchema = z.strictObject({
           maxShare: z.number().min(0).max(1).default(0.05).describe('largest share of requests that consultations may use'),
         })
         .prefault({}),
+      maxPinWaitMinutes: z.number().nonnegative().default(15).describe('longest a task waits for its preferred backend (rate-limited, out of hourly quota) before it moves to a free one'),
       taskTypes: z.record(z.string(), taskTypeSchema).default({}).describe('per task type overrides'),
     })
     .prefault({}),

@@ -47,12 +47,39 @@ describe('allocate', () => {
     const b = { ...used(6), effectiveHourly: 6 };
     expect(allocate(buildTask(), [slot('a', {}, b)], NOW, OPTS).backend).toBeNull();
   });
-  it('honours llmPreference as a requirement', () => {
+  it('honours llmPreference while that backend serves or is busy, and moves off one that is not configured', () => {
     const t = buildTask({ llmPreference: 'gemini' });
     expect(allocate(t, [slot('chatgpt'), slot('gemini', {}, used(9))], NOW, OPTS)).toEqual({ backend: 'gemini', deep: false });
     const r = allocate(t, [slot('chatgpt'), slot('gemini', { busy: true })], NOW, OPTS);
     expect(r).toEqual({ backend: null, reason: 'gemini is busy' });
-    expect(allocate(t, [slot('chatgpt')], NOW, OPTS)).toEqual({ backend: null, reason: 'preferred backend gemini is not available' });
+    expect(allocate(t, [slot('chatgpt')], NOW, OPTS)).toEqual({ backend: 'chatgpt', deep: false });
+  });
+  it('a preference is a preference: a backend limited past maxPinWait or needing a person loses the task', () => {
+    const t = buildTask({ llmPreference: 'a' });
+    const limitedFor = (ms: number) => ({ ...buildBackend(), rateLimitedUntil: at(ms).toISOString() });
+    const opts = { ...OPTS, maxPinWaitMs: 30 * MIN_MS };
+    expect(allocate(t, [slot('a', {}, limitedFor(20 * MIN_MS)), slot('b')], NOW, opts).backend).toBeNull();
+    expect(allocate(t, [slot('a', {}, limitedFor(3 * 60 * MIN_MS)), slot('b')], NOW, opts)).toEqual({ backend: 'b', deep: false });
+    const human = recordOutcome(buildBackend(), 'loginRequired', null, T0, Q);
+    expect(allocate(t, [slot('a', {}, human), slot('b')], NOW, opts)).toEqual({ backend: 'b', deep: false });
+    // Out of hourly quota: waits while a slot frees within maxPinWait (the first one frees in 59 min).
+    expect(allocate(t, [slot('a', {}, used(10)), slot('b')], NOW, { ...opts, maxPinWaitMs: 60 * MIN_MS }).backend).toBeNull();
+    expect(allocate(t, [slot('a', {}, used(10)), slot('b')], NOW, opts)).toEqual({ backend: 'b', deep: false });
+    // onBackendBusy 'fresh' never waits, not even for a busy backend.
+    const fresh = { ...opts, taskTypes: { exploration: { onBackendBusy: 'fresh' as const } } };
+    expect(allocate(t, [slot('a', { busy: true }), slot('b')], NOW, fresh)).toEqual({ backend: 'b', deep: false });
+  });
+  it('never moves work to a backend it avoids while another exists', () => {
+    const review = buildTask({ type: 'review', llmPreference: 'b', llmAvoid: ['author'] });
+    const human = recordOutcome(buildBackend(), 'loginRequired', null, T0, Q);
+    const r = allocate(review, [slot('author'), slot('b', {}, human)], NOW, OPTS);
+    expect(r.backend).toBeNull();
+    expect(allocate(review, [slot('author'), slot('b', {}, human), slot('c')], NOW, OPTS)).toEqual({ backend: 'c', deep: false });
+    // A home with only the avoided backend still gets its work done.
+    expect(allocate(review, [slot('author')], NOW, OPTS)).toEqual({ backend: 'author', deep: false });
+    // A preference for an avoided backend (chosen when nothing else was usable) is dropped.
+    const critique = buildTask({ type: 'critique', llmPreference: 'a', llmAvoid: ['a'] });
+    expect(allocate(critique, [slot('a'), slot('b', {}, used(5))], NOW, OPTS)).toEqual({ backend: 'b', deep: false });
   });
   it('checks the deep daily quota for deep tasks only', () => {
     const deep = buildTask({ deep: true });

@@ -12,11 +12,16 @@ import type { BackendState, Task } from './types.js';
  *  2. Rate-limited, needs-human and unreachable (site did not load) backends are skipped; so is one with no hourly quota left
  *     (effective estimate), and for a deep task one with no deep quota left after the deep
  *     reserves of OTHER modules (quotas.deepReserves) are held back.
- *  3. `llmPreference` is a requirement: only that backend, else the task waits.
- *  4. A task holding a conversation (a thread with turns or a url) prefers that backend. If it is
- *     unusable, the task type's `onBackendBusy` decides: 'wait' → no allocation; 'fresh' → any
- *     other backend, and the conversation restarts there (`fresh: true`). A held backend whose
- *     site does not load (unreachable) counts as 'fresh' for every type: outages last an hour.
+ *  3. A preferred backend — the task's `llmPreference`, else the backend holding its conversation —
+ *     is a preference, not a requirement. Usable: it gets the task. Unusable: the task type's
+ *     `onBackendBusy` decides. 'wait' waits while the backend will serve soon (busy with one
+ *     request; rate-limited, or out of hourly quota, for at most `maxPinWaitMs`); a backend that
+ *     needs a person, did not load, is out of deep quota for a deep task, is limited for longer
+ *     or is not configured (disabled) loses the task to another. 'fresh' never waits. A task
+ *     that moves starts a fresh conversation (`fresh: true`); the module's prompt carries what
+ *     the thread needs.
+ *  4. Backends in the task's `llmAvoid` (a review's author, the vendor a critique answers) are
+ *     never chosen while any other backend is configured: that work waits instead.
  *  5. Otherwise the usable backend with most remaining hourly quota (ties: most deep quota, name).
  *  A harvest (a submitted prompt whose answer sits at the conversation url) goes to its backend
  *  whenever that is neither busy nor needs a human: reading the answer costs no quota.
@@ -44,7 +49,12 @@ export interface AllocateOptions {
   taskTypes: Record<string, { onBackendBusy?: 'wait' | 'fresh' | undefined }>;
   /** Deep uses per day held back for each module, per backend. */
   deepReserves: Record<string, number>;
+  /** Longest a task waits for its preferred backend to come back (scheduler.maxPinWaitMinutes). */
+  maxPinWaitMs?: number;
 }
+
+/** The default of scheduler.maxPinWaitMinutes, in ms. */
+export const DEFAULT_MAX_PIN_WAIT_MS = 15 * 60_000;
 
 export type Allocation =
   | { backend: string; deep: boolean; fresh?: boolean; harvest?: boolean }
@@ -99,6 +109,21 @@ function better(a: BackendSlot, b: BackendSlot, now: Date): boolean {
   return a.name < b.name;
 }
 
+/**
+ * Whether a task waits for its preferred backend (`slot`, unusable for `why`) or moves: waiting
+ * only pays when the backend serves again soon.
+ */
+function waitsFor(task: Task, slot: BackendSlot | undefined, now: Date, opts: AllocateOptions): boolean {
+  if (!slot || onBackendBusy(task, opts) === 'fresh') return false;
+  if (slot.busy) return true;
+  const view = viewOf(slot, now);
+  const soon = (at: string | null): boolean => at !== null && Date.parse(at) - now.getTime() <= (opts.maxPinWaitMs ?? DEFAULT_MAX_PIN_WAIT_MS);
+  if (view.status === 'rateLimited') return soon(view.rateLimitedUntil);
+  if (view.status === 'exhausted' || (view.status === 'available' && view.remaining < 1)) return soon(view.nextFreeAt);
+  // needs a person, did not load, no deep quota left today: not soon.
+  return false;
+}
+
 export function allocate(task: Task, backends: readonly BackendSlot[], now: Date, opts: AllocateOptions): Allocation {
   const byName = new Map(backends.map((b) => [b.name, b]));
   const held = heldBackend(task);
@@ -111,28 +136,26 @@ export function allocate(task: Task, backends: readonly BackendSlot[], now: Date
     // Falls through: a harvest that cannot happen is treated like any held conversation.
   }
 
-  if (task.llmPreference !== null) {
-    const slot = byName.get(task.llmPreference);
-    if (!slot) return { backend: null, reason: `preferred backend ${task.llmPreference} is not available` };
-    const why = unusableReason(task, slot, now, opts);
-    if (why !== null) return { backend: null, reason: why };
-    return { backend: slot.name, deep: task.deep, ...(held !== null && held !== slot.name ? { fresh: true } : {}) };
-  }
-
-  const heldSlot = held !== null ? byName.get(held) : undefined;
-  if (heldSlot) {
-    const why = unusableReason(task, heldSlot, now, opts);
-    if (why === null) return { backend: heldSlot.name, deep: task.deep };
-    // 'wait' waits out a busy or limited backend, which frees within minutes; a site that does not
-    // load may stay down for an hour, so the conversation starts fresh elsewhere instead.
-    const down = viewOf(heldSlot, now).status === 'unreachable';
-    if (onBackendBusy(task, opts) === 'wait' && !down) return { backend: null, reason: `waiting for its conversation: ${why}` };
+  const avoid = task.llmAvoid ?? [];
+  // An avoided backend serves only a home where no other backend exists at all.
+  const strict = avoid.length > 0 && backends.some((b) => !avoid.includes(b.name));
+  const wanted = task.llmPreference ?? held;
+  const preferred = wanted !== null && strict && avoid.includes(wanted) ? null : wanted;
+  const prefSlot = preferred !== null ? byName.get(preferred) : undefined;
+  if (preferred !== null) {
+    const why = prefSlot ? unusableReason(task, prefSlot, now, opts) : `${preferred} is not configured`;
+    if (why === null) return { backend: preferred, deep: task.deep, ...(held !== null && held !== preferred ? { fresh: true } : {}) };
+    if (waitsFor(task, prefSlot, now, opts)) return { backend: null, reason: preferred === held ? `waiting for its conversation: ${why}` : why };
   }
 
   let best: BackendSlot | null = null;
-  const reasons: string[] = [];
+  const reasons: string[] = preferred !== null && !prefSlot ? [`${preferred} is not configured`] : [];
   for (const slot of backends) {
-    if (slot === heldSlot) continue;
+    if (slot === prefSlot && preferred !== null) {
+      reasons.push(unusableReason(task, slot, now, opts) ?? '');
+      continue;
+    }
+    if (strict && avoid.includes(slot.name)) continue;
     const why = unusableReason(task, slot, now, opts);
     if (why !== null) {
       reasons.push(why);
@@ -140,7 +163,7 @@ export function allocate(task: Task, backends: readonly BackendSlot[], now: Date
     }
     if (best === null || better(slot, best, now)) best = slot;
   }
-  if (best === null) return { backend: null, reason: reasons.length > 0 ? reasons.join('; ') : 'no backend configured' };
+  if (best === null) return { backend: null, reason: reasons.length > 0 ? reasons.filter((r) => r !== '').join('; ') : 'no backend configured' };
   // A held conversation on an unusable or removed backend restarts on the chosen one.
   return { backend: best.name, deep: task.deep, ...(held !== null ? { fresh: true } : {}) };
 }

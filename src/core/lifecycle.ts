@@ -39,6 +39,8 @@ export interface NewTaskSpec {
   priority?: number;
   deep?: boolean;
   llmPreference?: string | null;
+  /** Backends the work must not move to (Task.llmAvoid). */
+  llmAvoid?: string[];
 }
 
 /**
@@ -98,6 +100,7 @@ export function createTask(spec: NewTaskSpec, now: Date): Task {
     priority: spec.priority ?? 0,
     deep: spec.deep ?? false,
     llmPreference: spec.llmPreference ?? null,
+    ...(spec.llmAvoid && spec.llmAvoid.length > 0 ? { llmAvoid: [...spec.llmAvoid] } : {}),
     attempts: 0,
     llmRequests: 0,
     createdAt: at,

@@ -175,7 +175,7 @@ export function createScheduler(tasks: Iterable<Task>, passes: Record<string, nu
   function classKey(task: Task): string {
     const held = heldBackend(task);
     const hold = held !== null && onBackendBusy(task, opts) === 'wait' ? held : '*';
-    return `${task.llmPreference ?? '*'}|${task.deep ? 'deep' : 'normal'}|${hold}|${isHarvest(task) ? held : '-'}`;
+    return `${task.llmPreference ?? '*'}|${task.deep ? 'deep' : 'normal'}|${hold}|${isHarvest(task) ? held : '-'}|${task.llmAvoid?.join(',') ?? ''}`;
   }
 
   function continues(task: Task): boolean {

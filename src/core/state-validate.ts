@@ -68,6 +68,7 @@ export function validateTask(t: unknown, path: string): string | null {
     (isNum(t.priority) ? null : `${path}.priority: expected a number`) ??
     (typeof t.deep === 'boolean' ? null : `${path}.deep: expected a boolean`) ??
     checkStr(t, 'llmPreference', path, true) ??
+    (t.llmAvoid === undefined || (Array.isArray(t.llmAvoid) && t.llmAvoid.every((b) => typeof b === 'string')) ? null : `${path}.llmAvoid: expected a list of backend names`) ??
     (isNat(t.attempts) ? null : `${path}.attempts: expected a non-negative integer`) ??
     (isNat(t.llmRequests) ? null : `${path}.llmRequests: expected a non-negative integer`) ??
     checkIso(t, 'createdAt', path, false) ??

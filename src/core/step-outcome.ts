@@ -131,9 +131,10 @@ export function decideStep(f: StepFacts): StepDecision {
     // site refused it because the quota is spent, and the learned cap counts it (quota.ts).
     if (!res.sent && !f.harvest && res.outcome !== 'rateLimited') backend = rollbackRequest(backend, f.deep, f.claimedAt, f.quota, f.task.module);
     backend = recordOutcome(backend, res.outcome, res.resetAt, now, f.quota, res.bundle, { deep: f.deep, sent: res.sent, deepOnly: res.deepOnly === true });
-    // A deep-only refusal leaves the task free to go on another backend (or later) right away.
-    const limitEnds = res.deepOnly ? null : (res.resetAt ?? new Date(backend.rateLimitedUntil ?? now.toISOString()));
-    const retryAt = res.outcome === 'rateLimited' ? limitEnds : res.outcome === 'overloaded' ? res.resetAt : null;
+    // A rate limit rests the backend, not the task: the task is runnable at once, and the
+    // allocator sends it to another backend, or lets it wait for this one while it comes back
+    // soon (core/allocator.ts). An overloaded site names when to try again.
+    const retryAt = res.outcome === 'rateLimited' ? now : res.outcome === 'overloaded' ? res.resetAt : null;
     error = res.detail ?? res.outcome;
     task = failStep(f.task, { kind: res.outcome, message: error, bundle: res.bundle, retryAt }, now, f.rng, f.retry);
   }

@@ -62,6 +62,12 @@ export interface Task {
   priority: number;
   deep: boolean;
   llmPreference: string | null;
+  /**
+   * Backends this work must not run on while another is configured (a review's author, the
+   * vendor a critique answers): the allocator never moves it there. Optional (absent = none) so
+   * older checkpoints load unchanged.
+   */
+  llmAvoid?: string[];
   /** Failed attempts that count towards maxRetries (transient outcomes never count). */
   attempts: number;
   llmRequests: number;

@@ -79,6 +79,19 @@ describe('the tick loop', () => {
     expect(h.events('tick.detaching')).toHaveLength(0);
   });
 
+  it('past the deadline it waits for an unsubmitted step without spinning on a discovery time gone by', async () => {
+    const h = new TickHarness({ start: T0, config: { tick: { maxSeconds: 100, rediscoverSeconds: 30 } } });
+    let discoveries = 0;
+    h.addModule(workModule({ specs: (now) => (discoveries++, tasks(1)()) }));
+    h.config.backends = { a: h.config.backends.a! };
+    h.addBackend(scriptedBackend('a', after(h, 10 * MINUTE_MS)));
+    await h.tick();
+    expect(elapsed(h)).toBe(10 * MINUTE_MS);
+    // At the start, at 30, 60 and 90 s, and after the slice: none while past the deadline.
+    expect(discoveries).toBe(5);
+    expect(byKey(h, 1).state).toBe('completed');
+  }, 5000);
+
   it('detaches a submitted request at the deadline; the next tick harvests its answer without asking again', async () => {
     const h = new TickHarness({ start: T0, config: { tick: { maxSeconds: 60 } } });
     h.addModule(workModule({ specs: tasks(1) }));
@@ -145,8 +158,10 @@ describe('the tick loop', () => {
     expect(a.recent).toHaveLength(1);
     expect(b.recent).toHaveLength(0);
     expect(b.totalRequests).toBe(0);
+    // The backend rests; the task is free to go to another backend at once.
     const limited = Object.values(h.store.state.tasks).find((t) => t.lastError?.kind === 'rateLimited')!;
-    expect(limited).toMatchObject({ state: 'paused', notBefore: resetAt, attempts: 0 });
+    expect(limited).toMatchObject({ state: 'paused', attempts: 0 });
+    expect(Date.parse(limited.notBefore!)).toBeLessThanOrEqual(h.clock.nowMs());
     expect(h.events('llm.rate_limited')).toHaveLength(1);
   });
 

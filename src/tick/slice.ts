@@ -241,7 +241,9 @@ export class TickLoop {
    * in-flight steps have settled, so none of them appends to a store that is being closed.
    */
   private async waitForProgress(pastDeadline: boolean): Promise<void> {
-    const wakeAt = Math.min(pastDeadline ? Infinity : this.deadline, this.input.once ? Infinity : this.nextDiscovery);
+    // Past the deadline nothing is discovered any more: only a step's end wakes the loop (waking
+    // for a discovery time already past would spin until the step ends).
+    const wakeAt = pastDeadline ? Infinity : Math.min(this.deadline, this.input.once ? Infinity : this.nextDiscovery);
     const timer = new AbortController();
     const wake = Number.isFinite(wakeAt) ? this.input.clock.sleep(Math.max(0, wakeAt - this.now().getTime()), timer.signal) : new Promise<void>(() => {});
     try {

@@ -48,11 +48,15 @@ export class TickHarness {
   config: FanoConfig;
   backends = new Map<string, Backend>();
   modules: Array<{ module: Module; options: JsonObject }> = [];
-  private ticks = 0;
+  private tickCount = 0;
 
-  constructor(opts: { start: Date; config?: Record<string, unknown>; state?: FanoState }) {
+  readonly home: string;
+
+  /** `home`: a folder with the modules' input files (seeds), for tests of the real modules. */
+  constructor(opts: { start: Date; config?: Record<string, unknown>; state?: FanoState; home?: string }) {
     this.clock = new VirtualClock(opts.start);
-    this.store = createMemoryStore({ state: opts.state, now: () => this.clock.now() });
+    this.home = opts.home ?? '<memory>';
+    this.store = createMemoryStore({ home: this.home, state: opts.state, now: () => this.clock.now() });
     this.config = harnessConfig(opts.config);
     const rec = (level: LoggedEvent['level']) => (event: string, fields?: object) => void this.logged.push({ level, event, fields: { ...(fields ?? {}) }, at: this.clock.nowMs() });
     this.log = { info: rec('info'), warn: rec('warn'), error: rec('error'), debug: rec('debug'), close: () => {}, file: null };
@@ -71,18 +75,18 @@ export class TickHarness {
   /** One tick's slice (what runTick does between loading the state and checkpointing it). */
   async tick(opts: { once?: boolean } = {}): Promise<SliceCounts> {
     const counts: SliceCounts = { steps: 0, requests: 0, discovered: 0, recovered: 0 };
-    this.ticks += 1;
+    this.tickCount += 1;
     await runSlice(
       {
-        home: '<memory>',
-        tickId: `tick-${this.ticks}`,
+        home: this.home,
+        tickId: `tick-${this.tickCount}`,
         config: this.config,
         store: this.store,
         log: this.log,
         backends: this.backends,
         modules: this.modules,
         clock: this.clock,
-        rng: mulberry32(this.ticks),
+        rng: mulberry32(this.tickCount),
         once: opts.once,
       },
       counts,
@@ -90,9 +94,28 @@ export class TickHarness {
     return counts;
   }
 
+  /** Runs a tick every `intervalMs` of virtual time (tick.intervalSeconds by default), `n` times. */
+  async ticks(n: number, intervalMs = this.config.tick.intervalSeconds * 1000): Promise<void> {
+    for (let i = 0; i < n; i++) {
+      const started = this.clock.nowMs();
+      await this.tick();
+      const next = Math.max(started + intervalMs, Math.ceil(this.clock.nowMs() / intervalMs) * intervalMs);
+      this.clock.advance(next - this.clock.nowMs());
+    }
+  }
+
   events(name: string): LoggedEvent[] {
     return this.logged.filter((l) => l.event === name);
   }
+}
+
+/** A backend that answers every prompt the way the mock backend does (the modules' mock responders), after `latencyMs`. */
+export function mockReplies(clock: VirtualClock, responders: ReadonlyArray<(seed: number, prompt: string) => string | null>, latencyMs = 20_000): Reply {
+  return async (req) => {
+    await clock.sleep(latencyMs);
+    const text = responders.map((r) => r(1, req.prompt)).find((t) => t !== null) ?? 'ok';
+    return okReply(text, req.conversation?.url ?? `mock://${req.requestId}`);
+  };
 }
 
 /** The shipped defaults with two mock backends a and b, the real modules off and no consultation. */

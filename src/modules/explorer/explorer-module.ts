@@ -123,10 +123,15 @@ export const explorerModule: Module = {
       const attempt = failCount(state, failureUnit.exchange(threadId, n));
       if (attempt >= opts.maxAttempts) return;
       const backend = chooseExchangeBackend(thread, threadId, n, state, now, opts);
+      const critique = roleFor(n) === 'critique';
+      // A critique answers the previous exchange: never by the vendor that wrote it while another
+      // exists (the allocator may move the task off a backend that cannot serve, never onto that one).
+      const prev = critique ? (thread?.exchanges.find((e) => e.index === n - 1)?.backend ?? null) : null;
       out.push(
-        spec(roleFor(n) === 'explore' ? 'exploration' : 'critique', { threadId, seedId: seed.id, exchange: n, attempt, seedPriority: seed.priority }, {
+        spec(critique ? 'critique' : 'exploration', { threadId, seedId: seed.id, exchange: n, attempt, seedPriority: seed.priority }, {
           data: { seedText: seed.text, seedType: seed.type, tags: seed.tags, axioms },
           llmPreference: backend,
+          ...(prev !== null ? { llmAvoid: [prev] } : {}),
         }),
       );
     };
@@ -165,7 +170,11 @@ export const explorerModule: Module = {
         // The seed's priority carries over (the seed factor of core/priority.ts), so reviews do not
         // starve behind the explorations of the same seed.
         const seedPriority = seedById.get(ins.seedId)?.priority ?? 5;
-        out.push(spec('review', { insightId: ins.id, revision: ins.revision, round, slot, attempt: failCount(state, unit), seedPriority }, { data: { phase: 'ask' }, llmPreference: backend, deep }));
+        // Reviews come from other models than the author's: a review that moves off its panel
+        // backend (limited, logged out) never moves to the author.
+        const author = ins.provenance.backend;
+        const avoid = author !== backend ? { llmAvoid: [author] } : {};
+        out.push(spec('review', { insightId: ins.id, revision: ins.revision, round, slot, attempt: failCount(state, unit), seedPriority }, { data: { phase: 'ask' }, llmPreference: backend, deep, ...avoid }));
       }
     }
 
