@@ -10,7 +10,7 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
-    return (program as unknown as { fanoExitCode?: number }).fanoExitCode ?? ExitCode.ok;
+    return program.fanoExitCode ?? ExitCode.ok;
   } catch (err) {
     if (err instanceof CommanderError) {
       // commander already printed the message (or the help/version it was asked for).

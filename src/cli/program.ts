@@ -6,14 +6,19 @@ import { resolveHome } from './home.js';
 type Out = (s: string) => void;
 const out: Out = (s) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
 
+/** The root command, carrying the exit code its action decided (main returns it). */
+export class FanoProgram extends Command {
+  fanoExitCode: number | undefined;
+}
+
 /**
  * The command table. Descriptions and options live here (cheap); every action lazy-imports its
  * implementation so `fano tick` never loads Ink or Playwright.
  */
-export function buildProgram(): Command {
-  const program = new Command();
+export function buildProgram(): FanoProgram {
+  const program = new FanoProgram();
   const setCode = (code: number) => {
-    (program as unknown as { fanoExitCode?: number }).fanoExitCode = code;
+    program.fanoExitCode = code;
   };
   const home = (cmd: Command) => resolveHome(cmd.optsWithGlobals().home as string | undefined);
 

@@ -157,7 +157,8 @@ export async function runTop(opts: TopOptions): Promise<number> {
   let stopWatch = () => {};
   let clockTimer: NodeJS.Timeout | undefined;
   try {
-    const app = render(element(), { stdout: screen.stdout as unknown as NodeJS.WriteStream, exitOnCtrlC: false, patchConsole: false });
+    // Ink reads only what InkStdout has (tui/full-screen.ts), though its option names the whole type.
+    const app = render(element(), { stdout: screen.stdout as NodeJS.WriteStream, exitOnCtrlC: false, patchConsole: false });
     quit = () => app.unmount();
     rerender = () => app.rerender(element());
     for (const sig of QUIT_SIGNALS) process.on(sig, onSignal);

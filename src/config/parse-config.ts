@@ -4,7 +4,7 @@ import type { ConfigIssue } from '../errors.js';
 import { configSchema } from './schema.js';
 import type { FanoConfig } from './schema.js';
 import { explainIssue } from './issue-messages.js';
-import type { LocatedMessage, ZodIssueLike } from './issue-messages.js';
+import type { LocatedMessage } from './issue-messages.js';
 import { schemaAt, unwrap } from './schema-walk.js';
 import type { SchemaLike } from './schema-walk.js';
 import { semanticIssues } from './semantic-checks.js';
@@ -25,7 +25,7 @@ export interface ParseConfigResult {
   issues: ConfigIssue[];
 }
 
-const root = configSchema as unknown as SchemaLike;
+const root: SchemaLike = configSchema;
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -122,7 +122,7 @@ export function parseConfig(text: string, file: string, sites?: SiteCatalog): Pa
 
   const result = configSchema.safeParse(data);
   if (!result.success) {
-    const located = result.error.issues.flatMap((issue) => explainIssue(issue as unknown as ZodIssueLike, root, data));
+    const located = result.error.issues.flatMap((issue) => explainIssue(issue, root, data));
     return { config: null, issues: located.map((l) => position(doc, lineCounter, file, l)).sort(byPosition) };
   }
 

@@ -2,7 +2,7 @@ import { LineCounter, isMap, isScalar, parseDocument } from 'yaml';
 import type { Document } from 'yaml';
 import type { z } from 'zod';
 import type { ConfigIssue } from '../errors.js';
-import { explainIssue, type LocatedMessage, type ZodIssueLike } from './issue-messages.js';
+import { explainIssue, type LocatedMessage } from './issue-messages.js';
 import type { SchemaLike } from './schema-walk.js';
 import { formatKeyPath, keyPathAt, offsetOf, positionAt } from './yaml-positions.js';
 
@@ -57,7 +57,7 @@ export function readYamlMap(text: string, file: string, what: string): ParsedYam
 export function checkYaml<S extends z.ZodType>(parsed: ParsedYaml, file: string, schema: S, data: unknown = parsed.data): { value: z.infer<S> | null; issues: ConfigIssue[] } {
   const result = schema.safeParse(data);
   if (result.success) return { value: result.data as z.infer<S>, issues: [] };
-  const root = schema as unknown as SchemaLike;
-  const located = result.error.issues.flatMap((issue) => explainIssue(issue as unknown as ZodIssueLike, root, data));
+  const root: SchemaLike = schema;
+  const located = result.error.issues.flatMap((issue) => explainIssue(issue, root, data));
   return { value: null, issues: located.map((l) => placeIssue(parsed, file, l)).sort(byPosition) };
 }

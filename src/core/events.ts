@@ -13,7 +13,10 @@ export type FanoEvent =
   | { type: 'backend.put'; name: string; backend: BackendState }
   | { type: 'module.put'; module: string; collection: string; id: string; doc: Json }
   | { type: 'module.del'; module: string; collection: string; id: string }
-  | { type: 'meta.put'; key: keyof Meta; value: Json };
+  | MetaPut;
+
+/** One `meta.put` per key of Meta, each with that key's value type. */
+export type MetaPut = { [K in keyof Meta]: { type: 'meta.put'; key: K; value: Meta[K] } }[keyof Meta];
 
 /**
  * One line of state/log.jsonl. All events of a record apply together or not at all (a record is

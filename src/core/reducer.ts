@@ -1,5 +1,5 @@
-import type { FanoEvent } from './events.js';
-import type { FanoState, Json, Meta } from './types.js';
+import type { FanoEvent, MetaPut } from './events.js';
+import type { FanoState, Meta } from './types.js';
 
 /**
  * The one reducer. Live events and replayed log records go through here, so replay is the normal
@@ -35,7 +35,7 @@ export function applyEvent(state: FanoState, ev: FanoEvent): FanoState {
       break;
     }
     case 'meta.put':
-      (state.meta as unknown as Record<string, Json>)[ev.key satisfies keyof Meta] = ev.value;
+      putMeta(state.meta, ev);
       break;
     default: {
       const never: never = ev;
@@ -43,6 +43,25 @@ export function applyEvent(state: FanoState, ev: FanoEvent): FanoState {
     }
   }
   return state;
+}
+
+/** One case per key of Meta, so each value keeps its own type (a new key fails to compile here). */
+function putMeta(meta: Meta, ev: MetaPut): void {
+  switch (ev.key) {
+    case 'paused':
+      meta.paused = ev.value;
+      break;
+    case 'weights':
+      meta.weights = ev.value;
+      break;
+    case 'passes':
+      meta.passes = ev.value;
+      break;
+    default: {
+      const never: never = ev;
+      throw new Error(`unknown meta key ${JSON.stringify(never)}`);
+    }
+  }
 }
 
 export function applyEvents(state: FanoState, events: readonly FanoEvent[]): FanoState {

@@ -34,10 +34,11 @@ const ENTRY_SEP = Buffer.from(',\n');
 
 type Obj = Record<string, unknown>;
 
-function sortedShallow(o: Obj, inner?: (v: unknown) => unknown): Obj {
+function sortedShallow(o: object, inner?: (v: unknown) => unknown): Obj {
+  const src = new Map<string, unknown>(Object.entries(o));
   const out: Obj = {};
-  for (const k of Object.keys(o).sort()) {
-    const v = o[k];
+  for (const k of [...src.keys()].sort()) {
+    const v = src.get(k);
     if (v !== undefined) out[k] = inner ? inner(v) : v;
   }
   return out;
@@ -75,19 +76,18 @@ export function serializeCheckpointBytes(lastSeq: number, state: FanoState): Buf
     PENDING.delete(state.tasks);
     rememberTaskBytes(pending.buf, pending.original);
   }
-  const s = state as unknown as Obj;
   // Key order of a fresh object filled in sorted order: what stableStringify produces, including
   // V8's rule that integer-like keys come first in numeric order.
-  const tasks = sortedShallow(state.tasks as Obj) as Record<string, Task>;
+  const tasks = sortedShallow(state.tasks) as Record<string, Task>;
   const keys = Object.keys(tasks);
   const marker = `\u0000${randomUUID()}\u0000`;
-  const modules = sortedShallow(state.modules as Obj, (m) => sortedShallow(m as Obj, (c) => sortedShallow(c as Obj)));
+  const modules = sortedShallow(state.modules, (m) => sortedShallow(m as Obj, (c) => sortedShallow(c as Obj)));
   const top = sortedShallow({
-    ...s,
+    ...state,
     tasks: keys.length === 0 ? {} : marker,
-    backends: sortedShallow(state.backends as Obj),
+    backends: sortedShallow(state.backends),
     modules,
-    meta: sortedShallow(state.meta as unknown as Obj),
+    meta: sortedShallow(state.meta),
   });
   const text = JSON.stringify({ lastSeq, state: top }, null, 2) + '\n';
   if (keys.length === 0) return Buffer.from(text);

@@ -1,5 +1,5 @@
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import { isIP } from 'node:net';
+import { lookup as dnsLookup } from 'node:dns';
+import { isIP, type LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
 
 /**
@@ -26,11 +26,9 @@ export function checkLiteralHost(hostname: string, allowPrivate: boolean): void 
   if (isIP(host) !== 0 && !allowPrivate && !isPublicAddress(host)) throw new BlockedAddressError(`refusing to fetch from non-public address ${host}`);
 }
 
-type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
-
 /** A `lookup` for http.request that refuses non-public addresses unless allowed. */
-export function guardedLookup(allowPrivate: boolean) {
-  return (hostname: string, options: { all?: boolean; family?: number | string }, cb: LookupCallback): void => {
+export function guardedLookup(allowPrivate: boolean): LookupFunction {
+  return (hostname, options, cb) => {
     dnsLookup(hostname, { family: typeof options.family === 'number' ? options.family : 0, all: true }, (err, addrs) => {
       if (err) return cb(err, []);
       const bad = allowPrivate ? undefined : addrs.find((a) => !isPublicAddress(a.address));

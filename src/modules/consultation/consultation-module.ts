@@ -135,7 +135,7 @@ export const consultationModule: Module = {
     const events: FanoEvent[] = [put('stats', 'main', { count: stats.count + 1, failed: stats.failed, lastAt: at })];
     const n = String(task.context.n ?? stats.count + stats.failed + 1);
     if (parsed.ok) {
-      events.push({ type: 'meta.put', key: 'weights', value: weightsInfo(parsed.values, parsed.reasoning, ctx.now) as unknown as Json });
+      events.push({ type: 'meta.put', key: 'weights', value: weightsInfo(parsed.values, parsed.reasoning, ctx.now) });
       events.push(put('consultations', n, { at, applied: true, values: parsed.values, reasoning: parsed.reasoning, error: null, raw: null }));
       return { done: true, data: task.data, result: { applied: true, values: parsed.values, reasoning: parsed.reasoning }, events };
     }
