@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { isMap, isSeq, parseDocument, type YAMLSeq } from 'yaml';
 import { loadConfig } from '../config/load.js';
 import { ExitCode, FanoError, UsageError } from '../errors.js';
-import type { FindingDoc, SourceDoc } from '../modules/researcher/researcher-module.js';
+import { docList, docsById } from '../modules/shared/collections.js';
+import { FINDINGS, SOURCES } from '../modules/researcher/types.js';
 import { knownSources, normalizeUrl, readCacheEntry, readSources, sourceIdFor, SOURCES_PATH, SourcesFileError } from '../modules/researcher/sources-file.js';
 import { openStore, readState } from '../store/store.js';
 
@@ -62,8 +63,8 @@ export async function runSourceAdd(o: { home: string; url: string; note?: string
 export async function runSourceList(o: { home: string; json: boolean; out: Out }): Promise<number> {
   await loadConfig(o.home);
   const { state } = await readState(o.home);
-  const docs = (state.modules.researcher?.sources ?? {}) as unknown as Record<string, SourceDoc>;
-  const findings = Object.values((state.modules.researcher?.findings ?? {}) as unknown as Record<string, FindingDoc>);
+  const docs = docsById(state, SOURCES);
+  const findings = docList(state, FINDINGS);
   const rows = knownSources(o.home, state).map((s) => {
     const id = sourceIdFor(s.url);
     const cache = readCacheEntry(o.home, id);

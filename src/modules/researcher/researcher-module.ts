@@ -1,10 +1,13 @@
 import { sha256Hex } from '../../core/hash.js';
 import { HOUR_MS } from '../../core/time.js';
 import type { FanoEvent } from '../../core/events.js';
-import { ACTIVE_STATES, type FanoState, type Json, type JsonObject, type Task } from '../../core/types.js';
-import type { Module, ModuleContext, StepOutcome, StepRequest, TaskSpec } from '../module.js';
+import { ACTIVE_STATES, type FanoState, type Json, type JsonObject } from '../../core/types.js';
+import type { Module, ModuleContext, StepOutcome, TaskSpec } from '../module.js';
 import { readSeeds } from '../seeds-file.js';
+import type { ParseResult } from '../shared/answer-format.js';
+import { collection, docList, docOf, docsById, putDoc } from '../shared/collections.js';
 import { clearRepair, repairPrompt, REPAIR_TEMPLATE, strictStep, type RawAnswerKeep } from '../shared/strict-answer.js';
+import { dispatchByType, noCleanup, taskSpec, type HandlerTable, type TaskHandler, type TaskOf } from '../shared/task-handlers.js';
 import { verifyQuote } from './citations.js';
 import {
   parseEvaluation,
@@ -19,91 +22,48 @@ import {
   type RFORMAT,
 } from './formats.js';
 import { CACHE_DIR, knownSources, normalizeUrl, readCacheEntry, readSourceText, sourceIdFor, SOURCES_PATH } from './sources-file.js';
+import {
+  EXTRACTIONS,
+  FINDINGS,
+  PROPOSED_SEEDS,
+  QUESTIONS,
+  RESEARCHER,
+  researcherOptions,
+  SOURCES,
+  SYNTHESES,
+  type Evaluation,
+  type FindingDoc,
+  type ProposedSeedDoc,
+  type RepairData,
+  type ResearcherTasks,
+  type SourceDoc,
+  type SourceTextRef,
+} from './types.js';
+
+export { RESEARCHER, researcherOptions, type Evaluation, type FindingDoc, type ProposedSeedDoc, type ResearcherOptions, type SourceDoc } from './types.js';
 
 /**
- * The Researcher: brings outside knowledge in and checks it.
- *   generate_questions  recent Explorer insights → questions (+ URLs the model proposes as sources)
- *   evaluate_source     a fetched source → trust, relevance, reasoning
- *   extract_content     a trusted source → findings, each with a quote verified against the text
- *   synthesize_findings verified findings → proposed seeds for the Explorer
- * Every answer is in a strict format; a malformed one gets one repair prompt, then the step fails
- * with both raw answers kept in `rawAnswers` (../strict-answer.ts, as in the Explorer).
+ * The Researcher: brings outside knowledge in and checks it (task types in ./types.ts, one entry
+ * each in HANDLERS below). Every answer is in a strict format; a malformed one gets one repair
+ * prompt, then the step fails with both raw answers kept in `rawAnswers` (../strict-answer.ts, as
+ * in the Explorer).
  *
  * Deterministic in (task, answer, state): fetched texts are read from the content-addressed cache
  * by the hash carried in the task's context; fetching itself happens in the tick (gateway/fetch),
  * and proposed seeds reach seeds.yaml through the tick too (tick/researcher-glue.ts).
  */
 
-export const RESEARCHER = 'researcher';
+/** The fields the Researcher reads of the Explorer's insights (their basis for questions). */
+type InsightSeen = { id: string; text: string; createdAt: string };
+const EXPLORER_INSIGHTS = collection<InsightSeen>('explorer', 'insights');
+const insightsSeen = (state: Readonly<FanoState>): InsightSeen[] => docList(state, EXPLORER_INSIGHTS);
 
-export interface ResearcherOptions {
-  autoApprove: boolean;
-  minTrust: number;
-  minRelevance: number;
-  maxSourceChars: number;
-  questionsEveryHours: number;
-}
+const spec = <K extends keyof ResearcherTasks & string>(type: K, context: ResearcherTasks[K]['context'], data: ResearcherTasks[K]['data']): TaskSpec =>
+  taskSpec<ResearcherTasks, K>(RESEARCHER, type, context, data);
 
-export function researcherOptions(o: JsonObject): ResearcherOptions {
-  const n = (k: string, d: number) => (typeof o[k] === 'number' ? (o[k] as number) : d);
-  return {
-    autoApprove: o.autoApprove === true,
-    minTrust: n('minTrust', 0.6),
-    minRelevance: n('minRelevance', 0.5),
-    maxSourceChars: n('maxSourceChars', 12_000),
-    questionsEveryHours: n('questionsEveryHours', 24),
-  };
-}
-
-export interface Evaluation {
-  trust: number;
-  relevance: number;
-  trusted: boolean;
-  reasoning: string;
-  textHash: string;
-  at: string;
-}
-export interface SourceDoc {
-  id: string;
-  url: string;
-  addedBy: 'person' | 'model';
-  questionId: string | null;
-  evaluation: Evaluation | null;
-}
-export interface FindingDoc {
-  id: string;
-  sourceId: string;
-  url: string;
-  claim: string;
-  quote: string;
-  verified: boolean;
-  reason: string | null;
-  textHash: string;
-  createdAt: string;
-}
-export interface ProposedSeedDoc {
-  id: string;
-  text: string;
-  type: 'question' | 'conjecture';
-  priority: number;
-  findingIds: string[];
-  urls: string[];
-  status: 'proposed' | 'active';
-  /** Set once the tick has appended it to state/explorer/seeds.yaml. */
-  written: boolean;
-  createdAt: string;
-}
-
-const toJson = (v: unknown): Json => JSON.parse(JSON.stringify(v)) as Json;
-const put = (collection: string, id: string, doc: unknown): FanoEvent => ({ type: 'module.put', module: RESEARCHER, collection, id, doc: toJson(doc) });
-const coll = (state: Readonly<FanoState>, name: string): Readonly<Record<string, Json>> => state.modules[RESEARCHER]?.[name] ?? {};
-const docs = <T>(state: Readonly<FanoState>, name: string): T[] => Object.values(coll(state, name)) as unknown as T[];
-const str = (v: Json | undefined): string => (typeof v === 'string' ? v : String(v ?? ''));
-const spec = (type: string, context: JsonObject, data: JsonObject): TaskSpec => ({ module: RESEARCHER, type, context, data });
-
-function sourceText(ctx: ModuleContext, task: Readonly<Task>): string {
-  const text = readSourceText(ctx.home, str(task.context.textHash));
-  if (text === null) throw new Error(`fetched text ${str(task.context.textHash)} of ${str(task.data.url)} is missing from the cache`);
+function sourceText(ctx: ModuleContext, task: TaskOf<SourceTextRef, { url: string }>): string {
+  const text = readSourceText(ctx.home, task.context.textHash);
+  if (text === null) throw new Error(`fetched text ${task.context.textHash} of ${task.data.url} is missing from the cache`);
   return text;
 }
 
@@ -123,14 +83,6 @@ function sourceBlock(url: string, text: string, maxChars: number): string {
   return [`URL: ${url}`, 'SOURCE TEXT BEGIN', excerpt, 'SOURCE TEXT END'].join('\n');
 }
 
-/** The format each task type answers in (its repair prompt repeats exactly that block). */
-const FORMAT_OF: Readonly<Record<string, keyof typeof RFORMAT>> = {
-  generate_questions: 'questions',
-  evaluate_source: 'evaluate',
-  extract_content: 'extract',
-  synthesize_findings: 'synthesize',
-};
-
 /**
  * Raw answers kept in task data (for the repair prompt) and in `rawAnswers` are capped: a runaway
  * answer must not bloat every checkpoint. Well above the largest valid answer (10 findings).
@@ -143,47 +95,85 @@ interface Applied {
   events: FanoEvent[];
 }
 
-function applyQuestions(task: Readonly<Task>, questions: ParsedQuestions, ctx: ModuleContext): Applied {
+/**
+ * A task type that asks in one strict format: its prompt (instructions, the research topics, the
+ * format block), the parser of its answers and what a parsed answer changes. The repair step and
+ * the failure after it are the same for all of them.
+ */
+function strictTask<C extends JsonObject, D extends JsonObject & RepairData, V>(t: {
+  format: keyof typeof RFORMAT;
+  parse: (answer: string) => ParseResult<V>;
+  /** The prompt's lines before the format block; `research` lists the research topics. */
+  body: (task: TaskOf<C, D>, ctx: ModuleContext, research: string) => string[];
+  apply: (task: TaskOf<C, D>, value: V, ctx: ModuleContext) => Applied;
+}): TaskHandler<C, D> {
+  return {
+    prepare(task, ctx) {
+      // The repair prompt needs neither the source text nor the findings: the raw answer carries
+      // the content, and quotes are still checked against the fetched text when it is applied.
+      if (task.data.phase === 'repair') {
+        return { prompt: repairPrompt(REPAIR_TEMPLATE, task.data.raw ?? '', task.data.error ?? '', researchFormatBlock(t.format)), deep: false };
+      }
+      const topicLines = topics(ctx.home).map((line) => `- ${line}`);
+      const research = ['RESEARCH TOPICS:', ...(topicLines.length > 0 ? topicLines : ['- (none yet)'])].join('\n');
+      return { prompt: [...t.body(task, ctx, research), '', researchFormatBlock(t.format)].join('\n'), deep: false };
+    },
+    onAnswer(task, answer, ctx) {
+      // A first unparseable answer gets one repair prompt; one still wrong after it fails the step
+      // with both raw answers kept. A parsed answer (first or repaired) is applied the same way.
+      const keep: RawAnswerKeep = { module: RESEARCHER, unit: task.key, at: ctx.now.toISOString(), maxRawChars: RAW_MAX_CHARS };
+      return strictStep(task, answer, t.parse(answer), keep, (value): StepOutcome => {
+        const { result, events } = t.apply(task, value, ctx);
+        return { done: true, data: clearRepair(task.data), result, events };
+      });
+    },
+    // Nothing half-done to clean up: every researcher task writes its results in one record.
+    handleFailure: noCleanup,
+  };
+}
+
+type RTask<K extends keyof ResearcherTasks> = TaskOf<ResearcherTasks[K]['context'], ResearcherTasks[K]['data']>;
+
+function applyQuestions(task: RTask<'generate_questions'>, questions: ParsedQuestions, ctx: ModuleContext): Applied {
   const at = ctx.now.toISOString();
-  const basis = str(task.context.basis);
+  const basis = task.context.basis;
   const events: FanoEvent[] = [];
-  const known = coll(ctx.state, 'sources');
+  const known = docsById(ctx.state, SOURCES);
   const proposed: string[] = [];
   questions.forEach((q, i) => {
     const id = `q-${sha256Hex(basis, String(i), q.text).slice(0, 12)}`;
     const urls = q.urls.map(normalizeUrl).filter((u): u is string => u !== null);
-    events.push(put('questions', id, { id, text: q.text, urls, basis, createdAt: at }));
+    events.push(putDoc(QUESTIONS, id, { id, text: q.text, urls, basis, createdAt: at }));
     for (const url of urls) {
       const sid = sourceIdFor(url);
       if (known[sid] !== undefined || proposed.includes(sid)) continue;
       proposed.push(sid);
       // Model-proposed: fetched under the SSRF guard (never from private addresses by default).
-      events.push(put('sources', sid, { id: sid, url, addedBy: 'model', questionId: id, evaluation: null } satisfies SourceDoc));
+      events.push(putDoc(SOURCES, sid, { id: sid, url, addedBy: 'model', questionId: id, evaluation: null }));
     }
   });
   return { result: { questions: questions.length, sourcesProposed: proposed.length }, events };
 }
 
-function applyEvaluation(task: Readonly<Task>, e: ParsedEvaluation, ctx: ModuleContext): Applied {
+function applyEvaluation(task: RTask<'evaluate_source'>, e: ParsedEvaluation, ctx: ModuleContext): Applied {
   const opts = researcherOptions(ctx.options);
-  const sid = str(task.context.sourceId);
-  const old = coll(ctx.state, 'sources')[sid] as unknown as SourceDoc | undefined;
+  const sid = task.context.sourceId;
+  const old = docOf(ctx.state, SOURCES, sid);
   const trusted = e.trust >= opts.minTrust && e.relevance >= opts.minRelevance;
-  const evaluation: Evaluation = { trust: e.trust, relevance: e.relevance, trusted, reasoning: e.reasoning, textHash: str(task.context.textHash), at: ctx.now.toISOString() };
+  const evaluation: Evaluation = { trust: e.trust, relevance: e.relevance, trusted, reasoning: e.reasoning, textHash: task.context.textHash, at: ctx.now.toISOString() };
   const doc: SourceDoc = {
     id: sid,
-    url: str(task.data.url),
+    url: task.data.url,
     addedBy: old?.addedBy ?? (task.data.addedBy === 'model' ? 'model' : 'person'),
     questionId: old?.questionId ?? null,
     evaluation,
   };
-  return { result: { trusted, trust: e.trust, relevance: e.relevance }, events: [put('sources', sid, doc)] };
+  return { result: { trusted, trust: e.trust, relevance: e.relevance }, events: [putDoc(SOURCES, sid, doc)] };
 }
 
-function applyFindings(task: Readonly<Task>, found: ParsedFinding[], ctx: ModuleContext): Applied {
+function applyFindings(task: RTask<'extract_content'>, found: ParsedFinding[], ctx: ModuleContext): Applied {
   const at = ctx.now.toISOString();
-  const sid = str(task.context.sourceId);
-  const textHash = str(task.context.textHash);
+  const { sourceId: sid, textHash } = task.context;
   const text = sourceText(ctx, task);
   const events: FanoEvent[] = [];
   const ids: string[] = [];
@@ -194,39 +184,89 @@ function applyFindings(task: Readonly<Task>, found: ParsedFinding[], ctx: Module
     if (ids.includes(id)) continue;
     ids.push(id);
     if (check.verified) verified += 1;
-    const doc: FindingDoc = { id, sourceId: sid, url: str(task.data.url), claim: f.claim, quote: f.quote, verified: check.verified, reason: check.verified ? null : check.reason, textHash, createdAt: at };
-    events.push(put('findings', id, doc));
+    const doc: FindingDoc = { id, sourceId: sid, url: task.data.url, claim: f.claim, quote: f.quote, verified: check.verified, reason: check.verified ? null : check.reason, textHash, createdAt: at };
+    events.push(putDoc(FINDINGS, id, doc));
   }
-  events.push(put('extractions', `${sid}-${textHash}`, { sourceId: sid, textHash, findingIds: ids, verified, unverified: ids.length - verified, at }));
+  events.push(putDoc(EXTRACTIONS, `${sid}-${textHash}`, { sourceId: sid, textHash, findingIds: ids, verified, unverified: ids.length - verified, at }));
   return { result: { findings: ids.length, verified, unverified: ids.length - verified }, events };
 }
 
-function applySeeds(task: Readonly<Task>, seeds: ParsedSeed[], ctx: ModuleContext): Applied {
+function applySeeds(task: RTask<'synthesize_findings'>, seeds: ParsedSeed[], ctx: ModuleContext): Applied {
   const opts = researcherOptions(ctx.options);
   const at = ctx.now.toISOString();
-  const findings = coll(ctx.state, 'findings');
-  const offered = new Set(Array.isArray(task.data.findingIds) ? task.data.findingIds.map(String) : []);
+  const findings = docsById(ctx.state, FINDINGS);
+  const offered = new Set(task.data.findingIds);
   const events: FanoEvent[] = [];
   const seedIds: string[] = [];
   const rejected: Array<{ text: string; reason: string }> = [];
   for (const s of seeds) {
     // Only verified findings back a seed: an unverified (or invented) id never does.
-    const cited = [...new Set(s.findings)].filter((id) => offered.has(id) && (findings[id] as unknown as FindingDoc | undefined)?.verified === true).sort();
+    const cited = [...new Set(s.findings)].filter((id) => offered.has(id) && findings[id]?.verified === true).sort();
     if (cited.length === 0) {
       rejected.push({ text: s.text, reason: 'cites no verified finding' });
       continue;
     }
     const id = `r-${sha256Hex(s.text.toLowerCase()).slice(0, 10)}`;
-    if (seedIds.includes(id) || coll(ctx.state, 'proposedSeeds')[id] !== undefined) continue;
+    if (seedIds.includes(id) || docOf(ctx.state, PROPOSED_SEEDS, id) !== undefined) continue;
     seedIds.push(id);
-    const urls = [...new Set(cited.map((f) => (findings[f] as unknown as FindingDoc).url))].sort();
+    const urls = [...new Set(cited.flatMap((f) => findings[f]?.url ?? []))].sort();
     const doc: ProposedSeedDoc = { id, text: s.text, type: s.type, priority: s.priority, findingIds: cited, urls, status: opts.autoApprove ? 'active' : 'proposed', written: false, createdAt: at };
-    events.push(put('proposedSeeds', id, doc));
+    events.push(putDoc(PROPOSED_SEEDS, id, doc));
   }
-  const id = str(task.context.findings);
-  events.push(put('syntheses', id, { id, findingIds: [...offered].sort(), seedIds, rejected, at }));
+  const id = task.context.findings;
+  events.push(putDoc(SYNTHESES, id, { id, findingIds: [...offered].sort(), seedIds, rejected, at }));
   return { result: { seeds: seedIds.length, rejected: rejected.length }, events };
 }
+
+/** One entry per task type: adding a task type is adding its entry (and its line in ResearcherTasks). */
+const HANDLERS: HandlerTable<ResearcherTasks> = {
+  generate_questions: strictTask({
+    format: 'questions',
+    parse: parseQuestions,
+    body: (task, _ctx, research) => [
+      'You support a mathematical research project. From the recent findings below, ask questions that published sources (papers, lecture notes, encyclopedias) could answer, and name pages likely to answer them.',
+      research,
+      'RECENT INSIGHTS:',
+      ...task.data.insights.map((t) => `- ${t}`),
+    ],
+    apply: applyQuestions,
+  }),
+  evaluate_source: strictTask({
+    format: 'evaluate',
+    parse: parseEvaluation,
+    body: (task, ctx, research) => [
+      'Judge this source for the research topics below: how far can it be trusted (authorship, rigour, references) and how relevant is it?',
+      research,
+      sourceBlock(task.data.url, sourceText(ctx, task), researcherOptions(ctx.options).maxSourceChars),
+    ],
+    apply: applyEvaluation,
+  }),
+  extract_content: strictTask({
+    format: 'extract',
+    parse: parseFindings,
+    body: (task, ctx, research) => [
+      'Extract the findings of this source that matter for the research topics below. Each finding needs a verbatim quote from the source text.',
+      research,
+      sourceBlock(task.data.url, sourceText(ctx, task), researcherOptions(ctx.options).maxSourceChars),
+    ],
+    apply: applyFindings,
+  }),
+  synthesize_findings: strictTask({
+    format: 'synthesize',
+    parse: parseSeeds,
+    body: (task, ctx, research) => {
+      const findings = docsById(ctx.state, FINDINGS);
+      const lines = task.data.findingIds
+        .map((id) => findings[id])
+        .filter((f): f is FindingDoc => f !== undefined)
+        .map((f) => `FINDING ${f.id}: ${f.claim} | QUOTE: "${f.quote}" | SOURCE: ${f.url}`);
+      return ['Combine these verified findings from outside sources into new seeds (questions or conjectures) for the exploration of the research topics.', research, ...lines];
+    },
+    apply: applySeeds,
+  }),
+};
+
+const lastQuestionAt = (state: Readonly<FanoState>): string => docList(state, QUESTIONS).reduce((a, q) => (q.createdAt > a ? q.createdAt : a), '');
 
 export const researcherModule: Module = {
   name: RESEARCHER,
@@ -235,7 +275,7 @@ export const researcherModule: Module = {
 
   nextDiscoveryAt(ctx: ModuleContext): Date | null {
     const opts = researcherOptions(ctx.options);
-    const last = docs<{ createdAt: string }>(ctx.state, 'questions').reduce((a, q) => (q.createdAt > a ? q.createdAt : a), '');
+    const last = lastQuestionAt(ctx.state);
     return last === '' ? null : new Date(Date.parse(last) + opts.questionsEveryHours * HOUR_MS);
   },
 
@@ -245,15 +285,14 @@ export const researcherModule: Module = {
     const out: TaskSpec[] = [];
     const active = Object.values(state.tasks).filter((t) => t.module === RESEARCHER && ACTIVE_STATES.has(t.state));
     const activeTypes = new Set(active.map((t) => t.type));
-    const sources = coll(state, 'sources');
-    const extractions = coll(state, 'extractions');
+    const sources = docsById(state, SOURCES);
+    const extractions = docsById(state, EXTRACTIONS);
 
     for (const s of knownSources(home, state)) {
       const sourceId = sourceIdFor(s.url);
       const cache = readCacheEntry(home, sourceId);
       if (!cache?.ok || cache.textHash === null) continue;
-      const doc = sources[sourceId] as unknown as SourceDoc | undefined;
-      const ev = doc?.evaluation ?? null;
+      const ev = sources[sourceId]?.evaluation ?? null;
       const context = { sourceId, textHash: cache.textHash };
       if (ev === null || ev.textHash !== cache.textHash) out.push(spec('evaluate_source', context, { url: s.url, addedBy: s.addedBy }));
       else if (ev.trusted && extractions[`${sourceId}-${cache.textHash}`] === undefined) out.push(spec('extract_content', context, { url: s.url }));
@@ -261,8 +300,8 @@ export const researcherModule: Module = {
 
     // Verified findings no synthesis has used yet; one synthesis at a time, so a finding is
     // never offered to two.
-    const used = new Set(docs<{ findingIds: string[] }>(state, 'syntheses').flatMap((d) => d.findingIds));
-    const fresh = docs<FindingDoc>(state, 'findings')
+    const used = new Set(docList(state, SYNTHESES).flatMap((d) => d.findingIds));
+    const fresh = docList(state, FINDINGS)
       .filter((f) => f.verified && !used.has(f.id))
       .map((f) => f.id)
       .sort();
@@ -271,120 +310,28 @@ export const researcherModule: Module = {
     }
 
     // Questions from what the Explorer found lately, at most every questionsEveryHours.
-    const insights = Object.values(state.modules.explorer?.insights ?? {}) as unknown as Array<{ id: string; text: string; createdAt: string }>;
-    const latest = insights.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id)).slice(0, 5);
+    const latest = insightsSeen(state)
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id))
+      .slice(0, 5);
     if (latest.length > 0 && !activeTypes.has('generate_questions')) {
       const basis = sha256Hex(...latest.map((i) => i.id)).slice(0, 16);
-      const asked = docs<{ basis: string; createdAt: string }>(state, 'questions');
-      const last = asked.reduce((a, q) => (q.createdAt > a ? q.createdAt : a), '');
+      const last = lastQuestionAt(state);
       const due = last === '' || now.getTime() - Date.parse(last) >= opts.questionsEveryHours * HOUR_MS;
-      if (due && !asked.some((q) => q.basis === basis)) out.push(spec('generate_questions', { basis }, { insights: latest.map((i) => i.text) }));
+      if (due && !docList(state, QUESTIONS).some((q) => q.basis === basis)) out.push(spec('generate_questions', { basis }, { insights: latest.map((i) => i.text) }));
     }
     return out;
   },
 
-  prepare(task: Readonly<Task>, ctx: ModuleContext): StepRequest {
-    const format = FORMAT_OF[task.type];
-    // The repair prompt needs neither the source text nor the findings: the raw answer carries the
-    // content, and quotes are still checked against the fetched text when the answer is applied.
-    if (format !== undefined && task.data.phase === 'repair') {
-      return { prompt: repairPrompt(REPAIR_TEMPLATE, str(task.data.raw), str(task.data.error), researchFormatBlock(format)), deep: false };
-    }
-    const opts = researcherOptions(ctx.options);
-    const topicLines = topics(ctx.home).map((t) => `- ${t}`);
-    const research = ['RESEARCH TOPICS:', ...(topicLines.length > 0 ? topicLines : ['- (none yet)'])].join('\n');
-    switch (task.type) {
-      case 'generate_questions': {
-        const insights = Array.isArray(task.data.insights) ? task.data.insights.map(String) : [];
-        return {
-          prompt: [
-            'You support a mathematical research project. From the recent findings below, ask questions that published sources (papers, lecture notes, encyclopedias) could answer, and name pages likely to answer them.',
-            research,
-            'RECENT INSIGHTS:',
-            ...insights.map((t) => `- ${t}`),
-            '',
-            researchFormatBlock('questions'),
-          ].join('\n'),
-          deep: false,
-        };
-      }
-      case 'evaluate_source':
-        return {
-          prompt: [
-            'Judge this source for the research topics below: how far can it be trusted (authorship, rigour, references) and how relevant is it?',
-            research,
-            sourceBlock(str(task.data.url), sourceText(ctx, task), opts.maxSourceChars),
-            '',
-            researchFormatBlock('evaluate'),
-          ].join('\n'),
-          deep: false,
-        };
-      case 'extract_content':
-        return {
-          prompt: [
-            'Extract the findings of this source that matter for the research topics below. Each finding needs a verbatim quote from the source text.',
-            research,
-            sourceBlock(str(task.data.url), sourceText(ctx, task), opts.maxSourceChars),
-            '',
-            researchFormatBlock('extract'),
-          ].join('\n'),
-          deep: false,
-        };
-      case 'synthesize_findings': {
-        const findings = coll(ctx.state, 'findings');
-        const ids = Array.isArray(task.data.findingIds) ? task.data.findingIds.map(String) : [];
-        const lines = ids
-          .map((id) => findings[id] as unknown as FindingDoc | undefined)
-          .filter((f): f is FindingDoc => f !== undefined)
-          .map((f) => `FINDING ${f.id}: ${f.claim} | QUOTE: "${f.quote}" | SOURCE: ${f.url}`);
-        return {
-          prompt: [
-            'Combine these verified findings from outside sources into new seeds (questions or conjectures) for the exploration of the research topics.',
-            research,
-            ...lines,
-            '',
-            researchFormatBlock('synthesize'),
-          ].join('\n'),
-          deep: false,
-        };
-      }
-      default:
-        throw new Error(`unknown researcher task type ${task.type}`);
-    }
-  },
-
-  onAnswer(task: Readonly<Task>, answer: string, ctx: ModuleContext): StepOutcome {
-    // A first unparseable answer gets one repair prompt; one still wrong after it fails the step
-    // with both raw answers kept. A parsed answer (first or repaired) is applied the same way.
-    const keep: RawAnswerKeep = { module: RESEARCHER, unit: task.key, at: ctx.now.toISOString(), maxRawChars: RAW_MAX_CHARS };
-    const done = ({ result, events }: Applied): StepOutcome => ({ done: true, data: clearRepair(task.data), result, events });
-    switch (task.type) {
-      case 'generate_questions':
-        return strictStep(task, answer, parseQuestions(answer), keep, (v) => done(applyQuestions(task, v, ctx)));
-      case 'evaluate_source':
-        return strictStep(task, answer, parseEvaluation(answer), keep, (v) => done(applyEvaluation(task, v, ctx)));
-      case 'extract_content':
-        return strictStep(task, answer, parseFindings(answer), keep, (v) => done(applyFindings(task, v, ctx)));
-      case 'synthesize_findings':
-        return strictStep(task, answer, parseSeeds(answer), keep, (v) => done(applySeeds(task, v, ctx)));
-      default:
-        throw new Error(`unknown researcher task type ${task.type}`);
-    }
-  },
-
-  handleFailure(): FanoEvent[] {
-    // Nothing half-done to clean up: every researcher task writes its results in one record.
-    return [];
-  },
+  ...dispatchByType(RESEARCHER, HANDLERS),
 };
 
 /** Proposed seeds the tick still has to append to seeds.yaml (oldest first). */
 export function seedsToWrite(state: Readonly<FanoState>): ProposedSeedDoc[] {
-  return docs<ProposedSeedDoc>(state, 'proposedSeeds')
+  return docList(state, PROPOSED_SEEDS)
     .filter((s) => !s.written)
     .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
 }
 
 export function markWritten(seed: ProposedSeedDoc): FanoEvent {
-  return put('proposedSeeds', seed.id, { ...seed, written: true });
+  return putDoc(PROPOSED_SEEDS, seed.id, { ...seed, written: true });
 }
