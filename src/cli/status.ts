@@ -1,5 +1,6 @@
 import { loadConfig } from '../config/load.js';
 import { formatMetrics, type Metrics } from '../core/metrics.js';
+import { formatProblem } from '../core/problems.js';
 import { backlogOptions, moduleBacklogs } from '../modules/backlogs.js';
 import { buildStatus, type StatusReport } from '../status/status-report.js';
 import { readState } from '../store/store.js';
@@ -39,5 +40,11 @@ export function formatStatus(r: StatusReport): string {
     lines.push(...formatMetrics(r.metrics as Metrics));
   }
   lines.push(`log        checkpoint seq ${r.log.checkpointSeq}, ${r.log.pendingRecords} record(s) pending`);
+  lines.push('');
+  if (r.problems.length === 0) lines.push('problems   none');
+  else {
+    lines.push(`problems   ${r.problems.length} to fix (fano leaves this text alone until then):`);
+    for (const p of r.problems) lines.push(`  ${formatProblem(p)}`);
+  }
   return lines.join('\n');
 }

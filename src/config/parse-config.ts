@@ -1,5 +1,4 @@
-import { LineCounter, isMap, isScalar, parseDocument } from 'yaml';
-import type { Document } from 'yaml';
+import type { Document, LineCounter } from 'yaml';
 import type { ConfigIssue } from '../errors.js';
 import { configSchema } from './schema.js';
 import type { FanoConfig } from './schema.js';
@@ -9,7 +8,8 @@ import { schemaAt, unwrap } from './schema-walk.js';
 import type { SchemaLike } from './schema-walk.js';
 import { semanticIssues } from './semantic-checks.js';
 import { adapterNameFor, SHIPPED_SITES, SiteAdapterError, type SiteCatalog } from './site-adapters.js';
-import { formatKeyPath, keyPathAt, offsetOf, positionAt } from './yaml-positions.js';
+import { formatKeyPath, offsetOf, positionAt } from './yaml-positions.js';
+import { byPosition, readYamlMap } from './yaml-document.js';
 
 /**
  * fano.config.yaml text → validated config, or every problem with file:line:column and key.
@@ -61,10 +61,6 @@ function position(doc: Document, lineCounter: LineCounter, file: string, located
   return { file, line, column, key: formatKeyPath(located.path), message: located.message };
 }
 
-/** Stable: issues at the same place keep the order they were found in. */
-function byPosition(a: ConfigIssue, b: ConfigIssue): number {
-  return a.line - b.line || a.column - b.column;
-}
 
 /**
  * Browser backends take their quota defaults from their site adapter (a key the file sets
@@ -93,29 +89,11 @@ function applySiteAdapters(data: Record<string, unknown>, sites: SiteCatalog): C
 }
 
 export function parseConfig(text: string, file: string, sites?: SiteCatalog): ParseConfigResult {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-
-  if (doc.errors.length > 0) {
-    const issues = doc.errors.map((error): ConfigIssue => {
-      const offset = error.pos[0];
-      const { line, column } = positionAt(lineCounter, offset);
-      // An error at the very end (an unclosed bracket) belongs to no key in particular.
-      const key = offset < text.length ? formatKeyPath(keyPathAt(doc, offset)) : '';
-      return { file, line, column, key, message: `YAML syntax: ${error.message}` };
-    });
-    return { config: null, issues: issues.sort(byPosition) };
-  }
-
-  // `---` alone or only comments: an empty document, like an empty file.
-  const contents = isScalar(doc.contents) && doc.contents.value === null ? null : doc.contents;
-  if (contents !== null && !isMap(contents)) {
-    const { line, column } = positionAt(lineCounter, contents.range?.[0] ?? 0);
-    return { config: null, issues: [{ file, line, column, key: '', message: 'the file must be a map of keys (like `tick:` and `backends:`), not a list or a single value' }] };
-  }
-
-  // An empty file (or only comments) is the all-defaults config.
-  const data: Record<string, unknown> = contents === null ? {} : (doc.toJS({ maxAliasCount: 100 }) as Record<string, unknown>);
+  // One YAML path for every file (limits, syntax, "a map"): yaml-document.ts. An empty file (or
+  // only comments, or `---` alone) is the all-defaults config.
+  const parsed = readYamlMap(text, file, 'the file', ' (like `tick:` and `backends:`)');
+  if (parsed.data === null) return { config: null, issues: parsed.issues };
+  const { doc, lineCounter, data } = parsed;
   dropEmptySections(data, data, []);
   const adapterIssues = sites ? applySiteAdapters(data, sites) : [];
   if (adapterIssues.length > 0) return { config: null, issues: adapterIssues };

@@ -1,5 +1,5 @@
-import { LineCounter, isMap, isScalar, parseDocument } from 'yaml';
-import type { Document } from 'yaml';
+import { LineCounter, isMap, isScalar, isSeq, parseDocument, visit } from 'yaml';
+import type { Document, Node } from 'yaml';
 import type { z } from 'zod';
 import type { ConfigIssue } from '../errors.js';
 import { explainIssue, type LocatedMessage } from './issue-messages.js';
@@ -8,8 +8,8 @@ import { formatKeyPath, keyPathAt, offsetOf, positionAt } from './yaml-positions
 
 /**
  * A YAML file checked against a zod schema, every problem placed at its file:line:column and
- * key. Pure. Used for the site adapter files; the config file has the same steps plus its
- * empty-section and semantic rules (parse-config.ts).
+ * key. Pure. Used for the config file (parse-config.ts adds its empty-section and semantic rules),
+ * the site adapter files, and the person's YAML files under state/ (seeds, sources).
  */
 
 export interface ParsedYaml {
@@ -31,26 +31,77 @@ export function placeIssue(parsed: Pick<ParsedYaml, 'doc' | 'lineCounter'>, file
   return { file, line, column, key: formatKeyPath(located.path), message: located.message };
 }
 
-/** YAML syntax, then "must be a map". An empty document reads as an empty map. */
-export function readYamlMap(text: string, file: string, what: string): ParsedYaml {
+/**
+ * Limits on any YAML file fano reads (config, site adapters, seeds, sources): a file a person or a
+ * tool got wrong, or a hostile one, is an issue with its file:line, never a crash. An alias bomb
+ * expands into millions of nodes (maxAliasCount), deep nesting overflows the stack of every
+ * recursive reader after the parser (maxDepth), and a huge file costs memory before any of that.
+ */
+export const YAML_LIMITS = { maxBytes: 4 * 1024 * 1024, maxDepth: 64, maxAliasCount: 100 } as const;
+export type YamlLimits = { maxBytes: number; maxDepth: number; maxAliasCount: number };
+
+const issueAt = (lineCounter: LineCounter, file: string, offset: number, key: string, message: string): ConfigIssue => ({ file, ...positionAt(lineCounter, offset), key, message });
+
+/** The first collection nested deeper than `max` (iterative: a deep file cannot overflow this walk). */
+function tooDeep(doc: Document, max: number): { offset: number; path: (string | number)[] } | null {
+  const stack: Array<{ node: unknown; depth: number; path: (string | number)[] }> = [{ node: doc.contents, depth: 0, path: [] }];
+  while (stack.length > 0) {
+    const { node, depth, path } = stack.pop()!;
+    if (!isMap(node) && !isSeq(node)) continue;
+    const d = depth + 1;
+    if (d > max) return { offset: (node as Node).range?.[0] ?? 0, path };
+    if (isMap(node)) for (const pair of node.items) stack.push({ node: pair.value, depth: d, path: path.length < max ? [...path, isScalar(pair.key) ? String(pair.key.value) : '?'] : path });
+    else node.items.forEach((item, i) => stack.push({ node: item, depth: d, path: path.length < max ? [...path, i] : path }));
+  }
+  return null;
+}
+
+/**
+ * The one way fano parses YAML: size, syntax, nesting and aliases checked, each failure an issue at
+ * its file:line:column. `data` is the plain value (null when there are issues).
+ */
+export function parseYaml(text: string, file: string, limits: YamlLimits = YAML_LIMITS): { doc: Document; lineCounter: LineCounter; data: unknown; issues: ConfigIssue[] } {
   const lineCounter = new LineCounter();
+  const bytes = Buffer.byteLength(text);
+  if (bytes > limits.maxBytes) {
+    const doc = parseDocument('', { lineCounter });
+    return { doc, lineCounter, data: null, issues: [{ file, line: 1, column: 1, key: '', message: `the file is ${bytes} bytes; fano reads YAML files of at most ${limits.maxBytes} bytes` }] };
+  }
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
+    const overflow = doc.errors.some((e) => /call stack/i.test(e.message));
     const issues = doc.errors.map((error): ConfigIssue => {
       const offset = error.pos[0];
-      const { line, column } = positionAt(lineCounter, offset);
+      if (overflow) return issueAt(lineCounter, file, offset, '', `YAML nested too deeply (more than ${limits.maxDepth} levels)`);
+      // An error at the very end (an unclosed bracket) belongs to no key in particular.
       const key = offset < text.length ? formatKeyPath(keyPathAt(doc, offset)) : '';
-      return { file, line, column, key, message: `YAML syntax: ${error.message}` };
+      return issueAt(lineCounter, file, offset, key, `YAML syntax: ${error.message}`);
     });
-    return { doc, lineCounter, data: null, issues: issues.sort(byPosition) };
+    return { doc, lineCounter, data: null, issues: (overflow ? issues.slice(0, 1) : issues).sort(byPosition) };
   }
+  const deep = tooDeep(doc, limits.maxDepth);
+  if (deep) return { doc, lineCounter, data: null, issues: [issueAt(lineCounter, file, deep.offset, formatKeyPath(deep.path), `YAML nested too deeply (more than ${limits.maxDepth} levels)`)] };
+  try {
+    return { doc, lineCounter, data: doc.toJS({ maxAliasCount: limits.maxAliasCount }) as unknown, issues: [] };
+  } catch (err) {
+    if (!(err instanceof ReferenceError || err instanceof RangeError)) throw err;
+    // An alias bomb: name the first alias, where the expansion starts.
+    let at = 0;
+    visit(doc, { Alias: (_k, node) => ((at = node.range?.[0] ?? 0), visit.BREAK) });
+    return { doc, lineCounter, data: null, issues: [issueAt(lineCounter, file, at, '', `YAML aliases expand too far (more than ${limits.maxAliasCount} per node: an "alias bomb"); write the values out instead`)] };
+  }
+}
+
+/** YAML syntax, then "must be a map". An empty document reads as an empty map. */
+export function readYamlMap(text: string, file: string, what: string, example = ''): ParsedYaml {
+  const { doc, lineCounter, data, issues } = parseYaml(text, file);
+  if (issues.length > 0) return { doc, lineCounter, data: null, issues };
   const contents = isScalar(doc.contents) && doc.contents.value === null ? null : doc.contents;
   if (contents !== null && !isMap(contents)) {
     const { line, column } = positionAt(lineCounter, contents.range?.[0] ?? 0);
-    return { doc, lineCounter, data: null, issues: [{ file, line, column, key: '', message: `${what} must be a map of keys, not a list or a single value` }] };
+    return { doc, lineCounter, data: null, issues: [{ file, line, column, key: '', message: `${what} must be a map of keys${example}, not a list or a single value` }] };
   }
-  const data = contents === null ? {} : (doc.toJS({ maxAliasCount: 100 }) as Record<string, unknown>);
-  return { doc, lineCounter, data, issues: [] };
+  return { doc, lineCounter, data: contents === null ? {} : (data as Record<string, unknown>), issues: [] };
 }
 
 /** Checks `data` (from readYamlMap) against `schema`; issues are placed in the same document. */

@@ -151,6 +151,8 @@ export function validateMetaValue(key: string, v: unknown, path: string): string
       if (!isObj(v)) return `${path}: expected an object of numbers`;
       for (const [m, n] of Object.entries(v)) if (!isNum(n)) return `${path}.${m}: expected a number`;
       return null;
+    case 'problemsNoted':
+      return Array.isArray(v) && v.every((x) => typeof x === 'string') ? null : `${path}: expected a list of strings`;
     case 'weights': {
       if (v === null) return null;
       if (!isObj(v)) return `${path}: expected an object or null`;

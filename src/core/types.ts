@@ -170,6 +170,11 @@ export interface Meta {
   weights: WeightsInfo | null;
   /** Per-module virtual pass for proportional share (stride scheduling). */
   passes: Record<string, number>;
+  /**
+   * The problems (core/problems.ts problemKey) a tick has already printed, so each is printed
+   * once (cron mails it once), and again only after it was fixed and came back. Absent: none.
+   */
+  problemsNoted?: string[];
 }
 
 /** Module domain data: module -> collection -> id -> document. */

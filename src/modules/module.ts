@@ -2,6 +2,7 @@ import type { FanoEvent } from '../core/events.js';
 import type { NewTaskSpec } from '../core/lifecycle.js';
 import type { FanoState, Json, JsonObject, Task } from '../core/types.js';
 import type { ProjectionSpec } from '../core/projection-spec.js';
+import type { Problem } from '../core/problems.js';
 
 /**
  * What a module asks for; the tick turns it into a Task with a stable key (a hash of `context`)
@@ -64,6 +65,13 @@ export interface Module {
   discoveryInputs?(ctx: { home: string; options: JsonObject }): string[];
   /** The next time `discover` could return new work from the passing of time alone (null: never). */
   nextDiscoveryAt?(ctx: ModuleContext): Date | null;
+  /**
+   * What a person must fix in the files this module reads (a malformed seeds file, an unclosed
+   * comment in the document): each with file, line and the fix. Reads files, never throws for a
+   * bad one, and never writes. Text with a problem is never answered, patched or quoted: the
+   * module's discover and prepare leave it alone, and the tick applies no patch to such a file.
+   */
+  problems?(ctx: ModuleContext): Problem[];
   /** The prompt for the task's next step. */
   prepare(task: Readonly<Task>, ctx: ModuleContext): StepRequest;
   /** Apply an ok answer. Must be deterministic in (task, answer, state). */

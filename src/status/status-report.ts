@@ -5,6 +5,8 @@ import { computeMetrics, type Backlogs, type Metrics } from '../core/metrics.js'
 import { quotaView } from '../core/quota.js';
 import { emptyBackendState, TASK_STATES, type FanoState, type TickInfo } from '../core/types.js';
 import { enabledModules } from '../modules/index.js';
+import { moduleProblems } from '../modules/problems.js';
+import type { Problem } from '../core/problems.js';
 
 /**
  * The status report: what `fano status` prints and `fano top` shows, built from the state and
@@ -37,10 +39,15 @@ export interface StatusReport {
   weightsReasoning: string | null;
   weightsAt: string | null;
   metrics: Metrics | Record<string, never>;
+  /** What a person must fix in the files fano reads, each with file, line and the fix ([] when none). */
+  problems: Problem[];
 }
 
-/** Pure: the status facts from state + config. */
-export function buildStatus(home: string, state: FanoState, config: FanoConfig, log: StatusReport['log'], lastTick: TickInfo | null, now: Date, backlogs?: Backlogs): StatusReport {
+/**
+ * The status facts from state + config. Pure but for `problems`: when not given, they are read from
+ * the modules' files (a few small reads), so every reader of the report sees them.
+ */
+export function buildStatus(home: string, state: FanoState, config: FanoConfig, log: StatusReport['log'], lastTick: TickInfo | null, now: Date, backlogs?: Backlogs, problems?: Problem[]): StatusReport {
   const byState: Record<string, number> = Object.fromEntries(TASK_STATES.map((s) => [s, 0]));
   const byModule: Record<string, number> = {};
   const tasks = Object.values(state.tasks);
@@ -81,5 +88,6 @@ export function buildStatus(home: string, state: FanoState, config: FanoConfig, 
     weightsAt: consulted ? (state.meta.weights?.at ?? null) : null,
     // Derived from the state each time (never separate counters that could drift).
     metrics: computeMetrics(state, now, backlogs ?? { blessedInsightsPending: 0, commentsPending: 0, seedsUnexplored: 0, sectionsDocumented: 0 }),
+    problems: problems ?? moduleProblems(home, state, config, now),
   };
 }

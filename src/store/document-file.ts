@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { planPatch, type PatchOptions, type PatchResult } from '../core/document-sections.js';
+import { planPatchBytes, type PatchOptions, type PatchResult } from '../core/document-sections.js';
 import { PATCHES_COLLECTION, shortHash, type PatchRecord } from '../core/document-patch.js';
 import type { FanoEvent } from '../core/events.js';
 import type { Json } from '../core/types.js';
@@ -21,7 +21,7 @@ import type { Store } from './store.js';
  * git-ignored and removed by the next locked open). Not write-file-atomic: the crash points must
  * sit between the steps.
  */
-function writeDurable(file: string, text: string): void {
+function writeDurable(file: string, text: Uint8Array): void {
   const dir = path.dirname(file);
   fs.mkdirSync(dir, { recursive: true });
   const prefix = `.${path.basename(file)}.`;
@@ -30,21 +30,32 @@ function writeDurable(file: string, text: string): void {
   writeFileDurable(file, text, { beforeRename: () => crashPoint('document.before-rename'), afterRename: () => crashPoint('document.after-rename') });
 }
 
+function readBytesOrNull(file: string): Buffer | null {
+  try {
+    return fs.readFileSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
 /**
  * Re-reads `file` (relative to `home`) as it is NOW and replaces one section if it is still
  * `expectedOld`. Synchronous from read to rename, so no other writer in this process interleaves.
+ * Works on the file's bytes: everything outside the section is written back exactly as read.
  */
 export function patchSection(home: string, file: string, sectionId: string, expectedOld: string | null, next: string, opts: PatchOptions = {}): PatchResult {
   const full = path.join(home, file);
   // A missing file is only a base for a new section (it starts as `initialText`).
-  const read = (): string | null => readTextOrNull(full) ?? (expectedOld === null ? (opts.initialText ?? '') : null);
+  const read = (): Buffer | null => readBytesOrNull(full) ?? (expectedOld === null ? Buffer.from(opts.initialText ?? '', 'utf8') : null);
   const current = read();
   if (current === null) return 'conflict';
-  const plan = planPatch(current, sectionId, expectedOld, next, opts);
+  const plan = planPatchBytes(current, sectionId, expectedOld, next, opts);
   if (plan.result !== 'applied') return plan.result;
   // Last look before the write: a person's save landing after our read wins.
-  if (read() !== current) return 'conflict';
-  writeDurable(full, plan.text);
+  const again = read();
+  if (again === null || !again.equals(current)) return 'conflict';
+  writeDurable(full, plan.bytes);
   return 'applied';
 }
 
@@ -81,9 +92,12 @@ export function hasPendingPatches(state: Store['state']): boolean {
  * Applies every pending patch of every module, in id order, each followed by one logged record of
  * its outcome. Returns the outcomes. A patch whose write throws (disk full) stays pending.
  */
-export async function applyPendingPatches(store: Store, now: () => Date, log?: Logger): Promise<Array<{ id: string; result: PatchResult }>> {
+export async function applyPendingPatches(store: Store, now: () => Date, log?: Logger, opts: { skipFiles?: ReadonlySet<string> } = {}): Promise<Array<{ id: string; result: PatchResult }>> {
   const done: Array<{ id: string; result: PatchResult }> = [];
   for (const { module, id, doc } of pendingPatches(store.state)) {
+    // A file with an open problem (core/problems.ts) is not touched: its patches wait, pending,
+    // until a person fixes it, then apply compare-and-swap like any other.
+    if (opts.skipFiles?.has(doc.file)) continue;
     let result: PatchResult;
     try {
       result = patchSection(store.home, doc.file, doc.sectionId, doc.base, doc.next ?? '', { after: doc.after ?? null, before: doc.before ?? null, ...(doc.initialText !== undefined ? { initialText: doc.initialText } : {}) });
@@ -91,11 +105,15 @@ export async function applyPendingPatches(store: Store, now: () => Date, log?: L
       log?.warn('document.patch_failed', { module, patch: id, file: doc.file, error: (err as Error).message });
       continue;
     }
+    if (result === 'malformed') {
+      log?.warn('document.patch_refused', { module, patch: id, file: doc.file, section: doc.sectionId, reason: 'the file has a problem a person must fix (fano status lists it); the patch waits' });
+      continue;
+    }
     const at = now();
     const applied = result === 'applied' || result === 'already';
     if (applied && doc.snapshotDir) snapshot(store.home, doc.file, doc.snapshotDir, at, log);
     // Once applied the texts are history (the snapshot, git): only the hash stays in the state.
-    const final: PatchRecord = { ...doc, status: applied ? 'applied' : result === 'malformed' ? 'malformed' : 'conflict', base: null, next: null, nextHash: shortHash(doc.next ?? ''), resolvedAt: at.toISOString() };
+    const final: PatchRecord = { ...doc, status: applied ? 'applied' : 'conflict', base: null, next: null, nextHash: shortHash(doc.next ?? ''), resolvedAt: at.toISOString() };
     const ev: FanoEvent = { type: 'module.put', module, collection: PATCHES_COLLECTION, id, doc: final as unknown as Json };
     await store.append([ev], at);
     log?.info(applied ? 'document.patched' : 'document.patch_conflict', { module, patch: id, file: doc.file, section: doc.sectionId, result });

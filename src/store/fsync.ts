@@ -41,12 +41,12 @@ export function appendDurable(file: string, data: string | Buffer): void {
  * directory fsync. A SIGKILL at any instant leaves the old file or the new one. The hooks let a
  * caller put crash points between the steps.
  */
-export function writeFileDurable(file: string, text: string, hooks: { beforeRename?: () => void; afterRename?: () => void } = {}): void {
+export function writeFileDurable(file: string, text: string | Uint8Array, hooks: { beforeRename?: () => void; afterRename?: () => void } = {}): void {
   const dir = path.dirname(file);
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`);
   const fd = fs.openSync(tmp, 'w');
   try {
-    fs.writeSync(fd, text);
+    fs.writeSync(fd, typeof text === 'string' ? Buffer.from(text) : text);
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);

@@ -6,9 +6,11 @@ import type { FanoState, JsonObject, TickInfo } from '../core/types.js';
 import { createBackends } from '../gateway/index.js';
 import { createFileLogger, type Logger } from '../log.js';
 import { enabledModules, mockResponders, moduleProjections } from '../modules/index.js';
+import { moduleProblems } from '../modules/problems.js';
+import { problemKey, type Problem } from '../core/problems.js';
 import { writeProjections } from '../store/projections.js';
 import type { Module } from '../modules/module.js';
-import { openStore } from '../store/store.js';
+import { openStore, type Store } from '../store/store.js';
 import { systemClock, type Clock } from './clock.js';
 import { clearIdleHint, nextWakeAt, writeIdleHint } from './idle-hint.js';
 import { newTickId, tickLogPath, writeLastTick } from './runs.js';
@@ -24,12 +26,17 @@ export interface TickOptions {
   clock?: Clock;
   /** Progress lines for an interactive terminal; absent under cron. */
   progress?: (line: string) => void;
+  /** Called once for each problem no earlier tick printed (the CLI writes it to stderr). */
+  onProblem?: (p: Problem) => void;
 }
 
 export interface TickSummary extends TickInfo {
   logFile: string;
   discovered: number;
   recovered: number;
+  /** Open problems (what a person must fix), and how many of them this tick reported first. */
+  problems: number;
+  newProblems: number;
 }
 
 /**
@@ -57,6 +64,8 @@ export async function runTick(opts: TickOptions): Promise<TickSummary> {
     logFile: log.file ?? '',
     discovered: 0,
     recovered: 0,
+    problems: 0,
+    newProblems: 0,
   };
   writeLastTick(opts.home, strip(info));
   const backends = createBackends(config, { home: opts.home, log, mockResponders });
@@ -66,8 +75,11 @@ export async function runTick(opts: TickOptions): Promise<TickSummary> {
     if (r.tornTail) log.warn('store.torn_tail_repaired', { ...r.tornTail });
     if (r.orphansRemoved.length > 0) log.warn('store.orphans_removed', { files: r.orphansRemoved });
 
+    // Problems first: each new one is reported once, and files with one are not patched.
+    const problemFiles = await noteProblems(opts, config, store, now, log, info);
     await runSlice(
       {
+        problemFiles,
         home: opts.home,
         tickId,
         config,
@@ -131,6 +143,29 @@ function leaveIdleHint(home: string, config: FanoConfig, state: Readonly<FanoSta
     writeIdleHint(home, inputs, wake);
     log.debug('tick.idle_hint', { wakeAt: wake.toISOString(), inputs });
   } else clearIdleHint(home);
+}
+
+/**
+ * The open problems of the modules' files (core/problems.ts): each one no earlier tick printed is
+ * handed to `onProblem` and logged; the set printed is kept in the state (one record when it
+ * changes), so cron mails a problem once, and again only if it was fixed and came back.
+ */
+async function noteProblems(opts: TickOptions, config: FanoConfig, store: Store, now: () => Date, log: Logger, info: TickSummary): Promise<Set<string>> {
+  const problems = moduleProblems(opts.home, store.state, config, now());
+  const was = store.state.meta.problemsNoted ?? [];
+  const noted = new Set(was);
+  for (const p of problems) {
+    if (noted.has(problemKey(p))) continue;
+    noted.add(problemKey(p));
+    info.newProblems += 1;
+    log.warn('problem.found', { file: p.file, line: p.line, message: p.message, fix: p.fix });
+    opts.onProblem?.(p);
+  }
+  for (const key of was) if (!problems.some((p) => problemKey(p) === key)) log.info('problem.fixed', { problem: key });
+  const keys = [...new Set(problems.map(problemKey))].sort();
+  if (JSON.stringify(keys) !== JSON.stringify([...was].sort())) await store.append([{ type: 'meta.put', key: 'problemsNoted', value: keys }], now());
+  info.problems = problems.length;
+  return new Set(problems.map((p) => p.file));
 }
 
 function strip(s: TickSummary): TickInfo {

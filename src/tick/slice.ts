@@ -30,6 +30,8 @@ export interface SliceInput {
   once?: boolean;
   /** Progress lines for an interactive terminal. */
   progress?: (line: string) => void;
+  /** Files with an open problem (core/problems.ts): no document patch is applied to them. */
+  problemFiles?: ReadonlySet<string>;
   /** The tick's work outside state/ (the Researcher's fetches and seeds file): before discovery, after the slice. */
   hooks?: { beforeDiscovery?: () => Promise<void>; afterSlice?: () => Promise<void> };
 }
@@ -51,7 +53,7 @@ export async function runSlice(input: SliceInput, counts: SliceCounts): Promise<
   const loop = new TickLoop(input, counts);
   await loop.recoverInterrupted();
   // Document patches a dead tick logged but did not apply (or did not record) are finished first.
-  if (hasPendingPatches(input.store.state)) await applyPendingPatches(input.store, () => input.clock.now(), input.log);
+  if (hasPendingPatches(input.store.state)) await applyPendingPatches(input.store, () => input.clock.now(), input.log, { ...(input.problemFiles ? { skipFiles: input.problemFiles } : {}) });
   await input.hooks?.beforeDiscovery?.();
   await loop.discover();
   if (input.store.state.meta.paused) {
@@ -156,6 +158,7 @@ export class TickLoop {
       now: () => this.now(),
       rng: this.input.rng,
       applyLock: new ApplyLock(),
+      ...(this.input.problemFiles ? { problemFiles: this.input.problemFiles } : {}),
     };
   }
 

@@ -41,6 +41,8 @@ export interface StepDeps {
   now: () => Date;
   rng: () => number;
   applyLock: ApplyLock;
+  /** Files with an open problem (core/problems.ts): no document patch is applied to them. */
+  problemFiles?: ReadonlySet<string>;
 }
 
 function backendState(deps: StepDeps, name: string): BackendState {
@@ -233,7 +235,7 @@ export async function finishStep(
     await store.append(events, now);
     // A document change a module recorded is written right after the record that carries it, then
     // its outcome is logged (crash ordering: store/document-file.ts).
-    if (hasPendingPatches(store.state)) await applyPendingPatches(store, deps.now, log);
+    if (hasPendingPatches(store.state)) await applyPendingPatches(store, deps.now, log, { ...(deps.problemFiles ? { skipFiles: deps.problemFiles } : {}) });
   } finally {
     release();
   }

@@ -208,11 +208,13 @@ describe('explorer on three mock backends', () => {
     writeFileSync(join(home, 'state/explorer/seeds.yaml'), `${readFileSync(join(home, 'state/explorer/seeds.yaml'), 'utf8')}  - id: bad\n    priority: 99\n    text: x\n`);
     const r = await runFano(['tick'], { home });
     expect(r.code, r.stderr).toBe(0); // the tick still runs the work already queued
+    // A problem (file:line, the fix), printed once on stderr and logged.
+    expect(r.stderr).toMatch(/fano: problem: state\/explorer\/seeds\.yaml:\d+: seed "bad" has priority 99; fix: use a priority from 1 to 10/);
     const log = readdirSync(join(home, 'runs')).filter((f) => f.endsWith('.jsonl')).sort().pop()!;
-    expect(readFileSync(join(home, 'runs', log), 'utf8')).toMatch(/module\.discover_failed.*seeds\.yaml:\d+:\d+: seed \\"bad\\" priority/);
+    expect(readFileSync(join(home, 'runs', log), 'utf8')).toMatch(/problem\.found.*seeds\.yaml/);
     const list = await runFano(['seed', 'list'], { home });
     expect(list.code).toBe(78);
-    expect(list.stderr).toMatch(/seeds\.yaml:\d+:\d+/);
+    expect(list.stderr).toMatch(/seeds\.yaml:\d+: seed "bad"/);
     expect(existsSync(join(home, 'state/explorer/threads'))).toBe(true);
   }, 60_000);
 });

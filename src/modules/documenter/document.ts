@@ -56,11 +56,12 @@ export interface ParsedDocument {
   comments: CommentMarker[];
 }
 
-const COMMENT_RE = /<!--\s*(COMMENT|NEEDS_HUMAN_REVIEW)(?:\s*\[attempted\s+(\d+)(?:\s+([^\]\s]+))?\s*\])?\s*:\s*([\s\S]*?)\s*-->/g;
+// A comment's text never runs past another `<!--`: an unclosed comment is a problem, not text.
+const COMMENT_RE = /<!--\s*(COMMENT|NEEDS_HUMAN_REVIEW)(?:\s*\[attempted\s+(\d+)(?:\s+([^\]\s]+))?\s*\])?\s*:\s*((?:(?!<!--)[\s\S])*?)\s*-->/g;
 const PROTECTED_OPEN = /<!--\s*PROTECTED\s*-->/g;
 const PROTECTED_CLOSE_RE = /<!--\s*\/PROTECTED\s*-->/;
 /** Every fano marker that a revision must carry over unchanged (kept out of the model's hands). */
-const KEEP_RE = /<!--\s*(?:COMMENT|NEEDS_HUMAN_REVIEW|RESOLVED)\b[\s\S]*?-->/g;
+const KEEP_RE = /<!--\s*(?:COMMENT|NEEDS_HUMAN_REVIEW|RESOLVED)\b(?:(?!<!--)[\s\S])*?-->/g;
 
 const field = (head: string, key: string): string | null => new RegExp(`\\b${key}:\\s*(\\S+)`).exec(head)?.[1] ?? null;
 const orNull = (v: string | null): string | null => (v === null || v === '-' ? null : v);

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { Problem } from '../../core/problems.js';
 import { join } from 'node:path';
 import type { FanoEvent } from '../../core/events.js';
 import { ACTIVE_STATES, type FanoState, type Json, type JsonObject, type Task } from '../../core/types.js';
@@ -11,6 +12,7 @@ import type { Module, ModuleContext, StepOutcome, StepRequest, TaskSpec } from '
 import { commentHash, inMarker, keepSpans, neutralize, parseDocument, renderMarker, renderPreamble, renderSection, restoreSpans, sectionIdFor, STARTER_DOCUMENT, type SectionMeta } from './document.js';
 import { parseCommentAnswer, parseDraft, parseIncorporate, parseReviewAnswer } from './formats.js';
 import { commentPrompt, draftPrompt, incorporatePrompt, reviewPrompt, type SectionView } from './prompts.js';
+import { documentProblems, guidanceProblems } from './problems.js';
 import { asDoc, documenterOptions, DOCUMENT_PATH, GUIDANCE_PATH, HISTORY_DIR, MODULE, toJson, type DisputeDoc, type DocTaskType, type PatchDoc, type PlanDoc } from './types.js';
 import { HOUR_MS, MINUTE_MS } from '../../core/time.js';
 
@@ -38,6 +40,18 @@ function readText(home: string, rel: string): string | null {
   } catch {
     return null;
   }
+}
+
+function readBytes(home: string, rel: string): Buffer | null {
+  try {
+    return readFileSync(join(home, rel));
+  } catch {
+    return null;
+  }
+}
+
+function problemsOf(ctx: Pick<ModuleContext, 'home' | 'state'>): Problem[] {
+  return [...documentProblems(readBytes(ctx.home, DOCUMENT_PATH), ctx.state), ...guidanceProblems(readBytes(ctx.home, GUIDANCE_PATH))];
 }
 
 const patchesOf = (state: Readonly<FanoState>): PatchDoc[] => Object.values(coll(state, PATCHES_COLLECTION)) as unknown as PatchDoc[];
@@ -72,8 +86,10 @@ const baseMap = (task: Readonly<Task>): Record<string, string> => (task.data.bas
 export const documenterModule: Module = {
   name: MODULE,
 
-  /** The document is the only file whose edits create work (comments); guidance only shapes prompts. */
-  discoveryInputs: () => [DOCUMENT_PATH],
+  /** The document's edits create work (comments); guidance is watched for its problems. */
+  discoveryInputs: () => [DOCUMENT_PATH, GUIDANCE_PATH],
+
+  problems: (ctx: ModuleContext): Problem[] => problemsOf(ctx),
 
   nextDiscoveryAt(ctx: ModuleContext): Date | null {
     const opts = documenterOptions(ctx.options);
@@ -88,6 +104,8 @@ export const documenterModule: Module = {
   },
 
   discover(ctx: ModuleContext): TaskSpec[] {
+    // A document or guidance with a problem is left alone until a person fixes it (status lists it).
+    if (problemsOf(ctx).length > 0) return [];
     const opts = documenterOptions(ctx.options);
     const { state, now } = ctx;
     const docText = readText(ctx.home, DOCUMENT_PATH);
@@ -168,6 +186,8 @@ export const documenterModule: Module = {
   },
 
   prepare(task: Readonly<Task>, ctx: ModuleContext): StepRequest {
+    const problem = problemsOf(ctx)[0];
+    if (problem) throw new Error(`${problem.file}${problem.line !== null ? `:${problem.line}` : ''} has a problem to fix first (${problem.message}); nothing of it is sent`);
     const opts = documenterOptions(ctx.options);
     const guidance = readText(ctx.home, GUIDANCE_PATH) ?? '';
     const docText = readText(ctx.home, DOCUMENT_PATH);

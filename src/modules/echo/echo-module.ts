@@ -1,6 +1,7 @@
 import type { JsonObject, Task } from '../../core/types.js';
 import type { Module, ModuleContext, StepOutcome, TaskSpec } from '../module.js';
 import { readSeeds, SEEDS_PATH } from '../seeds-file.js';
+import { ProblemError } from '../../core/problems.js';
 
 /**
  * The spine's stand-in module: for every conjecture/question seed it holds a short multi-turn
@@ -12,7 +13,14 @@ export const echoModule: Module = {
 
   discover(ctx: ModuleContext): TaskSpec[] {
     const done = ctx.state.modules.echo?.results ?? {};
-    return readSeeds(ctx.home)
+    let seeds;
+    try {
+      seeds = readSeeds(ctx.home);
+    } catch (err) {
+      if (err instanceof ProblemError) return []; // listed by problems()
+      throw err;
+    }
+    return seeds
       .filter((s) => s.type !== 'axiom' && !(s.id in done))
       .map((s) => ({
         module: 'echo',
@@ -24,6 +32,16 @@ export const echoModule: Module = {
   },
 
   discoveryInputs: () => [SEEDS_PATH],
+
+  problems(ctx: ModuleContext) {
+    try {
+      readSeeds(ctx.home);
+      return [];
+    } catch (err) {
+      if (err instanceof ProblemError) return [err.problem];
+      throw err;
+    }
+  },
 
   prepare(task: Readonly<Task>, ctx: ModuleContext) {
     const answers = (task.data.answers as string[] | undefined) ?? [];

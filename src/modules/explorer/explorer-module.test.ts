@@ -24,11 +24,13 @@ function step(state: FanoState, home: string, task: Task, answer: string) {
 }
 
 describe('explorer discover', () => {
-  test('a malformed seeds file is an error naming the line', () => {
+  test('a malformed seeds file is a problem naming the line and the fix; discovery starts no thread meanwhile', () => {
     const home = tempHome('seeds:\n  - id: a\n    text: ok\n  - id: b\n    type: lemma\n    text: bad type\n');
-    expect(() => m.discover(ctx(stateWith(), home))).toThrow(/seeds\.yaml:4:\d+: seed "b" has type "lemma"/);
+    expect(m.discover(ctx(stateWith(), home))).toEqual([]);
+    expect(m.problems!(ctx(stateWith(), home))).toEqual([{ file: 'state/explorer/seeds.yaml', line: 4, message: 'seed "b" has type "lemma"', fix: 'use type axiom, conjecture or question' }]);
     const broken = tempHome('seeds:\n  - id: a\n   text: [unclosed\n');
-    expect(() => m.discover(ctx(stateWith(), broken))).toThrow(/seeds\.yaml:\d+:\d+/);
+    expect(m.discover(ctx(stateWith(), broken))).toEqual([]);
+    expect(m.problems!(ctx(stateWith(), broken))[0]).toMatchObject({ file: 'state/explorer/seeds.yaml', line: expect.any(Number), message: expect.stringMatching(/YAML syntax/) });
   });
 
   test('one thread per non-axiom seed, never a second task while one is active; proposed seeds wait', () => {

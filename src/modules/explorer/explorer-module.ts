@@ -3,10 +3,12 @@ import { join } from 'node:path';
 import type { FanoEvent } from '../../core/events.js';
 import { ACTIVE_STATES, type FanoState, type Json, type JsonObject, type Task } from '../../core/types.js';
 import type { Module, ModuleContext, StepOutcome, StepRequest, TaskSpec } from '../module.js';
-import { readSeeds, SEEDS_PATH } from '../seeds-file.js';
+import { SEEDS_PATH } from '../seeds-file.js';
+import { unterminatedComments } from '../../core/document-sections.js';
+import { explorerProblems, seedsOrProblem } from './problems.js';
 import { strictStep } from '../shared/strict-answer.js';
 import { parseCommentAnswer, parseReview, parseSynthesis } from './formats.js';
-import { commentPrompt, exchangePrompt, repairPrompt, reviewPrompt, synthesisPrompt, type SeedInfo } from './prompts.js';
+import { commentPrompt, exchangePrompt, PROMPT_DIR, repairPrompt, reviewPrompt, synthesisPrompt, type SeedInfo } from './prompts.js';
 import { blessedInsights, insightView } from './queries.js';
 import { keepNewComments, readCommentMarkers, renderInsightDoc, renderThread, renderThreadMarkdown, INSIGHTS_DIR, THREADS_DIR } from './render.js';
 import { choosePanel, failureUnit } from './review.js';
@@ -96,14 +98,23 @@ export const explorerModule: Module = {
     } catch {
       // no insights yet
     }
-    return [SEEDS_PATH, INSIGHTS_DIR, ...files.sort().map((f) => join(INSIGHTS_DIR, f))];
+    let prompts: string[] = [];
+    try {
+      prompts = readdirSync(join(home, PROMPT_DIR)).filter((f) => f.endsWith('.md'));
+    } catch {
+      // no prompt overrides
+    }
+    return [SEEDS_PATH, INSIGHTS_DIR, ...files.sort().map((f) => join(INSIGHTS_DIR, f)), PROMPT_DIR, ...prompts.sort().map((f) => join(PROMPT_DIR, f))];
   },
+
+  problems: (ctx: ModuleContext) => explorerProblems(ctx.home, ctx.state),
 
   discover(ctx: ModuleContext): TaskSpec[] {
     const opts = explorerOptions(ctx.options);
     const { state, now } = ctx;
-    // A malformed seeds file throws here, naming the line; the tick logs it and runs the rest.
-    const seeds = readSeeds(ctx.home);
+    // A malformed seeds file is a problem (status lists it, the tick prints it once): no thread is
+    // started or continued meanwhile (their prompts quote seeds and axioms); reviews and comments go on.
+    const { seeds, problem: seedsProblem } = seedsOrProblem(ctx.home);
     const axioms = seeds.filter((s) => s.type === 'axiom').map((s) => s.text);
     const seedById = new Map(seeds.map((s) => [s.id, s]));
     const threads = coll(state, 'threads');
@@ -137,13 +148,14 @@ export const explorerModule: Module = {
     };
 
     for (const seed of seeds) {
+      if (seedsProblem) break;
       if (seed.type === 'axiom' || seed.status === 'proposed') continue;
       const tid = threadIdFor(seed.id);
       if (threads[tid] === undefined && !busyThreads.has(tid)) exchangeSpec(tid, null, seed);
     }
     for (const raw of Object.values(threads)) {
       const thread = raw as unknown as ThreadDoc;
-      if (thread.status !== 'exploring' || busyThreads.has(thread.id)) continue;
+      if (seedsProblem || thread.status !== 'exploring' || busyThreads.has(thread.id)) continue;
       const seed = seedById.get(thread.seedId);
       const priority = seed?.priority ?? 5;
       if (thread.exchanges.length < opts.exchangesBeforeSynthesis) {
@@ -200,6 +212,8 @@ export const explorerModule: Module = {
       } catch {
         continue;
       }
+      // A file with an unclosed comment is a problem: none of its comments is answered until it is fixed.
+      if (unterminatedComments(text).length > 0) continue;
       for (const c of readCommentMarkers(text)) {
         const cid = commentIdFor(id, c);
         if (comments[cid] === undefined) wantComment(cid, id, c, 'file');

@@ -1,4 +1,5 @@
 import { stringify } from 'yaml';
+import { unterminatedComments } from '../../core/document-sections.js';
 import { stableStringify } from '../../core/stable-json.js';
 import type { FanoState, Json } from '../../core/types.js';
 import { insightView, type InsightView } from './queries.js';
@@ -47,7 +48,8 @@ export function renderThreadMarkdown(doc: ThreadDoc): string {
   return lines.join('\n');
 }
 
-const COMMENT_RE = /<!--\s*COMMENT:\s*([\s\S]*?)\s*-->/g;
+// A comment's text never runs past another `<!--`: an unclosed comment is a problem, not text.
+const COMMENT_RE = /<!--\s*COMMENT:\s*((?:(?!<!--)[\s\S])*?)\s*-->/g;
 
 /** `<!-- COMMENT: … -->` markers a person wrote into an insight file, in order. */
 export function readCommentMarkers(text: string): string[] {
@@ -119,6 +121,8 @@ export function renderInsightDoc(_id: string, doc: Json, state: Readonly<FanoSta
  * one. Once recorded, the rendering lists the comment and the raw marker is dropped.
  */
 export function keepNewComments(current: string, rendered: string): string {
+  // A file with an unclosed comment is the person's to fix (a problem): it is not rewritten meanwhile.
+  if (unterminatedComments(current).length > 0) return current;
   const renderedNorm = normalizeText(rendered);
   const pending = readCommentMarkers(current).filter((c) => !renderedNorm.includes(normalizeText(c)));
   if (pending.length === 0) return rendered;

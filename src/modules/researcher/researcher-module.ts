@@ -21,7 +21,7 @@ import {
   type ParsedSeed,
   type RFORMAT,
 } from './formats.js';
-import { CACHE_DIR, knownSources, normalizeUrl, readCacheEntry, readSourceText, sourceIdFor, SOURCES_PATH } from './sources-file.js';
+import { CACHE_DIR, knownSources, normalizeUrl, readCacheEntry, readSourceText, sourceIdFor, sourcesProblem, SOURCES_PATH } from './sources-file.js';
 import {
   EXTRACTIONS,
   FINDINGS,
@@ -272,6 +272,11 @@ export const researcherModule: Module = {
   name: RESEARCHER,
 
   discoveryInputs: () => [SOURCES_PATH, CACHE_DIR],
+
+  problems: (ctx: ModuleContext) => {
+    const p = sourcesProblem(ctx.home);
+    return p ? [p] : [];
+  },
 
   nextDiscoveryAt(ctx: ModuleContext): Date | null {
     const opts = researcherOptions(ctx.options);

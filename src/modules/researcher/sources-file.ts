@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseDocument } from 'yaml';
+import { parseYaml } from '../../config/yaml-document.js';
+import { ProblemError, type Problem } from '../../core/problems.js';
 import type { FanoState } from '../../core/types.js';
 
 /**
@@ -22,7 +23,7 @@ export interface SourceEntry {
   note?: string;
 }
 
-export class SourcesFileError extends Error {}
+export class SourcesFileError extends ProblemError {}
 
 /** Stable id of a URL (the cache file name and the state document id). */
 export function sourceIdFor(url: string): string {
@@ -41,25 +42,36 @@ export function normalizeUrl(raw: string): string | null {
 }
 
 export function readSources(home: string): SourceEntry[] {
-  const file = join(home, SOURCES_PATH);
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readFileSync(join(home, SOURCES_PATH), 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
-  const doc = parseDocument(text);
-  if (doc.errors.length > 0) throw new SourcesFileError(`${file}: ${doc.errors[0]!.message.split('\n')[0]}`);
-  const root = doc.toJS() as { sources?: unknown } | null;
+  return parseSources(text);
+}
+
+/** The person's sources in a sources file's text (pure); SourcesFileError names the line. */
+export function parseSources(text: string): SourceEntry[] {
+  const FIX = 'correct state/researcher/sources.yaml ("sources:" then one "- url: https://…" per source), or use `fano source add <url>`';
+  const parsed = parseYaml(text, SOURCES_PATH);
+  const fail = (line: number | null, message: string, fix = FIX): never => {
+    throw new SourcesFileError({ file: SOURCES_PATH, line, message, fix });
+  };
+  const first = parsed.issues[0];
+  if (first) fail(first.line, first.message);
+  const lineOf = (offset: number | undefined) => parsed.lineCounter.linePos(offset ?? 0).line;
+  const root = parsed.data as { sources?: unknown } | null;
   if (root === null || root === undefined) return [];
-  if (typeof root !== 'object' || !Array.isArray(root.sources)) throw new SourcesFileError(`${file}: expected a top-level "sources:" list`);
+  if (typeof root !== 'object' || !Array.isArray(root.sources)) return fail(1, 'expected a top-level "sources:" list');
+  const seq = parsed.doc.get('sources', true) as { items?: Array<{ range?: [number, number, number] }> } | undefined;
   const out: SourceEntry[] = [];
   for (const [i, raw] of root.sources.entries()) {
     const s = typeof raw === 'string' ? { url: raw } : (raw as Record<string, unknown> | null);
     const url = s && typeof s.url === 'string' ? normalizeUrl(s.url) : null;
-    if (url === null) throw new SourcesFileError(`${file}: source ${i + 1} needs an http(s) url`);
-    out.push({ url, addedBy: 'person', ...(s && typeof s.note === 'string' ? { note: s.note } : {}) });
+    if (url === null) fail(lineOf(seq?.items?.[i]?.range?.[0]), `source ${i + 1} needs an http(s) url`, 'give it a "url: https://…"');
+    out.push({ url: url!, addedBy: 'person', ...(s && typeof s.note === 'string' ? { note: s.note } : {}) });
   }
   return out;
 }
@@ -98,10 +110,30 @@ export function readSourceText(home: string, textHash: string): string | null {
 
 export const textHashOf = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 24);
 
-/** Sources known to the Researcher: the person's file, then the models' proposals in the state. */
+/** The sources file's problem, or null (the Researcher lists it as a problem). */
+export function sourcesProblem(home: string): Problem | null {
+  try {
+    readSources(home);
+    return null;
+  } catch (err) {
+    if (err instanceof SourcesFileError) return err.problem;
+    throw err;
+  }
+}
+
+/**
+ * Sources known to the Researcher: the person's file, then the models' proposals in the state. A
+ * sources file with a problem contributes nothing until it is fixed (the problem is listed).
+ */
 export function knownSources(home: string, state: Readonly<FanoState>): SourceEntry[] {
   const out = new Map<string, SourceEntry>();
-  for (const s of readSources(home)) out.set(s.url, s);
+  let person: SourceEntry[] = [];
+  try {
+    person = readSources(home);
+  } catch (err) {
+    if (!(err instanceof SourcesFileError)) throw err;
+  }
+  for (const s of person) out.set(s.url, s);
   for (const raw of Object.values(state.modules.researcher?.sources ?? {})) {
     const d = raw as { url?: unknown; addedBy?: unknown };
     if (typeof d.url === 'string' && d.addedBy === 'model' && !out.has(d.url)) out.set(d.url, { url: d.url, addedBy: 'model' });
