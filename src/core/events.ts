@@ -16,7 +16,7 @@ export type FanoEvent =
   | MetaPut;
 
 /** One `meta.put` per key of Meta, each with that key's value type. */
-export type MetaPut = { [K in keyof Meta]: { type: 'meta.put'; key: K; value: Meta[K] } }[keyof Meta];
+export type MetaPut = { [K in keyof Meta]-?: { type: 'meta.put'; key: K; value: NonNullable<Meta[K]> | (null extends Meta[K] ? null : never) } }[keyof Meta];
 
 /**
  * One line of state/log.jsonl. All events of a record apply together or not at all (a record is

@@ -57,6 +57,9 @@ function putMeta(meta: Meta, ev: MetaPut): void {
     case 'passes':
       meta.passes = ev.value;
       break;
+    case 'problemsNoted':
+      meta.problemsNoted = ev.value;
+      break;
     default: {
       const never: never = ev;
       throw new Error(`unknown meta key ${JSON.stringify(never)}`);
