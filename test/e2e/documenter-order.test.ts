@@ -85,5 +85,12 @@ describe('the document in reading order', () => {
     expect(text).toContain('[i-o9]');
     expect(text).toMatch(/<!-- RESOLVED \S+: "say which plane"/);
     expect(parseDocument(text).malformed).toEqual([]);
+    // Markers are one short line; the provenance they used to carry is in the sidecar.
+    const markers = text.split('\n').filter((l) => l.startsWith('<!-- SECTION'));
+    expect(markers.length).toBe(order(h).length);
+    for (const m of markers) expect(m).toMatch(/^<!-- SECTION id: s-[a-z0-9-]+ status: (provisional|stable|needs_work) insights: \[[^\]]*\] -->$/);
+    const sidecar = readFileSync(join(h, 'state/documenter/document.provenance.md'), 'utf8');
+    for (const id of order(h)) expect(sidecar).toMatch(new RegExp(`## ${id}\\n\\nupdated: \\S+ · reviewed: \\S+ · by: mock/normal · conv: mock://`));
+    expect(sidecar).toMatch(/\| review_section \| mock\/normal \|/);
   }, 180_000);
 });

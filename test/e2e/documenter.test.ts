@@ -144,7 +144,7 @@ describe('the Documenter on the mock', () => {
     expect(text.match(/Clarification/g)).toHaveLength(1);
     const patches = Object.values((await readState(home)).state.modules.documenter?.patches ?? {}) as Array<{ status: string }>;
     expect(patches.map((p) => p.status)).toEqual(['applied']);
-    expect(readdirSync(join(home, 'state/documenter')).sort()).toEqual(['document.md', 'history']);
+    expect(readdirSync(join(home, 'state/documenter')).sort()).toEqual(['document.md', 'document.provenance.md', 'history']);
     expect((await runFano(['verify'], { home })).code).toBe(0);
   }, 60_000);
 });

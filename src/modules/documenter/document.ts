@@ -4,8 +4,9 @@ import { SECTION_STATUSES, type SectionStatus } from './types.js';
 
 /**
  * The document's markup, pure. Markers are HTML comments (invisible when rendered):
- *   <!-- SECTION id: <id> status: provisional|stable|needs_work insights: [i-1, i-2]
- *        updated: <ISO> reviewed: <ISO>|- by: <backend>/<mode> conv: <url>|- -->   (one line)
+ *   <!-- SECTION id: <id> status: provisional|stable|needs_work insights: [i-1, i-2] -->   (one short line)
+ *        (older markers also carry `updated: reviewed: by: conv:`; they are still read, and fano
+ *        writes that provenance to document.provenance.md instead: provenance.ts)
  *   <!-- COMMENT: text -->                      a person's comment (anywhere)
  *   <!-- COMMENT [attempted 2 <ISO>]: text -->  a comment the model disputed twice (retried later)
  *   <!-- NEEDS_HUMAN_REVIEW: text — ... -->     disputed too often: never retried
@@ -80,8 +81,9 @@ export function parseMarker(head: string): SectionMeta | string {
   return { id, status: status as SectionStatus, insights, updated: orNull(field(head, 'updated')), reviewed: orNull(field(head, 'reviewed')), by: orNull(field(head, 'by')), conv: orNull(field(head, 'conv')) };
 }
 
-export function renderMarker(m: SectionMeta): string {
-  return `<!-- SECTION id: ${m.id} status: ${m.status} insights: [${m.insights.join(', ')}] updated: ${m.updated ?? '-'} reviewed: ${m.reviewed ?? '-'} by: ${m.by ?? '-'} conv: ${m.conv ?? '-'} -->`;
+/** The short marker fano writes: what a reader and editor need; provenance lives in the state (provenance.ts). */
+export function renderMarker(m: Pick<SectionMeta, 'id' | 'status' | 'insights'>): string {
+  return `<!-- SECTION id: ${m.id} status: ${m.status} insights: [${m.insights.join(', ')}] -->`;
 }
 
 /** [start, end) character ranges of PROTECTED blocks; an unclosed one protects to the end of `text`. */

@@ -13,6 +13,7 @@ import type { ModuleContext, TaskSpec } from '../module.js';
 import { parseDocument } from './document.js';
 import { documenterModule as mod } from './documenter-module.js';
 import { documenterMockAnswer } from './mock-responder.js';
+import { renderProvenance, sectionProvenance } from './provenance.js';
 import { DEFAULT_OPTIONS, DOCUMENT_PATH, type DocumenterOptions } from './types.js';
 
 /**
@@ -86,7 +87,11 @@ describe('incorporate_insight', () => {
     // The section, then the title and abstract that replace the starter text (it had no section yet).
     expect((await h.step(s1!)).applied).toEqual([expect.objectContaining({ result: 'applied' }), expect.objectContaining({ result: 'applied' })]);
     let doc = parseDocument(h.read());
-    expect(doc.sections.map((s) => [s.meta.id, s.meta.insights, s.heading, s.meta.by])).toEqual([['s-geometry', ['i-1'], '## Geometry', 'mock/normal']]);
+    expect(doc.sections.map((s) => [s.meta.id, s.meta.insights, s.heading])).toEqual([['s-geometry', ['i-1'], '## Geometry']]);
+    expect(h.read()).toContain('<!-- SECTION id: s-geometry status: provisional insights: [i-1] -->\n## Geometry\n');
+    // The provenance the marker no longer carries is in the state (and the sidecar rendered from it).
+    expect(sectionProvenance(h.store.state).get('s-geometry')).toMatchObject({ updated: T.toISOString(), reviewed: null, by: 'mock/normal', conv: 'mock://c/1' });
+    expect(renderProvenance(h.store.state)).toMatch(/## s-geometry\n\nupdated: 2026-03-01T12:00:00.000Z · reviewed: - · by: mock\/normal · conv: mock:\/\/c\/1\n[\s\S]*\| 2026-03-01T12:00:00.000Z \| incorporate_insight \| mock\/normal \| mock:\/\/c\/1 \| applied \| new section for i-1 \|/);
     expect(h.read()).toContain('The plane has seven points. [i-1]');
     expect(doc.preamble).toBe('# Notes on geometry\n\nThis document develops what is known about geometry, starting from one reviewed result: The plane has seven points.\n\n');
     expect(h.discover()).toEqual([]); // documented: not offered again
@@ -255,7 +260,10 @@ describe('review_section and draft_section', () => {
     await h.step(spec!);
     const after = h.read();
     expect(after.split('\n').slice(3)).toEqual(before.split('\n').slice(3));
-    expect(parseDocument(after).sections[0]!.meta.reviewed).toBe(T.toISOString());
+    expect(after).toMatch(/^<!-- SECTION id: s-a status: (stable|needs_work) insights: \[i-9\] -->$/m); // the old long marker, shortened
+    expect(sectionProvenance(h.store.state).get('s-a')?.reviewed).toBe(T.toISOString());
+    // Reviewed now: not due again within reviewIntervalHours, although the marker carries no date.
+    expect(h.discover().filter((s) => s.type === 'review_section' && s.context.sectionId === 's-a')).toEqual([]);
     await h.store.close();
   });
 

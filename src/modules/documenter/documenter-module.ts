@@ -13,6 +13,7 @@ import { commentHash, inMarker, keepSpans, neutralize, parseDocument, renderMark
 import { parseCommentAnswer, parseDraft, parseIncorporate, parseReviewAnswer } from './formats.js';
 import { commentPrompt, draftPrompt, incorporatePrompt, reviewPrompt, type SectionView } from './prompts.js';
 import { documentProblems, guidanceProblems } from './problems.js';
+import { PROVENANCE_COLLECTION, PROVENANCE_DOC, PROVENANCE_EXT, renderProvenance, sectionProvenance } from './provenance.js';
 import { asDoc, documenterOptions, DOCUMENT_PATH, GUIDANCE_PATH, HISTORY_DIR, MODULE, toJson, type DisputeDoc, type DocTaskType, type PatchDoc, type PlanDoc } from './types.js';
 import { HOUR_MS, MINUTE_MS } from '../../core/time.js';
 
@@ -85,6 +86,9 @@ const baseMap = (task: Readonly<Task>): Record<string, string> => (task.data.bas
 
 export const documenterModule: Module = {
   name: MODULE,
+
+  /** The sidecar with each section's provenance (the short SECTION markers do not carry it). */
+  projections: [{ module: MODULE, collection: PROVENANCE_COLLECTION, dir: 'state/documenter', ext: PROVENANCE_EXT, render: (_id, _doc, state) => renderProvenance(state) }],
 
   /** The document's edits create work (comments); guidance is watched for its problems. */
   discoveryInputs: () => [DOCUMENT_PATH, GUIDANCE_PATH],
@@ -171,16 +175,20 @@ export const documenterModule: Module = {
 
     // Reviews: oldest-reviewed first, only while they are under their share of the changes made.
     if (!activeReview && reviews < opts.reviewShare * patches.length) {
+      // When a section was last changed and reviewed: fano's record, or an older long marker's fields.
+      const prov = sectionProvenance(state);
+      const latest = (...t: Array<string | null | undefined>): string | null => t.reduce<string | null>((a, x) => (x && (a === null || x > a) ? x : a), null);
+      const dates = (id: string, m: SectionMeta) => ({ reviewed: latest(m.reviewed, prov.get(id)?.reviewed), changed: latest(m.reviewed, m.updated, prov.get(id)?.updated) });
       const due = doc.sections
         .filter((s) => !busySections.has(s.meta.id))
         // A section fano just wrote or reviewed is not due yet; one a person wrote (no dates) is.
         .filter((s) => {
-          const last = s.meta.reviewed ?? s.meta.updated;
+          const last = dates(s.meta.id, s.meta).changed;
           return last === null || Date.parse(last) + opts.reviewIntervalHours * HOUR_MS <= now.getTime();
         })
-        .sort((a, b) => (a.meta.reviewed ?? '').localeCompare(b.meta.reviewed ?? '') || a.line - b.line);
+        .sort((a, b) => (dates(a.meta.id, a.meta).reviewed ?? '').localeCompare(dates(b.meta.id, b.meta).reviewed ?? '') || a.line - b.line);
       const s = due[0];
-      if (s) want('review_section', `review:${s.meta.id}:${s.meta.reviewed ?? 'never'}`, { sectionId: s.meta.id });
+      if (s) want('review_section', `review:${s.meta.id}:${dates(s.meta.id, s.meta).reviewed ?? 'never'}`, { sectionId: s.meta.id });
     }
     return out;
   },
@@ -290,7 +298,9 @@ export const documenterModule: Module = {
       const n = patches++;
       return put(PATCHES_COLLECTION, `p-${at.replace(/[-:.]/g, '')}-${shortHash(task.key)}${n === 0 ? '' : `-${n}`}`, doc);
     };
-    const finish = (events: FanoEvent[], result: Json): StepOutcome => ({ done: true, data: doneData, result, events });
+    // The provenance sidecar is rendered from one (empty) document, created with the first change.
+    const sidecar = coll(ctx.state, PROVENANCE_COLLECTION)[PROVENANCE_DOC] === undefined ? [put(PROVENANCE_COLLECTION, PROVENANCE_DOC, { id: PROVENANCE_DOC })] : [];
+    const finish = (events: FanoEvent[], result: Json): StepOutcome => ({ done: true, data: doneData, result, events: [...events, ...sidecar] });
     const newSection = (title: string, text: string, insights: string[], preferredId?: string): { id: string; text: string } => {
       const id = preferredId && !taken.has(preferredId) ? preferredId : sectionIdFor(title, taken);
       const heading = `## ${neutralize(title).replace(/\s+/g, ' ').trim()}`;
@@ -376,9 +386,10 @@ export const documenterModule: Module = {
         const meta = b.meta!;
         let next: string;
         if (a.action === 'keep') {
-          // Only the marker line changes: the person's text stays byte for byte.
+          // At most the marker line changes (its status): the person's text stays byte for byte;
+          // the review itself is recorded with the patch (provenance.ts), not in the marker.
           const rest = baseText.slice(baseText.indexOf('\n') + 1);
-          next = `${renderMarker({ ...meta, status: a.status, reviewed: at })}\n${rest}`;
+          next = `${renderMarker({ ...meta, status: a.status })}\n${rest}`;
         } else {
           next = renderSection({ ...meta, ...stamp, status: a.status, reviewed: at }, b.heading, restoreSpans(a.text ?? '', keepSpans(b.body)));
         }
