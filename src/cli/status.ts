@@ -28,7 +28,7 @@ export function formatStatus(r: StatusReport): string {
   for (const b of r.backends) {
     const learned = b.effectiveHourly !== b.hourlyLimit ? ` (${b.effectiveHourly})` : '';
     lines.push(
-      `${b.name.padEnd(12)} ${b.type.padEnd(8)} ${b.status.padEnd(12)} ${`${b.requestsThisHour}/${b.hourlyLimit}${learned}`.padEnd(26)} ${`${b.deepUsedToday}/${b.deepDailyLimit}`.padEnd(11)} ${b.rateLimitedUntil ?? '-'}`,
+      `${b.name.padEnd(12)} ${b.type.padEnd(8)} ${b.status.padEnd(12)} ${`${b.requestsThisHour}/${b.hourlyLimit}${learned}`.padEnd(26)} ${`${b.deepUsedToday}/${b.deepDailyLimit}`.padEnd(11)} ${b.rateLimitedUntil ?? (b.usedUpUntil ? `${b.usedUpUntil} (quota used up)` : '-')}`,
     );
     if (b.needsHuman) lines.push(`             needs a person: ${b.needsHuman.reason} (since ${b.needsHuman.since}); fix it with \`fano login ${b.name}\``);
   }

@@ -21,7 +21,7 @@ export async function runTasks(opts: TasksOptions): Promise<number> {
     throw new UsageError(`--state must be one of ${TASK_STATES.join(', ')} (got "${opts.state}")`);
   }
   const { config } = await loadConfig(opts.home);
-  const data = await readTopData(opts.home);
+  const data = await readTopData(opts.home, config);
   const snap = buildSnapshot(opts.home, config, data, new Date());
   const rows = sortRows(filterRows(taskRows(snap), { state: (opts.state as TaskState | undefined) ?? null, module: opts.module ?? null }), 'priority');
   if (opts.json) {

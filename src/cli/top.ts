@@ -4,6 +4,8 @@ import { createElement } from 'react';
 import { loadConfig } from '../config/load.js';
 import { LockBusyError, UsageError } from '../errors.js';
 import { openStore } from '../store/store.js';
+import type { JsonObject } from '../core/types.js';
+import { enabledModules } from '../modules/index.js';
 import { runsDir } from '../tick/runs.js';
 import { Dashboard, type DashboardProps } from '../tui/Dashboard.js';
 import { enterFullScreen } from '../tui/full-screen.js';
@@ -55,9 +57,9 @@ export async function setPaused(
  * updates; a poll of the directories' and key files' mtimes catches what it misses (network
  * filesystems, a directory created after start-up). Returns a function that stops both.
  */
-export function watchHome(home: string, onChange: () => void, pollMs = TOP_POLL_MS): () => void {
+export function watchHome(home: string, onChange: () => void, pollMs = TOP_POLL_MS, inputs: readonly string[] = []): () => void {
   const dirs = [join(home, 'state'), runsDir(home)];
-  const files = [join(home, 'state', 'checkpoint.json'), join(home, 'state', 'log.jsonl'), join(runsDir(home), 'last-tick.json')];
+  const files = [join(home, 'state', 'checkpoint.json'), join(home, 'state', 'log.jsonl'), join(runsDir(home), 'last-tick.json'), ...inputs.map((f) => join(home, f))];
   let timer: NodeJS.Timeout | null = null;
   const fire = () => {
     if (timer) return;
@@ -124,7 +126,7 @@ const QUIT_SIGNALS = ['SIGTERM', 'SIGHUP', 'SIGINT'] as const;
 
 export async function runTop(opts: TopOptions): Promise<number> {
   const { config } = await loadConfig(opts.home);
-  let data = await readTopData(opts.home);
+  let data = await readTopData(opts.home, config);
   const props = (notice: string | null): DashboardProps => ({
     snapshot: buildSnapshot(opts.home, config, data, new Date()),
     readOnly: opts.readOnly,
@@ -169,7 +171,7 @@ export async function runTop(opts: TopOptions): Promise<number> {
       if (reading) return;
       reading = true;
       try {
-        data = await readTopData(opts.home);
+        data = await readTopData(opts.home, config);
         notice = null;
       } catch (err) {
         // A half-written home (or a corrupt one) keeps the last good frame on screen.
@@ -179,7 +181,9 @@ export async function runTop(opts: TopOptions): Promise<number> {
       }
       rerender();
     };
-    stopWatch = watchHome(opts.home, () => void reload());
+    // The files a person edits (seeds, sources, the document…) too: a problem in one shows at once.
+    const inputs = enabledModules(config).flatMap(({ module, options }) => module.discoveryInputs?.({ home: opts.home, options: options as JsonObject }) ?? []);
+    stopWatch = watchHome(opts.home, () => void reload(), TOP_POLL_MS, inputs);
     clockTimer = setInterval(() => rerender(), TOP_CLOCK_MS);
     await app.waitUntilExit();
   } finally {

@@ -23,6 +23,8 @@ export interface StatusBackend {
   deepUsedToday: number;
   deepDailyLimit: number;
   rateLimitedUntil: string | null;
+  /** While the hourly quota is used up: when the sliding hour frees the next request. */
+  usedUpUntil: string | null;
   needsHuman: { reason: string; since: string } | null;
 }
 
@@ -70,6 +72,7 @@ export function buildStatus(home: string, state: FanoState, config: FanoConfig, 
         deepUsedToday: v.deepUsedToday,
         deepDailyLimit: v.deepDailyLimit,
         rateLimitedUntil: v.rateLimitedUntil,
+        usedUpUntil: v.status === 'exhausted' ? v.nextFreeAt : null,
         needsHuman: b.needsHuman ? { reason: b.needsHuman.reason, since: b.needsHuman.since } : null,
       };
     });

@@ -91,6 +91,18 @@ describe('Dashboard', () => {
     idle.unmount();
   });
 
+  it('problems a person must fix count as errors and lead the events; a used-up quota says until when', () => {
+    const s = stateWith([], { chatgpt: { recent: Array.from({ length: 20 }, (_, i) => ago((50 - i) * MINUTE_MS)) } });
+    const problems = [{ file: 'state/explorer/seeds.yaml', line: 3, message: 'seed "x" has no text', fix: 'give it a text: line' }];
+    const r = render(<Dashboard snapshot={snapshotOf(s, { problems })} interactive={false} />);
+    const f = r.lastFrame()!;
+    expect(f).toMatch(/errors 1 \(1 problem\)/);
+    expect(f).toMatch(/^chatgpt .* 20\/20 .* quota used up until 12:10 \(in 10m00s\)$/m);
+    const events = f.slice(f.indexOf('\nevents'));
+    expect(events.split('\n')[2]).toMatch(/^now\s+problem state\/explorer\/seeds\.yaml:3: seed "x" has no text; fix: give it a text: line$/);
+    r.unmount();
+  });
+
   it('header: title first, last and next tick with errors, throughput and counts; running work shows its phase', () => {
     const lastTick = { id: 't1', startedAt: ago(20_000), endedAt: ago(10_000), outcome: 'ok', steps: 3, requests: 3, error: null };
     const r = render(<Dashboard snapshot={snapshotOf(sampleState(), { lastTick })} interactive={false} />);

@@ -34,7 +34,7 @@ export function Dashboard(props: DashboardProps) {
   const [ui, setUi] = useState<ViewState>(() => ({ ...initialViewState(), ...props.initialView }));
 
   const rows = useMemo(() => sortWorkFirst(filterRows(taskRows(snapshot), { text: ui.text, state: ui.stateFilter }), ui.sort), [snapshot, ui.text, ui.stateFilter, ui.sort]);
-  const events = useMemo(() => topEvents(snapshot), [snapshot]);
+  const events = useMemo(() => topEvents(snapshot, snapshot.status.problems), [snapshot]);
   const running = useMemo(() => new Map(runningLines(snapshot).map((r) => [r.key, r])), [snapshot]);
   const backends = backendLines(snapshot);
   const keys = rows.map((r) => r.key);
@@ -72,7 +72,7 @@ export function Dashboard(props: DashboardProps) {
   return (
     // A fixed height with overflow hidden: even a miscounted line can never make the frame taller.
     <Box flexDirection="column" height={fit.height} overflow="hidden">
-      <Header snapshot={snapshot} backends={backends.slice(0, fit.backendLines)} backendsHidden={fit.backendsHidden} problems={0} />
+      <Header snapshot={snapshot} backends={backends.slice(0, fit.backendLines)} backendsHidden={fit.backendsHidden} problems={snapshot.status.problems.length} />
       <Box flexDirection="column" height={fit.body} overflow="hidden">
         {view.view === 'help' ? (
           <Help readOnly={readOnly} />

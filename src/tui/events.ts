@@ -1,4 +1,5 @@
 import type { Task } from '../core/types.js';
+import { formatProblem, type Problem } from '../core/problems.js';
 import { backendLines, clock, hhmm, type TopSnapshot } from './model.js';
 
 /**
@@ -54,12 +55,8 @@ function blocked(snap: TopSnapshot): TopEvent[] {
  * Problems a person must fix (from the status report, when it carries them), then standing
  * blocks, then timed events newest first.
  */
-export function topEvents(snap: TopSnapshot, problems: ReadonlyArray<{ file: string; line?: number | null; message: string; fix?: string | null }> = []): TopEvent[] {
-  const standing: TopEvent[] = problems.map((p) => ({
-    at: null,
-    tone: 'error',
-    text: `${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}${p.fix ? ` (${p.fix})` : ''}`,
-  }));
+export function topEvents(snap: TopSnapshot, problems: readonly Problem[] = []): TopEvent[] {
+  const standing: TopEvent[] = problems.map((p) => ({ at: null, tone: 'error', text: `problem ${formatProblem(p)}` }));
   const last = snap.status.lastTick;
   const timed: TopEvent[] = [];
   if (last?.outcome === 'error') timed.push({ at: last.startedAt, tone: 'error', text: `tick failed: ${last.error ?? 'no message'}` });

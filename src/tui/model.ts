@@ -87,7 +87,7 @@ export function backendLines(snap: TopSnapshot): BackendLine[] {
     if (b.status === 'rateLimited') return line('rate-limited', b.rateLimitedUntil ? `rate-limited ${until(b.rateLimitedUntil)}` : 'rate-limited');
     if (working.has(b.name)) return line('working', null);
     if (b.status === 'unreachable') return line('unreachable', 'the site did not load; retrying with backoff');
-    if (b.status === 'exhausted') return line('exhausted', 'hourly quota used up');
+    if (b.status === 'exhausted') return line('exhausted', b.usedUpUntil ? `quota used up ${until(b.usedUpUntil)}` : 'hourly quota used up');
     return line('idle', null);
   });
 }

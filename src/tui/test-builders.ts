@@ -1,5 +1,6 @@
 import { parseConfig } from '../config/parse-config.js';
 import type { FanoConfig } from '../config/schema.js';
+import type { Problem } from '../core/problems.js';
 import { buildBackend, buildTask } from '../core/test-builders.js';
 import { emptyState, type BackendState, type FanoState, type Task, type TickInfo } from '../core/types.js';
 import type { TopSnapshot } from './model.js';
@@ -35,6 +36,6 @@ export function task(over: Partial<Task> & { module?: string; type?: string; con
   return buildTask(over, new Date(NOW.getTime() - createdAgoMs));
 }
 
-export function snapshotOf(state: FanoState, opts: { lastTick?: TickInfo | null; now?: Date; config?: FanoConfig } = {}): TopSnapshot {
-  return buildSnapshot('/home/test/fano', opts.config ?? testConfig(), { state, lastTick: opts.lastTick ?? null, log: { checkpointSeq: 1, pendingRecords: 0 } }, opts.now ?? NOW);
+export function snapshotOf(state: FanoState, opts: { lastTick?: TickInfo | null; now?: Date; config?: FanoConfig; problems?: Problem[] } = {}): TopSnapshot {
+  return buildSnapshot('/home/test/fano', opts.config ?? testConfig(), { state, lastTick: opts.lastTick ?? null, log: { checkpointSeq: 1, pendingRecords: 0 }, problems: opts.problems ?? [] }, opts.now ?? NOW);
 }

@@ -155,6 +155,11 @@ describe('fano top', () => {
     const live = await runFano(['top'], { home });
     expect(live.code).toBe(64);
     expect(live.stderr).toContain('--once');
+    // A broken seeds file is an error top shows, with its file, line and fix.
+    writeFileSync(join(home, 'state/explorer/seeds.yaml'), 'seeds:\n  - id: x\n    priority: 99\n    text: hi\n');
+    const broken = await runFano(['top', '--once', '--read-only'], { home });
+    expect(broken.stdout).toMatch(/errors [1-9]\d* \(\d+ problems?/);
+    expect(broken.stdout).toMatch(/problem state\/explorer\/seeds\.yaml:\d+: .*; fix: /);
   });
 
   it('fano tasks lists, filters and prints JSON; a bad --state is a usage error', async () => {
