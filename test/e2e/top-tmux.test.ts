@@ -112,6 +112,21 @@ describe('fano top', () => {
       }
       expect(ticks).toBeGreaterThan(3);
 
+      // It follows a resize, smaller and larger, still without clearing the screen (checked below).
+      for (const [x, y] of [
+        [100, 30],
+        [80, 24],
+        [140, 45],
+      ] as const) {
+        tmux('resize-window', '-t', 's140', '-x', String(x), '-y', String(y));
+        await until(`s140 at ${x}x${y}`, () => {
+          const lines = capture('s140').split('\n');
+          const footer = lines.findIndex((l) => /^\d+\/\d+ tasks · sort/.test(l));
+          // The whole frame on screen: title on the first line, footer on the line above the last.
+          return lines[0]!.startsWith('fano top ') && footer === y - 2 && lines.every((l) => l.length <= x);
+        });
+      }
+
       for (const { name, y } of sizes) {
         const screenNow = capture(name);
         expect(screenNow.split('\n')[0]).toMatch(/^fano top /);
