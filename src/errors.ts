@@ -71,9 +71,12 @@ export class BackendNotOkError extends FanoError {
   }
 }
 
-/** The tick lock was lost (compromised) while we held it: the tick must not checkpoint. */
+/**
+ * The tick lock was lost while we held it (paused past tick.lockStaleSeconds, taken over): nothing
+ * more was written. A temporary failure (75, like a busy lock): the next tick resumes.
+ */
 export class LockCompromisedError extends FanoError {
   constructor(message: string) {
-    super(message, ExitCode.internal);
+    super(message, ExitCode.lockBusy);
   }
 }

@@ -93,7 +93,7 @@ async function change(home: string, make: (state: FanoState, now: Date) => { eve
       await store.append(events, now);
       await store.checkpoint();
     }
-    writeProjections(home, store.state, moduleProjections(config));
+    writeProjections(home, store.state, moduleProjections(config), undefined, () => store.fence());
     return message;
   } finally {
     await store.close();

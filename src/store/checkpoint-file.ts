@@ -15,6 +15,8 @@ import type { StatePaths } from './paths.js';
  */
 
 export interface Checkpoint {
+  /** The epoch of the lock holder that wrote it (0 for older checkpoints); see store/lock.ts. */
+  epoch: number;
   lastSeq: number;
   state: FanoState;
 }
@@ -53,13 +55,15 @@ export function parseCheckpoint(data: Buffer | string, file: string): Checkpoint
       ? 'expected an object { lastSeq, state }'
       : !Number.isSafeInteger(lastSeq) || (lastSeq as number) < 0
         ? 'lastSeq: expected a non-negative integer'
-        : validateState(r.state);
+        : r.epoch !== undefined && (!Number.isSafeInteger(r.epoch) || (r.epoch as number) < 0)
+          ? 'epoch: expected a non-negative integer'
+          : validateState(r.state);
   if (problem) {
     throw new StateCorruptError(`${file}: invalid checkpoint: ${problem}; the state was not changed, run \`fano repair\``, file);
   }
   const state = r.state as FanoState;
   deferTaskBytes(buf, state.tasks);
-  return { lastSeq: lastSeq as number, state };
+  return { epoch: (r.epoch as number | undefined) ?? 0, lastSeq: lastSeq as number, state };
 }
 
 /** The checkpoint at `file`, or null when the file does not exist. */

@@ -70,7 +70,8 @@ export function deferTaskBytes(buf: Buffer, tasks: Record<string, Task>): void {
   PENDING.set(tasks, { buf, original: { ...tasks } });
 }
 
-export function serializeCheckpointBytes(lastSeq: number, state: FanoState): Buffer {
+/** `epoch` (the writing lock holder's, store/lock.ts) is the first member when > 0. */
+export function serializeCheckpointBytes(lastSeq: number, state: FanoState, epoch = 0): Buffer {
   const pending = PENDING.get(state.tasks);
   if (pending) {
     PENDING.delete(state.tasks);
@@ -89,7 +90,7 @@ export function serializeCheckpointBytes(lastSeq: number, state: FanoState): Buf
     modules,
     meta: sortedShallow(state.meta),
   });
-  const text = JSON.stringify({ lastSeq, state: top }, null, 2) + '\n';
+  const text = JSON.stringify(epoch > 0 ? { epoch, lastSeq, state: top } : { lastSeq, state: top }, null, 2) + '\n';
   if (keys.length === 0) return Buffer.from(text);
   const quoted = JSON.stringify(marker);
   const at = text.indexOf(quoted);
@@ -103,8 +104,8 @@ export function serializeCheckpointBytes(lastSeq: number, state: FanoState): Buf
   return Buffer.concat(parts);
 }
 
-export function serializeCheckpoint(lastSeq: number, state: FanoState): string {
-  return serializeCheckpointBytes(lastSeq, state).toString('utf8');
+export function serializeCheckpoint(lastSeq: number, state: FanoState, epoch = 0): string {
+  return serializeCheckpointBytes(lastSeq, state, epoch).toString('utf8');
 }
 
 /**

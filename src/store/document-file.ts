@@ -5,8 +5,9 @@ import { PATCHES_COLLECTION, shortHash, type PatchRecord } from '../core/documen
 import type { FanoEvent } from '../core/events.js';
 import type { Json } from '../core/types.js';
 import { crashPoint } from '../crash.js';
+import { LockCompromisedError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { fsyncDir, readTextOrNull, writeFileDurable } from './fsync.js';
+import { readTextOrNull, writeFileDurable } from './fsync.js';
 import type { Store } from './store.js';
 
 /**
@@ -44,7 +45,7 @@ function readBytesOrNull(file: string): Buffer | null {
  * `expectedOld`. Synchronous from read to rename, so no other writer in this process interleaves.
  * Works on the file's bytes: everything outside the section is written back exactly as read.
  */
-export function patchSection(home: string, file: string, sectionId: string, expectedOld: string | null, next: string, opts: PatchOptions = {}): PatchResult {
+export function patchSection(home: string, file: string, sectionId: string, expectedOld: string | null, next: string, opts: PatchOptions = {}, fence?: () => void): PatchResult {
   const full = path.join(home, file);
   // A missing file is only a base for a new section (it starts as `initialText`).
   const read = (): Buffer | null => readBytesOrNull(full) ?? (expectedOld === null ? Buffer.from(opts.initialText ?? '', 'utf8') : null);
@@ -55,6 +56,7 @@ export function patchSection(home: string, file: string, sectionId: string, expe
   // Last look before the write: a person's save landing after our read wins.
   const again = read();
   if (again === null || !again.equals(current)) return 'conflict';
+  fence?.(); // the tick lock is still ours (store/lock.ts)
   writeDurable(full, plan.bytes);
   return 'applied';
 }
@@ -100,8 +102,9 @@ export async function applyPendingPatches(store: Store, now: () => Date, log?: L
     if (opts.skipFiles?.has(doc.file)) continue;
     let result: PatchResult;
     try {
-      result = patchSection(store.home, doc.file, doc.sectionId, doc.base, doc.next ?? '', { after: doc.after ?? null, before: doc.before ?? null, ...(doc.initialText !== undefined ? { initialText: doc.initialText } : {}) });
+      result = patchSection(store.home, doc.file, doc.sectionId, doc.base, doc.next ?? '', { after: doc.after ?? null, before: doc.before ?? null, ...(doc.initialText !== undefined ? { initialText: doc.initialText } : {}) }, () => store.fence());
     } catch (err) {
+      if (err instanceof LockCompromisedError) throw err;
       log?.warn('document.patch_failed', { module, patch: id, file: doc.file, error: (err as Error).message });
       continue;
     }
@@ -111,7 +114,7 @@ export async function applyPendingPatches(store: Store, now: () => Date, log?: L
     }
     const at = now();
     const applied = result === 'applied' || result === 'already';
-    if (applied && doc.snapshotDir) snapshot(store.home, doc.file, doc.snapshotDir, at, log);
+    if (applied && doc.snapshotDir) snapshot(store, doc.file, doc.snapshotDir, at, log);
     // Once applied the texts are history (the snapshot, git): only the hash stays in the state.
     const final: PatchRecord = { ...doc, status: applied ? 'applied' : 'conflict', base: null, next: null, nextHash: shortHash(doc.next ?? ''), resolvedAt: at.toISOString() };
     const ev: FanoEvent = { type: 'module.put', module, collection: PATCHES_COLLECTION, id, doc: final as unknown as Json };
@@ -123,18 +126,18 @@ export async function applyPendingPatches(store: Store, now: () => Date, log?: L
 }
 
 /** The file as it is now, copied to `<dir>/<YYYY-MM-DD>.md` (the day's last version wins). */
-function snapshot(home: string, file: string, dir: string, at: Date, log?: Logger): void {
+function snapshot(store: Store, file: string, dir: string, at: Date, log?: Logger): void {
+  const home = store.home;
   try {
     const text = fs.readFileSync(path.join(home, file), 'utf8');
     const target = path.join(home, dir, `${at.toISOString().slice(0, 10)}${path.extname(file) || '.md'}`);
     if (readTextOrNull(target) === text) return;
     const d = path.dirname(target);
     fs.mkdirSync(d, { recursive: true });
-    const tmp = path.join(d, `.${path.basename(target)}.${process.pid}.tmp`);
-    fs.writeFileSync(tmp, text);
-    fs.renameSync(tmp, target);
-    fsyncDir(d);
+    store.fence();
+    writeFileDurable(target, text);
   } catch (err) {
+    if (err instanceof LockCompromisedError) throw err;
     log?.warn('document.snapshot_failed', { file, error: (err as Error).message });
   }
 }

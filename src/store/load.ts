@@ -52,7 +52,7 @@ export function loadFromDisk(paths: StatePaths): LoadedState {
   // entries a later record overwrites; that later record is applied after it). Records without a
   // `keys` member (older logs) are always applied.
   const headers: RecordHeader[] = [];
-  const scan = scanLog(logBuf, checkpointSeq, { validate: false, lazy: true }, undefined, (h) => headers.push(h));
+  const scan = scanLog(logBuf, checkpointSeq, { validate: false, lazy: true, baseEpoch: cp?.epoch ?? 0 }, undefined, (h) => headers.push(h));
   if (scan.problem) throw corrupt(scan.problem.line, scan.problem.message);
   const lastWriter = new Map<string, number>();
   headers.forEach((h, i) => h.keys?.forEach((k) => lastWriter.set(k, i)));
@@ -67,7 +67,7 @@ export function loadFromDisk(paths: StatePaths): LoadedState {
     // when it fails is the log read again checking every event, to name the line.
     const problem = validateState(state, 'state after replay');
     if (problem) {
-      const strict = scanLog(logBuf, checkpointSeq, { validate: true });
+      const strict = scanLog(logBuf, checkpointSeq, { validate: true, baseEpoch: cp?.epoch ?? 0 });
       if (strict.problem) throw corrupt(strict.problem.line, strict.problem.message);
       throw new StateCorruptError(`${paths.log}: ${problem}; the state was not changed, run \`fano repair\``, paths.log);
     }

@@ -71,7 +71,7 @@ describe('tick lock', () => {
     const s = await openT(home, 2000);
     await s.append([{ type: 'task.put', task: buildTask(1) }], AT);
     fs.rmSync(statePaths(home).lock, { recursive: true });
-    // proper-lockfile checks the lock every stale/2 = 1000 ms.
+    // The holder checks its lock every stale/4 = 500 ms.
     for (let i = 0; i < 40 && !s.lockCompromised; i++) await sleep(100);
     expect(s.lockCompromised).toBe(true);
     await expect(s.append([{ type: 'task.put', task: buildTask(2) }], AT)).rejects.toBeInstanceOf(LockCompromisedError);

@@ -60,14 +60,18 @@ export function recordKeys(events: readonly FanoEvent[]): string[] {
   return [...keys].sort();
 }
 
-/** Throws (an internal error, not corruption) when the events would not survive a reload. */
-export function encodeRecord(seq: number, at: string, events: readonly FanoEvent[]): EncodedRecord {
+/**
+ * Throws (an internal error, not corruption) when the events would not survive a reload.
+ * `epoch` is the writing lock holder's (store/lock.ts): 0 writes no `ep` member (older format).
+ */
+export function encodeRecord(seq: number, at: string, events: readonly FanoEvent[], epoch = 0): EncodedRecord {
   if (!Number.isSafeInteger(seq) || seq < 1) throw new Error(`log seq must be a positive integer, got ${seq}`);
   if (!isIsoUtc(at)) throw new Error(`log record time must be ISO-8601 UTC, got ${JSON.stringify(at)}`);
-  const body = stableCompact({ at, events, keys: recordKeys(events), seq });
+  if (!Number.isSafeInteger(epoch) || epoch < 0) throw new Error(`log epoch must be a non-negative integer, got ${epoch}`);
+  const body = stableCompact(epoch > 0 ? { at, ep: epoch, events, keys: recordKeys(events), seq } : { at, events, keys: recordKeys(events), seq });
   // Re-parse what will be on disk: the in-memory state then equals what replay will build (no
   // Dates, no undefined, sorted keys in every object, which checkpoint serialization relies on).
-  const { keys: _keys, ...parsed } = JSON.parse(body) as LogRecord & { keys: string[] };
+  const { keys: _keys, ep: _ep, ...parsed } = JSON.parse(body) as LogRecord & { keys: string[]; ep?: number };
   const problem = validateEvents(parsed.events);
   if (problem) throw new Error(`refusing to log an invalid event: ${problem}`);
   const cut = AT_PREFIX.length + at.length + 1; // index just after the closing quote of `at`
@@ -75,10 +79,24 @@ export function encodeRecord(seq: number, at: string, events: readonly FanoEvent
   return { line, record: parsed };
 }
 
-export type DecodeResult = { ok: true; record: LogRecord } | { ok: false; reason: string; torn: boolean };
+/** `ep`: the epoch of the lock holder that wrote the record (0 for records of older versions). */
+export type DecodeResult = { ok: true; record: LogRecord; ep: number } | { ok: false; reason: string; torn: boolean };
 
 /** A record checked (CRC, seq, time) without parsing its events; `keys` null for older records. */
-export type HeaderResult = { ok: true; seq: number; keys: string[] | null } | { ok: false; reason: string; torn: boolean };
+export type HeaderResult = { ok: true; seq: number; ep: number; keys: string[] | null } | { ok: false; reason: string; torn: boolean };
+
+const EP_MEMBER = Buffer.from('"ep":');
+
+/** The `ep` member right after `crc` (`…","ep":N,"events":…`), 0 when absent; -1 when malformed. */
+function readEpoch(buf: Buffer, start: number, end: number): number {
+  const q = buf.indexOf(0x22, start + AT_PREFIX_BYTES.length);
+  const at = q + 1 + CRC_PREFIX_BYTES.length + CRC_HEX_LEN + 2; // just after the crc member's `",`
+  if (buf.compare(EP_MEMBER, 0, EP_MEMBER.length, at, at + EP_MEMBER.length) !== 0) return 0;
+  const comma = buf.indexOf(0x2c, at + EP_MEMBER.length);
+  if (comma < 0 || comma >= end) return -1;
+  const text = buf.toString('latin1', at + EP_MEMBER.length, comma);
+  return /^(0|[1-9]\d{0,15})$/.test(text) ? Number(text) : -1;
+}
 
 const KEYS_MEMBER = Buffer.from(',"keys":[');
 const SEQ_MEMBER = Buffer.from(',"seq":');
@@ -97,16 +115,18 @@ export function decodeHeader(buf: Buffer, start: number, end: number): HeaderRes
   if (!Number.isSafeInteger(seq) || seq < 1) return { ok: false, reason: 'seq is not a positive integer', torn: false };
   const at = buf.toString('latin1', start + AT_PREFIX_BYTES.length, buf.indexOf(0x22, start + AT_PREFIX_BYTES.length));
   if (!isIsoUtc(at)) return { ok: false, reason: '"at" is not an ISO-8601 UTC time', torn: false };
+  const ep = readEpoch(buf, start, end);
+  if (ep < 0) return { ok: false, reason: 'ep is not a non-negative integer', torn: false };
   const keysAt = buf.lastIndexOf(KEYS_MEMBER, seqAt);
   // `keys` sits right before `seq`: `,"keys":[...],"seq":N}`. An older record has none.
-  if (keysAt < start || buf[seqAt - 1] !== 0x5d) return { ok: true, seq, keys: null };
+  if (keysAt < start || buf[seqAt - 1] !== 0x5d) return { ok: true, seq, ep, keys: null };
   let keys: unknown;
   try {
     keys = JSON.parse(buf.toString('utf8', keysAt + KEYS_MEMBER.length - 1, seqAt));
   } catch {
-    return { ok: true, seq, keys: null }; // `keys` text inside an event; parse the record fully
+    return { ok: true, seq, ep, keys: null }; // `keys` text inside an event; parse the record fully
   }
-  return { ok: true, seq, keys: Array.isArray(keys) && keys.every((k) => typeof k === 'string') ? keys : null };
+  return { ok: true, seq, ep, keys: Array.isArray(keys) && keys.every((k) => typeof k === 'string') ? keys : null };
 }
 
 export interface DecodeOptions {
@@ -164,9 +184,11 @@ export function decodeBytes(buf: Buffer, start: number, end: number, opts: Decod
   if (!Number.isSafeInteger(r.seq) || (r.seq as number) < 1) return { ok: false, reason: 'seq is not a positive integer', torn: false };
   if (!isIsoUtc(r.at)) return { ok: false, reason: '"at" is not an ISO-8601 UTC time', torn: false };
   if (!Array.isArray(r.events)) return { ok: false, reason: 'events: expected a list', torn: false };
+  const ep = r.ep === undefined ? 0 : r.ep;
+  if (!Number.isSafeInteger(ep) || (ep as number) < 0) return { ok: false, reason: 'ep is not a non-negative integer', torn: false };
   if (opts.validate !== false) {
     const problem = validateEvents(r.events);
     if (problem) return { ok: false, reason: problem, torn: false };
   }
-  return { ok: true, record: { seq: r.seq as number, at: r.at, events: r.events as FanoEvent[] } };
+  return { ok: true, record: { seq: r.seq as number, at: r.at, events: r.events as FanoEvent[] }, ep: ep as number };
 }

@@ -27,6 +27,8 @@ export interface ScanOptions {
    * pending one is; `onRecord` is not called. The loader uses it to parse only last writers.
    */
   lazy?: boolean;
+  /** The checkpoint's epoch: a record written under a lower one is a fenced-out holder's. */
+  baseEpoch?: number;
 }
 
 /** A pending record found by a lazy scan: buf[start, end) is its line, `keys` what it writes. */
@@ -54,6 +56,13 @@ export interface ScanResult {
   torn: { line: number; reason: string; offset: number } | null;
   problem: { line: number; message: string; offset: number } | null;
   gaps: { from: number; to: number }[];
+  /**
+   * Records a holder appended after it had lost the tick lock: their epoch is below the
+   * checkpoint's or a preceding record's (store/lock.ts). Skipped, never applied, never corruption.
+   */
+  fenced: { line: number; seq: number; ep: number }[];
+  /** Highest epoch seen (checkpoint or good records). */
+  maxEpoch: number;
 }
 
 export type OnRecord = (record: LogRecord, line: number) => void;
@@ -70,6 +79,8 @@ export function scanLog(buf: Buffer, baseSeq: number, opts: ScanOptions = {}, on
     torn: null,
     problem: null,
     gaps: [],
+    fenced: [],
+    maxEpoch: opts.baseEpoch ?? 0,
   };
   const decodeOpts = { validate: opts.validate !== false };
   let prevSeq = -1; // seq of the previous good line (any, pending or skipped)
@@ -93,6 +104,13 @@ export function scanLog(buf: Buffer, baseSeq: number, opts: ScanOptions = {}, on
       break;
     }
     const seq = 'record' in dec ? dec.record.seq : dec.seq;
+    if (dec.ep < res.maxEpoch) {
+      res.fenced.push({ line: lineNo, seq, ep: dec.ep });
+      start = nl + 1;
+      res.goodEnd = start;
+      continue;
+    }
+    res.maxEpoch = dec.ep;
     if (seq <= prevSeq) {
       badReason = `seq ${seq} does not increase (previous record has seq ${prevSeq})`;
       break;

@@ -16,7 +16,7 @@ export interface StatePaths {
   log: string;
   broken: string;
   archiveDir: string;
-  /** proper-lockfile's lock directory (mkdir-based, refreshed by mtime). */
+  /** The tick lock: a directory made with mkdir holding owner.json (store/lock.ts). */
   lock: string;
 }
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { sha256Hex } from '../core/hash.js';
 import type { ProjectionSpec } from '../core/projection-spec.js';
 import type { FanoState } from '../core/types.js';
+import { LockCompromisedError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { fsyncDir, readTextOrNull, writeFileDurable } from './fsync.js';
 
@@ -33,7 +34,11 @@ export function projectionFileName(id: string, ext: string): string {
 const TEMP_RE = /^\..*\.tmp$/;
 
 /** Writes every projection of `specs` for `state`. Never throws for one bad file: reports it. */
-export function writeProjections(home: string, state: Readonly<FanoState>, specs: readonly ProjectionSpec[], log?: Logger): ProjectionReport {
+/**
+ * `fence` proves the tick lock is still ours right before each file write (store/lock.ts); when it
+ * throws (LockCompromisedError) nothing more is written and the error propagates.
+ */
+export function writeProjections(home: string, state: Readonly<FanoState>, specs: readonly ProjectionSpec[], log?: Logger, fence?: () => void): ProjectionReport {
   const report: ProjectionReport = { written: [], deleted: [], skipped: [], errors: [] };
   for (const spec of specs) {
     const dir = path.join(home, spec.dir);
@@ -57,16 +62,19 @@ export function writeProjections(home: string, state: Readonly<FanoState>, specs
             report.skipped.push(path.join(spec.dir, name));
             continue;
           }
+          fence?.();
           writeFileDurable(file, text);
           touched = true;
           report.written.push(path.join(spec.dir, name));
         } catch (err) {
+          if (err instanceof LockCompromisedError) throw err;
           report.errors.push(`${path.join(spec.dir, name)}: ${(err as Error).message}`);
         }
       }
       for (const ent of fs.readdirSync(dir, { withFileTypes: true })) {
         if (!ent.isFile()) continue;
         const full = path.join(dir, ent.name);
+        fence?.();
         if (TEMP_RE.test(ent.name)) {
           fs.rmSync(full, { force: true }); // a temp file of a write a crash interrupted
         } else if (ent.name.endsWith(spec.ext) && !wanted.has(ent.name)) {
@@ -77,6 +85,7 @@ export function writeProjections(home: string, state: Readonly<FanoState>, specs
       }
       if (touched) fsyncDir(dir);
     } catch (err) {
+      if (err instanceof LockCompromisedError) throw err;
       report.errors.push(`${spec.dir}: ${(err as Error).message}`);
     }
   }

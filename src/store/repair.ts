@@ -5,7 +5,7 @@ import { StateCorruptError } from '../errors.js';
 import { readCheckpointFile, serializeCheckpointBytes, writeCheckpointFile } from './checkpoint-file.js';
 import type { Checkpoint } from './checkpoint-file.js';
 import { appendDurable, fsyncDir, readFileOrNull } from './fsync.js';
-import { DEFAULT_LOCK_STALE_MS, acquireStateLock } from './lock.js';
+import { DEFAULT_LOCK_STALE_MS, acquireStateLock, type StateLock } from './lock.js';
 import { scanLog } from './log-scan.js';
 import type { ScanResult } from './log-scan.js';
 import { statePaths } from './paths.js';
@@ -60,9 +60,9 @@ export async function repairStore(home: string, opts: RepairOptions = {}): Promi
     notes,
   });
   if (!fs.existsSync(paths.dir)) return noop(['no state/ folder: nothing to repair']);
-  const lock = await acquireStateLock(paths.dir, paths.lock, opts.lockStaleMs ?? DEFAULT_LOCK_STALE_MS, now);
+  const lock = await acquireStateLock(paths, opts.lockStaleMs ?? DEFAULT_LOCK_STALE_MS, now);
   try {
-    return await repairLocked(paths, noop);
+    return await repairLocked(paths, noop, lock);
   } finally {
     await lock.release();
   }
@@ -77,7 +77,7 @@ function tryRead(file: string): { cp: Checkpoint | null; error: string | null } 
   }
 }
 
-async function repairLocked(paths: StatePaths, noop: (notes: string[]) => RepairReport): Promise<RepairReport> {
+async function repairLocked(paths: StatePaths, noop: (notes: string[]) => RepairReport, lock: StateLock): Promise<RepairReport> {
   const notes: string[] = [];
   const logBuf = readFileOrNull(paths.log) ?? Buffer.alloc(0);
   const cur = tryRead(paths.checkpoint);
@@ -101,7 +101,7 @@ async function repairLocked(paths: StatePaths, noop: (notes: string[]) => Repair
   }
   const baseSeq = cp?.lastSeq ?? 0;
   const state = cp?.state ?? emptyState();
-  const scan = scanLog(logBuf, baseSeq, { allowGaps: true }, (rec) => applyEvents(state, rec.events));
+  const scan = scanLog(logBuf, baseSeq, { allowGaps: true, baseEpoch: cp?.epoch ?? 0 }, (rec) => applyEvents(state, rec.events));
   const bad = scan.problem ?? scan.torn;
   const healthy = curUsable && !scan.problem && scan.gaps.length === 0;
   if (healthy && !scan.torn) {
@@ -115,6 +115,7 @@ async function repairLocked(paths: StatePaths, noop: (notes: string[]) => Repair
   if (bad) {
     const rest = logBuf.subarray(bad.offset);
     lostLines = scan.lineCount - bad.line + 1;
+    lock.assertHeld();
     appendDurable(paths.broken, Buffer.concat([rest, rest[rest.length - 1] === 0x0a ? Buffer.alloc(0) : Buffer.from('\n')]));
     movedTo = paths.broken;
     notes.push(`${paths.log}:${bad.line}: ${'message' in bad ? bad.message : bad.reason}`);
@@ -128,7 +129,9 @@ async function repairLocked(paths: StatePaths, noop: (notes: string[]) => Repair
   }
   // Seq never goes back: numbers used by lost records are not reused either.
   const newSeq = Math.max(baseSeq, scan.maxSeq, maxSeqIn(bad ? logBuf.subarray(bad.offset) : Buffer.alloc(0)));
-  await writeCheckpointFile(paths, serializeCheckpointBytes(newSeq, state));
+  lock.assertHeld();
+  await writeCheckpointFile(paths, serializeCheckpointBytes(newSeq, state, lock.epoch), () => lock.assertHeld());
+  lock.assertHeld();
   const fd = fs.openSync(paths.log, 'a+');
   try {
     fs.ftruncateSync(fd, 0);

@@ -90,7 +90,7 @@ describe('log line codec', () => {
         expect(line.endsWith('\n')).toBe(true);
         expect(line.indexOf('\n')).toBe(line.length - 1);
         const dec = decodeLine(line.slice(0, -1));
-        expect(dec).toEqual({ ok: true, record });
+        expect(dec).toEqual({ ok: true, record, ep: 0 });
         expect(record).toEqual({ seq, at: AT, events: JSON.parse(JSON.stringify(events)) });
       }),
       { numRuns: 200 },

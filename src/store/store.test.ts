@@ -40,7 +40,8 @@ describe('openStore on a fresh home', () => {
     expect(s.seq).toBe(0);
     expect(s.checkpointSeq).toBe(0);
     expect(Object.keys(s.state.tasks)).toEqual([]);
-    expect(s.report).toEqual({ checkpointSeq: 0, replayed: 0, skipped: 0, tornTail: null, orphansRemoved: [] });
+    expect(s.report).toEqual({ checkpointSeq: 0, replayed: 0, skipped: 0, tornTail: null, orphansRemoved: [], fenced: [], foreignRemoved: [] });
+    expect(s.epoch).toBe(1);
   });
 
   it('STATE_GITIGNORE matches the repository state/.gitignore', () => {
@@ -58,7 +59,7 @@ describe('append and reload', () => {
     expect([r1.seq, r2.seq]).toEqual([1, 2]);
     const lines = logLines(home);
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(/^\{"at":"2025-03-01T10:01:00.000Z","crc":"[0-9a-f]{8}","events":\[.*\],"seq":1\}$/);
+    expect(lines[0]).toMatch(/^\{"at":"2025-03-01T10:01:00.000Z","crc":"[0-9a-f]{8}","ep":1,"events":\[.*\],"seq":1\}$/);
     const before = stableStringify(s.state);
     await s.close();
 
@@ -115,7 +116,7 @@ describe('checkpoint and rotation', () => {
     expect(s.checkpointSeq).toBe(2);
     expect(fs.readFileSync(p.log).length).toBe(0);
     const text = fs.readFileSync(p.checkpoint, 'utf8');
-    expect(text).toBe(stableStringify({ lastSeq: 2, state: s.state }));
+    expect(text).toBe(stableStringify({ epoch: 1, lastSeq: 2, state: s.state }));
     expect(fs.existsSync(p.prev)).toBe(false); // nothing to keep on the first checkpoint
     await s.append([put(3)], at(2));
     await s.checkpoint();

@@ -42,6 +42,13 @@ export interface LoadReport {
   /** A torn last record moved to log.broken.jsonl (movedTo null in read-only mode: left as is). */
   tornTail: { line: number; reason: string; movedTo: string | null } | null;
   orphansRemoved: string[];
+  /** Log records a holder wrote after losing the lock (lower epoch): skipped by the replay. */
+  fenced: { line: number; seq: number; ep: number }[];
+  /**
+   * Bytes another process appended to the log while this store held the lock (a fenced-out
+   * holder's write that raced its last check): moved to log.broken.jsonl, never replayed.
+   */
+  foreignRemoved: { bytes: number; movedTo: string }[];
 }
 
 export interface Store {
@@ -53,6 +60,14 @@ export interface Store {
   readonly checkpointSeq: number;
   readonly report: LoadReport;
   readonly lockCompromised: boolean;
+  /** The lock holder's epoch, written into every record and checkpoint (store/lock.ts). */
+  readonly epoch: number;
+  /**
+   * Proves, immediately before a write under state/ that is not a log record or a checkpoint
+   * (a document patch, a projection, a seeds file), that the tick lock is still this store's;
+   * throws LockCompromisedError (exit 75) when it is not, and for every later write.
+   */
+  fence(): void;
   /** Writes one record (all events or none), fsyncs it, then applies it to `state`. */
   append(events: FanoEvent[], at: Date): Promise<LogRecord>;
   /** Atomic checkpoint of the current state, then log rotation (truncation). */
@@ -84,14 +99,20 @@ export async function openStore(home: string, opts: OpenStoreOptions = {}): Prom
     fsyncDir(paths.dir);
     fsyncDir(path.dirname(paths.dir));
   }
-  const lock = await acquireStateLock(paths.dir, paths.lock, opts.lockStaleMs ?? DEFAULT_LOCK_STALE_MS, now);
+  const lock = await acquireStateLock(paths, opts.lockStaleMs ?? DEFAULT_LOCK_STALE_MS, now);
   let fd: number | null = null;
   try {
     // Only while holding the lock: another writer's temp files are not orphans.
+    lock.assertHeld();
     const orphansRemoved = removeOrphans(paths.dir);
     const loaded = loadFromDisk(paths);
+    if (loaded.scan.maxEpoch >= lock.epoch) {
+      // Someone wrote under a newer lock after ours was taken: we are the fenced-out holder.
+      throw new LockCompromisedError(`the tick lock ${paths.lock} was taken over while the state was loading (epoch ${loaded.scan.maxEpoch} ≥ ours, ${lock.epoch}); nothing was written`);
+    }
     const report: LoadReport = { ...baseReport(loaded), orphansRemoved };
     const torn = loaded.scan.torn;
+    lock.assertHeld();
     if (torn) {
       // The torn bytes go to log.broken.jsonl first (fsynced), then the log is cut back to its
       // last good record: a crash in between only duplicates the text in log.broken.jsonl.
@@ -121,7 +142,7 @@ export async function readState(home: string): Promise<{ state: FanoState; check
 }
 
 function baseReport(loaded: LoadedState): LoadReport {
-  return { checkpointSeq: loaded.checkpointSeq, replayed: loaded.replayed, skipped: loaded.scan.skipped, tornTail: null, orphansRemoved: [] };
+  return { checkpointSeq: loaded.checkpointSeq, replayed: loaded.replayed, skipped: loaded.scan.skipped, tornTail: null, orphansRemoved: [], fenced: loaded.scan.fenced, foreignRemoved: [] };
 }
 
 function removeOrphans(dir: string): string[] {
@@ -177,6 +198,12 @@ class FileStore implements Store {
   get lockCompromised(): boolean {
     return this.lock?.compromised ?? false;
   }
+  get epoch(): number {
+    return this.lock?.epoch ?? 0;
+  }
+  fence(): void {
+    this.assertWritable();
+  }
 
   append(events: FanoEvent[], at: Date): Promise<LogRecord> {
     return this.serial(() => this.appendNow(events, at));
@@ -191,6 +218,7 @@ class FileStore implements Store {
       this.assertWritable();
       const tasks = selectArchivable(this.state, cutoff);
       if (tasks.length === 0) return 0;
+      this.assertWritable();
       appendToArchive(this.paths.archiveDir, tasks);
       crashPoint('archive.appended');
       this.appendNow([{ type: 'task.drop', keys: tasks.map((t) => t.key) }], this.now());
@@ -216,19 +244,36 @@ class FileStore implements Store {
   private assertWritable(): void {
     if (this.closed) throw new Error('store is closed');
     if (this.fd === null || this.lock === null) throw new Error('store was opened read-only');
-    if (this.lock.compromised) {
-      throw new LockCompromisedError(
-        `the tick lock ${this.lock.path} was lost (${this.lock.compromisedReason ?? 'compromised'}); refusing to write state`,
-      );
-    }
+    this.lock.assertHeld();
     if (this.broken) throw new Error(`the redo log is in an unknown state after a failed write (${this.broken}); reopen the store`);
+  }
+
+  /**
+   * The log must end where our last record ended: anything beyond was appended by another process
+   * (a holder fenced out after its last lock check). It is moved to log.broken.jsonl, never kept.
+   */
+  private dropForeignBytes(): void {
+    const fd = this.fd!;
+    const size = fs.fstatSync(fd).size;
+    if (size === this.logSize) return;
+    if (size < this.logSize) {
+      this.broken = `the log shrank from ${this.logSize} to ${size} bytes behind this process`;
+      throw new Error(`${this.paths.log}: ${this.broken}`);
+    }
+    const extra = fs.readFileSync(this.paths.log).subarray(this.logSize, size); // our fd is write-only
+    const nl = extra[extra.length - 1] === 0x0a ? Buffer.alloc(0) : Buffer.from('\n');
+    appendDurable(this.paths.broken, Buffer.concat([extra, nl]));
+    fs.ftruncateSync(fd, this.logSize);
+    fs.fsyncSync(fd);
+    this.report.foreignRemoved.push({ bytes: extra.length, movedTo: this.paths.broken });
   }
 
   private appendNow(events: FanoEvent[], at: Date): LogRecord {
     this.assertWritable();
+    this.dropForeignBytes();
     const fd = this.fd!;
     const seq = this.seq + 1;
-    const { line, record } = encodeRecord(seq, at.toISOString(), events);
+    const { line, record } = encodeRecord(seq, at.toISOString(), events, this.epoch);
     const buf = Buffer.from(line);
     try {
       let off = 0;
@@ -257,7 +302,7 @@ class FileStore implements Store {
     this.assertWritable();
     const lastSeq = this.seq;
     if (!this.hadCheckpoint || lastSeq !== this.checkpointSeq) {
-      const bytes = serializeCheckpointBytes(lastSeq, this.state);
+      const bytes = serializeCheckpointBytes(lastSeq, this.state, this.epoch);
       // Checked again right before the temp file is written: a tick that lost its lock while
       // serializing must not replace the checkpoint.
       await writeCheckpointFile(this.paths, bytes, () => this.assertWritable());
@@ -268,6 +313,8 @@ class FileStore implements Store {
     crashPoint('log.before-truncate');
     // Appends are serialized with checkpoints, so every record in the log has seq <= lastSeq.
     if (this.seq !== lastSeq) throw new Error('internal: log grew during a checkpoint');
+    this.assertWritable();
+    this.dropForeignBytes();
     fs.ftruncateSync(this.fd!, 0);
     fs.fsyncSync(this.fd!);
     this.logSize = 0;

@@ -61,7 +61,7 @@ export async function verifyStore(home: string): Promise<VerifyReport> {
   const checkpointSeq = cp?.lastSeq ?? 0;
   // Without a readable checkpoint the log's base is unknown: check its own integrity only.
   const state = cp?.state ?? emptyState();
-  const scan = scanLog(logBuf, checkpointSeq, { allowGaps: !cpReadable }, (rec) => applyEvents(state, rec.events));
+  const scan = scanLog(logBuf, checkpointSeq, { allowGaps: !cpReadable, baseEpoch: cp?.epoch ?? 0 }, (rec) => applyEvents(state, rec.events));
   if (scan.problem) problems.push({ file: paths.log, line: scan.problem.line, message: scan.problem.message });
   if (cpReadable && !scan.problem) {
     // The reducer keeps task.key === map key and states valid; this catches a reducer bug.

@@ -74,6 +74,7 @@ export async function runTick(opts: TickOptions): Promise<TickSummary> {
     log.info('tick.started', { checkpointSeq: r.checkpointSeq, replayed: r.replayed, pid: process.pid });
     if (r.tornTail) log.warn('store.torn_tail_repaired', { ...r.tornTail });
     if (r.orphansRemoved.length > 0) log.warn('store.orphans_removed', { files: r.orphansRemoved });
+    if (r.fenced.length > 0) log.warn('store.fenced_records_skipped', { records: r.fenced });
 
     // Problems first: each new one is reported once, and files with one are not patched.
     const problemFiles = await noteProblems(opts, config, store, now, log, info);
@@ -108,7 +109,7 @@ export async function runTick(opts: TickOptions): Promise<TickSummary> {
       await store.checkpoint();
       log.info('state.checkpointed', { seq: store.seq, tasks: Object.keys(store.state.tasks).length, durationMs: now().getTime() - t });
     }
-    writeProjections(opts.home, store.state, moduleProjections(config), log); // readable files, rebuilt from the checkpointed state
+    writeProjections(opts.home, store.state, moduleProjections(config), log, () => store.fence()); // readable files, rebuilt from the checkpointed state
     info.outcome = store.state.meta.paused ? 'paused' : info.steps > 0 ? 'ok' : 'idle';
     // Still holding the lock, after the checkpoint: the files the hint stamps are final.
     leaveIdleHint(opts.home, config, store.state, now(), log);
@@ -121,6 +122,7 @@ export async function runTick(opts: TickOptions): Promise<TickSummary> {
   } finally {
     info.endedAt = now().toISOString();
     await Promise.allSettled([...backends.values()].map((b) => b.close()));
+    if (store.report.foreignRemoved.length > 0) log.warn('store.foreign_bytes_moved', { moves: store.report.foreignRemoved });
     log.info('tick.ended', { outcome: info.outcome, steps: info.steps, requests: info.requests, durationMs: Date.parse(info.endedAt) - startedAt.getTime() });
     log.close();
     writeLastTick(opts.home, strip(info));

@@ -50,14 +50,24 @@ function ageLock(home: string): void {
 }
 
 describe('store crash points', () => {
-  it('log.appended: acknowledged records survive; the killed holder blocks until its lock is stale', async () => {
+  it('log.appended: acknowledged records survive; a killed holder on this host is taken over at once', async () => {
     const home = tmpHome();
     run(home, 'append3', 'log.appended@2');
     expect((await verifyStore(home)).ok).toBe(true);
+    const s = await openStore(home, { lockStaleMs: 2000 });
+    expect(s.seq).toBe(2);
+    expect(Object.keys(s.state.tasks).sort()).toEqual(keys(1, 2));
+    await s.close();
+  });
+
+  it('a killed holder on another host blocks until its lock is stale', async () => {
+    const home = tmpHome();
+    run(home, 'append3', 'log.appended@2');
+    const ownerFile = path.join(statePaths(home).lock, 'owner.json');
+    fs.writeFileSync(ownerFile, JSON.stringify({ ...JSON.parse(fs.readFileSync(ownerFile, 'utf8')), host: 'elsewhere.example' }));
     await expect(openStore(home, { lockStaleMs: 2000 })).rejects.toBeInstanceOf(LockBusyError);
-    // The real stale takeover, once: proper-lockfile sets the first mtime up to 1 s ahead (its
-    // precision probe), so wait until that mtime is 2 s old.
-    await sleep(fs.statSync(statePaths(home).lock).mtimeMs + 2100 - Date.now());
+    // The real stale takeover, once.
+    await sleep(fs.statSync(ownerFile).mtimeMs + 2100 - Date.now());
     const s = await openStore(home, { lockStaleMs: 2000 });
     expect(s.seq).toBe(2);
     expect(Object.keys(s.state.tasks).sort()).toEqual(keys(1, 2));
