@@ -23,14 +23,26 @@ export function createFileLogger(file: string, level: LogLevel = 'info', base: o
   mkdirSync(join(file, '..'), { recursive: true });
   // sync: a tick may be SIGKILLed at any instant; lines already logged must be on disk by then.
   const dest = pino.destination({ dest: file, sync: true, mkdir: true });
+  // A full or read-only disk must not turn a log line into a crash (an 'error' event without a
+  // listener throws from inside whatever code was logging): logging stops, and the state write
+  // that meets the same condition reports it, naming its file (errors.ts, environmentError).
+  let failed = false;
+  dest.on('error', () => {
+    failed = true;
+  });
   const p = pino({ level, base, timestamp: pino.stdTimeFunctions.isoTime, messageKey: 'msg' }, dest);
-  const at = (lvl: LogLevel) => (event: string, fields: object = {}) => p[lvl]({ event, ...fields });
+  const at = (lvl: LogLevel) => (event: string, fields: object = {}) => {
+    if (!failed) p[lvl]({ event, ...fields });
+  };
   return {
     info: at('info'),
     warn: at('warn'),
     error: at('error'),
     debug: at('debug'),
-    close: () => dest.end(),
+    close: () => {
+      if (failed) dest.destroy();
+      else dest.end();
+    },
     file,
   };
 }

@@ -1,5 +1,5 @@
 import { CommanderError } from 'commander';
-import { ExitCode, FanoError } from '../errors.js';
+import { environmentError, ExitCode, FanoError } from '../errors.js';
 import { buildProgram } from './program.js';
 
 /**
@@ -19,6 +19,11 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof FanoError) {
       process.stderr.write(`fano: ${err.message}\n`);
       return err.exitCode;
+    }
+    const env = environmentError(err);
+    if (env) {
+      process.stderr.write(`fano: ${env.message}\n`);
+      return env.exitCode;
     }
     const e = err as Error;
     process.stderr.write(

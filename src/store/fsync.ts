@@ -1,5 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { onFile } from '../errors.js';
+export { nameFile, onFile } from '../errors.js';
 
 /**
  * Durability helpers. A rename or a new directory entry is only durable once the *directory* is
@@ -7,12 +9,14 @@ import path from 'node:path';
  * followed by fsyncDir.
  */
 export function fsyncDir(dir: string): void {
-  const fd = fs.openSync(dir, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
+  onFile(dir, () => {
+    const fd = fs.openSync(dir, 'r');
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  });
 }
 
 /**
@@ -20,6 +24,10 @@ export function fsyncDir(dir: string): void {
  * a crash), a newline is written first so the new text never glues onto the torn line.
  */
 export function appendDurable(file: string, data: string | Buffer): void {
+  onFile(file, () => appendNow(file, data));
+}
+
+function appendNow(file: string, data: string | Buffer): void {
   const fd = fs.openSync(file, 'a+');
   try {
     const size = fs.fstatSync(fd).size;
@@ -44,13 +52,19 @@ export function appendDurable(file: string, data: string | Buffer): void {
 export function writeFileDurable(file: string, text: string | Uint8Array, hooks: { beforeRename?: () => void; afterRename?: () => void } = {}): void {
   const dir = path.dirname(file);
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`);
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeSync(fd, typeof text === 'string' ? Buffer.from(text) : text);
-    fs.fsyncSync(fd);
-  } finally {
+  onFile(file, () => {
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      fs.writeSync(fd, typeof text === 'string' ? Buffer.from(text) : text);
+      fs.fsyncSync(fd);
+    } catch (e) {
+      // A full disk leaves no half-written temp file behind.
+      fs.closeSync(fd);
+      fs.rmSync(tmp, { force: true });
+      throw e;
+    }
     fs.closeSync(fd);
-  }
+  });
   hooks.beforeRename?.();
   fs.renameSync(tmp, file);
   fsyncDir(dir);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { LockBusyError, LockCompromisedError } from '../errors.js';
+import { LockBusyError, LockCompromisedError, onFile } from '../errors.js';
 import type { StatePaths } from './paths.js';
 
 /** Below this a healthy holder could not refresh in time on a loaded machine. */
@@ -34,8 +34,7 @@ export interface StateLock {
   readonly compromisedReason: string | null;
   /**
    * Proves the lock is still this holder's, immediately before a write: owner.json holds our
-   * token and its refresh is recent enough that no other process can have judged it stale.
-   * Throws LockCompromisedError otherwise (and from then on, always).
+   * token (and is refreshed). Throws LockCompromisedError otherwise (and from then on, always).
    */
   assertHeld(): void;
   release(): Promise<void>;
@@ -48,12 +47,13 @@ export interface StateLock {
  * refreshed for `staleMs` (a killed holder elsewhere, or one paused by SIGSTOP, a suspended VM or a
  * blocked event loop). A busy lock is LockBusyError (exit 75) at once.
  *
- * Fencing: the holder stops trusting its lock earlier than a contender may take it (after 3/4 of
- * `staleMs` without a refresh), and checks owner.json before every write. A holder that was paused
- * therefore finds on waking, before its next write, either a stale refresh or another token, and
- * writes nothing more. What no check can close (a pause between the check and the write itself) is
- * handled by the epoch: the next holder removes bytes appended behind its back, and replay ignores
- * records whose epoch is below one already seen.
+ * Fencing: the holder checks owner.json before every write (and its timer every stale/4 ms). A
+ * contender takes over by moving the whole lock directory aside first, so a holder that was paused
+ * (or whose event loop was blocked) past the stale time finds on waking, before its next write,
+ * no owner.json or another token, and writes nothing more; one that nobody took over simply goes
+ * on. What no check can close (a pause between the check and the write itself) is handled by the
+ * epoch: the next holder removes bytes appended behind its back, and replay ignores records whose
+ * epoch is below one already seen.
  *
  * Not proper-lockfile: its default onCompromised throws from a timer (crashing at a random point),
  * and it cannot tell a holder that was paused past the stale time that it lost the lock.
@@ -88,7 +88,7 @@ export async function acquireStateLock(paths: StatePaths, staleMs: number, now: 
   const owner: OwnerFile = { token, epoch, pid: process.pid, host: os.hostname() };
   try {
     const tmp = path.join(lockPath, `${OWNER}.tmp`);
-    fs.writeFileSync(tmp, JSON.stringify(owner) + '\n');
+    onFile(tmp, () => fs.writeFileSync(tmp, JSON.stringify(owner) + '\n'));
     fs.renameSync(tmp, path.join(lockPath, OWNER));
   } catch (e) {
     fs.rmSync(lockPath, { recursive: true, force: true });
@@ -100,8 +100,6 @@ export async function acquireStateLock(paths: StatePaths, staleMs: number, now: 
 class HeldLock implements StateLock {
   private lostReason: string | null = null;
   private released = false;
-  /** performance.now() of the last refresh: monotonic, so a wall-clock jump is not a pause. */
-  private lastRefresh = performance.now();
   private readonly timer: NodeJS.Timeout;
   private readonly ownerFile: string;
 
@@ -158,10 +156,6 @@ class HeldLock implements StateLock {
     }
     if (current === null) return `${this.ownerFile} is gone: another process took the lock over`;
     if (current.token !== this.owner.token) return `another process (pid ${current.pid}) took it over`;
-    // Our own monotonic clock, not the file's mtime: a holder whose event loop or whole process
-    // was stopped past 3/4 of the stale time can no longer be sure nobody judged it stale.
-    const sinceRefresh = performance.now() - this.lastRefresh;
-    if (sinceRefresh > (this.staleMs * 3) / 4) return `not refreshed for ${Math.round(sinceRefresh / 1000)} s, past the safe part of tick.lockStaleSeconds`;
     this.touch();
     return null;
   }
@@ -176,7 +170,6 @@ class HeldLock implements StateLock {
     const t = new Date();
     try {
       fs.utimesSync(this.ownerFile, t, t);
-      this.lastRefresh = performance.now();
     } catch {
       // The next check names the problem.
     }

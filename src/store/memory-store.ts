@@ -26,8 +26,9 @@ export function createMemoryStore(opts: { home?: string; state?: FanoState; now?
 class MemStore implements MemoryStore {
   readonly records: LogRecord[] = [];
   readonly archived: string[] = [];
-  readonly report: LoadReport = { checkpointSeq: 0, replayed: 0, skipped: 0, tornTail: null, orphansRemoved: [] };
+  readonly report: LoadReport = { checkpointSeq: 0, replayed: 0, skipped: 0, tornTail: null, orphansRemoved: [], fenced: [], foreignRemoved: [] };
   readonly lockCompromised = false;
+  readonly epoch = 0;
   seq = 0;
   checkpointSeq = 0;
   private closed = false;
@@ -38,6 +39,12 @@ class MemStore implements MemoryStore {
     readonly state: FanoState,
     private readonly now: () => Date,
   ) {}
+
+  /** Nothing to fence in memory; a failure set with failAppends stands for a lost lock too. */
+  fence(): void {
+    if (this.closed) throw new Error('store is closed');
+    if (this.failure) throw this.failure;
+  }
 
   failAppends(err: Error | null): void {
     this.failure = err;

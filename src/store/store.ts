@@ -7,7 +7,7 @@ import type { FanoState } from '../core/types.js';
 import { LockCompromisedError } from '../errors.js';
 import { appendToArchive, selectArchivable } from './archive.js';
 import { serializeCheckpointBytes, writeCheckpointFile } from './checkpoint-file.js';
-import { appendDurable, fsyncDir } from './fsync.js';
+import { appendDurable, fsyncDir, nameFile, onFile } from './fsync.js';
 import { loadFromDisk } from './load.js';
 import type { LoadedState } from './load.js';
 import { DEFAULT_LOCK_STALE_MS, acquireStateLock } from './lock.js';
@@ -157,13 +157,15 @@ function removeOrphans(dir: string): string[] {
 }
 
 function truncateDurable(file: string, size: number): void {
-  const fd = fs.openSync(file, 'r+');
-  try {
-    fs.ftruncateSync(fd, size);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
+  onFile(file, () => {
+    const fd = fs.openSync(file, 'r+');
+    try {
+      fs.ftruncateSync(fd, size);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  });
 }
 
 class FileStore implements Store {
@@ -263,8 +265,10 @@ class FileStore implements Store {
     const extra = fs.readFileSync(this.paths.log).subarray(this.logSize, size); // our fd is write-only
     const nl = extra[extra.length - 1] === 0x0a ? Buffer.alloc(0) : Buffer.from('\n');
     appendDurable(this.paths.broken, Buffer.concat([extra, nl]));
-    fs.ftruncateSync(fd, this.logSize);
-    fs.fsyncSync(fd);
+    onFile(this.paths.log, () => {
+      fs.ftruncateSync(fd, this.logSize);
+      fs.fsyncSync(fd);
+    });
     this.report.foreignRemoved.push({ bytes: extra.length, movedTo: this.paths.broken });
   }
 
@@ -288,7 +292,7 @@ class FileStore implements Store {
       } catch (e2) {
         this.broken = (e2 as Error).message;
       }
-      throw e;
+      throw nameFile(e, this.paths.log);
     }
     crashPoint('log.appended');
     // Only now, with the record durable, does the in-memory state move.
@@ -315,8 +319,11 @@ class FileStore implements Store {
     if (this.seq !== lastSeq) throw new Error('internal: log grew during a checkpoint');
     this.assertWritable();
     this.dropForeignBytes();
-    fs.ftruncateSync(this.fd!, 0);
-    fs.fsyncSync(this.fd!);
+    onFile(this.paths.log, () => {
+      fs.ftruncateSync(this.fd!, 0);
+      fs.fsyncSync(this.fd!);
+    });
     this.logSize = 0;
   }
 }
+

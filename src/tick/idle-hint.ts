@@ -2,6 +2,7 @@ import { appendFileSync, mkdirSync, readFileSync, renameSync, statSync, writeFil
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FanoState, TickInfo } from '../core/types.js';
+import { onFile } from '../errors.js';
 import { newTickId, runsDir, tickLogPath, writeLastTick } from './runs.js';
 import { HOUR_MS } from '../core/time.js';
 
@@ -79,7 +80,7 @@ export function writeIdleHint(home: string, inputs: string[], wakeAt: Date): voi
   const hint: IdleHint = { version: 1, build: buildStamp(), files, wakeAt: wakeAt.toISOString() };
   mkdirSync(runsDir(home), { recursive: true });
   const file = join(runsDir(home), HINT_FILE);
-  writeFileSync(`${file}.${process.pid}.tmp`, JSON.stringify(hint, null, 2) + '\n');
+  onFile(file, () => writeFileSync(`${file}.${process.pid}.tmp`, JSON.stringify(hint, null, 2) + '\n'));
   renameSync(`${file}.${process.pid}.tmp`, file);
 }
 
@@ -110,7 +111,8 @@ export function tryIdleTick(home: string, now: Date): TickInfo | null {
   const at = now.toISOString();
   const info: TickInfo = { id: newTickId(now), startedAt: at, endedAt: at, outcome: 'idle', steps: 0, requests: 0, error: null };
   // Same shape as the pino lines of a full tick, so log readers need no special case.
-  appendFileSync(tickLogPath(home, info.id), JSON.stringify({ level: 30, time: at, tickId: info.id, event: 'tick.idle', wakeAt: hint.wakeAt, reason: 'nothing changed since the last tick' }) + '\n');
+  const logFile = tickLogPath(home, info.id);
+  onFile(logFile, () => appendFileSync(logFile, JSON.stringify({ level: 30, time: at, tickId: info.id, event: 'tick.idle', wakeAt: hint.wakeAt, reason: 'nothing changed since the last tick' }) + '\n'));
   writeLastTick(home, info);
   return info;
 }

@@ -3,7 +3,7 @@ import { loadConfig } from '../config/load.js';
 import type { FanoConfig } from '../config/schema.js';
 import { mulberry32 } from '../core/rng.js';
 import type { FanoState, JsonObject, TickInfo } from '../core/types.js';
-import { createBackends } from '../gateway/index.js';
+import { createBackends, type Backend } from '../gateway/index.js';
 import { createFileLogger, type Logger } from '../log.js';
 import { enabledModules, mockResponders, moduleProjections } from '../modules/index.js';
 import { moduleProblems } from '../modules/problems.js';
@@ -52,7 +52,13 @@ export async function runTick(opts: TickOptions): Promise<TickSummary> {
   const startedAt = now();
   const tickId = newTickId(startedAt);
   const store = await openStore(opts.home, { lockStaleMs: config.tick.lockStaleSeconds * 1000, now });
-  const log = createFileLogger(tickLogPath(opts.home, tickId), config.logging.level, { tickId });
+  let log: Logger;
+  try {
+    log = createFileLogger(tickLogPath(opts.home, tickId), config.logging.level, { tickId });
+  } catch (err) {
+    await store.close(); // a full or read-only runs/ must not leave the lock behind
+    throw err;
+  }
   const info: TickSummary = {
     id: tickId,
     startedAt: startedAt.toISOString(),
@@ -67,9 +73,11 @@ export async function runTick(opts: TickOptions): Promise<TickSummary> {
     problems: 0,
     newProblems: 0,
   };
-  writeLastTick(opts.home, strip(info));
-  const backends = createBackends(config, { home: opts.home, log, mockResponders });
+  let backends: Map<string, Backend> = new Map();
+  let failure: unknown = null;
   try {
+    writeLastTick(opts.home, strip(info));
+    backends = createBackends(config, { home: opts.home, log, mockResponders });
     const r = store.report;
     log.info('tick.started', { checkpointSeq: r.checkpointSeq, replayed: r.replayed, pid: process.pid });
     if (r.tornTail) log.warn('store.torn_tail_repaired', { ...r.tornTail });
@@ -114,6 +122,7 @@ export async function runTick(opts: TickOptions): Promise<TickSummary> {
     // Still holding the lock, after the checkpoint: the files the hint stamps are final.
     leaveIdleHint(opts.home, config, store.state, now(), log);
   } catch (err) {
+    failure = err;
     clearIdleHint(opts.home);
     info.outcome = 'error';
     info.error = (err as Error).message;
@@ -125,8 +134,14 @@ export async function runTick(opts: TickOptions): Promise<TickSummary> {
     if (store.report.foreignRemoved.length > 0) log.warn('store.foreign_bytes_moved', { moves: store.report.foreignRemoved });
     log.info('tick.ended', { outcome: info.outcome, steps: info.steps, requests: info.requests, durationMs: Date.parse(info.endedAt) - startedAt.getTime() });
     log.close();
-    writeLastTick(opts.home, strip(info));
+    try {
+      writeLastTick(opts.home, strip(info));
+    } catch (err) {
+      // The tick's own failure (often the same full disk) is the one to report.
+      if (failure === null) failure = err;
+    }
     await store.close();
+    if (failure !== null) throw failure;
   }
   return info;
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TickInfo } from '../core/types.js';
+import { onFile } from '../errors.js';
 
 /** `20261123T181200Z-1a2b`: sorts by time, unique across overlapping attempts. */
 export function newTickId(now: Date): string {
@@ -27,7 +28,7 @@ export function writeLastTick(home: string, info: TickInfo): void {
   mkdirSync(runsDir(home), { recursive: true });
   const file = join(runsDir(home), LAST_TICK);
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(info, null, 2) + '\n');
+  onFile(file, () => writeFileSync(tmp, JSON.stringify(info, null, 2) + '\n'));
   renameSync(tmp, file);
 }
 

@@ -5,11 +5,14 @@
  * state/: no record of A's epoch may appear after the takeover, neither in the log nor among the
  * foreign bytes B moves to log.broken.jsonl, and the home verifies.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { runFano, startFano, tempHome } from '../support/cli.js';
+import { LockCompromisedError } from '../../src/errors.js';
+import { openStore } from '../../src/store/store.js';
+import { FANO_BIN, runFano, startFano, tempHome } from '../support/cli.js';
 
 const ROUNDS = Number(process.env.FENCE_ROUNDS ?? 20);
 const STALE_MS = 2000;
@@ -119,4 +122,27 @@ describe.concurrent('a tick paused past the stale time writes nothing after the 
     const v = await runFano(['verify'], { home });
     expect(v.code, v.stdout + v.stderr).toBe(0);
   }, 600_000);
+});
+
+describe('a blocked event loop cannot lose the lock unnoticed', () => {
+  it('a holder blocked past the stale time while another process took the lock writes nothing more', async () => {
+    const home = newHome();
+    const store = await openStore(home, { lockStaleMs: STALE_MS });
+    try {
+      await store.append([{ type: 'meta.put', key: 'passes', value: { probe: 1 } }], new Date());
+      // spawnSync blocks this process's event loop (no refresh timer runs) while a real `fano seed
+      // add` waits out the stale time, takes the lock over, edits and releases it.
+      const loop = `for i in $(seq 1 100); do ${process.execPath} ${FANO_BIN} --home ${home} seed add "A question from the contender" && exit 0; sleep 0.1; done; exit 1`;
+      const r = spawnSync('sh', ['-c', loop], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      const err = await store.append([{ type: 'meta.put', key: 'passes', value: { probe: 2 } }], new Date()).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(LockCompromisedError);
+      expect(() => store.fence()).toThrow(/tick lock .* was lost/);
+    } finally {
+      await store.close();
+    }
+    const again = await openStore(home, { lockStaleMs: STALE_MS });
+    expect(again.state.meta.passes).toEqual({ probe: 1 });
+    await again.close();
+  }, 60_000);
 });
