@@ -1,12 +1,13 @@
 import { loadConfig } from '../config/load.js';
 import type { FanoEvent } from '../core/events.js';
-import { ACTIVE_STATES, type FanoState, type Json } from '../core/types.js';
+import { ACTIVE_STATES, type FanoState } from '../core/types.js';
 import { UsageError } from '../errors.js';
 import { moduleProjections } from '../modules/index.js';
 import { insightView, insightViews, type InsightView } from '../modules/explorer/queries.js';
 import { renderInsight } from '../modules/explorer/render.js';
 import { commentIdFor } from '../modules/explorer/text.js';
-import { explorerOptions, INSIGHT_STATUSES, MODULE, type CommentDoc, type InsightDoc } from '../modules/explorer/types.js';
+import { COMMENTS, explorerOptions, INSIGHT_STATUSES, INSIGHTS, MODULE, type CommentDoc, type InsightDoc } from '../modules/explorer/types.js';
+import { docOf, docsById, putDoc } from '../modules/shared/collections.js';
 import { writeProjections } from '../store/projections.js';
 import { openStore, readState } from '../store/store.js';
 
@@ -20,10 +21,12 @@ import { openStore, readState } from '../store/store.js';
 type Out = (s: string) => void;
 
 function resolveId(state: FanoState, id: string): InsightDoc {
-  const all = state.modules[MODULE]?.insights ?? {};
-  if (all[id]) return all[id] as unknown as InsightDoc;
+  const all = docsById(state, INSIGHTS);
+  const exact = all[id];
+  if (exact) return exact;
   const hits = Object.keys(all).filter((k) => k.startsWith(id) || k === `i-${id}`);
-  if (hits.length === 1) return all[hits[0]!] as unknown as InsightDoc;
+  const only = hits.length === 1 ? all[hits[0]!] : undefined;
+  if (only) return only;
   throw new UsageError(hits.length === 0 ? `no insight "${id}" (see \`fano insight list\`)` : `"${id}" is ambiguous: ${hits.join(', ')}`);
 }
 
@@ -105,7 +108,7 @@ export async function runInsightDecide(o: { home: string; id: string; status: 'b
     const ins = resolveId(state, o.id);
     const at = now.toISOString();
     const doc: InsightDoc = { ...ins, decision: { status: o.status, note: o.note ?? null, at, revision: ins.revision, by: 'human' }, updatedAt: at };
-    const events: FanoEvent[] = [{ type: 'module.put', module: MODULE, collection: 'insights', id: ins.id, doc: doc as unknown as Json }];
+    const events: FanoEvent[] = [putDoc(INSIGHTS, ins.id, doc)];
     // Reviews still queued for this insight are moot now: they are closed, not run.
     let cancelled = 0;
     for (const t of Object.values(state.tasks)) {
@@ -125,10 +128,10 @@ export async function runInsightComment(o: { home: string; id: string; text: str
   const msg = await change(o.home, (state, now) => {
     const ins = resolveId(state, o.id);
     const id = commentIdFor(ins.id, text);
-    if (state.modules[MODULE]?.comments?.[id]) return { events: [], message: `that comment is already recorded as ${id}` };
+    if (docOf(state, COMMENTS, id)) return { events: [], message: `that comment is already recorded as ${id}` };
     const doc: CommentDoc = { id, insightId: ins.id, text, source: 'cli', status: 'open', answer: null, revised: false, createdAt: now.toISOString(), answeredAt: null };
     return {
-      events: [{ type: 'module.put', module: MODULE, collection: 'comments', id, doc: doc as unknown as Json }],
+      events: [putDoc(COMMENTS, id, doc)],
       message: `comment ${id} recorded on ${ins.id}; a tick answers it at comment priority`,
     };
   });

@@ -1,6 +1,7 @@
-import type { FanoState, Json } from '../../core/types.js';
+import type { FanoState } from '../../core/types.js';
+import { docList, docsById } from '../shared/collections.js';
 import { reviewState, type ReviewState } from './review.js';
-import { DEFAULT_OPTIONS, MODULE, type CommentDoc, type ExplorerOptions, type InsightDoc, type ThreadDoc } from './types.js';
+import { COMMENTS, DEFAULT_OPTIONS, FAILURES, INSIGHTS, REVIEWS, THREADS, type CommentDoc, type ExplorerOptions, type InsightDoc, type ThreadDoc } from './types.js';
 
 /**
  * Read-side helpers over the Explorer's documents (CLI, projections, and other modules such as
@@ -10,15 +11,13 @@ import { DEFAULT_OPTIONS, MODULE, type CommentDoc, type ExplorerOptions, type In
 
 export type InsightView = InsightDoc & ReviewState & { comments: CommentDoc[] };
 
-const coll = (state: Readonly<FanoState>, name: string): Readonly<Record<string, Json>> => state.modules[MODULE]?.[name] ?? {};
-
 export function threadsOf(state: Readonly<FanoState>): ThreadDoc[] {
-  return Object.values(coll(state, 'threads')) as unknown as ThreadDoc[];
+  return docList(state, THREADS);
 }
 
 export function insightView(state: Readonly<FanoState>, ins: InsightDoc, opts: Pick<ExplorerOptions, 'secondRound' | 'maxAttempts'> = DEFAULT_OPTIONS): InsightView {
-  const comments = (Object.values(coll(state, 'comments')) as unknown as CommentDoc[]).filter((c) => c.insightId === ins.id).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
-  const review = reviewState(ins, coll(state, 'reviews'), coll(state, 'failures'), opts);
+  const comments = docList(state, COMMENTS).filter((c) => c.insightId === ins.id).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+  const review = reviewState(ins, docsById(state, REVIEWS), docsById(state, FAILURES), opts);
   // Reviews and comments are documents of their own; the insight changed when any of them did.
   const times = [ins.updatedAt, ins.decision?.at, ...review.rounds.flatMap((r) => r.reviews.map((x) => x.at)), ...comments.flatMap((c) => [c.createdAt, c.answeredAt])];
   const updatedAt = times.reduce<string>((a, t) => (t && t > a ? t : a), ins.updatedAt);
@@ -27,7 +26,7 @@ export function insightView(state: Readonly<FanoState>, ins: InsightDoc, opts: P
 
 /** All insights with their derived status, oldest first. */
 export function insightViews(state: Readonly<FanoState>, opts: Pick<ExplorerOptions, 'secondRound' | 'maxAttempts'> = DEFAULT_OPTIONS): InsightView[] {
-  return (Object.values(coll(state, 'insights')) as unknown as InsightDoc[])
+  return docList(state, INSIGHTS)
     .map((i) => insightView(state, i, opts))
     .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
 }

@@ -111,8 +111,8 @@ export function renderInsight(v: InsightView): string {
   return lines.join('\n');
 }
 
-export function renderInsightDoc(_id: string, doc: Json, state: Readonly<FanoState>): string {
-  return renderInsight(insightView(state, doc as unknown as InsightDoc));
+export function renderInsightDoc(_id: string, doc: InsightDoc, state: Readonly<FanoState>): string {
+  return renderInsight(insightView(state, doc));
 }
 
 /**

@@ -1,13 +1,12 @@
 import { describe, expect, test } from 'vitest';
-import type { Json } from '../../core/types.js';
+import { docsById } from '../shared/collections.js';
 import { choosePanel, failureUnit, reviewState } from './review.js';
 import { insight, review, stateWith } from './test-builders.js';
-import { DEFAULT_OPTIONS, type InsightDoc, type Rating } from './types.js';
+import { DEFAULT_OPTIONS, FAILURES, REVIEWS, type InsightDoc, type Rating } from './types.js';
 
 function stateOf(ins: InsightDoc, r1: Rating[], r2: Rating[] = []) {
   const s = stateWith(...r1.map((r, i) => review(ins, 1, i, r)), ...r2.map((r, i) => review(ins, 2, i, r)));
-  const m = s.modules.explorer ?? {};
-  return reviewState(ins, (m.reviews ?? {}) as Record<string, Json>, (m.failures ?? {}) as Record<string, Json>, DEFAULT_OPTIONS);
+  return reviewState(ins, docsById(s, REVIEWS), docsById(s, FAILURES), DEFAULT_OPTIONS);
 }
 
 describe('review panel', () => {
@@ -58,7 +57,7 @@ describe('review panel', () => {
   test('a reviewer whose review keeps failing abstains', () => {
     const ins = insight();
     const s = stateWith(review(ins, 1, 0, 'bless'), review(ins, 1, 1, 'bless'), { type: 'module.put', module: 'explorer', collection: 'failures', id: failureUnit.review(ins.id, 0, 1, 2), doc: { count: 2, lastError: 'x', at: 'y' } });
-    const st = reviewState(ins, s.modules.explorer!.reviews!, s.modules.explorer!.failures!, DEFAULT_OPTIONS);
+    const st = reviewState(ins, docsById(s, REVIEWS), docsById(s, FAILURES), DEFAULT_OPTIONS);
     expect(st).toMatchObject({ status: 'blessed', missing: [] });
     expect(st.rounds[0]!.abstained).toEqual([2]);
   });

@@ -1,4 +1,3 @@
-import type { Json } from '../../core/types.js';
 import { reviewId, shortHash } from './text.js';
 import type { ExplorerOptions, FailureDoc, InsightDoc, InsightStatus, Rating, ReviewDoc } from './types.js';
 
@@ -56,13 +55,13 @@ const STATUS_OF: Record<Rating, InsightStatus> = { bless: 'blessed', reject: 're
 
 export function reviewState(
   ins: InsightDoc,
-  reviews: Readonly<Record<string, Json>>,
-  failures: Readonly<Record<string, Json>>,
+  reviews: Readonly<Record<string, ReviewDoc>>,
+  failures: Readonly<Record<string, FailureDoc>>,
   opts: Pick<ExplorerOptions, 'secondRound' | 'maxAttempts'>,
 ): ReviewState {
   const rev = ins.revision;
-  const get = (round: number, slot: number) => reviews[reviewId(ins.id, rev, round, slot)] as unknown as ReviewDoc | undefined;
-  const abstains = (round: number, slot: number) => ((failures[failureUnit.review(ins.id, rev, round, slot)] as unknown as FailureDoc | undefined)?.count ?? 0) >= opts.maxAttempts;
+  const get = (round: number, slot: number): ReviewDoc | undefined => reviews[reviewId(ins.id, rev, round, slot)];
+  const abstains = (round: number, slot: number) => (failures[failureUnit.review(ins.id, rev, round, slot)]?.count ?? 0) >= opts.maxAttempts;
   const roundView = (round: number, slots: number[]): RoundView => ({
     round,
     reviews: slots.map((s) => get(round, s)).filter((r): r is ReviewDoc => r !== undefined),

@@ -39,7 +39,9 @@ export const SEEDS = `seeds:
 `;
 
 export function ctx(state: FanoState, home: string, opts: ExplorerOptions = options(), now: Date = NOW): ModuleContext {
-  return { state, home, now, options: opts as unknown as ModuleContext['options'] };
+  // Options as the config hands them over: plain JSON, the backends' quota options copied out.
+  const backends = Object.fromEntries(Object.entries(opts.backends).map(([name, q]) => [name, { ...q }]));
+  return { state, home, now, options: { ...opts, backends } };
 }
 
 export function apply(state: FanoState, events: FanoEvent[]): FanoState {

@@ -1,4 +1,5 @@
-import type { Json, JsonObject } from '../../core/types.js';
+import type { JsonObject } from '../../core/types.js';
+import { collection } from '../shared/collections.js';
 import type { QuotaOptions } from '../../core/quota.js';
 
 /**
@@ -22,7 +23,7 @@ export const RATINGS: readonly Rating[] = ['bless', 'uncertain', 'reject'];
 export type InsightStatus = 'in_review' | 'blessed' | 'rejected' | 'needs_development' | 'duplicate';
 export const INSIGHT_STATUSES: readonly InsightStatus[] = ['in_review', 'blessed', 'rejected', 'needs_development', 'duplicate'];
 
-export interface Exchange {
+export type Exchange = {
   index: number;
   role: Role;
   backend: string;
@@ -33,7 +34,7 @@ export interface Exchange {
   at: string;
 }
 
-export interface ThreadDoc {
+export type ThreadDoc = {
   id: string;
   seedId: string;
   seedText: string;
@@ -52,7 +53,7 @@ export interface ThreadDoc {
   updatedAt: string;
 }
 
-export interface InsightDoc {
+export type InsightDoc = {
   id: string;
   text: string;
   tags: string[];
@@ -73,7 +74,7 @@ export interface InsightDoc {
   updatedAt: string;
 }
 
-export interface ReviewDoc {
+export type ReviewDoc = {
   insightId: string;
   revision: number;
   round: number;
@@ -89,7 +90,7 @@ export interface ReviewDoc {
   at: string;
 }
 
-export interface CommentDoc {
+export type CommentDoc = {
   id: string;
   insightId: string;
   text: string;
@@ -101,7 +102,7 @@ export interface CommentDoc {
   answeredAt: string | null;
 }
 
-export interface FailureDoc {
+export type FailureDoc = {
   count: number;
   lastError: string;
   at: string;
@@ -142,15 +143,53 @@ export const DEFAULT_OPTIONS: ExplorerOptions = {
 
 /** The module's option section (already validated by the config schema) with defaults filled in. */
 export function explorerOptions(raw: JsonObject | Record<string, unknown>): ExplorerOptions {
-  const out = { ...DEFAULT_OPTIONS } as unknown as Record<string, unknown>;
-  for (const k of Object.keys(DEFAULT_OPTIONS)) if (raw[k] !== undefined && raw[k] !== null) out[k] = raw[k];
-  const o = out as unknown as ExplorerOptions;
-  o.panelSize = Math.max(2, o.panelSize);
-  return o;
+  // The config schema checked each key's type; a key it did not give keeps its default.
+  const pick = <K extends keyof ExplorerOptions>(k: K): ExplorerOptions[K] => {
+    const v: unknown = raw[k];
+    return v !== undefined && v !== null ? (v as ExplorerOptions[K]) : DEFAULT_OPTIONS[k];
+  };
+  return {
+    exchangesBeforeSynthesis: pick('exchangesBeforeSynthesis'),
+    maxInsightsPerSynthesis: pick('maxInsightsPerSynthesis'),
+    contextBudgetChars: pick('contextBudgetChars'),
+    keepRecentExchanges: pick('keepRecentExchanges'),
+    summaryMaxChars: pick('summaryMaxChars'),
+    panelSize: Math.max(2, pick('panelSize')),
+    secondRound: pick('secondRound'),
+    deepSynthesis: pick('deepSynthesis'),
+    deepSecondRound: pick('deepSecondRound'),
+    dedupeThreshold: pick('dedupeThreshold'),
+    maxBlessedInContext: pick('maxBlessedInContext'),
+    maxAttempts: pick('maxAttempts'),
+    backends: pick('backends'),
+  };
 }
 
 export const MODULE = 'explorer';
 
-/** Casts for reading documents out of the Json state (written only by this module). */
-export const asDoc = <T>(j: Json | undefined): T | undefined => j as unknown as T | undefined;
-export const toJson = (v: unknown): Json => v as Json;
+export const THREADS = collection<ThreadDoc>(MODULE, 'threads');
+export const INSIGHTS = collection<InsightDoc>(MODULE, 'insights');
+export const REVIEWS = collection<ReviewDoc>(MODULE, 'reviews');
+export const COMMENTS = collection<CommentDoc>(MODULE, 'comments');
+export const FAILURES = collection<FailureDoc>(MODULE, 'failures');
+
+/** A strict-format step's repair state (../shared/strict-answer.ts). */
+export type RepairData = { phase?: 'ask' | 'repair'; raw?: string | null; error?: string | null };
+/** Every task carries its attempt (a new attempt is a new key) and its seed's priority. */
+type Unit = { attempt: number; seedPriority: number };
+/** One exchange of a thread: the seed is in the data because the first one has no thread yet. */
+export type ExchangeTask = {
+  context: Unit & { threadId: string; seedId: string; exchange: number };
+  data: { seedText: string; seedType: string; tags: string[]; axioms: string[] };
+};
+
+export type ExplorerTasks = {
+  exploration: ExchangeTask;
+  critique: ExchangeTask;
+  /** A thread's exchanges → atomic insights, deduped, each with its review panel. */
+  synthesis: { context: Unit & { threadId: string }; data: RepairData & { axioms: string[] } };
+  /** One panel slot's review of one revision of an insight, in round 1 or 2. */
+  review: { context: Unit & { insightId: string; revision: number; round: number; slot: number }; data: RepairData };
+  /** A person's comment on an insight: answered, and the insight revised when the answer says so. */
+  address_comment: { context: Unit & { commentId: string; insightId: string }; data: RepairData & { text: string; source: CommentDoc['source'] } };
+};

@@ -1,4 +1,5 @@
 import type { FanoEvent } from '../../core/events.js';
+import type { ProjectionSpec } from '../../core/projection-spec.js';
 import type { FanoState, Json, JsonObject } from '../../core/types.js';
 
 /**
@@ -41,17 +42,23 @@ export function docList<T extends JsonObject>(state: Readonly<FanoState>, c: Col
 }
 
 /**
- * The event that stores `doc` under `id`. The document is copied through JSON, so the state never
- * shares objects with the caller and holds no `undefined` fields (what replay of the log builds).
+ * The event that stores `doc` under `id`. Build a fresh document for it (the event holds the object
+ * itself); the store logs it as JSON and applies the parsed copy, which is what replay builds too.
  */
 export function putDoc<T extends JsonObject>(c: Collection<T>, id: string, doc: T): FanoEvent {
-  return { type: 'module.put', module: c.module, collection: c.name, id, doc: toJson(doc) };
+  return { type: 'module.put', module: c.module, collection: c.name, id, doc };
 }
 
 export function delDoc<T extends JsonObject>(c: Collection<T>, id: string): FanoEvent {
   return { type: 'module.del', module: c.module, collection: c.name, id };
 }
 
-function toJson(doc: JsonObject): Json {
-  return JSON.parse(JSON.stringify(doc)) as Json;
+/** A projection of a collection (core/projection-spec.ts) whose renderer reads typed documents. */
+export function projection<T extends JsonObject>(
+  c: Collection<T>,
+  p: { dir: string; ext: string; render: (id: string, doc: T, state: Readonly<FanoState>) => string; merge?: (current: string, rendered: string) => string },
+): ProjectionSpec {
+  const spec: ProjectionSpec = { module: c.module, collection: c.name, dir: p.dir, ext: p.ext, render: (id, doc, state) => p.render(id, doc as T, state) };
+  if (p.merge) spec.merge = p.merge;
+  return spec;
 }

@@ -1,0 +1,296 @@
+import type { FanoEvent } from '../../core/events.js';
+import type { FanoState, Task } from '../../core/types.js';
+import type { ModuleContext } from '../module.js';
+import { docList, docOf, docsById, putDoc } from '../shared/collections.js';
+import { strictStep, type RawAnswerKeep } from '../shared/strict-answer.js';
+import type { TaskHandler, TaskOf } from '../shared/task-handlers.js';
+import { parseCommentAnswer, parseReview, parseSynthesis } from './formats.js';
+import { commentPrompt, exchangePrompt, repairPrompt, reviewPrompt, synthesisPrompt } from './prompts.js';
+import { blessedInsights, insightView } from './queries.js';
+import { choosePanel, failureUnit } from './review.js';
+import { insightIdFor, reviewId, similarity } from './text.js';
+import { appendExchange, makeExchange, newThread, roleFor } from './thread.js';
+import {
+  COMMENTS,
+  explorerOptions,
+  FAILURES,
+  INSIGHTS,
+  MODULE,
+  REVIEWS,
+  THREADS,
+  type CommentDoc,
+  type ExplorerOptions,
+  type ExplorerTasks,
+  type InsightDoc,
+  type ReviewDoc,
+  type ThreadDoc,
+} from './types.js';
+
+/**
+ * What each Explorer task type does, one entry per type (explorer-module.ts discovers the tasks).
+ * Besides its steps, every entry names its failure unit: what a new attempt (with a new key)
+ * would redo, counted in `failures` so a unit that keeps failing is given up.
+ */
+
+type XTask<K extends keyof ExplorerTasks> = TaskOf<ExplorerTasks[K]['context'], ExplorerTasks[K]['data']>;
+export type ExplorerEntry<K extends keyof ExplorerTasks> = TaskHandler<ExplorerTasks[K]['context'], ExplorerTasks[K]['data']> & {
+  unit(task: XTask<K>): string;
+};
+
+type Backed = Readonly<Pick<Task, 'deep' | 'conversation' | 'llmPreference'>>;
+const modeOf = (task: Backed): 'deep' | 'normal' => (task.deep ? 'deep' : 'normal');
+const backendOf = (task: Backed): string => task.conversation?.backend ?? task.llmPreference ?? 'unknown';
+
+export function failCount(state: Readonly<FanoState>, unit: string): number {
+  return docOf(state, FAILURES, unit)?.count ?? 0;
+}
+
+function blessedFor(state: Readonly<FanoState>, opts: ExplorerOptions): Array<{ id: string; text: string }> {
+  return blessedInsights(state, opts).map((b) => ({ id: b.id, text: b.text }));
+}
+
+/** Where a strict answer that fails even after the repair prompt is kept (../strict-answer.ts). */
+const keepRaw = (unit: string, at: string): RawAnswerKeep => ({ module: MODULE, unit, at });
+
+/**
+ * A final failure: the unit's failure count goes up; once it reaches maxAttempts, `giveUp` adds
+ * what the failed unit leaves behind (below that, discover offers a fresh attempt with a new key).
+ */
+function countFailure<K extends keyof ExplorerTasks>(unitOfTask: (task: XTask<K>) => string, giveUp: (task: XTask<K>, message: string, at: string, ctx: ModuleContext) => FanoEvent[]) {
+  return (task: XTask<K>, error: string, ctx: ModuleContext): FanoEvent[] => {
+    const opts = explorerOptions(ctx.options);
+    const at = ctx.now.toISOString();
+    const unit = unitOfTask(task);
+    const count = failCount(ctx.state, unit) + 1;
+    const events: FanoEvent[] = [putDoc(FAILURES, unit, { count, lastError: error, at })];
+    if (count < opts.maxAttempts) return events;
+    return [...events, ...giveUp(task, `${task.type} failed ${count} time(s): ${error}`, at, ctx)];
+  };
+}
+
+/** A thread whose exchange or synthesis is given up is marked failed (created if it has none yet). */
+function failThread(tid: string, seed: { seedId: string; seedText: string; seedType: string }, message: string, at: string, state: Readonly<FanoState>): FanoEvent[] {
+  const thread = docOf(state, THREADS, tid) ?? newThread({ id: tid, ...seed, tags: [], at });
+  return [putDoc(THREADS, tid, { ...thread, status: 'failed', error: message, updatedAt: at })];
+}
+
+const exchangeUnit = (task: XTask<'exploration'>) => failureUnit.exchange(task.context.threadId, task.context.exchange);
+const synthesisUnit = (task: XTask<'synthesis'>) => failureUnit.synthesis(task.context.threadId);
+const reviewUnit = ({ context: c }: XTask<'review'>) => failureUnit.review(c.insightId, c.revision, c.round, c.slot);
+const commentUnit = (task: XTask<'address_comment'>) => failureUnit.comment(task.context.commentId);
+
+const exchange: ExplorerEntry<'exploration' | 'critique'> = {
+  unit: exchangeUnit,
+
+  prepare(task, ctx) {
+    const opts = explorerOptions(ctx.options);
+    const { threadId, exchange: index } = task.context;
+    const thread = docOf(ctx.state, THREADS, threadId) ?? null;
+    const seed = { id: thread?.seedId ?? task.context.seedId, text: thread?.seedText ?? task.data.seedText, type: thread?.seedType ?? task.data.seedType };
+    return {
+      prompt: exchangePrompt({ home: ctx.home, role: roleFor(index), index, seed, axioms: task.data.axioms, blessed: blessedFor(ctx.state, opts), thread, opts }),
+      deep: task.deep,
+    };
+  },
+
+  onAnswer(task, answer, ctx) {
+    const opts = explorerOptions(ctx.options);
+    const at = ctx.now.toISOString();
+    const { threadId: tid, exchange: index, seedId } = task.context;
+    const thread = docOf(ctx.state, THREADS, tid) ?? newThread({ id: tid, seedId, seedText: task.data.seedText, seedType: task.data.seedType, tags: task.data.tags, at });
+    const next = appendExchange(thread, makeExchange({ index, backend: backendOf(task), mode: modeOf(task), text: answer, at }), opts);
+    return { done: true, data: task.data, result: { threadId: tid, exchange: index }, events: next === thread ? [] : [putDoc(THREADS, tid, next)] };
+  },
+
+  handleFailure: countFailure(exchangeUnit, (task, message, at, ctx) => failThread(task.context.threadId, { seedId: task.context.seedId, seedText: task.data.seedText, seedType: task.data.seedType }, message, at, ctx.state)),
+};
+
+const synthesis: ExplorerEntry<'synthesis'> = {
+  unit: synthesisUnit,
+
+  prepare(task, ctx) {
+    const opts = explorerOptions(ctx.options);
+    const thread = docOf(ctx.state, THREADS, task.context.threadId);
+    if (!thread) throw new Error(`thread ${task.context.threadId} not found`);
+    if (task.data.phase === 'repair') return { prompt: repairPrompt(ctx.home, 'synthesis', task.data.raw ?? '', task.data.error ?? '', opts.maxInsightsPerSynthesis), deep: task.deep };
+    const seed = { id: thread.seedId, text: thread.seedText, type: thread.seedType };
+    return { prompt: synthesisPrompt({ home: ctx.home, seed, axioms: task.data.axioms, blessed: blessedFor(ctx.state, opts), thread, opts }), deep: task.deep };
+  },
+
+  onAnswer(task, answer, ctx) {
+    const opts = explorerOptions(ctx.options);
+    const at = ctx.now.toISOString();
+    const tid = task.context.threadId;
+    const thread = docOf(ctx.state, THREADS, tid);
+    if (!thread) throw new Error(`thread ${tid} not found`);
+    const parsed = parseSynthesis(answer, { maxInsights: opts.maxInsightsPerSynthesis, exchangeCount: thread.exchanges.length });
+    return strictStep(task, answer, parsed, keepRaw(synthesisUnit(task), at), (found) => {
+      const existing = docList(ctx.state, INSIGHTS);
+      const originals = existing.filter((i) => i.duplicateOf === null);
+      const producer = backendOf(task);
+      const events: FanoEvent[] = [];
+      const ids: string[] = [];
+      let duplicates = 0;
+      for (const f of found) {
+        const id = insightIdFor(tid, f.text);
+        if (ids.includes(id) || existing.some((i) => i.id === id)) continue;
+        // Dedupe against every insight so far (this batch included): the link is recorded.
+        let best: { id: string; sim: number } | null = null;
+        for (const o of originals) {
+          const sim = similarity(f.text, o.text);
+          if (sim >= opts.dedupeThreshold && (best === null || sim > best.sim)) best = { id: o.id, sim };
+        }
+        const doc: InsightDoc = {
+          id,
+          text: f.text,
+          tags: f.tags,
+          confidence: f.confidence,
+          revision: 0,
+          history: [],
+          threadId: tid,
+          seedId: thread.seedId,
+          exchanges: f.exchanges,
+          provenance: { backend: producer, mode: modeOf(task), task: task.key, at },
+          duplicateOf: best?.id ?? null,
+          similarity: best ? Math.round(best.sim * 1000) / 1000 : null,
+          panel: best ? [] : choosePanel(id, producer, Object.keys(opts.backends), opts.panelSize),
+          decision: null,
+          createdAt: at,
+          updatedAt: at,
+        };
+        if (best) duplicates += 1;
+        else originals.push(doc);
+        ids.push(id);
+        events.push(putDoc(INSIGHTS, id, doc));
+      }
+      const next: ThreadDoc = { ...thread, status: 'synthesized', insightIds: [...thread.insightIds, ...ids], updatedAt: at };
+      events.push(putDoc(THREADS, tid, next));
+      return { done: true, data: { ...task.data, raw: null, error: null }, result: { threadId: tid, insights: ids.length, duplicates }, events };
+    });
+  },
+
+  // A synthesis is only offered for a thread that exists; its context has no seed of its own.
+  handleFailure: countFailure(synthesisUnit, (task, message, at, ctx) => failThread(task.context.threadId, { seedId: '', seedText: '', seedType: '' }, message, at, ctx.state)),
+};
+
+const review: ExplorerEntry<'review'> = {
+  unit: reviewUnit,
+
+  prepare(task, ctx) {
+    const opts = explorerOptions(ctx.options);
+    const { state } = ctx;
+    const { insightId, round, slot } = task.context;
+    if (task.data.phase === 'repair') return { prompt: repairPrompt(ctx.home, 'review', task.data.raw ?? '', task.data.error ?? '', opts.maxInsightsPerSynthesis), deep: task.deep };
+    const ins = docOf(state, INSIGHTS, insightId);
+    if (!ins) throw new Error(`insight ${insightId} not found`);
+    const thread = docOf(state, THREADS, ins.threadId);
+    const reviews = docsById(state, REVIEWS);
+    const r1 = (s: number): ReviewDoc | undefined => reviews[reviewId(ins.id, ins.revision, 1, s)];
+    const stances = ins.panel
+      .map((_, s) => r1(s))
+      .filter((r): r is ReviewDoc => r !== undefined && r.slot !== slot)
+      .map((r) => ({ slot: r.slot, backend: r.backend, rating: r.rating, confidence: r.confidence, reasoning: r.reasoning }));
+    const seed = thread ? { id: thread.seedId, text: thread.seedText, type: thread.seedType } : { id: ins.seedId, text: '(unknown)', type: 'question' };
+    // A review task carries no axioms: the reviewer judges the insight as stated.
+    return {
+      prompt: reviewPrompt({ home: ctx.home, round, slot, panelSize: ins.panel.length, seed, axioms: [], insight: ins, own: r1(slot)?.rating ?? null, stances }),
+      deep: task.deep,
+    };
+  },
+
+  onAnswer(task, answer, ctx) {
+    const at = ctx.now.toISOString();
+    return strictStep(task, answer, parseReview(answer), keepRaw(reviewUnit(task), at), (r) => {
+      const { insightId, revision, round, slot } = task.context;
+      const prev = round >= 2 ? docOf(ctx.state, REVIEWS, reviewId(insightId, revision, round - 1, slot)) : undefined;
+      const doc: ReviewDoc = {
+        insightId,
+        revision,
+        round,
+        slot,
+        backend: backendOf(task),
+        mode: modeOf(task),
+        rating: r.rating,
+        confidence: r.confidence,
+        reasoning: r.reasoning,
+        changedFrom: prev && prev.rating !== r.rating ? prev.rating : null,
+        task: task.key,
+        at,
+      };
+      return { done: true, data: { ...task.data, raw: null, error: null }, result: { insightId, round, slot, rating: r.rating }, events: [putDoc(REVIEWS, reviewId(insightId, revision, round, slot), doc)] };
+    });
+  },
+
+  // A review that keeps failing abstains (derived in review.ts from the failure count).
+  handleFailure: countFailure(reviewUnit, () => []),
+};
+
+const addressComment: ExplorerEntry<'address_comment'> = {
+  unit: commentUnit,
+
+  prepare(task, ctx) {
+    const opts = explorerOptions(ctx.options);
+    if (task.data.phase === 'repair') return { prompt: repairPrompt(ctx.home, 'comment', task.data.raw ?? '', task.data.error ?? '', opts.maxInsightsPerSynthesis), deep: task.deep };
+    const ins = docOf(ctx.state, INSIGHTS, task.context.insightId);
+    if (!ins) throw new Error(`insight ${task.context.insightId} not found`);
+    return { prompt: commentPrompt({ home: ctx.home, insight: ins, status: insightView(ctx.state, ins, opts).status, comment: task.data.text }), deep: task.deep };
+  },
+
+  onAnswer(task, answer, ctx) {
+    const at = ctx.now.toISOString();
+    return strictStep(task, answer, parseCommentAnswer(answer), keepRaw(commentUnit(task), at), (r) => {
+      const { insightId, commentId } = task.context;
+      const ins = docOf(ctx.state, INSIGHTS, insightId);
+      const old = docOf(ctx.state, COMMENTS, commentId);
+      const revise = r.revise && r.revisedText !== null && ins !== undefined && r.revisedText.trim() !== ins.text.trim();
+      const comment: CommentDoc = {
+        id: commentId,
+        insightId,
+        text: task.data.text,
+        source: task.data.source,
+        status: 'answered',
+        answer: r.answer,
+        revised: revise,
+        createdAt: old?.createdAt ?? at,
+        answeredAt: at,
+      };
+      const events: FanoEvent[] = [putDoc(COMMENTS, commentId, comment)];
+      if (revise && ins && r.revisedText !== null) {
+        // A new revision goes back through review from round 1 (reviews are keyed by revision).
+        const next: InsightDoc = {
+          ...ins,
+          text: r.revisedText,
+          revision: ins.revision + 1,
+          history: [...ins.history, { revision: ins.revision, text: ins.text, at, reason: `revised for comment ${commentId}` }],
+          decision: null,
+          updatedAt: at,
+        };
+        events.push(putDoc(INSIGHTS, insightId, next));
+      }
+      return { done: true, data: { ...task.data, raw: null, error: null }, result: { commentId, revised: revise }, events };
+    });
+  },
+
+  handleFailure: countFailure(commentUnit, (task, _message, at, ctx) => {
+    const { commentId, insightId } = task.context;
+    const old = docOf(ctx.state, COMMENTS, commentId);
+    const doc: CommentDoc = { id: commentId, insightId, text: task.data.text, source: task.data.source, status: 'failed', answer: null, revised: false, createdAt: old?.createdAt ?? at, answeredAt: null };
+    return [putDoc(COMMENTS, commentId, doc)];
+  }),
+};
+
+/** One entry per task type: adding a task type is adding its entry (and its line in ExplorerTasks). */
+export const HANDLERS: { readonly [K in keyof ExplorerTasks]: ExplorerEntry<K> } = {
+  exploration: exchange,
+  critique: exchange,
+  synthesis,
+  review,
+  address_comment: addressComment,
+};
+
+/** The failure unit of any Explorer task (null for a type this version does not know). */
+export function unitOf(task: Readonly<Task>): string | null {
+  const entries: Readonly<Record<string, { unit(task: Readonly<Task>): string } | undefined>> = HANDLERS;
+  const entry = Object.hasOwn(entries, task.type) ? entries[task.type] : undefined;
+  return entry ? entry.unit(task) : null;
+}
