@@ -1,9 +1,10 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { INIT_CONFIG_TEXT } from '../config/init-template.js';
 import { STARTER_DOCUMENT, STARTER_GUIDANCE } from '../modules/documenter/document.js';
 import { DOCUMENT_PATH, GUIDANCE_PATH } from '../modules/documenter/types.js';
 import { SEEDS_PATH } from '../modules/seeds-file.js';
+import { createStateFile, ensureDirDurable } from '../store/state-files.js';
 import { STATE_GITIGNORE } from '../store/store.js';
 
 export const SAMPLE_SEEDS = `# Seeds of the Explorer: what fano should think about.
@@ -27,21 +28,11 @@ seeds:
     tags: [algebra]
 `;
 
-/** Creates a file only if it does not exist; returns whether it did. Never overwrites. */
-async function create(file: string, text: string): Promise<boolean> {
-  try {
-    await writeFile(file, text, { flag: 'wx' });
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw err;
-  }
-}
-
 export async function runInit(opts: { home: string; out: (s: string) => void }): Promise<number> {
   const { home, out } = opts;
-  await mkdir(join(home, 'state', 'explorer'), { recursive: true });
-  await mkdir(join(home, 'state', 'documenter'), { recursive: true });
+  // Durable like every write under state/: created only where absent, fsynced, folders too.
+  ensureDirDurable(join(home, 'state', 'explorer'));
+  ensureDirDurable(join(home, 'state', 'documenter'));
   await mkdir(join(home, 'runs'), { recursive: true });
   const files: Array<[string, string]> = [
     ['fano.config.yaml', INIT_CONFIG_TEXT],
@@ -53,7 +44,7 @@ export async function runInit(opts: { home: string; out: (s: string) => void }):
   ];
   const lines: string[] = [];
   for (const [rel, text] of files) {
-    const made = await create(join(home, rel), text);
+    const made = createStateFile(join(home, rel), text);
     lines.push(`  ${made ? 'created' : 'kept   '} ${rel}`);
   }
   out(`fano home at ${relative(process.cwd(), home) || '.'}:\n${lines.join('\n')}`);

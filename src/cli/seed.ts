@@ -1,12 +1,12 @@
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isMap, isSeq, parseDocument, type Document, type YAMLMap, type YAMLSeq } from 'yaml';
+import type { Document, YAMLMap, YAMLSeq } from 'yaml';
 import { loadConfig } from '../config/load.js';
 import { ExitCode, FanoError, UsageError } from '../errors.js';
 import { threadIdFor } from '../modules/explorer/text.js';
 import type { ThreadDoc } from '../modules/explorer/types.js';
 import { seedIdFor } from '../modules/seed-id.js';
 import { readSeeds, SEEDS_PATH, SeedsFileError, type Seed } from '../modules/seeds-file.js';
+import { editYamlList, YamlListFileError } from '../store/state-files.js';
 import { openStore, readState } from '../store/store.js';
 
 /**
@@ -32,25 +32,19 @@ function seedsOrThrow(home: string): Seed[] {
   }
 }
 
-async function editSeeds(home: string, edit: (doc: Document, seeds: Seed[]) => string): Promise<string> {
+async function editSeeds(home: string, edit: (list: YAMLSeq, doc: Document, seeds: Seed[]) => string): Promise<string> {
   const { config } = await loadConfig(home);
   const store = await openStore(home, { lockStaleMs: config.tick.lockStaleSeconds * 1000 });
   try {
     const seeds = seedsOrThrow(home);
     const file = join(home, SEEDS_PATH);
-    let text = '';
+    let message: string;
     try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      text = '';
+      message = editYamlList(() => store.fence(), file, 'seeds', 'seeds: []\n', (list, doc) => edit(list, doc, seeds));
+    } catch (err) {
+      if (err instanceof YamlListFileError) throw new SeedsError(err.message);
+      throw err;
     }
-    const doc = parseDocument(text.trim() === '' ? 'seeds: []\n' : text);
-    if (!isMap(doc.contents)) throw new SeedsError(`${file}: expected a top-level "seeds:" list`);
-    if (!isSeq(doc.get('seeds', true))) doc.set('seeds', doc.createNode([]));
-    const message = edit(doc, seeds);
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, doc.toString());
-    renameSync(tmp, file);
     seedsOrThrow(home); // the result must read back
     return message;
   } finally {
@@ -78,7 +72,7 @@ export async function runSeedAdd(o: SeedAddOptions): Promise<number> {
   if (typeof priority === 'number' ? priority < 1 || priority > 10 : !['high', 'medium', 'low'].includes(priority)) {
     throw new UsageError(`--priority must be 1-10 or high|medium|low (got "${o.priority}")`);
   }
-  const msg = await editSeeds(o.home, (doc, seeds) => {
+  const msg = await editSeeds(o.home, (list, doc, seeds) => {
     const ids = new Set(seeds.map((s) => s.id));
     if (o.id !== undefined && ids.has(o.id)) throw new UsageError(`a seed with id "${o.id}" already exists`);
     // Written into the file once: later ticks read it from there, so it never changes.
@@ -87,7 +81,7 @@ export async function runSeedAdd(o: SeedAddOptions): Promise<number> {
     if (o.tags.length > 0) entry.tags = o.tags;
     if (o.notes) entry.notes = o.notes;
     if (o.proposed) entry.status = 'proposed';
-    (doc.get('seeds', true) as unknown as YAMLSeq).add(doc.createNode(entry));
+    list.add(doc.createNode(entry));
     return `added seed ${id} (${o.type}, priority ${priority}${o.proposed ? ', proposed: run `fano seed approve ' + id + '`' : ''})`;
   });
   o.out(msg);
@@ -95,11 +89,11 @@ export async function runSeedAdd(o: SeedAddOptions): Promise<number> {
 }
 
 export async function runSeedApprove(o: { home: string; id: string; out: Out }): Promise<number> {
-  const msg = await editSeeds(o.home, (doc, seeds) => {
+  const msg = await editSeeds(o.home, (list, doc, seeds) => {
     const i = seeds.findIndex((s) => s.id === o.id);
     if (i < 0) throw new UsageError(`no seed "${o.id}" (known: ${seeds.map((s) => s.id).join(', ') || 'none'})`);
     if (seeds[i]!.status !== 'proposed') return `seed ${o.id} is already active`;
-    const item = (doc.get('seeds', true) as unknown as YAMLSeq<YAMLMap>).items[i]!;
+    const item = list.items[i] as YAMLMap;
     item.delete('status');
     return `approved seed ${o.id}: the Explorer picks it up at the next tick`;
   });

@@ -1,11 +1,10 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isMap, isSeq, parseDocument, type YAMLSeq } from 'yaml';
 import { loadConfig } from '../config/load.js';
 import { ExitCode, FanoError, UsageError } from '../errors.js';
 import { docList, docsById } from '../modules/shared/collections.js';
 import { FINDINGS, SOURCES } from '../modules/researcher/types.js';
 import { knownSources, normalizeUrl, readCacheEntry, readSources, sourceIdFor, SOURCES_PATH, SourcesFileError } from '../modules/researcher/sources-file.js';
+import { editYamlList, YamlListFileError } from '../store/state-files.js';
 import { openStore, readState } from '../store/store.js';
 
 /**
@@ -39,20 +38,14 @@ export async function runSourceAdd(o: { home: string; url: string; note?: string
       return 0;
     }
     const file = join(o.home, SOURCES_PATH);
-    let text = '';
     try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      text = '';
+      editYamlList(() => store.fence(), file, 'sources', '# Sources for the Researcher: fetched by the next tick.\nsources: []\n', (list, doc) => {
+        list.add(doc.createNode({ url, addedAt: new Date().toISOString(), ...(o.note ? { note: o.note } : {}) }));
+      });
+    } catch (err) {
+      if (err instanceof YamlListFileError) throw new SourcesError(err.message);
+      throw err;
     }
-    const doc = parseDocument(text.trim() === '' ? '# Sources for the Researcher: fetched by the next tick.\nsources: []\n' : text);
-    if (!isMap(doc.contents)) throw new SourcesError(`${file}: expected a top-level "sources:" list`);
-    if (!isSeq(doc.get('sources', true))) doc.set('sources', doc.createNode([]));
-    (doc.get('sources', true) as unknown as YAMLSeq).add(doc.createNode({ url, addedAt: new Date().toISOString(), ...(o.note ? { note: o.note } : {}) }));
-    mkdirSync(join(file, '..'), { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, doc.toString());
-    renameSync(tmp, file);
     o.out(`added source ${sourceIdFor(url)} ${url} (fetched by the next tick)`);
     return 0;
   } finally {

@@ -14,6 +14,7 @@ import { DEFAULT_LOCK_STALE_MS, acquireStateLock } from './lock.js';
 import type { StateLock } from './lock.js';
 import { encodeRecord } from './log-codec.js';
 import { STATE_GITIGNORE, isOrphanTemp, statePaths } from './paths.js';
+import { createStateFile, ensureDirDurable } from './state-files.js';
 import type { StatePaths } from './paths.js';
 
 export { STATE_GITIGNORE } from './paths.js';
@@ -94,10 +95,8 @@ export async function openStore(home: string, opts: OpenStoreOptions = {}): Prom
     });
   }
   if (!fs.existsSync(paths.dir)) {
-    fs.mkdirSync(paths.dir, { recursive: true });
-    fs.writeFileSync(path.join(paths.dir, '.gitignore'), STATE_GITIGNORE);
-    fsyncDir(paths.dir);
-    fsyncDir(path.dirname(paths.dir));
+    ensureDirDurable(paths.dir);
+    createStateFile(path.join(paths.dir, '.gitignore'), STATE_GITIGNORE);
   }
   const lock = await acquireStateLock(paths, opts.lockStaleMs ?? DEFAULT_LOCK_STALE_MS, now);
   let fd: number | null = null;

@@ -1,8 +1,9 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FanoState } from '../core/types.js';
 import { fetchUrl, type FetchOptions, type FetchResult } from '../gateway/fetch/fetch-url.js';
 import type { Logger } from '../log.js';
+import { writeStateFile, type Fence } from '../store/state-files.js';
 import { CACHE_DIR, knownSources, readCacheEntry, sourceIdFor, TEXTS_DIR, textHashOf, type CacheEntry } from '../modules/researcher/sources-file.js';
 import { HOUR_MS } from '../core/time.js';
 
@@ -51,19 +52,14 @@ function cacheEntries(home: string): CacheEntry[] {
   return out;
 }
 
-function writeAtomic(file: string, data: string): void {
-  mkdirSync(join(file, '..'), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, file);
-}
-
 export async function runPendingFetches(
   home: string,
   state: Readonly<FanoState>,
   opts: SourceFetchOptions,
   now: () => Date,
   log: Logger,
+  /** Proves the tick lock is still ours before each cache write (Store.fence). */
+  fence: Fence,
   fetcher: Fetcher = fetchUrl,
 ): Promise<{ fetched: number; failed: number; deferred: number }> {
   const sources = knownSources(home, state);
@@ -95,7 +91,7 @@ export async function runPendingFetches(
     if (r.ok) {
       const textHash = textHashOf(r.text);
       // Text first, entry second: an entry never names a text that is not on disk.
-      writeAtomic(join(home, TEXTS_DIR, `${textHash}.txt`), r.text);
+      writeStateFile(fence, join(home, TEXTS_DIR, `${textHash}.txt`), r.text);
       entry = { sourceId, url: s.url, addedBy: s.addedBy, fetchedAt: at, ok: true, error: null, finalUrl: r.finalUrl, contentType: r.contentType, textHash, chars: r.text.length };
       result.fetched += 1;
       log.info('researcher.fetched', { url: s.url, sourceId, bytes: r.bytes, chars: r.text.length, textHash });
@@ -104,7 +100,7 @@ export async function runPendingFetches(
       result.failed += 1;
       log.warn('researcher.fetch_failed', { url: s.url, sourceId, kind: r.kind, error: r.message });
     }
-    writeAtomic(join(home, CACHE_DIR, `${sourceId}.json`), `${JSON.stringify(entry, null, 2)}\n`);
+    writeStateFile(fence, join(home, CACHE_DIR, `${sourceId}.json`), `${JSON.stringify(entry, null, 2)}\n`);
   }
   return result;
 }

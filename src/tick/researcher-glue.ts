@@ -1,10 +1,10 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isMap, isSeq, parseDocument, type YAMLSeq } from 'yaml';
 import type { FanoConfig } from '../config/schema.js';
+import { environmentError, LockCompromisedError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { markWritten, seedsToWrite } from '../modules/researcher/researcher-module.js';
 import { readSeeds, SEEDS_PATH } from '../modules/seeds-file.js';
+import { editYamlList, YamlListFileError } from '../store/state-files.js';
 import type { Store } from '../store/store.js';
 import { HOUR_MS, SECOND_MS } from '../core/time.js';
 
@@ -33,9 +33,12 @@ export async function fetchPendingSources(home: string, config: FanoConfig, stor
       },
       now,
       log,
+      () => store.fence(),
     );
   } catch (err) {
-    // A broken sources file must not stop the other modules' work.
+    // A lost lock or a full disk stops the tick; a broken sources file must not stop the other
+    // modules' work.
+    if (err instanceof LockCompromisedError || environmentError(err)) throw err;
     log.error('researcher.fetch_pass_failed', { error: (err as Error).message });
   }
 }
@@ -52,38 +55,29 @@ export async function writeProposedSeeds(home: string, store: Store, now: () => 
   if (pending.length === 0) return;
   const file = join(home, SEEDS_PATH);
   let present: Set<string>;
-  let text = '';
   try {
     present = new Set(readSeeds(home).map((s) => s.id));
-    text = readFileSync(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-      log.warn('researcher.seeds_not_written', { error: (err as Error).message, pending: pending.length });
-      return;
-    }
-    present = new Set();
-  }
-  const doc = parseDocument(text.trim() === '' ? 'seeds: []\n' : text);
-  if (!isMap(doc.contents)) {
-    log.warn('researcher.seeds_not_written', { error: `${file}: expected a top-level "seeds:" list`, pending: pending.length });
+    log.warn('researcher.seeds_not_written', { error: (err as Error).message, pending: pending.length });
     return;
   }
-  if (!isSeq(doc.get('seeds', true))) doc.set('seeds', doc.createNode([]));
   const added: string[] = [];
-  for (const s of pending) {
-    if (present.has(s.id)) continue;
-    const entry: Record<string, unknown> = { id: s.id, type: s.type, priority: s.priority, text: s.text, tags: ['research'] };
-    if (s.status === 'proposed') entry.status = 'proposed';
-    entry.notes = `proposed by the Researcher from verified findings ${s.findingIds.join(', ')}; sources: ${s.urls.join(' ')}`;
-    (doc.get('seeds', true) as unknown as YAMLSeq).add(doc.createNode(entry));
-    added.push(s.id);
+  try {
+    editYamlList(() => store.fence(), file, 'seeds', 'seeds: []\n', (list, doc) => {
+      for (const s of pending) {
+        if (present.has(s.id)) continue;
+        const entry: Record<string, unknown> = { id: s.id, type: s.type, priority: s.priority, text: s.text, tags: ['research'] };
+        if (s.status === 'proposed') entry.status = 'proposed';
+        entry.notes = `proposed by the Researcher from verified findings ${s.findingIds.join(', ')}; sources: ${s.urls.join(' ')}`;
+        list.add(doc.createNode(entry));
+        added.push(s.id);
+      }
+    });
+  } catch (err) {
+    if (!(err instanceof YamlListFileError)) throw err;
+    log.warn('researcher.seeds_not_written', { error: err.message, pending: pending.length });
+    return;
   }
-  if (added.length > 0) {
-    mkdirSync(join(file, '..'), { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, doc.toString());
-    renameSync(tmp, file);
-    log.info('researcher.seeds_proposed', { seeds: added, status: pending[0]!.status });
-  }
+  if (added.length > 0) log.info('researcher.seeds_proposed', { seeds: added, status: pending[0]!.status });
   await store.append(pending.map(markWritten), now());
 }
