@@ -14,6 +14,9 @@ export const ExitCode = {
   ioError: 74,
   lockBusy: 75,
   config: 78,
+  /** Ctrl-C (SIGINT) / SIGTERM stopped a tick at a safe point: 128 + the signal's number, as a shell reports it. */
+  interrupted: 130,
+  terminated: 143,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 

@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { keysHelpText } from '../tui/keys.js';
-import { resolveHome } from './home.js';
+import { requireHome, resolveHome } from './home.js';
 
 type Out = (s: string) => void;
 const out: Out = (s) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
@@ -20,7 +20,9 @@ export function buildProgram(): FanoProgram {
   const setCode = (code: number) => {
     program.fanoExitCode = code;
   };
-  const home = (cmd: Command) => resolveHome(cmd.optsWithGlobals().home as string | undefined);
+  const anyHome = (cmd: Command) => resolveHome(cmd.optsWithGlobals().home as string | undefined);
+  // Every command but init: a folder that is not a home exits 78 and says so.
+  const home = (cmd: Command) => requireHome(anyHome(cmd));
 
   program
     .name('fano')
@@ -31,7 +33,7 @@ export function buildProgram(): FanoProgram {
     .showSuggestionAfterError(true)
     .addHelpText(
       'after',
-      '\nExit codes: 0 ok, 1 internal error, 64 usage, 65 state corrupt (run `fano repair`),\n69 backend answered not ok, 75 another tick holds the lock, 78 config invalid.',
+      '\nExit codes: 0 ok, 1 internal error, 64 usage, 65 state corrupt (run `fano repair`),\n69 backend answered not ok, 75 another tick holds the lock, 78 config invalid or not a home,\n130/143 a tick stopped by Ctrl-C/SIGTERM (the next tick resumes).',
     );
 
   program
@@ -39,7 +41,7 @@ export function buildProgram(): FanoProgram {
     .description('create a fano home (config using the mock backend, sample seeds, empty state); never overwrites')
     .action(async (dir: string | undefined, _o, cmd: Command) => {
       const { runInit } = await import('./init.js');
-      setCode(await runInit({ home: dir ? resolveHome(dir) : home(cmd), out }));
+      setCode(await runInit({ home: dir ? resolveHome(dir) : anyHome(cmd), out }));
     });
 
   program

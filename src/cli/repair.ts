@@ -13,6 +13,8 @@ export function formatRepair(r: RepairReport): string {
   lines.push(r.kept.records > 0 ? `  kept:  ${r.kept.records} log record(s), seq ${r.kept.fromSeq}..${r.kept.toSeq}` : '  kept:  no log records');
   if (r.lost.lines > 0) lines.push(`  lost:  ${r.lost.lines} log line(s) from line ${r.lost.fromLine}, moved to ${r.lost.movedTo}`);
   for (const g of r.lost.gaps) lines.push(`  lost:  records seq ${g.from}..${g.to} (no longer in the log)`);
+  const cr = r.lost.checkpointRecords;
+  if (cr) lines.push(`  lost:  records seq ${cr.from}..${cr.to}, which only the unreadable checkpoint held: ${cr.summary}`);
   if (r.lost.checkpointMovedTo) lines.push(`  moved: the unreadable checkpoint to ${r.lost.checkpointMovedTo}`);
   for (const n of r.notes) lines.push(`  note:  ${n}`);
   lines.push('Work those records described is redone by the next ticks where the modules still want it.');

@@ -7,6 +7,8 @@ import type { Checkpoint } from './checkpoint-file.js';
 import { appendDurable, fsyncDir, readFileOrNull } from './fsync.js';
 import { DEFAULT_LOCK_STALE_MS, acquireStateLock, type StateLock } from './lock.js';
 import { scanLog } from './log-scan.js';
+import { bareMessage } from './verify.js';
+import { describeLost, lostFromCheckpoint, type LostFromCheckpoint } from './repair-lost.js';
 import type { ScanResult } from './log-scan.js';
 import { statePaths } from './paths.js';
 import type { StatePaths } from './paths.js';
@@ -32,6 +34,11 @@ export interface RepairReport {
     gaps: { from: number; to: number }[];
     /** An unreadable checkpoint.json, moved aside (its content could not be used). */
     checkpointMovedTo: string | null;
+    /**
+     * Records folded into that unreadable checkpoint and in no other file (the log is truncated after
+     * each checkpoint): their seq range and what they did, as far as the damaged text shows.
+     */
+    checkpointRecords: { from: number; to: number; held: LostFromCheckpoint; summary: string } | null;
   };
   newCheckpointSeq: number;
   notes: string[];
@@ -55,7 +62,7 @@ export async function repairStore(home: string, opts: RepairOptions = {}): Promi
     base: 'checkpoint',
     baseSeq: 0,
     kept: { records: 0, fromSeq: null, toSeq: null },
-    lost: { lines: 0, fromLine: null, movedTo: null, gaps: [], checkpointMovedTo: null },
+    lost: { lines: 0, fromLine: null, movedTo: null, gaps: [], checkpointMovedTo: null, checkpointRecords: null },
     newCheckpointSeq: 0,
     notes,
   });
@@ -87,7 +94,7 @@ async function repairLocked(paths: StatePaths, noop: (notes: string[]) => Repair
   let base: RepairReport['base'] = 'checkpoint';
   let cp: Checkpoint | null = cur.cp;
   if (!curUsable) {
-    notes.push(cur.error ?? `${paths.checkpoint} is missing while ${paths.prev} exists`);
+    notes.push(cur.error ? `${paths.checkpoint}: ${bareMessage(cur.error, paths.checkpoint)}` : `${paths.checkpoint} is missing while ${paths.prev} exists`);
     const prev = prevExists ? tryRead(paths.prev) : { cp: null, error: null };
     if (prev.cp) {
       base = 'checkpoint.prev';
@@ -95,7 +102,7 @@ async function repairLocked(paths: StatePaths, noop: (notes: string[]) => Repair
     } else {
       base = 'empty';
       cp = null;
-      if (prev.error) notes.push(prev.error);
+      if (prev.error) notes.push(`${paths.prev}: ${bareMessage(prev.error, paths.prev)}`);
       notes.push('no readable checkpoint: rebuilding from an empty state and the log');
     }
   }
@@ -121,14 +128,20 @@ async function repairLocked(paths: StatePaths, noop: (notes: string[]) => Repair
     notes.push(`${paths.log}:${bad.line}: ${'message' in bad ? bad.message : bad.reason}`);
   }
   let checkpointMovedTo: string | null = null;
+  let checkpointRecords: RepairReport['lost']['checkpointRecords'] = null;
   if (!curUsable && cur.error !== null) {
+    const damaged = readFileOrNull(paths.checkpoint)?.toString('utf8') ?? '';
+    const held = lostFromCheckpoint(damaged, cp?.state ?? emptyState());
+    // Records after the base that the log does not hold were only in the damaged checkpoint.
+    const to = held.seq !== null ? Math.min(held.seq, (scan.firstPendingSeq ?? Infinity) - 1) : null;
+    if (to !== null && to > baseSeq) checkpointRecords = { from: baseSeq + 1, to, held, summary: describeLost(held) };
     // Moved aside so writeCheckpointFile does not link this broken file over the good prev.
     fs.renameSync(paths.checkpoint, paths.brokenCheckpoint);
     fsyncDir(paths.dir);
     checkpointMovedTo = paths.brokenCheckpoint;
   }
   // Seq never goes back: numbers used by lost records are not reused either.
-  const newSeq = Math.max(baseSeq, scan.maxSeq, maxSeqIn(bad ? logBuf.subarray(bad.offset) : Buffer.alloc(0)));
+  const newSeq = Math.max(baseSeq, scan.maxSeq, checkpointRecords?.to ?? 0, maxSeqIn(bad ? logBuf.subarray(bad.offset) : Buffer.alloc(0)));
   lock.assertHeld();
   await writeCheckpointFile(paths, serializeCheckpointBytes(newSeq, state, lock.epoch), () => lock.assertHeld());
   lock.assertHeld();
@@ -144,7 +157,7 @@ async function repairLocked(paths: StatePaths, noop: (notes: string[]) => Repair
     base,
     baseSeq,
     kept: keptOf(scan),
-    lost: { lines: lostLines, fromLine: bad?.line ?? null, movedTo, gaps: scan.gaps, checkpointMovedTo },
+    lost: { lines: lostLines, fromLine: bad?.line ?? null, movedTo, gaps: scan.gaps, checkpointMovedTo, checkpointRecords },
     newCheckpointSeq: newSeq,
     notes,
   };

@@ -48,14 +48,14 @@ export async function verifyStore(home: string): Promise<VerifyReport> {
   } catch (e) {
     if (!(e instanceof StateCorruptError)) throw e;
     cpReadable = false;
-    problems.push({ file: paths.checkpoint, ...(e.line !== undefined ? { line: e.line } : {}), message: e.message });
+    problems.push({ file: paths.checkpoint, ...(e.line !== undefined ? { line: e.line } : {}), message: bareMessage(e.message, paths.checkpoint) });
   }
   if (exists(paths.prev)) {
     try {
       readCheckpointFile(paths.prev);
     } catch (e) {
       if (!(e instanceof StateCorruptError)) throw e;
-      warnings.push(`${paths.prev} is unreadable: repair could not fall back to it (${e.message})`);
+      warnings.push(`${paths.prev} is unreadable: repair could not fall back to it (${bareMessage(e.message, paths.prev)})`);
     }
   }
   const checkpointSeq = cp?.lastSeq ?? 0;
@@ -76,4 +76,14 @@ export async function verifyStore(home: string): Promise<VerifyReport> {
     problems,
     warnings,
   };
+}
+
+/**
+ * A store error's message without its leading `file:line: ` and its "run `fano repair`" advice: the
+ * report names the file once and gives the advice once, itself.
+ */
+export function bareMessage(message: string, file: string): string {
+  let m = message.startsWith(file) ? message.slice(file.length).replace(/^(:\d+)?:\s*/, '') : message;
+  m = m.replace(/;\s*(the state was not changed,\s*)?run `fano repair`\s*$/, '');
+  return m;
 }

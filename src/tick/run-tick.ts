@@ -26,6 +26,8 @@ export interface TickOptions {
   clock?: Clock;
   /** Progress lines for an interactive terminal; absent under cron. */
   progress?: (line: string) => void;
+  /** Ctrl-C / SIGTERM: the slice stops at its next safe point and the tick closes normally. */
+  stop?: AbortSignal;
   /** Called once for each problem no earlier tick printed (the CLI writes it to stderr). */
   onProblem?: (p: Problem) => void;
 }
@@ -89,6 +91,7 @@ export async function runTick(opts: TickOptions): Promise<TickSummary> {
     await runSlice(
       {
         problemFiles,
+        ...(opts.stop ? { stop: opts.stop } : {}),
         home: opts.home,
         tickId,
         config,
@@ -118,7 +121,7 @@ export async function runTick(opts: TickOptions): Promise<TickSummary> {
       log.info('state.checkpointed', { seq: store.seq, tasks: Object.keys(store.state.tasks).length, durationMs: now().getTime() - t });
     }
     writeProjections(opts.home, store.state, moduleProjections(config), log, () => store.fence()); // readable files, rebuilt from the checkpointed state
-    info.outcome = store.state.meta.paused ? 'paused' : info.steps > 0 ? 'ok' : 'idle';
+    info.outcome = opts.stop?.aborted ? 'interrupted' : store.state.meta.paused ? 'paused' : info.steps > 0 ? 'ok' : 'idle';
     // Still holding the lock, after the checkpoint: the files the hint stamps are final.
     leaveIdleHint(opts.home, config, store.state, now(), log);
   } catch (err) {

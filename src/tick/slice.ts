@@ -30,6 +30,12 @@ export interface SliceInput {
   once?: boolean;
   /** Progress lines for an interactive terminal. */
   progress?: (line: string) => void;
+  /**
+   * Ctrl-C / SIGTERM: from here on the slice behaves as past its deadline (no new request; submitted
+   * ones detach for the next tick to harvest; unsubmitted ones end within their watchdogs), then the
+   * tick closes normally.
+   */
+  stop?: AbortSignal;
   /** Files with an open problem (core/problems.ts): no document patch is applied to them. */
   problemFiles?: ReadonlySet<string>;
   /** The tick's work outside state/ (the Researcher's fetches and seeds file): before discovery, after the slice. */
@@ -166,7 +172,7 @@ export class TickLoop {
   async serve(): Promise<void> {
     const sched = this.scheduler!;
     for (;;) {
-      const pastDeadline = this.now().getTime() >= this.deadline;
+      const pastDeadline = this.now().getTime() >= this.deadline || this.input.stop?.aborted === true;
       if (!pastDeadline && !this.input.once && this.now().getTime() >= this.nextDiscovery) {
         this.nextDiscovery = this.now().getTime() + this.rediscoverMs;
         await this.discover();
@@ -249,8 +255,10 @@ export class TickLoop {
     const wakeAt = pastDeadline ? Infinity : Math.min(this.deadline, this.input.once ? Infinity : this.nextDiscovery);
     const timer = new AbortController();
     const wake = Number.isFinite(wakeAt) ? this.input.clock.sleep(Math.max(0, wakeAt - this.now().getTime()), timer.signal) : new Promise<void>(() => {});
+    const stop = this.input.stop;
+    const stopped = stop && !pastDeadline ? new Promise<void>((res) => stop.addEventListener('abort', () => res(), { once: true, signal: timer.signal })) : null;
     try {
-      await Promise.race([...this.inflight.values(), wake]);
+      await Promise.race([...this.inflight.values(), wake, ...(stopped ? [stopped] : [])]);
     } catch (err) {
       await Promise.allSettled(this.inflight.values());
       throw err;
