@@ -4,7 +4,7 @@ import type { FanoState } from '../core/types.js';
  * What a damaged checkpoint held beyond the one repair rebuilds from (checkpoint.prev.json): its
  * records were folded into it and the log truncated, so they exist nowhere else. Read from the
  * damaged text as far as it goes (the serialization is fixed: store/checkpoint-serialize.ts, keys
- * sorted, 2-space indent, `lastSeq` first), so `fano repair` can name the records it could not keep
+ * sorted, 2-space indent, `lastSeq` before the state), so `fano repair` can name the records it could not keep
  * and what they did: tasks that moved on, module data (answers) that appeared.
  */
 export interface LostFromCheckpoint {
@@ -19,7 +19,8 @@ export interface LostFromCheckpoint {
 }
 
 export function lostFromCheckpoint(damaged: string, base: Readonly<FanoState>): LostFromCheckpoint {
-  const seqMatch = /^\{\n {2}"lastSeq": (\d+),/.exec(damaged);
+  // Top-level keys come first (sorted: "epoch", "lastSeq", then the state), so they survive a cut.
+  const seqMatch = /^ {2}"lastSeq": (\d+),/m.exec(damaged.slice(0, 200));
   const out: LostFromCheckpoint = { seq: seqMatch ? Number(seqMatch[1]) : null, tasks: [], docs: [], truncated: !damaged.trimEnd().endsWith('}') };
   const section = (name: string): string => {
     const at = damaged.search(new RegExp(`^ {4}"${name}": \\{`, 'm'));
