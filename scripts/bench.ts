@@ -10,9 +10,12 @@ const suites: Suite[] = [
   { name: 'scheduler simulation', run: async () => (await import('./bench/sim.js')).benchSim() },
   { name: 'browser gateway', run: async () => (await import('./bench/gateway.js')).benchGateway() },
   { name: 'resident browser', run: async () => (await import('./bench/resident.js')).benchResident() },
+  { name: 'torture', run: async () => (await import('./bench/torture.js')).benchTorture() },
 ];
 
-const only = process.argv.slice(2);
+// Suite names to run (flags such as `--kills 1000` and their values belong to a suite).
+const args = process.argv.slice(2);
+const only = args.filter((a, i) => !a.startsWith('--') && !(args[i - 1] ?? '').startsWith('--'));
 const fmt = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2));
 let failed = 0;
 for (const s of suites) {
