@@ -45,7 +45,8 @@ describe('fano login without a display', () => {
   });
 });
 
-describe.skipIf(SKIP_BROWSER)('fano doctor and fano login (browser)', () => {
+// Each doctor run launches Chromium in this process: seconds when quiet, tens of seconds on a loaded CI machine.
+describe.skipIf(SKIP_BROWSER)('fano doctor and fano login (browser)', { timeout: 90_000 }, () => {
   let fake: FakeSites;
   let home: Awaited<ReturnType<typeof tempHome>>;
   beforeAll(async () => {
