@@ -130,6 +130,12 @@ describe('Dashboard', () => {
     expect(events).toMatch(/11:00:00 gemini: needs a person/);
     expect(events.indexOf('failed')).toBeLessThan(events.indexOf('done'));
     r.unmount();
+    // Deep work with no deep request left anywhere says so.
+    const day = NOW.toISOString().slice(0, 10);
+    const spent = stateWith([task({ context: { n: 'deep' }, state: 'pending', deep: true })], Object.fromEntries(['chatgpt', 'claude', 'gemini'].map((b) => [b, { deepDay: day, deepUsed: 4 }])));
+    const d = render(<Dashboard snapshot={snapshotOf(spent)} interactive={false} />);
+    expect(d.lastFrame()).toMatch(/now\s+1 deep task\(s\) wait: their backends have no deep requests left today/);
+    d.unmount();
   });
 
   it('lists running and pending work first, then failed and completed; s changes the order within each state', async () => {
