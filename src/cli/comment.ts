@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { loadConfig } from '../config/load.js';
 import { ACTIVE_STATES } from '../core/types.js';
 import { commentHash, parseDocument } from '../modules/documenter/document.js';
-import { asDoc, DOCUMENT_PATH, documenterOptions, MODULE, type DisputeDoc } from '../modules/documenter/types.js';
+import { DISPUTES, DOCUMENT_PATH, documenterOptions, MODULE } from '../modules/documenter/types.js';
+import { docsById } from '../modules/shared/collections.js';
 import { readState } from '../store/store.js';
 
 /**
@@ -39,12 +40,12 @@ export async function runCommentList(o: { home: string; json: boolean; out: Out 
     // no document yet: no comments
   }
   const doc = parseDocument(text);
-  const disputes = state.modules[MODULE]?.disputes ?? {};
+  const disputes = docsById(state, DISPUTES);
   const active = Object.values(state.tasks).filter((t) => t.module === MODULE && t.type === 'address_comment' && ACTIVE_STATES.has(t.state));
   const rows: CommentRow[] = doc.comments.map((c) => {
     const hash = commentHash(c.sectionId, c.text);
     const id = `comment:${c.sectionId}:${hash}`;
-    const d = asDoc<DisputeDoc>(disputes[id]);
+    const d = disputes[id];
     const attempts = Math.max(c.attempts, d?.count ?? 0);
     const st: CommentRow['state'] = c.protected ? 'protected' : c.kind === 'needs_human' || attempts >= opts.maxDisputes ? 'needs_human' : attempts > 0 ? 'attempted' : 'open';
     const task = active.find((t) => t.context.unit === id)?.key ?? null;

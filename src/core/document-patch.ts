@@ -8,7 +8,8 @@ import { sha256Hex } from './hash.js';
  */
 export type PatchStatus = 'pending' | 'applied' | 'conflict' | 'malformed';
 
-export interface PatchRecord {
+/** A type alias (not an interface) so a record is plain JSON to the compiler too. */
+export type PatchRecord = {
   status: PatchStatus;
   /** Relative to the home. */
   file: string;
@@ -32,7 +33,7 @@ export interface PatchRecord {
   /** shortHash of `next`: kept when the texts are dropped once applied. */
   nextHash: string;
   resolvedAt: string | null;
-}
+};
 
 /** The collection, in every module, that the store scans for pending patches. */
 export const PATCHES_COLLECTION = 'patches';

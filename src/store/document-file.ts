@@ -77,13 +77,17 @@ export function patchSection(home: string, file: string, sectionId: string, expe
 function pendingPatches(state: Store['state']): Array<{ module: string; id: string; doc: PatchRecord }> {
   const out: Array<{ module: string; id: string; doc: PatchRecord }> = [];
   for (const [module, colls] of Object.entries(state.modules)) {
-    for (const [id, raw] of Object.entries(colls[PATCHES_COLLECTION] ?? {})) {
-      const doc = raw as unknown as PatchRecord;
-      if (doc && doc.status === 'pending') out.push({ module, id, doc });
+    for (const [id, doc] of Object.entries(colls[PATCHES_COLLECTION] ?? {})) {
+      if (isPendingPatch(doc)) out.push({ module, id, doc });
     }
   }
   // Oldest first (ids are chosen by the module to sort by creation).
   return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** Every module writes its `patches` collection as PatchRecords (core/document-patch.ts). */
+function isPendingPatch(doc: Json): doc is PatchRecord {
+  return typeof doc === 'object' && doc !== null && !Array.isArray(doc) && doc.status === 'pending';
 }
 
 export function hasPendingPatches(state: Store['state']): boolean {
@@ -117,7 +121,7 @@ export async function applyPendingPatches(store: Store, now: () => Date, log?: L
     if (applied && doc.snapshotDir) snapshot(store, doc.file, doc.snapshotDir, at, log);
     // Once applied the texts are history (the snapshot, git): only the hash stays in the state.
     const final: PatchRecord = { ...doc, status: applied ? 'applied' : 'conflict', base: null, next: null, nextHash: shortHash(doc.next ?? ''), resolvedAt: at.toISOString() };
-    const ev: FanoEvent = { type: 'module.put', module, collection: PATCHES_COLLECTION, id, doc: final as unknown as Json };
+    const ev: FanoEvent = { type: 'module.put', module, collection: PATCHES_COLLECTION, id, doc: final };
     await store.append([ev], at);
     log?.info(applied ? 'document.patched' : 'document.patch_conflict', { module, patch: id, file: doc.file, section: doc.sectionId, result });
     done.push({ id, result });

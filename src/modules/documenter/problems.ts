@@ -1,9 +1,9 @@
 import { bytesToBinary, invalidUtf8Lines, PREAMBLE_ID, structureProblems, unterminatedComments } from '../../core/document-sections.js';
-import { PATCHES_COLLECTION } from '../../core/document-patch.js';
 import type { Problem } from '../../core/problems.js';
 import type { FanoState } from '../../core/types.js';
 import { parseDocument, sectionIdFor } from './document.js';
-import { DOCUMENT_PATH, GUIDANCE_PATH, MODULE, type PatchDoc } from './types.js';
+import { docList } from '../shared/collections.js';
+import { DOCUMENT_PATH, GUIDANCE_PATH, PATCHES } from './types.js';
 
 /**
  * What a person must fix in the Documenter's files before fano touches them again (core/problems.ts).
@@ -34,8 +34,7 @@ function missingMarkers(text: string, state: Readonly<FanoState> | null): Proble
   const doc = parseDocument(text);
   const present = new Set(doc.split.blocks.map((b) => b.id).filter((id): id is string => id !== null));
   const known = new Set<string>();
-  for (const raw of Object.values(state.modules[MODULE]?.[PATCHES_COLLECTION] ?? {})) {
-    const p = raw as unknown as PatchDoc;
+  for (const p of docList(state, PATCHES)) {
     if (p.status === 'applied' && p.file === DOCUMENT_PATH && p.sectionId !== PREAMBLE_ID) known.add(p.sectionId);
   }
   const lost = [...known].filter((id) => !present.has(id));

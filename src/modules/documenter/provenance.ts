@@ -1,6 +1,6 @@
-import { PATCHES_COLLECTION } from '../../core/document-patch.js';
 import type { FanoState } from '../../core/types.js';
-import { MODULE, type PatchDoc } from './types.js';
+import { docsById } from '../shared/collections.js';
+import { PATCHES, type PatchDoc } from './types.js';
 
 /**
  * Where each section of the document came from, derived from the state's `patches` (every change
@@ -30,9 +30,8 @@ export interface SectionProvenance {
 /** Per section id, from the patches (ids sort by creation). Pure. */
 export function sectionProvenance(state: Readonly<FanoState>): Map<string, SectionProvenance> {
   const out = new Map<string, SectionProvenance>();
-  const patches = Object.entries(state.modules[MODULE]?.[PATCHES_COLLECTION] ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  for (const [id, raw] of patches) {
-    const p = raw as unknown as PatchDoc;
+  const patches = Object.entries(docsById(state, PATCHES)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const [id, p] of patches) {
     const s = out.get(p.sectionId) ?? { updated: null, reviewed: null, by: null, conv: null, changes: [] };
     s.changes.push({ ...p, id });
     if (p.status === 'applied') {

@@ -1,7 +1,7 @@
-import { PATCHES_COLLECTION } from '../../core/document-patch.js';
 import type { FanoState } from '../../core/types.js';
+import { docList } from '../shared/collections.js';
 import { parseDocument } from './document.js';
-import { MODULE, type PatchDoc } from './types.js';
+import { PATCHES } from './types.js';
 
 /**
  * Read-side helpers for other parts of fano (status metrics, backlogs): the Documenter's facts
@@ -16,8 +16,7 @@ import { MODULE, type PatchDoc } from './types.js';
  */
 export function documentedInsightIds(state: Readonly<FanoState>, documentText: string | null): Set<string> {
   const out = new Set<string>(parseDocument(documentText ?? '').sections.flatMap((s) => s.meta.insights));
-  for (const raw of Object.values(state.modules[MODULE]?.[PATCHES_COLLECTION] ?? {})) {
-    const p = raw as unknown as PatchDoc;
+  for (const p of docList(state, PATCHES)) {
     if (p.status === 'pending' || p.status === 'applied') for (const id of p.insightIds ?? []) out.add(id);
   }
   return out;

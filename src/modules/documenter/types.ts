@@ -1,5 +1,6 @@
-import type { PatchRecord } from '../../core/document-patch.js';
-import type { Json, JsonObject } from '../../core/types.js';
+import { PATCHES_COLLECTION, type PatchRecord } from '../../core/document-patch.js';
+import type { JsonObject } from '../../core/types.js';
+import { collection } from '../shared/collections.js';
 
 /**
  * The Documenter's durable data, under `state.modules.documenter.<collection>.<id>`, changed only
@@ -22,10 +23,10 @@ export const HISTORY_DIR = 'state/documenter/history';
 export type SectionStatus = 'provisional' | 'stable' | 'needs_work';
 export const SECTION_STATUSES: readonly SectionStatus[] = ['provisional', 'stable', 'needs_work'];
 
-export type DocTaskType = 'incorporate_insight' | 'address_comment' | 'review_section' | 'draft_section';
+export type DocTaskType = keyof DocumenterTasks;
 
 /** A change to the document: the store's patch record, always with a starter text and a history folder. */
-export interface PatchDoc extends PatchRecord {
+export type PatchDoc = PatchRecord & {
   initialText: string;
   snapshotDir: string;
   /** The unit of work (e.g. `comment:<section>:<hash>`): a conflict lets discovery retry it. */
@@ -42,18 +43,18 @@ export interface PatchDoc extends PatchRecord {
   mode: 'deep' | 'normal';
   conversation: string | null;
   at: string;
-}
+};
 
-export interface DisputeDoc {
+export type DisputeDoc = {
   unit: string;
   sectionId: string;
   text: string;
   count: number;
   lastAt: string;
   reason: string;
-}
+};
 
-export interface PlanDoc {
+export type PlanDoc = {
   id: string;
   title: string;
   reason: string;
@@ -64,7 +65,7 @@ export interface PlanDoc {
    */
   neededBy?: string[];
   at: string;
-}
+};
 
 export interface DocumenterOptions {
   reviewShare: number;
@@ -90,10 +91,39 @@ export const DEFAULT_OPTIONS: DocumenterOptions = {
 };
 
 export function documenterOptions(raw: JsonObject | Record<string, unknown>): DocumenterOptions {
-  const out = { ...DEFAULT_OPTIONS } as unknown as Record<string, unknown>;
-  for (const k of Object.keys(DEFAULT_OPTIONS)) if (raw[k] !== undefined && raw[k] !== null) out[k] = raw[k];
-  return out as unknown as DocumenterOptions;
+  // The config schema checked each key's type; a key it did not give keeps its default.
+  const pick = <K extends keyof DocumenterOptions>(k: K): DocumenterOptions[K] => {
+    const v: unknown = raw[k];
+    return v !== undefined && v !== null ? (v as DocumenterOptions[K]) : DEFAULT_OPTIONS[k];
+  };
+  return {
+    reviewShare: pick('reviewShare'),
+    reviewIntervalHours: pick('reviewIntervalHours'),
+    maxDisputes: pick('maxDisputes'),
+    disputeRetryMinutes: pick('disputeRetryMinutes'),
+    maxRebases: pick('maxRebases'),
+    deep: pick('deep'),
+    contextBudgetChars: pick('contextBudgetChars'),
+    explorer: pick('explorer'),
+  };
 }
 
-export const asDoc = <T>(j: Json | undefined): T | undefined => j as unknown as T | undefined;
-export const toJson = (v: unknown): Json => v as Json;
+export const PATCHES = collection<PatchDoc>(MODULE, PATCHES_COLLECTION);
+export const DISPUTES = collection<DisputeDoc>(MODULE, 'disputes');
+export const PLANS = collection<PlanDoc>(MODULE, 'plan');
+
+/** A strict-format step's repair state, and the section texts its prompt was built from (set by prepare). */
+type StepData = { phase?: 'ask' | 'repair'; raw?: string | null; error?: string | null; base?: Record<string, string> };
+/** Every unit of work names itself, and counts how often a person's edit sent it back (a new key). */
+type Unit = { unit: string; rebase: number };
+
+export type DocumenterTasks = {
+  /** A blessed insight → a new section or a change to one (and the title and abstract at first). */
+  incorporate_insight: { context: Unit & { insightId: string }; data: StepData & { insightText?: string; preamble?: string } };
+  /** A person's comment in the document → the section revised, or the comment disputed. */
+  address_comment: { context: Unit & { sectionId: string; commentHash: string; round: number }; data: StepData & { text: string; commentRaw?: string } };
+  /** A section due for review → kept (its status maybe changed) or rewritten. */
+  review_section: { context: Unit & { sectionId: string }; data: StepData };
+  /** A planned prerequisite → a drafted section, before the first section that needs it. */
+  draft_section: { context: Unit & { planId: string }; data: StepData & { before?: string | null } };
+};
