@@ -206,7 +206,7 @@ describe('fano schedule', () => {
     const cron = await runFano(['schedule', '--cron'], { home });
     expect(cron.stdout).toContain(`'${process.execPath}' '${FANO_BIN}' --home '${home}' tick`);
     expect((await runFano(['schedule'], { home })).code).toBe(64);
-    expect((await runFano(['schedule', '--cron'], { home: tempHome() })).code).toBe(64);
+    expect((await runFano(['schedule', '--cron'], { home: tempHome() })).code).toBe(78); // not a home (no fano.config.yaml)
   });
 
   it('--install writes user units, and appends to the crontab exactly once', async () => {
