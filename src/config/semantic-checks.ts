@@ -2,6 +2,8 @@ import type { FanoConfig } from './schema.js';
 import type { LocatedMessage } from './issue-messages.js';
 import { didYouMean } from './schema-walk.js';
 import { adapterNameFor } from './site-adapters.js';
+import { BASE_PRIORITIES } from '../core/priority.js';
+import { CONSULTATION_MODULE } from '../core/consultation.js';
 
 /**
  * Checks that need more than one key or knowledge the schema cannot express. They run only on a
@@ -56,10 +58,37 @@ export function semanticIssues(config: FanoConfig, siteNames: readonly string[])
     issues.push(...missing);
   }
 
+  issues.push(...unknownNames(config));
+
   const weights = Object.values(config.scheduler.weights);
   if (weights.length > 0 && weights.every((w) => w === 0)) {
     issues.push({ path: ['scheduler', 'weights'], anchor: 'value', message: 'at least one module weight must be above 0, or no module ever gets a turn' });
   }
 
   return issues;
+}
+
+/** Every task type a module can make (the priority table's, plus the consultation's). */
+export const TASK_TYPE_NAMES: readonly string[] = [...Object.keys(BASE_PRIORITIES), 'consultation'].sort();
+
+/**
+ * Maps whose keys are names of something else (modules, task types): a key that names nothing is
+ * a typo that would otherwise be ignored for good (`scheduler.weights.reseacher`).
+ */
+function unknownNames(config: FanoConfig): LocatedMessage[] {
+  const modules = [...Object.keys(config.modules), CONSULTATION_MODULE].sort();
+  const maps: Array<{ path: string[]; keys: string[]; known: readonly string[]; what: string }> = [
+    { path: ['scheduler', 'weights'], keys: Object.keys(config.scheduler.weights), known: modules, what: 'module' },
+    { path: ['quotas', 'deepReserves'], keys: Object.keys(config.quotas.deepReserves), known: modules, what: 'module' },
+    { path: ['scheduler', 'taskTypes'], keys: Object.keys(config.scheduler.taskTypes), known: TASK_TYPE_NAMES, what: 'task type' },
+  ];
+  const out: LocatedMessage[] = [];
+  for (const m of maps) {
+    for (const key of m.keys) {
+      if (m.known.includes(key)) continue;
+      const guess = didYouMean(key, m.known);
+      out.push({ path: [...m.path, key], anchor: 'key', message: `no ${m.what} "${key}"${guess ? ` (did you mean "${guess}"?)` : ''}: the ${m.what}s are ${m.known.join(', ')}` });
+    }
+  }
+  return out;
 }

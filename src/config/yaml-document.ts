@@ -73,11 +73,15 @@ export function parseYaml(text: string, file: string, limits: YamlLimits = YAML_
     const issues = doc.errors.map((error): ConfigIssue => {
       const offset = error.pos[0];
       if (overflow) return issueAt(lineCounter, file, offset, '', `YAML nested too deeply (more than ${limits.maxDepth} levels)`);
+      const indent = indentationIssue(text, lineCounter.linePos(offset).line, error.message, file);
+      if (indent) return indent;
       // An error at the very end (an unclosed bracket) belongs to no key in particular.
       const key = offset < text.length ? formatKeyPath(keyPathAt(doc, offset)) : '';
       return issueAt(lineCounter, file, offset, key, `YAML syntax: ${error.message}`);
     });
-    return { doc, lineCounter, data: null, issues: (overflow ? issues.slice(0, 1) : issues).sort(byPosition) };
+    // One issue per place (the parser often reports one indentation slip twice).
+    const unique = issues.filter((x, i) => issues.findIndex((y) => y.line === x.line && y.column === x.column) === i);
+    return { doc, lineCounter, data: null, issues: (overflow ? unique.slice(0, 1) : unique).sort(byPosition) };
   }
   const deep = tooDeep(doc, limits.maxDepth);
   if (deep) return { doc, lineCounter, data: null, issues: [issueAt(lineCounter, file, deep.offset, formatKeyPath(deep.path), `YAML nested too deeply (more than ${limits.maxDepth} levels)`)] };
@@ -90,6 +94,58 @@ export function parseYaml(text: string, file: string, limits: YamlLimits = YAML_
     visit(doc, { Alias: (_k, node) => ((at = node.range?.[0] ?? 0), visit.BREAK) });
     return { doc, lineCounter, data: null, issues: [issueAt(lineCounter, file, at, '', `YAML aliases expand too far (more than ${limits.maxAliasCount} per node: an "alias bomb"); write the values out instead`)] };
   }
+}
+
+const KEY_LINE = /^( *)(?:- +)?((?:"[^"]*"|'[^']*'|[^\s#:'"][^:#]*?)):(?:\s|$)/;
+const keyName = (raw: string): string => raw.replace(/^["']|["']$/g, '').trim();
+
+/** The key path of line `n` (1-based) from indentation alone: the keys above it, each less indented. */
+function pathByIndent(lines: string[], n: number): string[] {
+  const m = KEY_LINE.exec(lines[n - 1] ?? '');
+  if (!m) return [];
+  const path = [keyName(m[2]!)];
+  let indent = m[1]!.length;
+  for (let i = n - 2; i >= 0 && indent > 0; i--) {
+    const p = KEY_LINE.exec(lines[i]!);
+    if (p && p[1]!.length < indent) {
+      path.unshift(keyName(p[2]!));
+      indent = p[1]!.length;
+    }
+  }
+  return path;
+}
+
+/**
+ * A slip of indentation, named by the key on the line that slipped (the parser's own position is
+ * often the line before, and its key path the neighbour's). Null for other syntax errors.
+ */
+function indentationIssue(text: string, line: number, message: string, file: string): ConfigIssue | null {
+  const lines = text.split('\n');
+  const indentOf = (i: number) => /^ */.exec(lines[i - 1] ?? '')![0].length;
+  let at = line;
+  if (/compact mappings|single line/i.test(message)) {
+    // `key: value` followed by a line indented deeper: YAML reads that line as part of the value.
+    at = line + 1;
+    while (at <= lines.length && (lines[at - 1] ?? '').trim() === '') at++;
+    if (at > lines.length || !KEY_LINE.test(lines[at - 1]!)) return null;
+    // The key as meant: a sibling of the key above.
+    const key = [...pathByIndent(lines, line).slice(0, -1), keyName(KEY_LINE.exec(lines[at - 1]!)![2]!)];
+    const above = KEY_LINE.exec(lines[line - 1] ?? '');
+    return { file, line: at, column: indentOf(at) + 1, key: key.join('.'), message: `indented ${indentOf(at)} spaces, deeper than "${above ? keyName(above[2]!) : 'the key'}" on line ${line} (${indentOf(line)}): YAML reads it as part of that value; indent it like its sibling keys` };
+  }
+  if (/same column|indent/i.test(message)) {
+    if (!KEY_LINE.test(lines[at - 1] ?? '')) return null;
+    const key = pathByIndent(lines, at);
+    let sibling: number | null = null;
+    for (let i = at - 1; i >= 1; i--) {
+      if (!KEY_LINE.test(lines[i - 1]!)) continue;
+      if (indentOf(i) < indentOf(at)) break;
+      sibling = indentOf(i);
+      break;
+    }
+    return { file, line: at, column: indentOf(at) + 1, key: key.join('.'), message: `indented ${indentOf(at)} spaces${sibling !== null ? `, the keys beside it ${sibling}` : ''}: every key of one map starts at the same column` };
+  }
+  return null;
 }
 
 /** YAML syntax, then "must be a map". An empty document reads as an empty map. */

@@ -24,6 +24,37 @@ describe('honest CLI answers', () => {
     }
   });
 
+  it('a map-key typo exits 78 with did-you-mean; an alias bomb or deep nesting is a file:line error for tick, status and seed list, never a stack trace', async () => {
+    const home = tempHome({}, 'fano-cfg-');
+    expect((await runFano(['init', home])).code).toBe(0);
+    const cfg = join(home, 'fano.config.yaml');
+    const good = readFileSync(cfg, 'utf8');
+    writeFileSync(cfg, 'backends:\n  mock: {type: mock}\nscheduler:\n  weights:\n    reseacher: 10\n');
+    for (const cmd of [['tick'], ['status'], ['config', 'check']]) {
+      const r = await runFano(cmd, { home });
+      expect(r.code, r.stderr).toBe(78);
+      expect(r.stderr).toMatch(/fano\.config\.yaml:5:5: scheduler\.weights\.reseacher: no module "reseacher" \(did you mean "researcher"\?\)/);
+    }
+    const bomb = 'a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n';
+    for (const text of [bomb, `tick: ${'['.repeat(20000)}${']'.repeat(20000)}\n`]) {
+      writeFileSync(cfg, text);
+      for (const cmd of [['tick'], ['status']]) {
+        const r = await runFano(cmd, { home });
+        expect(r.code, r.stderr).toBe(78);
+        expect(r.stderr).toMatch(/fano\.config\.yaml:\d+:\d+: .*(aliases expand too far|nested too deeply)/);
+        expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+      }
+    }
+    writeFileSync(cfg, good);
+    writeFileSync(join(home, 'state/explorer/seeds.yaml'), `seeds:\n  ${'- '.repeat(5000)}x\n`);
+    const list = await runFano(['seed', 'list'], { home });
+    expect(list.code).toBe(78);
+    expect(list.stderr).toMatch(/seeds\.yaml:\d+: YAML nested too deeply/);
+    expect(list.stderr).not.toMatch(/internal error|\n\s+at /);
+    const st = JSON.parse((await runFano(['status', '--json'], { home })).stdout) as { problems: Array<{ file: string; message: string }> };
+    expect(st.problems).toEqual([expect.objectContaining({ file: 'state/explorer/seeds.yaml', message: expect.stringMatching(/nested too deeply/) })]);
+  }, 60_000);
+
   it('repair after a truncated checkpoint names the records it could not keep and what they did; no "run fano repair" after it', async () => {
     const home = tempHome({}, 'fano-repair-');
     expect((await runFano(['init', home])).code).toBe(0);
