@@ -3,7 +3,8 @@ import type { Document, YAMLMap, YAMLSeq } from 'yaml';
 import { loadConfig } from '../config/load.js';
 import { ExitCode, FanoError, UsageError } from '../errors.js';
 import { threadIdFor } from '../modules/explorer/text.js';
-import type { ThreadDoc } from '../modules/explorer/types.js';
+import { THREADS } from '../modules/explorer/types.js';
+import { docsById } from '../modules/shared/collections.js';
 import { seedIdFor } from '../modules/seed-id.js';
 import { readSeeds, SEEDS_PATH, SeedsFileError, type Seed } from '../modules/seeds-file.js';
 import { editYamlList, YamlListFileError } from '../store/state-files.js';
@@ -104,9 +105,9 @@ export async function runSeedApprove(o: { home: string; id: string; out: Out }):
 export async function runSeedList(o: { home: string; json: boolean; out: Out }): Promise<number> {
   const seeds = seedsOrThrow(o.home);
   const { state } = await readState(o.home);
-  const threads = state.modules.explorer?.threads ?? {};
+  const threads = docsById(state, THREADS);
   const rows = seeds.map((s) => {
-    const t = threads[threadIdFor(s.id)] as unknown as ThreadDoc | undefined;
+    const t = threads[threadIdFor(s.id)];
     return {
       ...s,
       status: s.status ?? 'active',
