@@ -8,6 +8,7 @@ import { crashPoint } from '../crash.js';
 import { LockCompromisedError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { readTextOrNull, writeFileDurable } from './fsync.js';
+import { assertInsideHome } from './home-guard.js';
 import type { Store } from './store.js';
 
 /**
@@ -57,6 +58,7 @@ export function patchSection(home: string, file: string, sectionId: string, expe
   const again = read();
   if (again === null || !again.equals(current)) return 'conflict';
   fence?.(); // the tick lock is still ours (store/lock.ts)
+  assertInsideHome(home, path.dirname(full));
   writeDurable(full, plan.bytes);
   return 'applied';
 }
@@ -137,6 +139,7 @@ function snapshot(store: Store, file: string, dir: string, at: Date, log?: Logge
     const target = path.join(home, dir, `${at.toISOString().slice(0, 10)}${path.extname(file) || '.md'}`);
     if (readTextOrNull(target) === text) return;
     const d = path.dirname(target);
+    assertInsideHome(home, d);
     fs.mkdirSync(d, { recursive: true });
     store.fence();
     writeFileDurable(target, text);

@@ -6,6 +6,7 @@ import type { FanoState } from '../core/types.js';
 import { LockCompromisedError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { fsyncDir, readTextOrNull, writeFileDurable } from './fsync.js';
+import { leadsOutOfHome } from './home-guard.js';
 
 /**
  * Projections: readable, git-diffable files mirroring module collections (e.g. one JSON file per
@@ -42,6 +43,12 @@ export function writeProjections(home: string, state: Readonly<FanoState>, specs
   const report: ProjectionReport = { written: [], deleted: [], skipped: [], errors: [] };
   for (const spec of specs) {
     const dir = path.join(home, spec.dir);
+    const escaped = leadsOutOfHome(home, dir);
+    if (escaped !== null) {
+      // A folder that leads out of the home is a problem (the tick reports it) and stays unwritten.
+      report.errors.push(`${spec.dir}: leads out of the home (a symlink to ${escaped}); nothing written there`);
+      continue;
+    }
     const docs = state.modules[spec.module]?.[spec.collection] ?? {};
     const wanted = new Set<string>();
     let touched = false;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { isMap, isSeq, parseDocument, type Document, type YAMLSeq } from 'yaml';
 import { onFile } from '../errors.js';
 import { fsyncDir, readTextOrNull, writeFileDurable } from './fsync.js';
+import { assertInsideHome } from './home-guard.js';
 
 /**
  * The store's writer for files under state/ that are not the log or the checkpoint: the seeds and
@@ -31,6 +32,8 @@ export function ensureDirDurable(dir: string): void {
 /** Replaces (or creates) `file` with `text`, fenced and durable. */
 export function writeStateFile(fence: Fence, file: string, text: string | Buffer): void {
   fence();
+  const at = path.resolve(file).lastIndexOf(`${path.sep}state${path.sep}`);
+  if (at >= 0) assertInsideHome(path.resolve(file).slice(0, at) || path.sep, path.dirname(file));
   ensureDirDurable(path.dirname(file));
   fence();
   writeFileDurable(file, text);

@@ -15,6 +15,7 @@ import type { StateLock } from './lock.js';
 import { encodeRecord } from './log-codec.js';
 import { STATE_GITIGNORE, isOrphanTemp, statePaths } from './paths.js';
 import { createStateFile, ensureDirDurable } from './state-files.js';
+import { assertInsideHome } from './home-guard.js';
 import type { StatePaths } from './paths.js';
 
 export { STATE_GITIGNORE } from './paths.js';
@@ -94,6 +95,8 @@ export async function openStore(home: string, opts: OpenStoreOptions = {}): Prom
       tornTail: t ? { line: t.line, reason: t.reason, movedTo: null } : null,
     });
   }
+  assertInsideHome(home, paths.dir);
+  assertInsideHome(home, paths.archiveDir);
   if (!fs.existsSync(paths.dir)) {
     ensureDirDurable(paths.dir);
     createStateFile(path.join(paths.dir, '.gitignore'), STATE_GITIGNORE);

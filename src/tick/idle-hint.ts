@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FanoState, TickInfo } from '../core/types.js';
 import { onFile } from '../errors.js';
+import { leadsOutOfHome } from '../store/home-guard.js';
 import { newTickId, runsDir, tickLogPath, writeLastTick } from './runs.js';
 import { HOUR_MS } from '../core/time.js';
 
@@ -98,6 +99,8 @@ export function clearIdleHint(home: string): void {
  * the full tick).
  */
 export function tryIdleTick(home: string, now: Date): TickInfo | null {
+  // A runs/ leading out of the home: the full tick refuses it and says so.
+  if (leadsOutOfHome(home, runsDir(home)) !== null) return null;
   let hint: IdleHint;
   try {
     hint = JSON.parse(readFileSync(join(runsDir(home), HINT_FILE), 'utf8')) as IdleHint;

@@ -13,7 +13,8 @@ import type { Module } from '../modules/module.js';
 import { openStore, type Store } from '../store/store.js';
 import { systemClock, type Clock } from './clock.js';
 import { clearIdleHint, nextWakeAt, writeIdleHint } from './idle-hint.js';
-import { newTickId, tickLogPath, writeLastTick } from './runs.js';
+import { newTickId, runsDir, tickLogPath, writeLastTick } from './runs.js';
+import { assertInsideHome, homeEscapeProblems } from '../store/home-guard.js';
 import { fetchPendingSources, writeProposedSeeds } from './researcher-glue.js';
 import { runSlice } from './slice.js';
 import { DAY_MS } from '../core/time.js';
@@ -53,6 +54,8 @@ export async function runTick(opts: TickOptions): Promise<TickSummary> {
   const { config } = await loadConfig(opts.home);
   const startedAt = now();
   const tickId = newTickId(startedAt);
+  // The home stays the home: a runs/ (or state/) that leads elsewhere is refused before any write.
+  assertInsideHome(opts.home, runsDir(opts.home));
   const store = await openStore(opts.home, { lockStaleMs: config.tick.lockStaleSeconds * 1000, now });
   let log: Logger;
   try {
@@ -171,7 +174,7 @@ function leaveIdleHint(home: string, config: FanoConfig, state: Readonly<FanoSta
  * changes), so cron mails a problem once, and again only if it was fixed and came back.
  */
 async function noteProblems(opts: TickOptions, config: FanoConfig, store: Store, now: () => Date, log: Logger, info: TickSummary): Promise<Set<string>> {
-  const problems = moduleProblems(opts.home, store.state, config, now());
+  const problems = [...moduleProblems(opts.home, store.state, config, now()), ...homeEscapeProblems(opts.home, [...new Set(moduleProjections(config).map((p) => p.dir))])];
   const was = store.state.meta.problemsNoted ?? [];
   const noted = new Set(was);
   for (const p of problems) {
