@@ -79,6 +79,15 @@ export function basePriority(type: string, opts: Pick<PriorityOptions, 'taskType
   return opts.taskTypes[type]?.basePriority ?? BASE_PRIORITIES[type] ?? DEFAULT_BASE_PRIORITY;
 }
 
+/**
+ * The queued work a tick's priorities see as backlog pressure (docs/architecture.md, Scheduling
+ * and quotas), from the module backlogs the status shows: blessed insights not yet documented
+ * press on the Documenter. The tick and the simulator both build it here.
+ */
+export function backlogForPriority(b: { blessedInsightsPending: number }): Record<string, number> {
+  return { documenter: b.blessedInsightsPending };
+}
+
 /** Backlog pressure: > 20 queued: +30, > 10: +15. */
 export function backlogPressure(queued: number): number {
   if (queued > 20) return 30;

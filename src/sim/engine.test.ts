@@ -106,9 +106,9 @@ function runSlow(model: TickModel) {
 }
 
 describe('tick models', () => {
-  test('the default is the real tick: detached, rediscovering every minute', () => {
+  test('the default is the real tick: detached, rediscovering every minute and after each answer', () => {
     expect(RUN_TICK_MODEL).toEqual(DETACHED_TICK_MODEL);
-    expect(DETACHED_TICK_MODEL).toEqual({ detach: true, rediscoverSeconds: 60 });
+    expect(DETACHED_TICK_MODEL).toEqual({ detach: true, rediscoverSeconds: 60, discoverAfterAnswer: true });
   });
 
   test('detached: a 10-minute answer outlives its tick; ticks go on every 4 min and discover every minute', () => {

@@ -16,8 +16,9 @@ import type { SimResponse, World } from './world.js';
  *    requests already submitted; they stay in flight (their backend stays busy) and the next tick
  *    harvests their answers first, before it discovers or picks. The older model
  *    (`WAITING_TICK_MODEL`) waits for every answer, so a deep request minutes long holds the lock.
- *  - Modules discover work at the start of a tick and again every `rediscoverSeconds` inside a long
- *    one, so a comment written while a tick runs is seen within about a minute.
+ *  - Modules discover work at the start of a tick, after each answer while the tick has budget
+ *    (the work an answer made due starts in the same tick), and every `rediscoverSeconds` inside
+ *    a long one, so a comment written while a tick runs is seen within about a minute.
  */
 
 export interface SimDriver {
@@ -51,12 +52,14 @@ export interface TickModel {
    * and harvest path exist for crash recovery). false: a tick waits for every answer.
    */
   detach: boolean;
+  /** Discover right after each answer while the tick has budget (work an answer made due starts in the same tick). */
+  discoverAfterAnswer: boolean;
 }
 
 /** The real tick: refill free backends until the budget, rediscover each minute, detach at the deadline. */
-export const DETACHED_TICK_MODEL: TickModel = { rediscoverSeconds: 60, detach: true };
+export const DETACHED_TICK_MODEL: TickModel = { rediscoverSeconds: 60, detach: true, discoverAfterAnswer: true };
 /** The first tick design: discover once, wait for every answer (kept to measure the difference). */
-export const WAITING_TICK_MODEL: TickModel = { rediscoverSeconds: 0, detach: false };
+export const WAITING_TICK_MODEL: TickModel = { rediscoverSeconds: 0, detach: false, discoverAfterAnswer: false };
 /** What src/tick/run-tick.ts does: keep this equal to its behaviour. */
 export const RUN_TICK_MODEL: TickModel = DETACHED_TICK_MODEL;
 
@@ -104,11 +107,14 @@ export function runEngine(
     while (inFlight.length > 0 && inFlight[earliest()]!.doneAt <= t) answer(earliest(), t);
     driver.discover(new Date(t));
     driver.beginTick?.(new Date(t));
+    let answered = false;
     for (;;) {
       const hasBudget = () => started < limits.maxRequests && t - tickStart < budgetMs && t < endMs;
-      if (rediscoverMs > 0 && t - discoveredAt >= rediscoverMs && hasBudget()) {
+      const periodic = rediscoverMs > 0 && t - discoveredAt >= rediscoverMs;
+      if ((periodic || (model.discoverAfterAnswer && answered)) && hasBudget()) {
         driver.discover(new Date(t));
-        discoveredAt = t;
+        if (periodic) discoveredAt = t;
+        answered = false;
       }
       // Start requests while the tick has budget. The virtual time does not move inside this
       // loop: picks in one round all happen "now", like the real tick's synchronous claims.
@@ -142,6 +148,7 @@ export function runEngine(
       }
       t = inFlight[idx]!.doneAt;
       answer(idx, t);
+      answered = true;
     }
     // The next cron firing that finds the lock free.
     const next = Math.max(tickStart + intervalMs, Math.ceil(t / intervalMs) * intervalMs);

@@ -1,6 +1,7 @@
 import type { FanoConfig } from '../config/schema.js';
 import { isRunnable, type RetryOptions } from '../core/lifecycle.js';
 import { quotaView, type QuotaOptions } from '../core/quota.js';
+import { backlogForPriority } from '../core/priority.js';
 import { decideClaim, decidePrepareFailure, decideStep } from '../core/step-outcome.js';
 import { createScheduler, type BackendSlot, type Scheduler } from '../core/scheduler.js';
 import { emptyBackendState, type BackendState, type Task } from '../core/types.js';
@@ -63,7 +64,7 @@ export class FanoDriver implements SimDriver {
     const names = Object.keys(weights).filter((m) => m !== CONSULTATION);
     const sum = names.reduce((a, m) => a + weights[m]!, 0) || 1;
     this.shares = Object.fromEntries(names.map((m) => [m, weights[m]! / sum]));
-    const opts = { ...schedulerOptions(this.config, weights), system: { backlog: { documenter: simBacklogs(this.host.modules).blessedInsightsPending } } };
+    const opts = { ...schedulerOptions(this.config, weights), system: { backlog: backlogForPriority(simBacklogs(this.host.modules)) } };
     // Detached requests are still running here (the tick recovers its own first): the scheduler
     // loads them as holding their backends.
     return createScheduler(this.active.values(), this.host.state.meta.passes, opts);

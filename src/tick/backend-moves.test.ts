@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { HOUR_MS, MINUTE_MS } from '../core/time.js';
 import type { Task } from '../core/types.js';
 import type { LlmResponse } from '../gateway/backend.js';
+import { blessedInsights } from '../modules/explorer/index.js';
 import { enabledModules, mockResponders } from '../modules/index.js';
 import type { Module } from '../modules/module.js';
 import type { JsonObject } from '../core/types.js';
@@ -99,4 +100,26 @@ describe('a backend that cannot serve loses its work to a free one', () => {
       expect(picks).toEqual(policy === 'wait' ? [['a', 0], ['a', 2 * MINUTE_MS]] : [['a', 0], ['b', 0]]);
     });
   }
+});
+
+describe('a tick uses its budget', () => {
+  it('a fresh home with three mock backends reaches its first blessed insight within 3 ticks', async () => {
+    const home = tempHome({ 'state/explorer/seeds.yaml': SEEDS }, 'fano-budget-');
+    const h = new TickHarness({
+      start: T0,
+      home,
+      config: {
+        backends: { a: { type: 'mock' }, b: { type: 'mock' }, c: { type: 'mock' } },
+        modules: { explorer: { enabled: true }, documenter: { enabled: false }, researcher: { enabled: false } },
+      },
+    });
+    h.modules = enabledModules(h.config) as Array<{ module: Module; options: JsonObject }>;
+    for (const n of ['a', 'b', 'c']) h.addBackend(scriptedBackend(n, mockReplies(h.clock, mockResponders)));
+    let ticks = 0;
+    while (blessedInsights(h.store.state).length === 0 && ticks < 10) {
+      await h.ticks(1);
+      ticks += 1;
+    }
+    expect(ticks).toBeLessThanOrEqual(3);
+  });
 });

@@ -79,6 +79,24 @@ describe('the tick loop', () => {
     expect(h.events('tick.detaching')).toHaveLength(0);
   });
 
+  it('work an answer makes due starts in the same tick (no waiting for the next tick or rediscovery)', async () => {
+    const h = new TickHarness({ start: T0, config: { tick: { rediscoverSeconds: 600 } } });
+    // Task n+1 exists once task n is done: a chain like a thread's exchanges.
+    h.addModule(
+      workModule({
+        specs: () => {
+          const done = Object.values(h.store.state.tasks).filter((t) => t.state === 'completed').length;
+          return tasks(...Array.from({ length: Math.min(done + 1, 4) }, (_, i) => i + 1))();
+        },
+      }),
+    );
+    h.config.backends = { a: h.config.backends.a! };
+    h.addBackend(scriptedBackend('a', after(h, 10 * S)));
+    const c = await h.tick();
+    expect(c.steps).toBe(4);
+    expect(elapsed(h)).toBe(40 * S);
+  });
+
   it('past the deadline it waits for an unsubmitted step without spinning on a discovery time gone by', async () => {
     const h = new TickHarness({ start: T0, config: { tick: { maxSeconds: 100, rediscoverSeconds: 30 } } });
     let discoveries = 0;

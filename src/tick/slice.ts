@@ -2,10 +2,12 @@ import type { FanoConfig } from '../config/schema.js';
 import { effectiveWeights, quotaOptions, retryOptions, schedulerOptions } from '../config/core-options.js';
 import type { FanoEvent } from '../core/events.js';
 import { interruptTask } from '../core/lifecycle.js';
+import { backlogForPriority } from '../core/priority.js';
 import { createScheduler, type BackendSlot, type Pick, type Scheduler } from '../core/scheduler.js';
 import { emptyBackendState, type JsonObject, type Task } from '../core/types.js';
 import type { Backend } from '../gateway/backend.js';
 import type { Logger } from '../log.js';
+import { backlogOptions, moduleBacklogs } from '../modules/backlogs.js';
 import type { Module } from '../modules/module.js';
 import { applyPendingPatches, hasPendingPatches } from '../store/document-file.js';
 import type { Store } from '../store/store.js';
@@ -96,6 +98,8 @@ export class TickLoop {
   /** A long tick looks for new work this often (a human comment must not wait for the next tick). */
   private readonly rediscoverMs: number;
   private nextDiscovery: number;
+  /** A step finished since the last discovery: the work its answer made due is looked for at once. */
+  private answered = false;
 
   constructor(
     private readonly input: SliceInput,
@@ -148,7 +152,9 @@ export class TickLoop {
     const weights = effectiveWeights(config, [...this.modules.keys()], w?.source === 'consultation' ? w.values : null);
     // Tasks of a module that is not enabled stay as they are until it is enabled again.
     const schedulable = Object.values(store.state.tasks).filter((t: Task) => this.modules.has(t.module));
-    const sched = createScheduler(schedulable, store.state.meta.passes, schedulerOptions(config, weights));
+    // Backlog pressure: queued work raises its module's priority for this tick (priority.ts).
+    const backlog = backlogForPriority(moduleBacklogs(this.input.home, store.state, backlogOptions(config)));
+    const sched = createScheduler(schedulable, store.state.meta.passes, { ...schedulerOptions(config, weights), system: { backlog } });
     this.scheduler = sched;
     this.deps = {
       home: this.input.home,
@@ -173,11 +179,16 @@ export class TickLoop {
     const sched = this.scheduler!;
     for (;;) {
       const pastDeadline = this.now().getTime() >= this.deadline || this.input.stop?.aborted === true;
-      if (!pastDeadline && !this.input.once && this.now().getTime() >= this.nextDiscovery) {
-        this.nextDiscovery = this.now().getTime() + this.rediscoverMs;
+      const hasBudget = this.counts.steps < this.maxRequests && !pastDeadline;
+      // The tick uses its budget: work an answer made due (the next exchange, the reviews of a
+      // new insight) starts in this tick when a backend is free, not in the next one.
+      const due = this.answered && hasBudget;
+      if (!pastDeadline && !this.input.once && (due || this.now().getTime() >= this.nextDiscovery)) {
+        this.answered = false;
+        if (this.now().getTime() >= this.nextDiscovery) this.nextDiscovery = this.now().getTime() + this.rediscoverMs;
         await this.discover();
       }
-      if (this.counts.steps < this.maxRequests && !pastDeadline) {
+      if (hasBudget) {
         const pick = sched.pick(this.now(), this.slots());
         if (pick) {
           await this.start(pick);
@@ -225,6 +236,7 @@ export class TickLoop {
     const p = finishStep(deps, begun, requestId, control).finally(() => {
       this.inflight.delete(pick.backend);
       this.controls.delete(pick.backend);
+      this.answered = true;
     });
     p.catch(() => {}); // handled by the race in waitForProgress; this only keeps Node from calling it unhandled
     this.inflight.set(pick.backend, p);

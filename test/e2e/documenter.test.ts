@@ -102,11 +102,13 @@ describe('the Documenter on the mock', () => {
       await sleep(50);
     }
     writeFileSync(join(home, DOC), read(home).replace('is small.', 'is small: seven points.'));
-    const edited = read(home);
     expect((await done).code).toBe(0);
-    expect(read(home)).toBe(edited);
+    // The person's edit survives: the patch computed from the old text was a conflict (and the
+    // comment may already have been redone on the new text in the same tick, which uses its budget).
+    expect(read(home)).toContain('is small: seven points.');
     const patches = Object.values((await readState(home)).state.modules.documenter?.patches ?? {}) as Array<{ status: string }>;
-    expect(patches.map((p) => p.status)).toEqual(['conflict']);
+    expect(patches.filter((p) => p.status === 'conflict')).toHaveLength(1);
+    expect(patches.every((p) => p.status === 'conflict' || p.status === 'applied')).toBe(true);
 
     writeFileSync(join(home, 'fano.config.yaml'), readFileSync(join(home, 'fano.config.yaml'), 'utf8').replace('latencyMs: 1500', 'latencyMs: 5'));
     await tick(home);
@@ -119,7 +121,8 @@ describe('the Documenter on the mock', () => {
   it('a disputed comment escalates to NEEDS_HUMAN_REVIEW and `comment list` says so', async () => {
     const home = documentHome(PERSON_DOC.replace('is small.', 'is small. <!-- COMMENT: I disagree with this -->'));
     writeFileSync(join(home, 'fano.config.yaml'), `${readFileSync(join(home, 'fano.config.yaml'), 'utf8')}  documenter: {maxDisputes: 2, disputeRetryMinutes: 0}\n`);
-    await tick(home);
+    // One step: the first dispute (a whole tick goes on to the second at once: it uses its budget).
+    expect((await runFano(['tick', '--once'], { home })).code).toBe(0);
     expect((await commentList(home)).comments).toEqual([expect.objectContaining({ state: 'attempted' })]);
     await tick(home);
     expect(read(home)).toMatch(/<!-- NEEDS_HUMAN_REVIEW: I disagree with this — fano disputed it 2 time\(s\)/);

@@ -12,10 +12,12 @@ import { runFano, tempHome } from '../support/cli.js';
  * seeds to blessed and rejected insights, with the files under state/explorer/.
  */
 
+// Mock seeds under which this workload yields both blessed and rejected insights (the mock's
+// verdicts follow a hash of each insight's text, and the texts follow the seeds).
 const CONFIG = `backends:
-  mock-a: {type: mock, latencyMs: 30, seed: 1}
-  mock-b: {type: mock, latencyMs: 30, seed: 2}
-  mock-c: {type: mock, latencyMs: 30, seed: 3}
+  mock-a: {type: mock, latencyMs: 30, seed: 7}
+  mock-b: {type: mock, latencyMs: 30, seed: 8}
+  mock-c: {type: mock, latencyMs: 30, seed: 9}
 tick:
   maxRequests: 6
   lockStaleSeconds: 2
