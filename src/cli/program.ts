@@ -125,10 +125,11 @@ export function buildProgram(): FanoProgram {
     .description('deterministic simulation of days of operation on fake backends, fano vs the original design')
     .requiredOption('--days <n>', 'simulated days', parsePositiveInt)
     .option('--seed <s>', 'random seed', parseInteger, 1)
+    .option('--scenario <name>', 'the simulated world: steady, logout, ratelimit-storm, comment-burst or seed-flood', 'steady')
     .option('--json', 'print one JSON object (for scripts; its keys are kept stable)')
-    .action(async (o: { days: number; seed: number; json?: boolean }) => {
+    .action(async (o: { days: number; seed: number; scenario: string; json?: boolean }) => {
       const { runSimulateCommand } = await import('./simulate.js');
-      setCode(await runSimulateCommand({ days: o.days, seed: o.seed, json: Boolean(o.json), out }));
+      setCode(await runSimulateCommand({ days: o.days, seed: o.seed, scenario: o.scenario, json: Boolean(o.json), out }));
     });
 
   program

@@ -1,14 +1,17 @@
 import { UsageError } from '../errors.js';
+import { SCENARIOS, type ScenarioName } from '../sim/scenario.js';
 import { compareAlgorithms, type SimComparison, type SimReport } from '../sim/simulate.js';
 
 /**
- * `fano simulate --days N --seed S [--json]`: fano and the original design's algorithm
+ * `fano simulate --days N --seed S [--scenario steady|logout|ratelimit-storm|comment-burst|seed-flood] [--json]`: fano and the original design's algorithm
  * (sim/baseline.ts) side by side on the same simulated world (hidden limits, outages, human
  * comments). Touches no home: the simulation is pure computation on a virtual clock.
  */
 export interface SimulateCommandOptions {
   days: number;
   seed: number;
+  /** The simulated world (default steady). */
+  scenario?: string;
   json: boolean;
   out: (s: string) => void;
 }
@@ -21,7 +24,9 @@ export async function runSimulateCommand(opts: SimulateCommandOptions): Promise<
     throw new UsageError(`--days must be a whole number from 1 to ${MAX_SIM_DAYS} (got ${opts.days})`);
   }
   if (!Number.isSafeInteger(opts.seed)) throw new UsageError(`--seed must be an integer (got ${opts.seed})`);
-  const r = compareAlgorithms(opts.days, opts.seed);
+  const scenario = opts.scenario ?? 'steady';
+  if (!(SCENARIOS as readonly string[]).includes(scenario)) throw new UsageError(`--scenario must be one of ${SCENARIOS.join(', ')} (got ${scenario})`);
+  const r = compareAlgorithms(opts.days, opts.seed, undefined, undefined, scenario as ScenarioName);
   opts.out(opts.json ? JSON.stringify(r, null, 2) : formatComparison(r));
   return 0;
 }
@@ -45,6 +50,9 @@ const ROWS: Row[] = [
   { label: 'urgent seed explored, median (min)', get: (r) => num(r.urgentSeedExploreMedianMin) },
   { label: 'urgent seed explored, max (min)', get: (r) => num(r.urgentSeedExploreMaxMin) },
   { label: 'tasks completed / day', get: (r) => num(r.tasksPerDay) },
+  { label: 'insights blessed / day', get: (r) => num(r.blessedPerDay) },
+  { label: 'requests started per tick, median', get: (r) => String(r.stepsPerTickP50) },
+  { label: 'longest stall on an unavailable backend while another was idle (min)', get: (r) => (r.stalledWhileOtherFreeMaxMin === null ? '-' : num(r.stalledWhileOtherFreeMaxMin)), goal: '≤ 30' },
   { label: 'deep-mode uses', get: (r) => String(r.deepUses) },
   { label: 'consultation share of requests', get: (r) => pct(r.consultationShare), goal: '≤ 5 %' },
   // Only fano's consultations are real (applied or ignored answers); the baseline's is a placeholder.

@@ -150,6 +150,7 @@ export function runEngine(
       answer(idx, t);
       answered = true;
     }
+    if (started > 0) metrics.startsPerTick.push(started);
     // The next cron firing that finds the lock free.
     const next = Math.max(tickStart + intervalMs, Math.ceil(t / intervalMs) * intervalMs);
     metrics.ticksSkippedLockBusy += Math.max(0, Math.round((next - tickStart) / intervalMs) - 1);

@@ -1,4 +1,5 @@
 import type { FanoConfig } from '../config/schema.js';
+import { heldBackend } from '../core/allocator.js';
 import { isRunnable, type RetryOptions } from '../core/lifecycle.js';
 import { quotaView, type QuotaOptions } from '../core/quota.js';
 import { backlogForPriority } from '../core/priority.js';
@@ -37,6 +38,13 @@ export class FanoDriver implements SimDriver {
   private readonly shareSums = new Map<string, number>();
   private moduleRequests = 0;
   private nextArchiveMs = 0;
+  /**
+   * Backends parked for a person that this tick may probe once, as the tick does (src/tick/slice.ts
+   * TickLoop.slots): a login wall is seen before typing, so a probe costs nothing.
+   */
+  private probing = new Set<string>();
+  /** Since when each runnable task has waited for an unavailable backend while another was idle. */
+  private readonly stallSince = new Map<string, number>();
 
   constructor(
     private readonly host: ModuleHost,
@@ -51,6 +59,7 @@ export class FanoDriver implements SimDriver {
     }
     this.retry = retryOptions(config);
     this.scheduler = this.build();
+    metrics.stalledWhileOtherFreeMaxMs = 0;
   }
 
   /**
@@ -82,6 +91,42 @@ export class FanoDriver implements SimDriver {
   beginTick(now: Date): void {
     this.archive(now);
     this.scheduler = this.build();
+    this.probing = new Set(this.names.filter((n) => this.state(n).needsHuman !== null));
+  }
+
+  /**
+   * The stall metric: a runnable task whose preferred backend (its llmPreference or its held
+   * conversation's) cannot serve it while another backend that could is idle is stalled from the
+   * first time that is seen until it is picked or the condition ends.
+   */
+  private trackStalls(now: Date, slots: readonly BackendSlot[]): void {
+    const t = now.getTime();
+    const views = new Map(slots.map((sl) => [sl.name, quotaView(sl.state, now, sl.quota)]));
+    const idle = slots.filter((sl) => !sl.busy && views.get(sl.name)!.status === 'available');
+    // Speed only: with every backend available, or none idle, nothing can be stalled.
+    if (idle.length === 0 || idle.length === slots.length || [...views.values()].every((v) => v.status === 'available')) {
+      for (const key of [...this.stallSince.keys()]) this.endStall(key, t);
+      return;
+    }
+    for (const task of this.active.values()) {
+      const pref = task.llmPreference ?? heldBackend(task);
+      const v = pref === null ? undefined : views.get(pref);
+      const unavailable = pref !== null && (v === undefined || v.status !== 'available');
+      const other =
+        unavailable &&
+        isRunnable(task, now) &&
+        idle.some((sl) => sl.name !== pref && !(task.llmAvoid ?? []).includes(sl.name) && (!task.deep || views.get(sl.name)!.deepRemaining > 0));
+      if (other) {
+        if (!this.stallSince.has(task.key)) this.stallSince.set(task.key, t);
+      } else this.endStall(task.key, t);
+    }
+  }
+
+  private endStall(key: string, t: number): void {
+    const since = this.stallSince.get(key);
+    if (since === undefined) return;
+    this.stallSince.delete(key);
+    this.metrics.stalledWhileOtherFreeMaxMs = Math.max(this.metrics.stalledWhileOtherFreeMaxMs ?? 0, t - since);
   }
 
   /**
@@ -117,7 +162,10 @@ export class FanoDriver implements SimDriver {
   }
 
   private slots(busy: ReadonlySet<string>): BackendSlot[] {
-    return this.names.map((name) => ({ name, quota: this.quota.get(name)!, state: this.state(name), busy: busy.has(name) }));
+    return this.names.map((name) => {
+      const state = this.state(name);
+      return { name, quota: this.quota.get(name)!, state: this.probing.has(name) ? { ...state, needsHuman: null } : state, busy: busy.has(name) };
+    });
   }
 
   discover(now: Date): void {
@@ -140,6 +188,7 @@ export class FanoDriver implements SimDriver {
 
   next(now: Date, busy: ReadonlySet<string>): SimStart | null {
     const slots = this.slots(busy);
+    this.trackStalls(now, slots);
     // Speed only, never a decision: when no free backend is usable for ANY task (busy, limited,
     // needs a human, no hourly quota: the allocator's task-independent refusals), pick would
     // scan every class to return null. Harvests (which ignore quota) never occur in the sim.
@@ -147,6 +196,8 @@ export class FanoDriver implements SimDriver {
     const pick = this.scheduler.pick(now, slots);
     if (!pick) return null;
     const picked = pick.task;
+    this.probing.delete(pick.backend);
+    this.endStall(picked.key, now.getTime());
     if (!isRunnable(picked, now)) throw new Error(`simulator: scheduler picked a task that is not runnable: ${picked.key} (${picked.state})`);
     if (busy.has(pick.backend)) throw new Error(`simulator: scheduler picked busy backend ${pick.backend}`);
     this.metrics.onWait(picked.key, picked.deep, Math.max(0, now.getTime() - Date.parse(picked.readyAt)));
@@ -222,6 +273,7 @@ export class FanoDriver implements SimDriver {
   }
 
   finalize(now: Date): void {
+    for (const key of [...this.stallSince.keys()]) this.endStall(key, now.getTime());
     for (const task of this.active.values()) {
       if (isRunnable(task, now)) this.metrics.onWait(task.key, task.deep, Math.max(0, now.getTime() - Date.parse(task.readyAt)));
     }

@@ -39,6 +39,14 @@ export class SimMetrics {
   maxInFlightPerBackend = 0;
   maxInFlightTotal = 0;
   preemptions = 0;
+  /** Requests started by each tick that started any (stepsPerTickP50). */
+  readonly startsPerTick: number[] = [];
+  /**
+   * The longest a runnable task waited for an unavailable backend (rate-limited, needs a person,
+   * out of quota, down) while another backend that could serve it was idle; null when the
+   * algorithm does not track it (the baseline).
+   */
+  stalledWhileOtherFreeMaxMs: number | null = null;
   /** When each backend answered "rate limited" (for diagnosis; the report counts them). */
   readonly hitTimes = new Map<string, number[]>();
 
@@ -121,6 +129,12 @@ export interface SimAlgoReport {
   preemptions: number;
   sanity: { sendsWhileBelievedLimited: number; maxInFlightPerBackend: number; maxInFlightTotal: number };
   backends: Record<string, SimBackendReport>;
+  /** See SimMetrics.stalledWhileOtherFreeMaxMs (minutes; null: not tracked). */
+  stalledWhileOtherFreeMaxMin: number | null;
+  /** Insights blessed per simulated day (the workload's reviews and syntheses). */
+  blessedPerDay: number;
+  /** Median requests started per tick, over the ticks that started any. */
+  stepsPerTickP50: number;
 }
 
 /** Nearest-rank percentile of a sorted list (0 for an empty one). */
@@ -209,5 +223,8 @@ export function buildReport(m: SimMetrics, world: World, board: Board, days: num
     preemptions: m.preemptions,
     sanity: { sendsWhileBelievedLimited: m.sendsWhileBelievedLimited, maxInFlightPerBackend: m.maxInFlightPerBackend, maxInFlightTotal: m.maxInFlightTotal },
     backends,
+    stalledWhileOtherFreeMaxMin: m.stalledWhileOtherFreeMaxMs === null ? null : round(m.stalledWhileOtherFreeMaxMs / MINUTE_MS, 1),
+    blessedPerDay: round(board.blessed.length / days, 1),
+    stepsPerTickP50: percentile([...m.startsPerTick].sort((a, b) => a - b), 50),
   };
 }

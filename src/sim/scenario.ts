@@ -40,6 +40,15 @@ export interface SimBackendSpec {
   /** Outages: a backend down for about an hour now and then (Poisson, per day). */
   outagesPerDay: number;
   outageMinutes: RangeS;
+  /** Windows in which the site shows a login wall (needs a person): absolute times. */
+  loginWalls?: Window[];
+  /** Windows in which the hidden caps are multiplied by `factor` (a rate-limit storm). */
+  capFactors?: Array<Window & { factor: number }>;
+}
+
+export interface Window {
+  fromMs: number;
+  toMs: number;
 }
 
 export interface SimScenario {
@@ -51,6 +60,12 @@ export interface SimScenario {
   /** The gateway's timeout for a normal / deep request, seconds. */
   timeoutS: number;
   deepTimeoutS: number;
+  /** The scenario's name (`fano simulate --scenario`). */
+  name?: string;
+  /** Bursts of human comments: `count` comments spread evenly over `spreadMs` from `atMs`. */
+  commentBursts?: Array<{ atMs: number; count: number; spreadMs: number }>;
+  /** Seeds added at once: `count` seeds, the first `urgent` of them urgent. */
+  seedFloods?: Array<{ atMs: number; count: number; urgent: number }>;
 }
 
 /** Monday 2026-01-05 00:00 UTC: day boundaries fall on whole days of the simulation. */
@@ -106,5 +121,35 @@ export function poissonTimes(rng: () => number, perDay: number, fromMs: number, 
     t += -Math.log(1 - rng()) * meanMs;
     if (t >= toMs) return out;
     out.push(Math.floor(t));
+  }
+}
+
+export const SCENARIOS = ['steady', 'logout', 'ratelimit-storm', 'comment-burst', 'seed-flood'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+/** Day `d` (0 = the first) at `h` o'clock UTC of the simulation. */
+const dayAt = (d: number, h: number): number => SIM_EPOCH_MS + d * DAY_MS + h * HOUR_MS;
+
+/**
+ * The named worlds of `fano simulate --scenario`, all on the default backends and rates:
+ *  - steady: the default world;
+ *  - logout: one backend (gemini) needs a person from day 2 08:00 to 14:00;
+ *  - ratelimit-storm: every hidden cap halves for day 2;
+ *  - comment-burst: 30 comments in ten minutes on day 2 at 10:00;
+ *  - seed-flood: 50 seeds at once on day 2 at 09:00, five of them urgent.
+ */
+export function namedScenario(name: ScenarioName): SimScenario {
+  const s = { ...defaultScenario(), name };
+  switch (name) {
+    case 'steady':
+      return s;
+    case 'logout':
+      return { ...s, backends: s.backends.map((b) => (b.name === 'gemini' ? { ...b, loginWalls: [{ fromMs: dayAt(1, 8), toMs: dayAt(1, 14) }] } : b)) };
+    case 'ratelimit-storm':
+      return { ...s, backends: s.backends.map((b) => ({ ...b, capFactors: [{ fromMs: dayAt(1, 0), toMs: dayAt(2, 0), factor: 0.5 }] })) };
+    case 'comment-burst':
+      return { ...s, commentBursts: [{ atMs: dayAt(1, 10), count: 30, spreadMs: 10 * MINUTE_MS }] };
+    case 'seed-flood':
+      return { ...s, seedFloods: [{ atMs: dayAt(1, 9), count: 50, urgent: 5 }] };
   }
 }

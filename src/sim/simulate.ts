@@ -7,7 +7,7 @@ import { RUN_TICK_MODEL, runEngine, type SimDriver, type TickModel } from './eng
 import { FanoDriver } from './fano-driver.js';
 import { SimMetrics, buildReport, type SimAlgoReport } from './metrics.js';
 import { ModuleHost } from './module-host.js';
-import { defaultScenario, type SimScenario } from './scenario.js';
+import { defaultScenario, namedScenario, type ScenarioName, type SimScenario } from './scenario.js';
 import { World, buildSchedule } from './world.js';
 import { createSimModules, newBoard } from './workload.js';
 import { MINUTE_MS } from '../core/time.js';
@@ -38,6 +38,8 @@ export interface SimulationOptions {
 
 export interface SimReport extends SimAlgoReport {
   algorithm: SimAlgorithm;
+  /** The world's name (`--scenario`; 'custom' for a test's own world). */
+  scenario: string;
   days: number;
   seed: number;
   /** Notes on what the numbers mean (placeholders, charitable readings). */
@@ -58,7 +60,7 @@ export function simConfig(scenario: SimScenario, overrides: SimConfigInput = {})
 export function runSimulation(opts: SimulationOptions): SimReport {
   if (!Number.isInteger(opts.days) || opts.days < 1) throw new RangeError('days must be a whole number ≥ 1');
   if (!Number.isInteger(opts.seed)) throw new RangeError('seed must be an integer');
-  const scenario = opts.scenario ?? defaultScenario();
+  const scenario = opts.scenario ?? { ...defaultScenario(), name: 'steady' };
   const config = simConfig(scenario, opts.config);
   const schedule = buildSchedule(scenario, opts.seed, opts.days);
   const world = new World(scenario, schedule, opts.seed);
@@ -82,10 +84,12 @@ export function runSimulation(opts: SimulationOptions): SimReport {
   }
   // The tick's own knob (tick.rediscoverSeconds) is honoured like the real tick does; a test's
   // tickModel overrides it.
-  runEngine(world, driver, metrics, opts.days, config.tick, { ...RUN_TICK_MODEL, rediscoverSeconds: config.tick.rediscoverSeconds, ...opts.tickModel });
+  // The baseline keeps the original design's tick (no discovery after each answer): its figures stay comparable.
+  const model = { ...RUN_TICK_MODEL, rediscoverSeconds: config.tick.rediscoverSeconds, ...(opts.algorithm === 'baseline' ? { discoverAfterAnswer: false } : {}), ...opts.tickModel };
+  runEngine(world, driver, metrics, opts.days, config.tick, model);
   const report = buildReport(metrics, world, board, opts.days, fano ? fano.followedWeights() : config.scheduler.weights);
   const consultation = fano ? { consultation: consultationReport(host.state) } : {};
-  return { algorithm: opts.algorithm, days: opts.days, seed: opts.seed, ...report, notes: driver.notes?.() ?? [], ...consultation };
+  return { algorithm: opts.algorithm, scenario: scenario.name ?? 'custom', days: opts.days, seed: opts.seed, ...report, notes: driver.notes?.() ?? [], ...consultation };
 }
 
 /**
@@ -110,10 +114,16 @@ export interface SimComparison {
 }
 
 /** Both algorithms on the same world and workload: what `fano simulate` prints. */
-export function compareAlgorithms(days: number, seed: number, config?: SimConfigInput, clock: () => number = () => performance.now()): SimComparison {
+export function compareAlgorithms(
+  days: number,
+  seed: number,
+  config?: SimConfigInput,
+  clock: () => number = () => performance.now(),
+  scenarioName: ScenarioName = 'steady',
+): SimComparison {
   const t0 = clock();
-  const fano = runSimulation({ days, seed, algorithm: 'fano', config });
-  const baseline = runSimulation({ days, seed, algorithm: 'baseline', config });
+  const fano = runSimulation({ days, seed, algorithm: 'fano', config, scenario: namedScenario(scenarioName) });
+  const baseline = runSimulation({ days, seed, algorithm: 'baseline', config, scenario: namedScenario(scenarioName) });
   const ratio = baseline.tasksPerDay > 0 ? fano.tasksPerDay / baseline.tasksPerDay : Infinity;
   return { days, seed, fano, baseline, tasksPerDayRatio: Math.round(ratio * 100) / 100, wallMs: Math.round(clock() - t0) };
 }

@@ -86,6 +86,7 @@ function takeArrived(list: readonly Arrival[], cursor: { i: number }, now: numbe
 
 export function createExplorer(board: Board): SimModule {
   const urgent = { i: 0 };
+  const flood = { i: 0 };
   let nextSeed = 1;
   let openNormal = 0;
   let explored = 0;
@@ -99,6 +100,9 @@ export function createExplorer(board: Board): SimModule {
       for (const a of takeArrived(board.schedule.urgentSeeds, urgent, ctx.now.getTime())) {
         const p = a.priority ?? 1;
         out.push(spec('explorer', 'exploration', { seed: a.id, seed_priority: p }, { turns: 3 + Math.floor(unitHash(a.id) * 4) }));
+      }
+      for (const a of takeArrived(board.schedule.floodSeeds ?? [], flood, ctx.now.getTime())) {
+        out.push(spec('explorer', 'exploration', { seed: a.id, seed_priority: 0 }, { turns: 3 + Math.floor(unitHash(a.id) * 4) }));
       }
       while (openNormal < EXPLORE_WINDOW) {
         const id = `s${nextSeed++}`;
@@ -115,7 +119,7 @@ export function createExplorer(board: Board): SimModule {
         const id = String(task.context.seed ?? task.context.insight ?? task.context.critique ?? task.context.synthesis);
         if (task.type === 'exploration') {
           if (id.startsWith('u')) board.urgentSeedDoneAt.set(id, ctx.now.getTime());
-          else openNormal--;
+          else if (id.startsWith('s')) openNormal--;
           explored++;
           const n = 1 + (unitHash(`${id}:n`) < 0.5 ? 1 : 0);
           for (let i = 0; i < n; i++) queued.push(spec('explorer', 'review', { insight: `${id}.${i}` }));
@@ -136,7 +140,7 @@ export function createExplorer(board: Board): SimModule {
       return { done, data, result: done ? { ok: true } : undefined, events };
     },
     handleFailure(task: Readonly<Task>, error: string): FanoEvent[] {
-      if (task.type === 'exploration' && !String(task.context.seed).startsWith('u')) openNormal--;
+      if (task.type === 'exploration' && String(task.context.seed).startsWith('s')) openNormal--;
       return [put('explorer', 'failures', task.key, { error })];
     },
   };

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { HOUR_MS, MINUTE_MS, SIM_EPOCH_MS, defaultScenario, poissonTimes, type SimBackendSpec, type SimScenario } from './scenario.js';
+import { HOUR_MS, MINUTE_MS, SCENARIOS, SIM_EPOCH_MS, defaultScenario, namedScenario, poissonTimes, type SimBackendSpec, type SimScenario } from './scenario.js';
 import { World, buildSchedule, outageMs, type WorldSchedule } from './world.js';
 import { mulberry32 } from '../core/rng.js';
 
@@ -90,5 +90,31 @@ describe('schedule', () => {
     const times = poissonTimes(mulberry32(3), 100, 0, 30 * 24 * HOUR_MS);
     expect(times.length).toBeGreaterThan(2700);
     expect(times.length).toBeLessThan(3300);
+  });
+});
+
+describe('named scenarios', () => {
+  test('a login wall answers loginRequired (not sent) inside its window only, and takes the capacity', () => {
+    const wall = { fromMs: SIM_EPOCH_MS + HOUR_MS, toMs: SIM_EPOCH_MS + 2 * HOUR_MS };
+    const w = world(quietSpec({ loginWalls: [wall] }));
+    expect(w.request('site', false, SIM_EPOCH_MS + 90 * MINUTE_MS)).toMatchObject({ outcome: 'loginRequired', sent: false });
+    expect(w.request('site', false, SIM_EPOCH_MS + 3 * HOUR_MS).outcome).toBe('ok');
+    expect(w.hiddenCapacity('site', SIM_EPOCH_MS, SIM_EPOCH_MS + 4 * HOUR_MS)).toBeCloseTo(3 * 3);
+  });
+  test('a storm halves the hidden cap while it lasts', () => {
+    const w = world(quietSpec({ hiddenHourlyCap: 4, capFactors: [{ fromMs: SIM_EPOCH_MS, toMs: SIM_EPOCH_MS + HOUR_MS, factor: 0.5 }] }));
+    const outcomes = [0, 1, 2].map((i) => w.request('site', false, SIM_EPOCH_MS + i * MINUTE_MS).outcome);
+    expect(outcomes).toEqual(['ok', 'ok', 'rateLimited']);
+    expect(w.hiddenCapacity('site', SIM_EPOCH_MS, SIM_EPOCH_MS + 2 * HOUR_MS)).toBeCloseTo(2 + 4);
+  });
+  test('bursts and floods join the schedule: 30 comments in ten minutes, 50 seeds of which five urgent', () => {
+    const burst = buildSchedule(namedScenario('comment-burst'), 1, 3);
+    const inBurst = burst.comments.filter((c) => c.id.startsWith('cb'));
+    expect(inBurst).toHaveLength(30);
+    expect(Math.max(...inBurst.map((c) => c.atMs)) - Math.min(...inBurst.map((c) => c.atMs))).toBeLessThan(10 * MINUTE_MS);
+    const flood = buildSchedule(namedScenario('seed-flood'), 1, 3);
+    expect(flood.urgentSeeds.filter((s) => s.id.startsWith('uf'))).toHaveLength(5);
+    expect(flood.floodSeeds).toHaveLength(45);
+    expect(SCENARIOS.map((n) => namedScenario(n).name)).toEqual([...SCENARIOS]);
   });
 });

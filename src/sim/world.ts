@@ -44,6 +44,8 @@ export interface WorldSchedule {
   outages: Record<string, Outage[]>;
   comments: Arrival[];
   urgentSeeds: Arrival[];
+  /** Seeds of no urgency the human adds at once (a seed flood); explored like the module's own. */
+  floodSeeds?: Arrival[];
 }
 
 export function buildSchedule(scenario: SimScenario, seed: number, days: number): WorldSchedule {
@@ -63,7 +65,25 @@ export function buildSchedule(scenario: SimScenario, seed: number, days: number)
     atMs,
     priority: 1 + Math.floor(rng() * 3),
   }));
-  return { outages, comments, urgentSeeds };
+  // Scenario events (bursts, floods) join the Poisson arrivals, in time order.
+  const byTime = (a: Arrival, b: Arrival) => a.atMs - b.atMs || (a.id < b.id ? -1 : 1);
+  for (const [k, burst] of (scenario.commentBursts ?? []).entries()) {
+    for (let i = 0; i < burst.count; i++) comments.push({ id: `cb${k + 1}.${i + 1}`, atMs: burst.atMs + Math.floor((burst.spreadMs * i) / Math.max(1, burst.count)) });
+  }
+  const floodSeeds: Arrival[] = [];
+  for (const [k, flood] of (scenario.seedFloods ?? []).entries()) {
+    for (let i = 0; i < flood.count; i++) {
+      if (i < flood.urgent) urgentSeeds.push({ id: `uf${k + 1}.${i + 1}`, atMs: flood.atMs, priority: 3 });
+      else floodSeeds.push({ id: `f${k + 1}.${i + 1}`, atMs: flood.atMs });
+    }
+  }
+  comments.sort(byTime);
+  urgentSeeds.sort(byTime);
+  return { outages, comments, urgentSeeds, floodSeeds: floodSeeds.filter((a) => a.atMs < end) };
+}
+
+function inWindow(ws: ReadonlyArray<{ fromMs: number; toMs: number }> | undefined, now: number): boolean {
+  return ws !== undefined && ws.some((w) => w.fromMs <= now && now < w.toMs);
 }
 
 /** Minutes of outage of one backend inside [fromMs, toMs). */
@@ -101,6 +121,12 @@ class FakeSite {
     return this.accepted.length - this.head;
   }
 
+  /** The hidden hourly cap in force at `now` (a storm lowers it). */
+  capAt(now: number): number {
+    const f = this.spec.capFactors?.find((w) => w.fromMs <= now && now < w.toMs)?.factor ?? 1;
+    return Math.max(1, Math.floor(this.spec.hiddenHourlyCap * f));
+  }
+
   request(deep: boolean, now: number): SimResponse {
     const r = this.rng;
     const quick = (outcome: Outcome, lo: number, hi: number, sent = true): SimResponse => ({
@@ -110,6 +136,8 @@ class FakeSite {
       sent,
     });
     if (r() < this.spec.notSentRate) return quick('siteError', 1, 5, false);
+    // A login wall is seen on the loaded page before anything is typed.
+    if (inWindow(this.spec.loginWalls, now)) return quick('loginRequired', 3, 8, false);
     // A site that is down does not load: the prompt never reaches it (the gateway says so).
     if (this.down(now)) return quick('siteError', 5, 20, false);
     const day = Math.floor((now - SIM_EPOCH_MS) / DAY_MS);
@@ -118,7 +146,7 @@ class FakeSite {
       this.deepUsed = 0;
     }
     const used = this.usedInHour(now);
-    if (used >= this.spec.hiddenHourlyCap) {
+    if (used >= this.capAt(now)) {
       // The limit lifts when the oldest accepted request leaves the hour; a site that names the
       // time says "in N minutes", rounded up to whole minutes.
       const liftAt = this.accepted[this.head]! + HOUR_MS;
@@ -181,7 +209,11 @@ export class World {
   /** Hidden capacity: cap × hours, minus outage time (the denominator of "capacity used"). */
   hiddenCapacity(backend: string, fromMs: number, toMs: number): number {
     const site = this.sites.get(backend)!;
-    const upMs = toMs - fromMs - outageMs(this.schedule.outages[backend] ?? [], fromMs, toMs);
-    return (site.spec.hiddenHourlyCap * upMs) / HOUR_MS;
+    // Outages and login walls take the whole cap; a storm takes (1 - factor) of it.
+    const walls = (site.spec.loginWalls ?? []).map((w) => ({ fromMs: w.fromMs, toMs: w.toMs }));
+    const upMs = toMs - fromMs - outageMs(this.schedule.outages[backend] ?? [], fromMs, toMs) - outageMs(walls, fromMs, toMs);
+    let lost = 0;
+    for (const w of site.spec.capFactors ?? []) lost += (1 - w.factor) * outageMs([w], fromMs, toMs);
+    return (site.spec.hiddenHourlyCap * Math.max(0, upMs - lost)) / HOUR_MS;
   }
 }
