@@ -30,6 +30,7 @@ export function formatStatus(r: StatusReport): string {
     lines.push(
       `${b.name.padEnd(12)} ${b.type.padEnd(8)} ${b.status.padEnd(12)} ${`${b.requestsThisHour}/${b.hourlyLimit}${learned}`.padEnd(26)} ${`${b.deepUsedToday}/${b.deepDailyLimit}`.padEnd(11)} ${b.rateLimitedUntil ?? (b.usedUpUntil ? `${b.usedUpUntil} (quota used up)` : '-')}`,
     );
+    if (b.usedUpUntil) lines.push(`             used up until ${b.usedUpUntil.slice(11, 16)} UTC (${b.requestsThisHour} of ${b.effectiveHourly} requests in the last hour): work resumes then`);
     if (b.needsHuman) lines.push(`             needs a person: ${b.needsHuman.reason} (since ${b.needsHuman.since}); fix it with \`fano login ${b.name}\``);
   }
   lines.push('');

@@ -15,8 +15,8 @@ backends:
   mock:
     type: mock                 # mock: a deterministic fake LLM, no browser | browser: a chat site | openai: an HTTP API
     enabled: true              # false keeps the backend configured but unused (default true)
-    hourlyLimit: 50            # requests per sliding hour; a first estimate, learned downwards on rate limits (default 50)
-    deepDailyLimit: 5          # deep-mode requests per quota day (default 5)
+    hourlyLimit: 500           # requests per sliding hour; a first estimate, learned downwards on rate limits (default 500)
+    deepDailyLimit: 50         # deep-mode requests per quota day (default 50)
     latencyMs: 50              # how long each answer takes, in ms (default 50)
     hourlyCap: null            # hidden cap: past it the mock answers like a rate-limited site; null: none (default null)
     deepDailyCap: null         # hidden deep-mode cap per day; null: none (default null)

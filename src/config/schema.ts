@@ -17,6 +17,10 @@ const quotaKeys = {
 export const mockBackendSchema = z.strictObject({
   type: z.literal('mock'),
   ...quotaKeys,
+  // The mock costs nothing: its limits fit the README walkthrough several times over, so trying
+  // fano never stalls on a quota (hourlyCap simulates a site's hidden limit when wanted).
+  hourlyLimit: z.number().int().positive().default(500).describe('requests per sliding hour (initial estimate; learned downwards on rate limits)'),
+  deepDailyLimit: z.number().int().nonnegative().default(50).describe('deep-mode requests per quota day'),
   latencyMs: z.number().int().nonnegative().default(50).describe('answer latency per request'),
   hourlyCap: z.number().int().positive().nullable().default(null).describe('hidden cap: past it the mock answers like a rate-limited site'),
   deepDailyCap: z.number().int().nonnegative().nullable().default(null).describe('hidden deep-mode cap per day'),
@@ -66,7 +70,7 @@ const taskTypeSchema = z.strictObject({
 export const configSchema = z.strictObject({
   backends: z
     .record(z.string().regex(/^[a-z][a-z0-9_-]*$/, 'backend names are lower-case letters, digits, - and _'), backendSchema)
-    .default({ mock: { type: 'mock', enabled: true, hourlyLimit: 50, deepDailyLimit: 5, latencyMs: 50, hourlyCap: null, deepDailyCap: null, failureRate: 0, seed: 1 } }),
+    .default({ mock: { type: 'mock', enabled: true, hourlyLimit: 500, deepDailyLimit: 50, latencyMs: 50, hourlyCap: null, deepDailyCap: null, failureRate: 0, seed: 1 } }),
   browser: z
     .strictObject({
       executablePath: z.string().min(1).default('/usr/bin/chromium').describe('the browser binary'),

@@ -55,6 +55,21 @@ describe('honest CLI answers', () => {
     expect(st.problems).toEqual([expect.objectContaining({ file: 'state/explorer/seeds.yaml', message: expect.stringMatching(/nested too deeply/) })]);
   }, 60_000);
 
+  it('the mock fits the walkthrough (500 requests an hour by default); a backend whose hourly quota is used up says until when', async () => {
+    const home = tempHome({}, 'fano-quota-');
+    expect((await runFano(['init', home])).code).toBe(0);
+    const cfg = join(home, 'fano.config.yaml');
+    expect(readFileSync(cfg, 'utf8')).toMatch(/hourlyLimit: 500 /);
+    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace(/hourlyLimit: 500 /, 'hourlyLimit: 2 ').replace(/latencyMs: 50/, 'latencyMs: 5'));
+    expect((await runFano(['tick'], { home })).code).toBe(0);
+    const st = JSON.parse((await runFano(['status', '--json'], { home })).stdout) as { backends: Array<{ name: string; requestsThisHour: number; usedUpUntil: string | null }> };
+    const mock = st.backends.find((b) => b.name === 'mock')!;
+    expect(mock.requestsThisHour).toBe(2);
+    expect(Date.parse(mock.usedUpUntil!)).toBeGreaterThan(Date.now() + 55 * 60_000);
+    const text = (await runFano(['status'], { home })).stdout;
+    expect(text).toContain(`used up until ${mock.usedUpUntil!.slice(11, 16)} UTC (2 of 2 requests in the last hour): work resumes then`);
+  }, 60_000);
+
   it('repair after a truncated checkpoint names the records it could not keep and what they did; no "run fano repair" after it', async () => {
     const home = tempHome({}, 'fano-repair-');
     expect((await runFano(['init', home])).code).toBe(0);
