@@ -43,7 +43,7 @@ describe('fano init / tick / status', () => {
     expect(s.tasks.total).toBe(2);
     expect(s.tasks.byState.completed).toBe(2);
     expect(s.tasks.byModule.echo).toBe(2);
-    expect(s.backends[0]).toMatchObject({ name: 'mock', type: 'mock', status: 'available', requestsThisHour: 4, hourlyLimit: 50, deepUsedToday: 0, rateLimitedUntil: null });
+    expect(s.backends[0]).toMatchObject({ name: 'mock', type: 'mock', status: 'available', requestsThisHour: 4, hourlyLimit: 500, deepUsedToday: 0, rateLimitedUntil: null, usedUpUntil: null });
     expect(typeof s.backends[0].deepDailyLimit).toBe('number');
     expect(s.lastTick).toMatchObject({ outcome: 'idle' });
     expect(Date.parse(s.lastTick.startedAt)).not.toBeNaN();
