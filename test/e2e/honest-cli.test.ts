@@ -75,7 +75,8 @@ describe('honest CLI answers', () => {
     expect((await runFano(['init', home])).code).toBe(0);
     const cfg = join(home, 'fano.config.yaml');
     writeFileSync(cfg, readFileSync(cfg, 'utf8').replace(/latencyMs: 50/, 'latencyMs: 5'));
-    for (let i = 0; i < 2; i++) expect((await runFano(['tick'], { home })).code).toBe(0);
+    // Two ticks of one step each: two checkpoints, so checkpoint.prev.json holds the first.
+    for (let i = 0; i < 2; i++) expect((await runFano(['tick', '--once'], { home })).code).toBe(0);
     const cp = join(home, 'state/checkpoint.json');
     const prevSeq = JSON.parse(readFileSync(join(home, 'state/checkpoint.prev.json'), 'utf8')).lastSeq as number;
     const seq = JSON.parse(readFileSync(cp, 'utf8')).lastSeq as number;
