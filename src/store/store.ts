@@ -274,6 +274,18 @@ class FileStore implements Store {
     this.report.foreignRemoved.push({ bytes: extra.length, movedTo: this.paths.broken });
   }
 
+  private assertHeldAfterWrite(fd: number, before: number, length: number): void {
+    try {
+      this.lock!.assertHeld();
+    } catch (e) {
+      if (fs.fstatSync(fd).size === before + length) {
+        fs.ftruncateSync(fd, before);
+        fs.fsyncSync(fd);
+      }
+      throw e;
+    }
+  }
+
   private appendNow(events: FanoEvent[], at: Date): LogRecord {
     this.assertWritable();
     this.dropForeignBytes();
@@ -281,11 +293,17 @@ class FileStore implements Store {
     const seq = this.seq + 1;
     const { line, record } = encodeRecord(seq, at.toISOString(), events, this.epoch);
     const buf = Buffer.from(line);
+    const before = fs.fstatSync(fd).size;
     try {
       let off = 0;
       while (off < buf.length) off += fs.writeSync(fd, buf, off, buf.length - off);
       fs.fsyncSync(fd);
+      // A process stopped between the lock check above and this write (SIGSTOP, a blocked event
+      // loop) writes after another tick took the lock over: checked again now, such a record is
+      // taken back at once, while nothing follows it.
+      this.assertHeldAfterWrite(fd, before, buf.length);
     } catch (e) {
+      if (e instanceof LockCompromisedError) throw e;
       // Roll the log back to its last good record so a failed append (ENOSPC, EIO) never leaves
       // a partial line that a later append would bury mid-log (which load calls corruption).
       try {
