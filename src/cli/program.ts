@@ -92,7 +92,7 @@ export function buildProgram(): FanoProgram {
 
   program
     .command('schedule')
-    .description('print (or --install) a systemd user timer or a crontab line that runs `fano tick` every minute')
+    .description('print (or --install) a systemd user timer or a crontab line that runs `fano tick` every tick.intervalSeconds (default 60)')
     .option('--systemd', 'a systemd user service + timer')
     .option('--cron', 'a crontab line')
     .option('--install', 'write it for the current user and print the command that enables it')

@@ -74,3 +74,61 @@ describe('the resident browser under a timer', () => {
     }
   });
 });
+
+describe('tick.intervalSeconds', () => {
+  it('systemd: a calendar event when the interval divides a minute, an hour or a day, else a monotonic timer', () => {
+    const trigger = (intervalSeconds: number) => systemdTimer({ ...T, intervalSeconds }).split('\n').filter((l) => /^On\w+=/.test(l));
+    expect(trigger(60)).toEqual(['OnCalendar=minutely']);
+    expect(systemdTimer(T)).toBe(systemdTimer({ ...T, intervalSeconds: 60 }));
+    expect(trigger(30)).toEqual(['OnCalendar=*:*:0/30']);
+    expect(trigger(300)).toEqual(['OnCalendar=*:0/5']);
+    expect(trigger(7200)).toEqual(['OnCalendar=0/2:00']);
+    expect(trigger(90)).toEqual(['OnBootSec=90s', 'OnUnitActiveSec=90s']);
+    expect(systemdTimer({ ...T, intervalSeconds: 300 })).toContain('Description=run fano tick every 5 minutes for /srv/my research');
+    expect(systemdTimer({ ...T, intervalSeconds: 30 })).toContain('AccuracySec=1s');
+    expect(systemdTimer({ ...T, intervalSeconds: 30 })).toContain('RandomizedDelaySec=3s');
+  });
+
+  it('cron: */n when n minutes divide the hour, hours that divide the day, and a clear error otherwise', () => {
+    expect(cronLine({ ...T, intervalSeconds: 60 }).startsWith('* * * * * ')).toBe(true);
+    expect(cronLine({ ...T, intervalSeconds: 300 }).startsWith('*/5 * * * * ')).toBe(true);
+    expect(cronLine({ ...T, intervalSeconds: 3600 }).startsWith('0 * * * * ')).toBe(true);
+    expect(cronLine({ ...T, intervalSeconds: 21600 }).startsWith('0 */6 * * * ')).toBe(true);
+    for (const bad of [30, 90, 420]) expect(() => cronLine({ ...T, intervalSeconds: bad })).toThrow(/cron cannot run a tick every \d+ seconds \(tick.intervalSeconds\).*--systemd/);
+  });
+
+  const analyze = spawnSync('sh', ['-c', 'command -v systemd-analyze'], { encoding: 'utf8' }).stdout.trim();
+  it.skipIf(!analyze)('systemd-analyze accepts the timers of other intervals', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fano-units-'));
+    try {
+      for (const sec of [30, 90, 300]) {
+        const t = { home: dir, node: process.execPath, bin: join(REPO, 'bin', 'fano.js'), intervalSeconds: sec };
+        writeFileSync(join(dir, `${unitName(dir)}.service`), systemdService(t));
+        writeFileSync(join(dir, `${unitName(dir)}.timer`), systemdTimer(t));
+        const r = spawnSync(analyze, ['verify', join(dir, `${unitName(dir)}.service`), join(dir, `${unitName(dir)}.timer`)], { encoding: 'utf8' });
+        expect(r.status, r.stderr).toBe(0);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('fano schedule reads tick.intervalSeconds from the home', () => {
+  it('prints the timer and the cron line for the configured interval', async () => {
+    const { runSchedule } = await import('./schedule.js');
+    const home = mkdtempSync(join(tmpdir(), 'fano-sched-'));
+    try {
+      writeFileSync(join(home, 'fano.config.yaml'), 'backends:\n  mock:\n    type: mock\ntick:\n  intervalSeconds: 300\n');
+      const out: string[] = [];
+      const target = { node: '/n', bin: '/b.js' };
+      expect(await runSchedule({ home, kind: 'systemd', install: false, out: (s) => out.push(s), target })).toBe(0);
+      expect(out.join('\n')).toContain('OnCalendar=*:0/5');
+      out.length = 0;
+      expect(await runSchedule({ home, kind: 'cron', install: false, out: (s) => out.push(s), target })).toBe(0);
+      expect(out.join('\n')).toContain(`*/5 * * * * out=$('/n' '/b.js' --home '${home}' tick 2>&1)`);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});

@@ -8,8 +8,8 @@ import { FanoError, ExitCode, UsageError } from '../errors.js';
 import { sha256Hex } from '../core/hash.js';
 
 /**
- * `fano schedule`: the timer that runs `fano tick` every minute. The texts are pure functions of
- * (home, node, bin) so they are tested byte for byte; only `--install` touches the machine.
+ * `fano schedule`: the timer that runs `fano tick` every `tick.intervalSeconds`. The texts are pure functions of
+ * (home, node, bin, interval) so they are tested byte for byte; only `--install` touches the machine.
  */
 export interface ScheduleTarget {
   /** Absolute fano home. */
@@ -20,6 +20,48 @@ export interface ScheduleTarget {
   bin: string;
   /** The home has browser backends: a resident browser runs beside the timer (ticks attach to it). */
   browser?: boolean;
+  /** tick.intervalSeconds: how often the timer runs `fano tick` (default 60). */
+  intervalSeconds?: number;
+}
+
+/** "every minute", "every 30 seconds", "every 5 minutes", "every 2 hours". */
+export function everyText(sec: number): string {
+  if (sec === 60) return 'every minute';
+  if (sec % 3600 === 0) return sec === 3600 ? 'every hour' : `every ${sec / 3600} hours`;
+  if (sec % 60 === 0) return `every ${sec / 60} minutes`;
+  return `every ${sec} seconds`;
+}
+
+/**
+ * The [Timer] lines that fire every `sec` seconds: a calendar event when the interval divides a
+ * minute, an hour or a day (wall-clock aligned, and `Persistent=true` catches up after sleep),
+ * else a monotonic timer counted from the last run.
+ */
+function timerTrigger(sec: number): string {
+  const m = sec / 60;
+  const h = sec / 3600;
+  let cal: string | null = null;
+  if (sec === 60) cal = 'minutely';
+  else if (sec < 60 && 60 % sec === 0) cal = `*:*:0/${sec}`;
+  else if (Number.isInteger(m) && m < 60 && 60 % m === 0) cal = `*:0/${m}`;
+  else if (Number.isInteger(h) && h <= 24 && 24 % h === 0) cal = h === 24 ? 'daily' : `0/${h}:00`;
+  // systemd fires within AccuracySec (default 1 min) of the time: tighter for short intervals.
+  const accuracy = sec < 120 ? '\nAccuracySec=1s' : '';
+  if (cal !== null) return `OnCalendar=${cal}\n# Catch up once after the machine slept or was off.\nPersistent=true${accuracy}`;
+  return `OnBootSec=${sec}s\nOnUnitActiveSec=${sec}s${accuracy}`;
+}
+
+/**
+ * The schedule field of a crontab line for `sec`, or null when cron cannot express it (cron runs
+ * on whole minutes, and `*\/n` only repeats evenly when n divides the hour or the day).
+ */
+export function cronSchedule(sec: number): string | null {
+  if (sec % 60 !== 0) return null;
+  const m = sec / 60;
+  if (m === 1) return '* * * * *';
+  if (m < 60 && 60 % m === 0) return `*/${m} * * * *`;
+  if (sec % 3600 === 0 && 24 % (sec / 3600) === 0) return sec === 3600 ? '0 * * * *' : sec === 86400 ? '0 0 * * *' : `0 */${sec / 3600} * * *`;
+  return null;
 }
 
 /** `fano-<8 hex>`: one timer per home, so two homes on one machine never collide. */
@@ -55,14 +97,15 @@ TimeoutStartSec=15min
 }
 
 export function systemdTimer(t: ScheduleTarget): string {
+  const sec = t.intervalSeconds ?? 60;
+  // A small spread so many homes on one machine do not all start at once; under a tenth of the interval.
+  const spread = Math.max(1, Math.min(5, Math.floor(sec / 10)));
   return `[Unit]
-Description=run fano tick every minute for ${t.home}
+Description=run fano tick ${everyText(sec)} for ${t.home}
 
 [Timer]
-OnCalendar=minutely
-# Catch up once after the machine slept or was off.
-Persistent=true
-RandomizedDelaySec=5s
+${timerTrigger(sec)}
+RandomizedDelaySec=${spread}s
 Unit=${unitName(t.home)}.service
 
 [Install]
@@ -103,8 +146,16 @@ function shQuote(s: string): string {
  * comment marks the line so `--install` never adds it twice.
  */
 export function cronLine(t: ScheduleTarget): string {
+  const sec = t.intervalSeconds ?? 60;
+  const when = cronSchedule(sec);
+  if (when === null) {
+    throw new UsageError(
+      `cron cannot run a tick every ${sec} seconds (tick.intervalSeconds): it runs on whole minutes, evenly only when the interval divides an hour or a day; ` +
+        'set tick.intervalSeconds in fano.config.yaml to e.g. 60, 120, 300, 600 or 3600, or use `fano schedule --systemd`, which runs any interval',
+    );
+  }
   const cmd = `${shQuote(t.node)} ${shQuote(t.bin)} --home ${shQuote(t.home)} tick`;
-  return `* * * * * out=$(${cmd} 2>&1); rc=$?; [ $rc -eq 0 ] || [ $rc -eq 75 ] || echo "fano tick exit $rc: $out" # ${unitName(t.home)}`;
+  return `${when} out=$(${cmd} 2>&1); rc=$?; [ $rc -eq 0 ] || [ $rc -eq 75 ] || echo "fano tick exit $rc: $out" # ${unitName(t.home)}`;
 }
 
 /** The crontab line that starts the resident browser after a reboot (cron mails only a failure). */
@@ -147,10 +198,13 @@ export interface ScheduleOptions {
   unitDir?: string;
 }
 
-/** Whether the home's config has browser backends a resident browser would serve. */
-async function hasBrowserBackends(home: string): Promise<boolean> {
+/** What the timer needs from the home's config: browser backends a resident browser would serve, and the interval. */
+async function timerConfig(home: string): Promise<{ browser: boolean; intervalSeconds: number }> {
   const { config } = await loadConfig(home);
-  return !config.browser.cdpEndpoint && Object.values(config.backends).some((b) => b.enabled && b.type === 'browser');
+  return {
+    browser: !config.browser.cdpEndpoint && Object.values(config.backends).some((b) => b.enabled && b.type === 'browser'),
+    intervalSeconds: config.tick.intervalSeconds,
+  };
 }
 
 export async function runSchedule(opts: ScheduleOptions): Promise<number> {
@@ -158,7 +212,7 @@ export async function runSchedule(opts: ScheduleOptions): Promise<number> {
   if (!existsSync(join(home, 'fano.config.yaml'))) {
     throw new UsageError(`${home} is not a fano home (no fano.config.yaml); run \`fano init\` or pass --home`);
   }
-  const t: ScheduleTarget = { home, node: process.execPath, bin: findBin(), browser: await hasBrowserBackends(home), ...opts.target };
+  const t: ScheduleTarget = { home, node: process.execPath, bin: findBin(), ...(await timerConfig(home)), ...opts.target };
   return opts.kind === 'systemd' ? scheduleSystemd(t, opts) : scheduleCron(t, opts);
 }
 
@@ -181,7 +235,7 @@ function scheduleSystemd(t: ScheduleTarget, opts: ScheduleOptions): number {
   mkdirSync(dir, { recursive: true });
   for (const [file, text] of units) writeFileSync(join(dir, file), text);
   opts.out(units.map(([file]) => `wrote ${join(dir, file)}`).join('\n'));
-  opts.out(`Enable it (runs fano tick every minute for ${t.home}${t.browser ? ', beside a resident browser' : ''}):\n  ${enable}`);
+  opts.out(`Enable it (runs fano tick ${everyText(t.intervalSeconds ?? 60)} for ${t.home}${t.browser ? ', beside a resident browser' : ''}):\n  ${enable}`);
   opts.out(`To keep it running while you are logged out: loginctl enable-linger "$USER"\nWatch it: systemctl --user list-timers ${name}.timer; journalctl --user -u ${name}.service\n${EXIT_75_NOTE}`);
   if (t.browser) opts.out(BROWSER_NOTE);
   return 0;

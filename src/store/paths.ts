@@ -38,8 +38,9 @@ export function statePaths(home: string): StatePaths {
 
 /**
  * The content of `state/.gitignore` (kept byte-identical to the repo's state/.gitignore; a test
- * checks). `checkpoint.json.*` is write-file-atomic's temp name (`checkpoint.json.<uint32>`); it
- * does not match checkpoint.prev.json.
+ * checks). `checkpoint.json.*` is write-file-atomic's temp name (`checkpoint.json.<uint32>`).
+ * `checkpoint.prev.json` is a local safety copy for `fano repair`: committing it would double every
+ * `state/` commit with a second full checkpoint.
  */
 export const STATE_GITIGNORE = `# fano writes these; they never belong in git
 *.lock
@@ -48,6 +49,7 @@ export const STATE_GITIGNORE = `# fano writes these; they never belong in git
 *.tmp.*
 .*.tmp*
 checkpoint.json.*
+checkpoint.prev.json
 checkpoint.broken.json
 profiles/
 log.broken.jsonl

@@ -357,6 +357,24 @@ describe('orphan temp files', () => {
     expect(fs.existsSync(path.join(p.dir, 'checkpoint.json.123456789'))).toBe(true);
     const s = await openT(home);
     expect(s.report.orphansRemoved).toEqual(['checkpoint.json.123456789', 'checkpoint.prev.json.tmp']);
-    expect(fs.readdirSync(p.dir).sort()).toEqual(['keep.json', 'log.jsonl', 'tick.lock']);
+    expect(fs.readdirSync(p.dir).sort()).toEqual(['keep.json', 'tick.lock']);
+  });
+});
+
+describe('a missing redo log', () => {
+  it('is created by the first record, not by opening: a store that writes nothing leaves state/ as it was', async () => {
+    const home = tmpHome();
+    const p = statePaths(home);
+    const s = await openT(home);
+    s.fence();
+    await s.close();
+    expect(fs.existsSync(p.log)).toBe(false);
+    const s2 = await openT(home);
+    await s2.append([put(1)], at(1));
+    await s2.close();
+    expect(logLines(home)).toHaveLength(1);
+    const s3 = await openT(home);
+    expect(s3.seq).toBe(1);
+    await s3.close();
   });
 });

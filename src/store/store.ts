@@ -90,7 +90,7 @@ export async function openStore(home: string, opts: OpenStoreOptions = {}): Prom
   if (opts.readOnly) {
     const loaded = loadFromDisk(paths);
     const t = loaded.scan.torn;
-    return new FileStore(paths, loaded, null, null, now, {
+    return new FileStore(paths, loaded, null, null, false, now, {
       ...baseReport(loaded),
       tornTail: t ? { line: t.line, reason: t.reason, movedTo: null } : null,
     });
@@ -128,8 +128,10 @@ export async function openStore(home: string, opts: OpenStoreOptions = {}): Prom
       // Every record is already in the checkpoint: finish the rotation a crash interrupted.
       truncateDurable(paths.log, 0);
     }
-    fd = fs.openSync(paths.log, 'a');
-    return new FileStore(paths, loaded, lock, fd, now, report);
+    // A missing log is created by the first record, not here: an idle tick in a fresh clone (no
+    // log.jsonl committed) leaves state/ as it found it.
+    if (fs.existsSync(paths.log)) fd = fs.openSync(paths.log, 'a');
+    return new FileStore(paths, loaded, lock, fd, true, now, report);
   } catch (e) {
     if (fd !== null) fs.closeSync(fd);
     await lock.release();
@@ -185,7 +187,8 @@ class FileStore implements Store {
     private readonly paths: StatePaths,
     loaded: LoadedState,
     private readonly lock: StateLock | null,
-    private readonly fd: number | null,
+    private logFd: number | null,
+    private readonly writable: boolean,
     private readonly now: () => Date,
     readonly report: LoadReport,
   ) {
@@ -193,7 +196,16 @@ class FileStore implements Store {
     this.seq = loaded.seq;
     this.checkpointSeq = loaded.checkpointSeq;
     this.hadCheckpoint = loaded.hadCheckpoint;
-    this.logSize = fd === null ? 0 : fs.fstatSync(fd).size;
+    this.logSize = logFd === null ? 0 : fs.fstatSync(logFd).size;
+  }
+
+  /** The redo log, opened (created, its folder fsynced) when first needed for a write. */
+  private get fd(): number | null {
+    if (this.logFd === null && this.writable) {
+      this.logFd = onFile(this.paths.log, () => fs.openSync(this.paths.log, 'a'));
+      fsyncDir(this.paths.dir);
+    }
+    return this.logFd;
   }
 
   get home(): string {
@@ -234,7 +246,7 @@ class FileStore implements Store {
     if (this.closed) return;
     this.closed = true;
     await this.chain;
-    if (this.fd !== null) fs.closeSync(this.fd);
+    if (this.logFd !== null) fs.closeSync(this.logFd);
     await this.lock?.release();
   }
 
@@ -247,7 +259,7 @@ class FileStore implements Store {
 
   private assertWritable(): void {
     if (this.closed) throw new Error('store is closed');
-    if (this.fd === null || this.lock === null) throw new Error('store was opened read-only');
+    if (!this.writable || this.lock === null) throw new Error('store was opened read-only');
     this.lock.assertHeld();
     if (this.broken) throw new Error(`the redo log is in an unknown state after a failed write (${this.broken}); reopen the store`);
   }
