@@ -116,7 +116,7 @@ modules:
     enabled: true              # (default true)
     exchangesBeforeSynthesis: 4  # explore/critique exchanges of a thread before its synthesis (default 4)
     maxInsightsPerSynthesis: 3 # most insights one synthesis may extract (default 3)
-    contextBudgetChars: 8000   # characters of thread history a prompt carries; older exchanges fold into a pinned summary (default 8000)
+    contextBudgetChars: 24000  # characters of thread history a prompt carries; older exchanges fold into a pinned summary; an exchange may be up to this over keepRecentExchanges (default 24000)
     keepRecentExchanges: 2     # newest exchanges always quoted in full (default 2)
     summaryMaxChars: 2000      # longest pinned running summary, in characters (default 2000)
     panelSize: 3               # reviewers per insight, on distinct backends when there are enough; at least 2 (default 3)

@@ -150,7 +150,7 @@ export const configSchema = z.strictObject({
           enabled: z.boolean().default(true).describe('explore the seeds, synthesize insights and have them reviewed'),
           exchangesBeforeSynthesis: z.number().int().min(1).default(4).describe('explore/critique exchanges of a thread before its synthesis'),
           maxInsightsPerSynthesis: z.number().int().min(1).max(10).default(3).describe('most insights one synthesis may extract'),
-          contextBudgetChars: z.number().int().min(1000).default(8000).describe('characters of thread history a prompt carries; older exchanges fold into a pinned summary'),
+          contextBudgetChars: z.number().int().min(1000).default(24000).describe('characters of thread history a prompt carries; older exchanges fold into a pinned summary'),
           keepRecentExchanges: z.number().int().min(1).default(2).describe('newest exchanges always quoted in full'),
           summaryMaxChars: z.number().int().min(200).default(2000).describe('longest pinned running summary'),
           panelSize: z.number().int().min(2).default(3).describe('reviewers per insight (distinct backends when there are enough)'),

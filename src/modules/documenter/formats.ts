@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { parseWith } from '../shared/answer-format.js';
+import { parseWith, type ParseResult } from '../shared/answer-format.js';
+import { latexProblem } from '../shared/latex.js';
 
 /**
  * The Documenter's strict answer formats. Each prompt carries a `FORMAT: <marker>` line (the mock
@@ -13,6 +14,19 @@ export const DOC_FORMAT = {
 } as const;
 
 const SECTION_TEXT_MAX_CHARS = 20_000;
+
+/**
+ * Text that goes into the document must keep it renderable: a field whose `$…$` / `$$…$$` do not
+ * balance makes the answer unreadable, so it gets the repair prompt (../shared/latex.ts).
+ */
+export function balanced<T>(r: ParseResult<T>, fields: (v: T) => Record<string, string | null | undefined>): ParseResult<T> {
+  if (!r.ok) return r;
+  for (const [name, value] of Object.entries(fields(r.value))) {
+    const problem = typeof value === 'string' ? latexProblem(value) : null;
+    if (problem !== null) return { ok: false, error: `${name}: the LaTeX does not balance: ${problem}` };
+  }
+  return r;
+}
 const text = z.string().max(SECTION_TEXT_MAX_CHARS);
 const short = z.string().trim().min(1).max(500);
 
@@ -32,20 +46,20 @@ const incorporateSchema = z
     message: 'placement "existing" needs sectionId; "new" needs a title',
   });
 export type IncorporateAnswer = z.infer<typeof incorporateSchema>;
-export const parseIncorporate = (a: string) => parseWith(a, incorporateSchema);
+export const parseIncorporate = (a: string) => balanced(parseWith(a, incorporateSchema), (v) => ({ text: v.text, abstract: v.abstract }));
 
 const commentSchema = z
   .object({ action: z.enum(['revise', 'dispute']), text: text.nullable().optional(), record: short })
   .refine((v) => v.action === 'dispute' || (typeof v.text === 'string' && v.text.trim() !== ''), { message: 'action "revise" needs the revised text' });
 export type CommentAnswer = z.infer<typeof commentSchema>;
-export const parseCommentAnswer = (a: string) => parseWith(a, commentSchema);
+export const parseCommentAnswer = (a: string) => balanced(parseWith(a, commentSchema), (v) => ({ text: v.text }));
 
 const reviewSchema = z
   .object({ action: z.enum(['keep', 'revise']), status: z.enum(['provisional', 'stable', 'needs_work']), text: text.nullable().optional(), summary: short })
   .refine((v) => v.action === 'keep' || (typeof v.text === 'string' && v.text.trim() !== ''), { message: 'action "revise" needs the revised text' });
 export type ReviewAnswer = z.infer<typeof reviewSchema>;
-export const parseReviewAnswer = (a: string) => parseWith(a, reviewSchema);
+export const parseReviewAnswer = (a: string) => balanced(parseWith(a, reviewSchema), (v) => ({ text: v.text }));
 
 const draftSchema = z.object({ title: z.string().trim().min(3).max(120), text: text.min(1), summary: short });
 export type DraftAnswer = z.infer<typeof draftSchema>;
-export const parseDraft = (a: string) => parseWith(a, draftSchema);
+export const parseDraft = (a: string) => balanced(parseWith(a, draftSchema), (v) => ({ text: v.text }));

@@ -1,3 +1,4 @@
+import { NOTATION_RULE } from '../shared/latex.js';
 import { DOC_FORMAT } from './formats.js';
 
 /**
@@ -27,7 +28,7 @@ export function sectionBlock(s: SectionView): string {
 const KEEP_RULE = 'Leave every [[keep:N]] placeholder exactly where it belongs: it stands for text you must not change.';
 
 function formatBlock(format: string, shape: string): string[] {
-  return ['', `FORMAT: ${format}`, 'Answer with ONE JSON object, in a ```json fenced block, of this shape:', shape];
+  return ['', NOTATION_RULE, '', `FORMAT: ${format}`, 'Answer with ONE JSON object, in a ```json fenced block, of this shape:', shape];
 }
 
 export function incorporatePrompt(o: {

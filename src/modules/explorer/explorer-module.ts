@@ -88,7 +88,7 @@ export const explorerModule: Module = {
     }
     const out: TaskSpec[] = [];
 
-    const exchangeSpec = (threadId: string, thread: ThreadDoc | null, seed: { id: string; text: string; type: string; tags: string[]; priority: number }) => {
+    const exchangeSpec = (threadId: string, thread: ThreadDoc | null, seed: { id: string; text: string; type: string; notes?: string | undefined; tags: string[]; priority: number }) => {
       const n = thread?.exchanges.length ?? 0;
       const attempt = failCount(state, failureUnit.exchange(threadId, n));
       if (attempt >= opts.maxAttempts) return;
@@ -101,7 +101,7 @@ export const explorerModule: Module = {
         spec(
           critique ? 'critique' : 'exploration',
           { threadId, seedId: seed.id, exchange: n, attempt, seedPriority: seed.priority },
-          { seedText: seed.text, seedType: seed.type, tags: seed.tags, axioms },
+          { phase: 'ask', seedText: seed.text, seedType: seed.type, seedNotes: seed.notes ?? thread?.seedNotes ?? null, tags: seed.tags, axioms },
           { llmPreference: backend, ...(prev !== null ? { llmAvoid: [prev] } : {}) },
         ),
       );
@@ -118,7 +118,7 @@ export const explorerModule: Module = {
       const seed = seedById.get(thread.seedId);
       const priority = seed?.priority ?? 5;
       if (thread.exchanges.length < opts.exchangesBeforeSynthesis) {
-        exchangeSpec(thread.id, thread, { id: thread.seedId, text: thread.seedText, type: thread.seedType, tags: thread.tags, priority });
+        exchangeSpec(thread.id, thread, { id: thread.seedId, text: thread.seedText, type: thread.seedType, notes: seed?.notes, tags: thread.tags, priority });
         continue;
       }
       const attempt = failCount(state, failureUnit.synthesis(thread.id));

@@ -92,13 +92,14 @@ export function keyPointsOf(answer: string): string | null {
 }
 
 /** The fixed output instructions appended to every prompt of the kind (with its FORMAT line). */
-export function formatBlock(kind: keyof typeof FORMAT, opts: { maxInsights?: number } = {}): string {
+export function formatBlock(kind: keyof typeof FORMAT, opts: { maxInsights?: number; answerChars?: number } = {}): string {
   switch (kind) {
     case 'exchange':
       return [
         `FORMAT: ${FORMAT.exchange}`,
-        'Answer in plain prose (at most about 400 words). End with one line that starts with',
-        '"KEY POINTS:" and lists the points a later reader must not lose (definitions, claims, open gaps).',
+        `Answer in prose with LaTeX, as long as the mathematics needs (a whole proof or computation is welcome), up to about ${opts.answerChars ?? 12_000} characters.`,
+        'End with one line that starts with "KEY POINTS:" and lists the points a later reader must not lose',
+        '(definitions, claims with their status, open gaps).',
       ].join('\n');
     case 'synthesis':
       return [

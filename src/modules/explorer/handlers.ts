@@ -2,10 +2,12 @@ import type { FanoEvent } from '../../core/events.js';
 import type { FanoState, Task } from '../../core/types.js';
 import type { ModuleContext } from '../module.js';
 import { docList, docOf, docsById, putDoc } from '../shared/collections.js';
-import { strictStep, type RawAnswerKeep } from '../shared/strict-answer.js';
+import type { ParseResult } from '../shared/answer-format.js';
+import { latexProblem } from '../shared/latex.js';
+import { clearRepair, strictStep, type RawAnswerKeep } from '../shared/strict-answer.js';
 import type { TaskHandler, TaskOf } from '../shared/task-handlers.js';
 import { parseCommentAnswer, parseReview, parseSynthesis } from './formats.js';
-import { commentPrompt, exchangePrompt, repairPrompt, reviewPrompt, synthesisPrompt } from './prompts.js';
+import { commentPrompt, exchangePrompt, exchangeRepairPrompt, repairPrompt, reviewPrompt, synthesisPrompt } from './prompts.js';
 import { blessedInsights, insightView } from './queries.js';
 import { choosePanel, failureUnit } from './review.js';
 import { insightIdFor, reviewId, similarity } from './text.js';
@@ -85,8 +87,9 @@ const exchange: ExplorerEntry<'exploration' | 'critique'> = {
   prepare(task, ctx) {
     const opts = explorerOptions(ctx.options);
     const { threadId, exchange: index } = task.context;
+    if (task.data.phase === 'repair') return { prompt: exchangeRepairPrompt(ctx.home, task.data.raw ?? '', task.data.error ?? '', opts), deep: task.deep };
     const thread = docOf(ctx.state, THREADS, threadId) ?? null;
-    const seed = { id: thread?.seedId ?? task.context.seedId, text: thread?.seedText ?? task.data.seedText, type: thread?.seedType ?? task.data.seedType };
+    const seed = { id: thread?.seedId ?? task.context.seedId, text: thread?.seedText ?? task.data.seedText, type: thread?.seedType ?? task.data.seedType, notes: task.data.seedNotes ?? thread?.seedNotes ?? null };
     return {
       prompt: exchangePrompt({ home: ctx.home, role: roleFor(index), index, seed, axioms: task.data.axioms, blessed: blessedFor(ctx.state, opts), thread, opts }),
       deep: task.deep,
@@ -97,9 +100,15 @@ const exchange: ExplorerEntry<'exploration' | 'critique'> = {
     const opts = explorerOptions(ctx.options);
     const at = ctx.now.toISOString();
     const { threadId: tid, exchange: index, seedId } = task.context;
-    const thread = docOf(ctx.state, THREADS, tid) ?? newThread({ id: tid, seedId, seedText: task.data.seedText, seedType: task.data.seedType, tags: task.data.tags, at });
-    const next = appendExchange(thread, makeExchange({ index, backend: backendOf(task), mode: modeOf(task), text: answer, at }), opts);
-    return { done: true, data: task.data, result: { threadId: tid, exchange: index }, events: next === thread ? [] : [putDoc(THREADS, tid, next)] };
+    // Prose, but its mathematics must read: an unbalanced `$` gets the repair prompt (../shared/latex.ts).
+    const problem = latexProblem(answer);
+    const parsed: ParseResult<string> = problem === null ? { ok: true, value: answer } : { ok: false, error: `the LaTeX does not balance: ${problem}` };
+    return strictStep(task, answer, parsed, keepRaw(exchangeUnit(task), at), (text) => {
+      const thread = docOf(ctx.state, THREADS, tid) ?? newThread({ id: tid, seedId, seedText: task.data.seedText, seedType: task.data.seedType, seedNotes: task.data.seedNotes ?? null, tags: task.data.tags, at });
+      const repairedError = task.data.phase === 'repair' ? (task.data.error ?? null) : null;
+      const next = appendExchange(thread, makeExchange({ index, backend: backendOf(task), mode: modeOf(task), text, at, repairedError }), opts);
+      return { done: true, data: clearRepair(task.data), result: { threadId: tid, exchange: index, repaired: repairedError !== null }, events: next === thread ? [] : [putDoc(THREADS, tid, next)] };
+    });
   },
 
   handleFailure: countFailure(exchangeUnit, (task, message, at, ctx) => failThread(task.context.threadId, { seedId: task.context.seedId, seedText: task.data.seedText, seedType: task.data.seedType }, message, at, ctx.state)),
@@ -113,7 +122,7 @@ const synthesis: ExplorerEntry<'synthesis'> = {
     const thread = docOf(ctx.state, THREADS, task.context.threadId);
     if (!thread) throw new Error(`thread ${task.context.threadId} not found`);
     if (task.data.phase === 'repair') return { prompt: repairPrompt(ctx.home, 'synthesis', task.data.raw ?? '', task.data.error ?? '', opts.maxInsightsPerSynthesis), deep: task.deep };
-    const seed = { id: thread.seedId, text: thread.seedText, type: thread.seedType };
+    const seed = { id: thread.seedId, text: thread.seedText, type: thread.seedType, notes: thread.seedNotes ?? null };
     return { prompt: synthesisPrompt({ home: ctx.home, seed, axioms: task.data.axioms, blessed: blessedFor(ctx.state, opts), thread, opts }), deep: task.deep };
   },
 

@@ -27,18 +27,21 @@ function subjectOf(prompt: string): string {
 }
 
 const EXPLORE = [
-  'A small case already shows the pattern: checking it by hand, every step is forced by the incidence structure.',
-  'Counting arguments give the same number from two directions, which suggests a bijection behind it.',
-  'The symmetry involved acts transitively, so it is enough to understand one representative configuration.',
-  'An induction on the size of the structure looks possible, but the base case needs care.',
-  'Viewed through linear algebra over the field with two elements, the claim becomes a statement about subspaces.',
+  'A small case already shows the pattern: with $n = 7$ points on lines of $3$ points each, counting incidences two ways gives $7 \\cdot 3 = 21$ flags, every step forced by the incidence structure.',
+  'Counting arguments give the same number from two directions: $$\\#\\{(p, L) : p \\in L\\} = \\sum_{p} r_p = \\sum_{L} |L|,$$ which suggests a bijection behind it.',
+  'The symmetry group $G$ involved acts transitively, so by the orbit-stabilizer theorem $|G| = |G \\cdot x| \\cdot |G_x|$ and it is enough to understand one representative configuration $x$.',
+  'An induction on the size $n$ of the structure looks possible, but the base case $n = 3$ needs care.',
+  'Viewed through linear algebra over $\\mathbb{F}_2$, the claim becomes a statement about the $2^3 - 1 = 7$ nonzero vectors of $\\mathbb{F}_2^3$ and its $7$ two-dimensional subspaces.',
 ];
 const CRITIQUE = [
-  'The previous step assumes the action is faithful; that needs a separate argument.',
-  'The counting is right, but the bijection is asserted, not constructed.',
-  'The reduction to one representative is valid only if the stabilizers agree, which was not checked.',
-  'The argument is sound but proves less than claimed: it bounds the quantity, it does not compute it.',
+  'The previous step assumes the action of $G$ is faithful; that needs a separate argument.',
+  'The counting is right, but the bijection is asserted, not constructed: is the assumption that $r_p = 3$ for every $p$ forced, or chosen to make it work?',
+  'The reduction to one representative is valid only if the stabilizers $G_x$ agree, which was not checked.',
+  'The argument is sound but proves less than claimed: it bounds the quantity by $\\binom{7}{2} / 3 = 7$, it does not compute it. Is the bound discovered or invented?',
 ];
+/** The formula an unbalanced answer leaves open (its closing `$` dropped), and the repair that closes it. */
+const OPEN_FORMULA = 'The flag count $7 \\cdot 3 = 21 is the key number.';
+const CLOSED_FORMULA = 'The flag count $7 \\cdot 3 = 21$ is the key number.';
 const CLAIMS = [
   'The structure around {s} is determined by its incidence relations alone.',
   'Every configuration in {s} is equivalent under the symmetry group to a single standard one.',
@@ -49,12 +52,22 @@ const CLAIMS = [
 ];
 
 function exchangeAnswer(seed: number, prompt: string): string {
+  if (/^REPAIR:\s*yes/m.test(prompt)) {
+    // The repair prompt shows the previous answer between <<< and >>>: give it again, balanced.
+    const raw = /<<<\n([\s\S]*?)\n>>>/.exec(prompt)?.[1] ?? '';
+    const fixed = raw.replace(OPEN_FORMULA, CLOSED_FORMULA);
+    return fixed.includes(CLOSED_FORMULA) ? fixed : `${raw.replace(/\$/g, '')}\n\nKEY POINTS: repaired`;
+  }
   const x = h('explorer.exchange', seed, prompt);
   const subject = subjectOf(prompt);
   const critique = /^ROLE:\s*critique/m.test(prompt);
   const a = pick(critique ? CRITIQUE : EXPLORE, x, 0);
   const b = pick(EXPLORE, x, 8);
-  return `${critique ? 'Critique' : 'Exploration'} of ${subject} (${x.slice(0, 8)}). ${a} ${b}\n\nKEY POINTS: ${a}`;
+  // Now and then (always for the first exchange of a seed that asks for it) a formula is left
+  // open, so runs exercise the LaTeX check and its repair prompt.
+  const firstOfUnbalanced = lineValue(prompt, 'EXCHANGE') === '0' && /^SEED \(.*\bunbalanced\b/im.test(prompt);
+  const open = firstOfUnbalanced || unit(x, 16) < 0.08 ? ` ${OPEN_FORMULA}` : '';
+  return `${critique ? 'Critique' : 'Exploration'} of ${subject} (${x.slice(0, 8)}). ${a} ${b}${open}\n\nKEY POINTS: ${a}`;
 }
 
 function synthesisAnswer(seed: number, prompt: string): string {

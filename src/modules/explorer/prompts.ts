@@ -28,8 +28,13 @@ EXCHANGE: {{exchange}}
 
 {{thread}}
 
-Take the exploration one step further: state what follows, try a concrete case or a proof idea,
-and say precisely what remains open. Build on the thread; do not repeat it.`,
+Take the exploration one step further, as you would at the blackboard:
+- Compute. Work out the smallest cases explicitly (a table of values, an explicit matrix, permutation
+  or configuration) and show the computation, not only its result.
+- Prove what you can: give the proof, or say exactly which step is missing and why.
+- Define every symbol before you use it.
+- Say precisely what remains open, and which case or computation would settle it.
+Mark what is proved, what is computed and what is only conjectured. Build on the thread; do not repeat it.`,
   critique: `You are a careful referee reading a colleague's exploration.
 ROLE: critique
 EXCHANGE: {{exchange}}
@@ -42,8 +47,15 @@ EXCHANGE: {{exchange}}
 
 {{thread}}
 
-Critique the latest exchange: find errors, gaps, hidden assumptions and trivialities; say what
-survives and what the next step should be.`,
+Critique the latest exchange as a skeptical referee would:
+- Check every computation and every step of every argument; redo the small cases yourself.
+- Name each assumption that is forced or ad hoc: chosen to make the result come out rather than
+  imposed by the problem.
+- Ask whether what was found is discovered or invented: does it follow from the objects themselves,
+  or was it put there by a choice of encoding, coordinates or a coincidence of numbers? A shared
+  number is not a connection until a map explains it.
+- Point out errors, gaps, hidden assumptions and trivialities.
+Say what survives, with its status (proved, computed, conjectured), and what the next step should be.`,
   synthesis: `You are distilling an exploration into atomic insights.
 
 {{seed}}
@@ -141,10 +153,13 @@ export interface SeedInfo {
   id: string;
   text: string;
   type: string;
+  /** The seed's `notes:` (what the person knows or suspects about it), if any. */
+  notes?: string | null;
 }
 
 export function seedSection(seed: SeedInfo): string {
-  return `SEED (${seed.type}, id ${seed.id}): ${seed.text}`;
+  const notes = seed.notes?.trim();
+  return `SEED (${seed.type}, id ${seed.id}): ${seed.text}${notes ? `\nSEED NOTES (from the researcher who wrote the seed):\n${notes}` : ''}`;
 }
 
 export function axiomsSection(axioms: readonly string[]): string {
@@ -197,8 +212,22 @@ export function exchangePrompt(args: {
       blessed: blessedSection(args.blessed, args.opts.maxBlessedInContext),
       thread: threadSection(args.thread, args.opts),
     }),
-    formatBlock('exchange'),
+    formatBlock('exchange', { answerChars: answerBudgetChars(args.opts) }),
   );
+}
+
+/**
+ * How long an exchange may be: no word cap that would cut a proof, but what the context budget
+ * can carry, so the newest exchanges a prompt keeps verbatim fit whole (older ones fold into the
+ * pinned summary, thread.ts).
+ */
+export function answerBudgetChars(opts: Pick<ExplorerOptions, 'contextBudgetChars' | 'keepRecentExchanges'>): number {
+  return Math.floor(opts.contextBudgetChars / Math.max(1, opts.keepRecentExchanges));
+}
+
+/** The repair prompt of an exchange whose mathematics does not read (unbalanced `$`), with the home's `repair.md`. */
+export function exchangeRepairPrompt(home: string, raw: string, error: string, opts: Pick<ExplorerOptions, 'contextBudgetChars' | 'keepRecentExchanges'>): string {
+  return sharedRepairPrompt(loadTemplate(home, 'repair'), raw, error, formatBlock('exchange', { answerChars: answerBudgetChars(opts) }));
 }
 
 export function synthesisPrompt(args: {

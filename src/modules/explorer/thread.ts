@@ -6,12 +6,13 @@ import type { Exchange, ExplorerOptions, Role, ThreadDoc } from './types.js';
 
 /** Thread state transitions, pure (time comes in as an ISO string). */
 
-export function newThread(args: { id: string; seedId: string; seedText: string; seedType: string; tags: string[]; at: string }): ThreadDoc {
+export function newThread(args: { id: string; seedId: string; seedText: string; seedType: string; seedNotes?: string | null; tags: string[]; at: string }): ThreadDoc {
   return {
     id: args.id,
     seedId: args.seedId,
     seedText: args.seedText,
     seedType: args.seedType,
+    ...(args.seedNotes ? { seedNotes: args.seedNotes } : {}),
     tags: args.tags,
     status: 'exploring',
     exchanges: [],
@@ -35,9 +36,10 @@ export function noteFor(e: Exchange): string {
   return `- #${e.index} ${e.role} (${e.backend}): ${e.keyPoints}`;
 }
 
-export function makeExchange(args: { index: number; backend: string; mode: 'deep' | 'normal'; text: string; at: string }): Exchange {
+export function makeExchange(args: { index: number; backend: string; mode: 'deep' | 'normal'; text: string; at: string; repairedError?: string | null }): Exchange {
   const text = args.text.trim();
   return {
+    ...(args.repairedError ? { repaired: { error: args.repairedError } } : {}),
     index: args.index,
     role: roleFor(args.index),
     backend: args.backend,

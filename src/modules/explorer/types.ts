@@ -32,6 +32,8 @@ export type Exchange = {
   /** The "KEY POINTS:" line of the answer (or its first sentences): what a summary keeps. */
   keyPoints: string;
   at: string;
+  /** Set when the first answer did not read (e.g. an unbalanced `$`) and this text came from the repair prompt. */
+  repaired?: { error: string } | null;
 }
 
 export type ThreadDoc = {
@@ -39,6 +41,8 @@ export type ThreadDoc = {
   seedId: string;
   seedText: string;
   seedType: string;
+  /** The seed's notes, shown in every prompt of the thread (absent in threads made before them). */
+  seedNotes?: string | null;
   tags: string[];
   status: 'exploring' | 'synthesized' | 'failed';
   exchanges: Exchange[];
@@ -128,7 +132,7 @@ export interface ExplorerOptions {
 export const DEFAULT_OPTIONS: ExplorerOptions = {
   exchangesBeforeSynthesis: 4,
   maxInsightsPerSynthesis: 3,
-  contextBudgetChars: 8000,
+  contextBudgetChars: 24000,
   keepRecentExchanges: 2,
   summaryMaxChars: 2000,
   panelSize: 3,
@@ -180,7 +184,7 @@ type Unit = { attempt: number; seedPriority: number };
 /** One exchange of a thread: the seed is in the data because the first one has no thread yet. */
 export type ExchangeTask = {
   context: Unit & { threadId: string; seedId: string; exchange: number };
-  data: { seedText: string; seedType: string; tags: string[]; axioms: string[] };
+  data: RepairData & { seedText: string; seedType: string; seedNotes?: string | null; tags: string[]; axioms: string[] };
 };
 
 export type ExplorerTasks = {

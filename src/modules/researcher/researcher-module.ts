@@ -6,6 +6,7 @@ import type { Module, ModuleContext, StepOutcome, TaskSpec } from '../module.js'
 import { readSeeds } from '../seeds-file.js';
 import type { ParseResult } from '../shared/answer-format.js';
 import { collection, docList, docOf, docsById, putDoc } from '../shared/collections.js';
+import { NOTATION_RULE } from '../shared/latex.js';
 import { clearRepair, repairPrompt, REPAIR_TEMPLATE, strictStep, type RawAnswerKeep } from '../shared/strict-answer.js';
 import { dispatchByType, noCleanup, taskSpec, type HandlerTable, type TaskHandler, type TaskOf } from '../shared/task-handlers.js';
 import { verifyQuote } from './citations.js';
@@ -116,7 +117,7 @@ function strictTask<C extends JsonObject, D extends JsonObject & RepairData, V>(
       }
       const topicLines = topics(ctx.home).map((line) => `- ${line}`);
       const research = ['RESEARCH TOPICS:', ...(topicLines.length > 0 ? topicLines : ['- (none yet)'])].join('\n');
-      return { prompt: [...t.body(task, ctx, research), '', researchFormatBlock(t.format)].join('\n'), deep: false };
+      return { prompt: [...t.body(task, ctx, research), '', NOTATION_RULE, '', researchFormatBlock(t.format)].join('\n'), deep: false };
     },
     onAnswer(task, answer, ctx) {
       // A first unparseable answer gets one repair prompt; one still wrong after it fails the step

@@ -2,6 +2,7 @@ import type { FanoEvent } from '../../core/events.js';
 import type { Json, JsonObject, Task } from '../../core/types.js';
 import type { StepOutcome } from '../module.js';
 import type { ParseResult } from './answer-format.js';
+import { NOTATION_RULE } from './latex.js';
 import { clip } from './text.js';
 
 /**
@@ -27,15 +28,19 @@ Your previous answer was:
 Give the same content again, in exactly the format below and nothing else.`;
 
 /** How much of the raw answer a repair prompt shows (the rest would only cost context). */
-export const REPAIR_RAW_MAX_CHARS = 6000;
+// Large enough for a whole proof: the model is asked to give the same content again.
+export const REPAIR_RAW_MAX_CHARS = 16_000;
 
 export function fill(template: string, vars: Record<string, string>): string {
   return template.replace(/\{\{\s*([a-z_]+)\s*\}\}/g, (m, k: string) => vars[k] ?? m);
 }
 
-/** The format block goes AFTER the body, by code, so no template edit can break a parser. */
+/**
+ * The notation rule and the format block go AFTER the body, by code, so no template edit can break
+ * a parser or drop the request for LaTeX (./latex.ts).
+ */
 export function withFormat(body: string, format: string): string {
-  return `${body.trim()}\n\n${format}\n`;
+  return `${body.trim()}\n\n${NOTATION_RULE}\n\n${format}\n`;
 }
 
 /** The repair prompt: `template` (placeholders {{raw}} and {{error}}), then the format block. */
