@@ -15,9 +15,9 @@ import { runFano, tempHome } from '../support/cli.js';
 // Mock seeds under which this workload yields both blessed and rejected insights (the mock's
 // verdicts follow a hash of each insight's text, and the texts follow the seeds).
 const CONFIG = `backends:
-  mock-a: {type: mock, latencyMs: 30, seed: 7}
-  mock-b: {type: mock, latencyMs: 30, seed: 8}
-  mock-c: {type: mock, latencyMs: 30, seed: 9}
+  mock-a: {type: mock, latencyMs: 30, seed: 20}
+  mock-b: {type: mock, latencyMs: 30, seed: 21}
+  mock-c: {type: mock, latencyMs: 30, seed: 22}
 tick:
   maxRequests: 6
   lockStaleSeconds: 2
@@ -86,7 +86,9 @@ const judged = (views: InsightView[]) => views.some((v) => v.status === 'blessed
 describe('explorer on three mock backends', () => {
   it('ticks from seeds to blessed and rejected insights, reviewed on distinct other backends, all as files', async () => {
     const home = newHome();
-    const views = await tickUntil(home, (v) => judged(v) && v.filter((x) => x.duplicateOf === null).every((x) => x.status !== 'in_review'));
+    // Every thread synthesized too: an exchange that needed a repair prompt takes one step more.
+    const synthesized = (s: FanoState) => Object.values(s.modules.explorer?.threads ?? {}).every((t) => (t as { status: string }).status === 'synthesized');
+    const views = await tickUntil(home, (v, st) => judged(v) && synthesized(st) && v.filter((x) => x.duplicateOf === null).every((x) => x.status !== 'in_review'));
 
     const s = await load(home);
     const threads = Object.values(s.modules.explorer!.threads!) as Array<{ id: string; exchanges: Array<{ role: string; backend: string }> }>;
