@@ -1,12 +1,12 @@
 import fs from 'node:fs';
-import writeFileAtomic from 'write-file-atomic';
+import path from 'node:path';
 import { crashPoint } from '../crash.js';
 import { validateState } from '../core/state-validate.js';
 import type { FanoState } from '../core/types.js';
 import { StateCorruptError } from '../errors.js';
 import { deferTaskBytes } from './checkpoint-serialize.js';
 export { serializeCheckpoint, serializeCheckpointBytes } from './checkpoint-serialize.js';
-import { fsyncDir, readFileOrNull } from './fsync.js';
+import { fsyncDir, onFile, readFileOrNull } from './fsync.js';
 import type { StatePaths } from './paths.js';
 
 /**
@@ -85,38 +85,93 @@ export function readCheckpointFile(file: string): Checkpoint | null {
  * after this returns):
  *  1. hard-link checkpoint.json to checkpoint.prev.json.tmp, rename it onto checkpoint.prev.json,
  *     fsync state/: prev is now the old checkpoint, checkpoint.json is untouched;
- *  2. write-file-atomic writes + fsyncs `checkpoint.json.<n>` and renames it onto checkpoint.json;
- *  3. fsync state/ so the rename survives a power loss.
+ *  2. write + fsync a temp file beside it; `guard` (the lock check) runs right before the rename;
+ *  3. rename it onto checkpoint.json, fsync state/ so the rename survives a power loss.
  * A crash anywhere leaves checkpoint.json either old or new (never partial) and the log intact.
+ *
+ * `guard` runs again after the rename: a process stopped between its check and its rename (SIGSTOP,
+ * a blocked event loop) may have replaced the checkpoint of the holder that took the lock over.
+ * The file it replaced was linked aside before the rename and is put back at once, unless the new
+ * holder has already renamed its own over ours.
  */
 export async function writeCheckpointFile(paths: StatePaths, data: Buffer | string, guard?: () => void): Promise<void> {
   if (fs.existsSync(paths.checkpoint)) {
     fs.rmSync(paths.prevTmp, { force: true });
-    try {
-      fs.linkSync(paths.checkpoint, paths.prevTmp);
-    } catch {
-      // Filesystems without hard links: a copy is as good, it just costs the bytes.
-      fs.copyFileSync(paths.checkpoint, paths.prevTmp);
-      const fd = fs.openSync(paths.prevTmp, 'r+');
-      try {
-        fs.fsyncSync(fd);
-      } finally {
-        fs.closeSync(fd);
-      }
-    }
+    linkOrCopy(paths.checkpoint, paths.prevTmp);
     fs.renameSync(paths.prevTmp, paths.prev);
     fsyncDir(paths.dir);
   }
-  await writeFileAtomic(paths.checkpoint, data, {
-    fsync: true,
-    // Called once the temp file exists: a kill here leaves an orphan temp file (removed at the
-    // next locked start) and the old checkpoint in place.
-    // `guard` may throw to abort (write-file-atomic then deletes the temp file).
-    tmpfileCreated: () => {
-      guard?.();
-      crashPoint('checkpoint.before-rename');
-    },
-  });
+  const tmp = path.join(paths.dir, `.checkpoint.json.${process.pid}.${tmpCounter++}.tmp`);
+  const aside = `${tmp}.aside.tmp`;
+  let ino: number;
+  try {
+    onFile(paths.checkpoint, () => {
+      const fd = fs.openSync(tmp, 'wx');
+      try {
+        const buf = typeof data === 'string' ? Buffer.from(data) : data;
+        let off = 0;
+        while (off < buf.length) off += fs.writeSync(fd, buf, off, buf.length - off);
+        fs.fsyncSync(fd);
+        ino = fs.fstatSync(fd).ino;
+      } finally {
+        fs.closeSync(fd);
+      }
+    });
+    // A kill here leaves an orphan temp file (removed at the next locked start) and the old
+    // checkpoint in place. `guard` may throw to abort.
+    crashPoint('checkpoint.before-rename');
+    guard?.();
+    if (guard) linkAside(paths.checkpoint, aside);
+    fs.renameSync(tmp, paths.checkpoint);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    fs.rmSync(aside, { force: true });
+    throw e;
+  }
   fsyncDir(paths.dir);
+  try {
+    guard?.();
+  } catch (e) {
+    putBack(paths, aside, ino!);
+    throw e;
+  }
+  fs.rmSync(aside, { force: true });
   crashPoint('checkpoint.after-rename');
+}
+
+let tmpCounter = 0;
+
+function linkAside(file: string, aside: string): void {
+  try {
+    fs.linkSync(file, aside);
+  } catch {
+    // No checkpoint yet, or no hard links on this filesystem: nothing to put back.
+  }
+}
+
+/** After a lost lock: the checkpoint we replaced goes back, if ours is still the one in place. */
+function putBack(paths: StatePaths, aside: string, ino: number): void {
+  try {
+    if (fs.existsSync(aside) && fs.statSync(paths.checkpoint).ino === ino) {
+      fs.renameSync(aside, paths.checkpoint);
+      fsyncDir(paths.dir);
+    }
+  } finally {
+    fs.rmSync(aside, { force: true });
+  }
+}
+
+function linkOrCopy(from: string, to: string): void {
+  try {
+    fs.linkSync(from, to);
+  } catch {
+    // Filesystems without hard links: a copy is as good, it just costs the bytes.
+    fs.copyFileSync(from, to);
+    const fd = fs.openSync(to, 'r+');
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
 }

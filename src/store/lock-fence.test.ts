@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LockCompromisedError } from '../errors.js';
-import { serializeCheckpoint } from './checkpoint-file.js';
+import { serializeCheckpoint, writeCheckpointFile } from './checkpoint-file.js';
 import { encodeRecord } from './log-codec.js';
 import { statePaths } from './paths.js';
 import { openStore, type Store } from './store.js';
@@ -104,5 +104,71 @@ describe('the tick lock fences a holder that lost it', () => {
     await s.close();
     const again = await openT(home);
     expect(Object.keys(again.state.tasks).sort()).toEqual([buildTask(1).key, buildTask(2).key].sort());
+  });
+
+  it('a holder stopped after its last check that finds records of a later epoch behind it leaves them alone', async () => {
+    const home = tmpHome();
+    const p = statePaths(home);
+    const a = await openT(home);
+    await a.append([put(1)], AT);
+    // The new holder's record, as the stopped holder sees it on waking (its owner file not yet re-read).
+    fs.appendFileSync(p.log, encodeRecord(2, AT.toISOString(), [put(2)], a.epoch + 1).line);
+    const before = hashTree(p.dir);
+    for (const write of [() => a.append([put(3)], AT), () => a.checkpoint()]) {
+      const err = await write().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(LockCompromisedError);
+      expect((err as Error).message).toMatch(new RegExp(`records of epoch ${a.epoch + 1} \\(ours is ${a.epoch}\\)`));
+    }
+    expect(hashTree(p.dir)).toEqual(before);
+    expect(fs.existsSync(p.broken)).toBe(false);
+  });
+});
+
+describe('a checkpoint renamed after the lock was lost is taken back', () => {
+  const setup = () => {
+    const home = tmpHome();
+    const p = statePaths(home);
+    fs.mkdirSync(p.dir, { recursive: true });
+    fs.writeFileSync(p.checkpoint, serializeCheckpoint(5, emptyState(), 7));
+    return p;
+  };
+  const lostAfter = (checks: number, onLoss: () => void = () => undefined) => {
+    let n = 0;
+    return () => {
+      if (++n > checks) {
+        onLoss();
+        throw new LockCompromisedError('the tick lock was lost (test)');
+      }
+    };
+  };
+
+  it('the checkpoint it replaced goes back, and no temp file stays', async () => {
+    const p = setup();
+    const theirs = fs.readFileSync(p.checkpoint);
+    const err = await writeCheckpointFile(p, serializeCheckpoint(9, emptyState(), 6), lostAfter(1)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LockCompromisedError);
+    expect(fs.readFileSync(p.checkpoint)).toEqual(theirs);
+    expect(fs.readdirSync(p.dir).sort()).toEqual(['checkpoint.json', 'checkpoint.prev.json']);
+  });
+
+  it('a checkpoint the new holder renamed over ours in the meantime is kept', async () => {
+    const p = setup();
+    const newer = serializeCheckpoint(12, emptyState(), 8);
+    const renameTheirs = () => {
+      fs.writeFileSync(`${p.checkpoint}.theirs.tmp`, newer);
+      fs.renameSync(`${p.checkpoint}.theirs.tmp`, p.checkpoint);
+    };
+    const err = await writeCheckpointFile(p, serializeCheckpoint(9, emptyState(), 6), lostAfter(1, renameTheirs)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LockCompromisedError);
+    expect(fs.readFileSync(p.checkpoint, 'utf8')).toBe(newer);
+    expect(fs.readdirSync(p.dir).sort()).toEqual(['checkpoint.json', 'checkpoint.prev.json']);
+  });
+
+  it('a lock lost before the rename leaves the checkpoint and the directory as they were', async () => {
+    const p = setup();
+    const err = await writeCheckpointFile(p, serializeCheckpoint(9, emptyState(), 6), lostAfter(0)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LockCompromisedError);
+    expect(fs.readFileSync(p.checkpoint, 'utf8')).toBe(serializeCheckpoint(5, emptyState(), 7));
+    expect(fs.readdirSync(p.dir).sort()).toEqual(['checkpoint.json', 'checkpoint.prev.json']);
   });
 });

@@ -98,6 +98,19 @@ function readEpoch(buf: Buffer, start: number, end: number): number {
   return /^(0|[1-9]\d{0,15})$/.test(text) ? Number(text) : -1;
 }
 
+/** The highest `ep` among the well-formed lines of `buf` (0 when none carries one). */
+export function highestEpoch(buf: Buffer): number {
+  let max = 0;
+  for (let start = 0; start < buf.length; ) {
+    const nl = buf.indexOf(0x0a, start);
+    const end = nl < 0 ? buf.length : nl;
+    const h = decodeHeader(buf, start, end);
+    if (h.ok) max = Math.max(max, h.ep);
+    start = end + 1;
+  }
+  return max;
+}
+
 const KEYS_MEMBER = Buffer.from(',"keys":[');
 const SEQ_MEMBER = Buffer.from(',"seq":');
 

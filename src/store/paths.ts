@@ -38,9 +38,9 @@ export function statePaths(home: string): StatePaths {
 
 /**
  * The content of `state/.gitignore` (kept byte-identical to the repo's state/.gitignore; a test
- * checks). `checkpoint.json.*` is write-file-atomic's temp name (`checkpoint.json.<uint32>`).
- * `checkpoint.prev.json` is a local safety copy for `fano repair`: committing it would double every
- * `state/` commit with a second full checkpoint.
+ * checks). `checkpoint.json.*` is the temp name of older versions (`checkpoint.json.<uint32>`);
+ * today's temp names end in `.tmp`. `checkpoint.prev.json` is a local safety copy for `fano
+ * repair`: committing it would double every `state/` commit with a second full checkpoint.
  */
 export const STATE_GITIGNORE = `# fano writes these; they never belong in git
 *.lock
@@ -55,7 +55,7 @@ profiles/
 log.broken.jsonl
 `;
 
-/** write-file-atomic temp files (`checkpoint.json.123456789`) and our `*.tmp` names. */
+/** Older versions' checkpoint temp files (`checkpoint.json.123456789`) and our `*.tmp` names. */
 const ORPHAN_RE = /^(?:checkpoint(?:\.prev)?\.json\.\d+|.*\.tmp)$/;
 
 /** True for temp files a killed writer can leave in state/: safe to delete while holding the lock. */

@@ -12,7 +12,7 @@ import { loadFromDisk } from './load.js';
 import type { LoadedState } from './load.js';
 import { DEFAULT_LOCK_STALE_MS, acquireStateLock } from './lock.js';
 import type { StateLock } from './lock.js';
-import { encodeRecord } from './log-codec.js';
+import { encodeRecord, highestEpoch } from './log-codec.js';
 import { STATE_GITIGNORE, isOrphanTemp, statePaths } from './paths.js';
 import { createStateFile, ensureDirDurable } from './state-files.js';
 import { assertInsideHome } from './home-guard.js';
@@ -177,6 +177,8 @@ class FileStore implements Store {
   private closed = false;
   /** Set when a failed append could not be rolled back: the log's tail is unknown, stop writing. */
   private broken: string | null = null;
+  /** Set when the log shows that another holder took the lock over (see dropForeignBytes). */
+  private fencedBy: string | null = null;
   private logSize: number;
   private hadCheckpoint: boolean;
   state: FanoState;
@@ -260,6 +262,7 @@ class FileStore implements Store {
   private assertWritable(): void {
     if (this.closed) throw new Error('store is closed');
     if (!this.writable || this.lock === null) throw new Error('store was opened read-only');
+    if (this.fencedBy) throw new LockCompromisedError(`the tick lock ${this.lock.path} was lost (${this.fencedBy}); nothing more was written`);
     this.lock.assertHeld();
     if (this.broken) throw new Error(`the redo log is in an unknown state after a failed write (${this.broken}); reopen the store`);
   }
@@ -277,8 +280,17 @@ class FileStore implements Store {
       throw new Error(`${this.paths.log}: ${this.broken}`);
     }
     const extra = fs.readFileSync(this.paths.log).subarray(this.logSize, size); // our fd is write-only
+    // Bytes of a later epoch mean that we are the fenced-out holder (stopped after our last lock
+    // check): they are the new holder's records and must not be touched.
+    const theirs = highestEpoch(extra);
+    if (theirs > this.epoch) {
+      this.fencedBy = `the log holds records of epoch ${theirs} (ours is ${this.epoch}): another process took it over`;
+      this.assertWritable();
+    }
     const nl = extra[extra.length - 1] === 0x0a ? Buffer.alloc(0) : Buffer.from('\n');
     appendDurable(this.paths.broken, Buffer.concat([extra, nl]));
+    // Checked once more right before the cut, the only step that removes bytes.
+    this.lock!.assertHeld();
     onFile(this.paths.log, () => {
       fs.ftruncateSync(fd, this.logSize);
       fs.fsyncSync(fd);
@@ -319,7 +331,7 @@ class FileStore implements Store {
       // Roll the log back to its last good record so a failed append (ENOSPC, EIO) never leaves
       // a partial line that a later append would bury mid-log (which load calls corruption).
       try {
-        fs.ftruncateSync(fd, this.logSize);
+        fs.ftruncateSync(fd, before);
         fs.fsyncSync(fd);
       } catch (e2) {
         this.broken = (e2 as Error).message;

@@ -77,7 +77,7 @@ describe('store crash points', () => {
   it('checkpoint.before-rename: the old checkpoint and the full log stay; the temp file is removed', async () => {
     const home = tmpHome();
     run(home, 'append-checkpoint', 'checkpoint.before-rename');
-    expect(fs.readdirSync(statePaths(home).dir).some((n) => /^checkpoint\.json\.\d+$/.test(n))).toBe(true);
+    expect(fs.readdirSync(statePaths(home).dir).some((n) => /^\.checkpoint\.json\.\d+\.\d+\.tmp$/.test(n))).toBe(true);
     expect((await verifyStore(home)).ok).toBe(true);
     ageLock(home);
     const s = await openStore(home, { lockStaleMs: 2000 });
