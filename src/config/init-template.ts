@@ -120,7 +120,7 @@ modules:
     keepRecentExchanges: 2     # newest exchanges always quoted in full (default 2)
     summaryMaxChars: 2000      # longest pinned running summary, in characters (default 2000)
     panelSize: 3               # reviewers per insight, on distinct backends when there are enough; at least 2 (default 3)
-    secondRound: true          # a split panel reviews again, each reviewer seeing the others\'s stances (default true)
+    secondRound: true          # a split panel reviews again, each reviewer seeing the other reviewers' stances (default true)
     deepSynthesis: true        # synthesize in deep mode while deep quota is left (default true)
     deepSecondRound: true      # second review rounds in deep mode while deep quota is left (default true)
     dedupeThreshold: 0.8       # similarity (0..1) from which a new insight is recorded as a duplicate (default 0.8)

@@ -163,7 +163,7 @@ export function readYamlMap(text: string, file: string, what: string, example = 
 /** Checks `data` (from readYamlMap) against `schema`; issues are placed in the same document. */
 export function checkYaml<S extends z.ZodType>(parsed: ParsedYaml, file: string, schema: S, data: unknown = parsed.data): { value: z.infer<S> | null; issues: ConfigIssue[] } {
   const result = schema.safeParse(data);
-  if (result.success) return { value: result.data as z.infer<S>, issues: [] };
+  if (result.success) return { value: result.data, issues: [] };
   const root: SchemaLike = schema;
   const located = result.error.issues.flatMap((issue) => explainIssue(issue, root, data));
   return { value: null, issues: located.map((l) => placeIssue(parsed, file, l)).sort(byPosition) };

@@ -24,15 +24,17 @@ function resolve(doc: Document, node: unknown): Node | null {
 }
 
 function keyText(key: unknown): string | null {
-  if (isScalar(key)) return key.value === null ? '' : String(key.value);
-  return null;
+  if (!isScalar(key)) return null;
+  const v: unknown = key.value;
+  if (v === null) return '';
+  return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' ? String(v) : null;
 }
 
 /** The pair of `map` whose key equals `segment` (YAML keys are compared as strings, like toJS does). */
 export function findPair(node: Node | null, segment: string | number): Pair | null {
   if (!isMap(node)) return null;
   for (const item of node.items) {
-    if (keyText(item.key) === String(segment)) return item as Pair;
+    if (keyText(item.key) === String(segment)) return item;
   }
   return null;
 }

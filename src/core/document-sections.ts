@@ -142,11 +142,14 @@ export function structureProblems(text: string, doc: SplitDocument = splitSectio
 }
 
 /** The text of a section (marker line included), the preamble for PREAMBLE_ID, or null. */
-export function sectionText(doc: SplitDocument, id: string): string | null | 'malformed' {
+/** What sectionText returns for a malformed block (a symbol: a preamble may read "malformed"). */
+export const MALFORMED_SECTION: unique symbol = Symbol('malformed section');
+
+export function sectionText(doc: SplitDocument, id: string): string | null | typeof MALFORMED_SECTION {
   if (id === PREAMBLE_ID) return doc.lines.slice(0, doc.preambleEnd).join('');
   const b = doc.blocks.find((x) => x.id === id);
   if (!b) return null;
-  if (b.kind === 'malformed') return 'malformed';
+  if (b.kind === 'malformed') return MALFORMED_SECTION;
   return doc.lines.slice(b.start, b.end).join('');
 }
 
@@ -184,7 +187,7 @@ function planWith(codec: Codec, current: string, sectionId: string, expectedOld:
   // A file fano cannot read unambiguously is refused whole (a problem for a person to fix).
   if (structureProblems(current, doc).length > 0) return { result: 'malformed', text: current };
   const raw = sectionText(doc, sectionId);
-  if (raw === 'malformed') return { result: 'malformed', text: current };
+  if (raw === MALFORMED_SECTION) return { result: 'malformed', text: current };
   const found = raw === null ? null : codec.decode(raw);
   // A section that is not valid UTF-8 would be re-encoded by any change: refused.
   if (raw !== null && found === null) return { result: 'malformed', text: current };

@@ -196,7 +196,7 @@ export function createScheduler(tasks: Iterable<Task>, passes: Record<string, nu
   function activate(rec: Rec): void {
     const t = rec.task;
     let classes = modules.get(t.module);
-    if (!classes) modules.set(t.module, (classes = new Map()));
+    if (!classes) modules.set(t.module, (classes = new Map<string, TaskClass>()));
     const ck = classKey(t);
     let cls = classes.get(ck);
     if (!cls) classes.set(ck, (cls = new TaskClass(t.module)));

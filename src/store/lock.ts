@@ -200,7 +200,7 @@ function readOwner(lockDir: string): OwnerFile | null {
 /** Whether the lock at `lockPath` may be taken over, and how old its last refresh is. */
 function inspect(lockPath: string, staleMs: number, now: Date): { stale: boolean; ageMs: number | null } {
   let mtimeMs: number;
-  let owner: OwnerFile | null = null;
+  let owner: OwnerFile | null;
   try {
     owner = readOwner(lockPath);
     mtimeMs = (owner ? fs.statSync(path.join(lockPath, OWNER)) : fs.statSync(lockPath)).mtimeMs;
@@ -233,7 +233,7 @@ function highestStateEpoch(paths: StatePaths): number {
   const head = readRange(paths.checkpoint, 0, 128);
   const m = head === null ? null : /^\{\s*"epoch":\s*(\d+)/.exec(head);
   if (m) max = Number(m[1]);
-  let size = 0;
+  let size: number;
   try {
     size = fs.statSync(paths.log).size;
   } catch {

@@ -50,12 +50,9 @@ class MemStore implements MemoryStore {
     this.failure = err;
   }
 
-  append(events: FanoEvent[], at: Date): Promise<LogRecord> {
-    try {
-      return Promise.resolve(this.appendNow(events, at));
-    } catch (err) {
-      return Promise.reject(err as Error);
-    }
+  // async: a throw from appendNow becomes a rejection, as with the file store.
+  async append(events: FanoEvent[], at: Date): Promise<LogRecord> {
+    return this.appendNow(events, at);
   }
 
   private appendNow(events: FanoEvent[], at: Date): LogRecord {

@@ -35,7 +35,7 @@ export interface SourceFetchOptions {
 export type Fetcher = (url: string, opts: FetchOptions) => Promise<FetchResult>;
 
 function cacheEntries(home: string): CacheEntry[] {
-  let files: string[] = [];
+  let files: string[];
   try {
     files = readdirSync(join(home, CACHE_DIR)).filter((f) => f.endsWith('.json'));
   } catch {

@@ -133,7 +133,6 @@ export async function runTick(opts: TickOptions): Promise<TickSummary> {
     info.outcome = 'error';
     info.error = (err as Error).message;
     log.error('tick.failed', { error: (err as Error).message, stack: (err as Error).stack });
-    throw err;
   } finally {
     info.endedAt = now().toISOString();
     await Promise.allSettled([...backends.values()].map((b) => b.close()));
@@ -147,8 +146,8 @@ export async function runTick(opts: TickOptions): Promise<TickSummary> {
       if (failure === null) failure = err;
     }
     await store.close();
-    if (failure !== null) throw failure;
   }
+  if (failure !== null) throw failure as Error;
   return info;
 }
 

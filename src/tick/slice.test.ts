@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { FanoEvent } from '../core/events.js';
 import type { TaskSpec } from '../modules/module.js';
 import { MINUTE_MS, SECOND_MS } from '../core/time.js';
 import type { Task } from '../core/types.js';
@@ -23,7 +22,7 @@ function workModule(over: Partial<Module> & { specs?: (now: Date) => TaskSpec[] 
   return {
     name: 'work',
     discover: (ctx) => (specs ? specs(ctx.now) : []),
-    prepare: (t) => ({ prompt: `do ${String(t.context.n)}`, deep: false }),
+    prepare: (t) => ({ prompt: `do ${t.context.n as number}`, deep: false }),
     onAnswer: (t): StepOutcome => ({ done: true, data: t.data, result: 'ok', events: [] }),
     handleFailure: (t, error) => {
       failures.push(`${t.key}: ${error}`);
@@ -100,7 +99,7 @@ describe('the tick loop', () => {
   it('past the deadline it waits for an unsubmitted step without spinning on a discovery time gone by', async () => {
     const h = new TickHarness({ start: T0, config: { tick: { maxSeconds: 100, rediscoverSeconds: 30 } } });
     let discoveries = 0;
-    h.addModule(workModule({ specs: (now) => (discoveries++, tasks(1)()) }));
+    h.addModule(workModule({ specs: () => (discoveries++, tasks(1)()) }));
     h.config.backends = { a: h.config.backends.a! };
     h.addBackend(scriptedBackend('a', after(h, 10 * MINUTE_MS)));
     await h.tick();
@@ -248,7 +247,7 @@ describe('the tick loop', () => {
     const h = new TickHarness({ start: T0 });
     h.addModule(workModule({ specs: tasks(1) }));
     h.addBackend(scriptedBackend('a', after(h, S)));
-    await h.store.append([{ type: 'meta.put', key: 'paused', value: true } as FanoEvent], T0);
+    await h.store.append([{ type: 'meta.put', key: 'paused', value: true }], T0);
     const c = await h.tick();
     expect(c).toMatchObject({ discovered: 1, steps: 0 });
     expect(h.events('tick.paused')).toHaveLength(1);

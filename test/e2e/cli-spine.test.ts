@@ -15,7 +15,7 @@ async function initHome(extraConfig = ''): Promise<string> {
   expect(r.code, r.stderr).toBe(0);
   // These tests drive the spine with the echo module (the Explorer has its own e2e tests).
   const cfg = join(home, 'fano.config.yaml');
-  writeFileSync(cfg, readFileSync(cfg, 'utf8').replace(/(\n  explorer:[^\n]*\n    enabled: )true/, '$1false').replace(/(\n  echo:[^\n]*\n    enabled: )false/, '$1true'));
+  writeFileSync(cfg, readFileSync(cfg, 'utf8').replace(/(\n {2}explorer:[^\n]*\n {4}enabled: )true/, '$1false').replace(/(\n {2}echo:[^\n]*\n {4}enabled: )false/, '$1true'));
   if (extraConfig) writeFileSync(join(home, 'fano.config.yaml'), readFileSync(join(home, 'fano.config.yaml'), 'utf8') + extraConfig);
   return home;
 }

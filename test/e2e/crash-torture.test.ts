@@ -92,7 +92,7 @@ class Observer {
       if (this.completed.has(key)) expect(t.state, `completed task ${key} went back to ${t.state}`).toBe('completed');
       expect(this.archivedKeys.has(key) && ACTIVE.has(t.state), `archived task ${key} is active again`).toBe(false);
       if (t.state === 'completed') this.completed.add(key);
-      if (ACTIVE.has(t.state)) perSeed.set(String(t.context.seedId), (perSeed.get(String(t.context.seedId)) ?? 0) + 1);
+      if (ACTIVE.has(t.state)) perSeed.set(t.context.seedId as string, (perSeed.get(t.context.seedId as string) ?? 0) + 1);
       const answers = (t.data.answers as unknown[] | undefined) ?? [];
       expect(answers.length, `no answer applied twice in ${key}`).toBeLessThanOrEqual(TURNS);
       expect(answers.length).toBe(t.llmRequests);

@@ -166,7 +166,7 @@ describe('fano top', { timeout: 90_000 }, () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.split('\n')[0]).toMatch(new RegExp(`^fano top \\d\\d:\\d\\d:\\d\\d UTC ${home}$`));
     expect(r.stdout).toMatch(/^mock .* idle$/m);
-    expect(r.stdout).toMatch(/^  state {5}prio {5}age  task \(2\)$/m); // the list heading: both sample tasks
+    expect(r.stdout).toMatch(/^ {2}state {5}prio {5}age {2}task \(2\)$/m); // the list heading: both sample tasks
     expect(r.stdout).not.toContain('p pause');
     const help = await runFano(['top', '--help'], { home });
     for (const key of ['↑ ↓  j k', 'PgUp PgDn', 'home end', 'tab', 'enter', 'esc', ' s ', ' f ', ' / ', ' p ', ' ? ', 'q  ctrl-c']) expect(help.stdout).toContain(key);

@@ -16,13 +16,13 @@ export interface RunResult {
 export function startFano(args: string[], opts: { home?: string; env?: Record<string, string | undefined> } = {}): { child: ChildProcess; done: Promise<RunResult> } {
   const env: Record<string, string | undefined> = { ...process.env, FANO_CRASH_AT: undefined, FANO_HOME: undefined, ...opts.env };
   const child = spawn(process.execPath, [FANO_BIN, ...(opts.home ? ['--home', opts.home] : []), ...args], {
-    env: Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) as NodeJS.ProcessEnv,
+    env: Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
-  child.stdout!.on('data', (d) => (stdout += d));
-  child.stderr!.on('data', (d) => (stderr += d));
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
   const done = new Promise<RunResult>((res) => child.on('close', (code, signal) => res({ code, signal, stdout, stderr })));
   return { child, done };
 }
