@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { planPatch, PREAMBLE_ID, sectionText, splitSections } from '../core/document-sections.js';
+import { planPatch, PREAMBLE_ID, MALFORMED_SECTION, sectionText, splitSections } from '../core/document-sections.js';
 import type { Json } from '../core/types.js';
 import { applyPendingPatches, patchSection } from './document-file.js';
 import { openStore } from './store.js';
@@ -50,7 +50,7 @@ describe('splitSections', () => {
     expect(d.blocks[2]!.error).toMatch(/no valid "id/);
     expect(d.blocks[3]!.error).toMatch(/not closed/);
     expect(d.blocks[0]!.error).toMatch(/more than once/);
-    expect(sectionText(d, 's-a')).toBe('malformed');
+    expect(sectionText(d, 's-a')).toBe(MALFORMED_SECTION);
   });
 });
 
