@@ -5,6 +5,7 @@ import { UsageError } from '../errors.js';
 import { moduleProjections } from '../modules/index.js';
 import { insightView, insightViews, type InsightView } from '../modules/explorer/queries.js';
 import { renderInsight } from '../modules/explorer/render.js';
+import { structureOf } from '../modules/explorer/structure.js';
 import { commentIdFor } from '../modules/explorer/text.js';
 import { COMMENTS, explorerOptions, INSIGHT_STATUSES, INSIGHTS, MODULE, type CommentDoc, type InsightDoc } from '../modules/explorer/types.js';
 import { docOf, docsById, putDoc } from '../modules/shared/collections.js';
@@ -36,11 +37,18 @@ async function optionsFor(home: string) {
 }
 
 function summary(v: InsightView) {
+  const st = structureOf(v);
   return {
     id: v.id,
     status: v.status,
     disputed: v.disputed,
     decidedBy: v.decidedBy,
+    statement: st.statement,
+    kind: st.kind,
+    argument: st.argument,
+    claims: st.claims,
+    dependsOn: st.dependsOn,
+    /** The statement again, under the name earlier versions used. */
     text: v.text,
     tags: v.tags,
     confidence: v.confidence,
@@ -72,7 +80,7 @@ export async function runInsightList(o: { home: string; status?: string | undefi
   for (const v of views) {
     const ratings = v.rounds.map((r) => r.reviews.map((x) => `${x.rating}@${x.backend}`).join(' ')).join(' | ');
     const flags = [v.disputed ? 'disputed' : '', v.decidedBy === 'human' ? 'by human' : '', v.duplicateOf ? `dup of ${v.duplicateOf}` : ''].filter(Boolean).join(', ');
-    o.out(`${v.id}  ${v.status.padEnd(17)} ${flags ? `(${flags}) ` : ''}${ratings ? `[${ratings}]` : ''}\n    ${v.text}`);
+    o.out(`${v.id}  ${v.status.padEnd(17)} ${structureOf(v).kind.padEnd(11)} ${flags ? `(${flags}) ` : ''}${ratings ? `[${ratings}]` : ''}\n    ${v.text}`);
   }
   return 0;
 }

@@ -92,7 +92,7 @@ describe('explorer steps', () => {
     const repair = m.prepare(task, ctx(state, home)).prompt;
     expect(repair).toContain('REPAIR: yes');
     expect(repair).toContain('Some prose, no JSON.');
-    expect(repair).toContain('FORMAT: fano.synthesis.v1');
+    expect(repair).toContain('FORMAT: fano.synthesis.v2');
     const second = step(state, home, task, '{"insights": "still wrong"}');
     expect(second.fail).toMatch(/not in the expected format/);
     expect(second.data.phase).toBe('ask'); // a retry starts afresh
@@ -107,10 +107,18 @@ describe('explorer steps', () => {
     const [s] = m.discover(ctx(state, home)) as TaskSpec[];
     let task = running(s!, 'mock-a');
     task = { ...task, data: step(state, home, task, 'nope').data };
-    const ok = step(state, home, task, '```json\n{"insights":[{"text":"Seven points follow from three per line.","tags":["Geometry"],"confidence":0.8,"exchanges":[0,2]}]}\n```');
+    // The prompt names the axioms by id; the task keeps the seed ids it showed, for dependsOn.
+    const asked = m.prepare({ ...task, data: { ...task.data, phase: 'ask' } }, ctx(state, home));
+    expect(asked.prompt).toContain('- [ax] Lines have three points.');
+    task = { ...task, data: { ...task.data, ...asked.data } };
+    const one = { statement: 'Seven points follow from three per line.', kind: 'proved', argument: 'Count flags: $v r = b k$ and $(v-1) = r(k-1)$.', claims: ['$v = 7$'], dependsOn: ['ax'], tags: ['Geometry'], confidence: 0.8, exchanges: [0, 2] };
+    const unknown = step(state, home, task, JSON.stringify({ insights: [{ ...one, dependsOn: ['nope'] }] }));
+    expect(unknown.fail).toMatch(/dependsOn: unknown id\(s\) nope/);
+    task = { ...task, data: { ...task.data, ...step(state, home, task, 'nope').data } };
+    const ok = step(state, home, task, `\`\`\`json\n${JSON.stringify({ insights: [one] })}\n\`\`\``);
     expect(ok.done).toBe(true);
     const [ins] = insightViews(state);
-    expect(ins).toMatchObject({ text: 'Seven points follow from three per line.', tags: ['geometry'], exchanges: [0, 2], status: 'in_review', provenance: { backend: 'mock-a', mode: 'deep' } });
+    expect(ins).toMatchObject({ text: one.statement, kind: 'proved', argument: one.argument, claims: ['$v = 7$'], dependsOn: ['ax'], tags: ['geometry'], exchanges: [0, 2], status: 'in_review', provenance: { backend: 'mock-a', mode: 'deep' } });
     expect(ins!.panel).not.toContain('mock-a');
     expect(new Set(ins!.panel).size).toBe(2);
     expect(threadOf(state)).toMatchObject({ status: 'synthesized', insightIds: [ins!.id] });
@@ -123,10 +131,10 @@ describe('explorer steps', () => {
     const [s] = byType(m.discover(ctx(state, home)) as TaskSpec[], 'synthesis');
     const answer = JSON.stringify({
       insights: [
-        { text: 'The symmetries of the Fano plane act transitively on its points!', tags: [], confidence: 0.5, exchanges: [1] },
-        { text: 'A quite different claim about octonion multiplication.', tags: [], confidence: 0.5, exchanges: [1] },
-        { text: 'A quite different claim about octonion multiplication!', tags: [], confidence: 0.5, exchanges: [2] },
-      ],
+        { statement: 'The symmetries of the Fano plane act transitively on its points!', exchanges: [1] },
+        { statement: 'A quite different claim about octonion multiplication.', exchanges: [1] },
+        { statement: 'A quite different claim about octonion multiplication!', exchanges: [2] },
+      ].map((i) => ({ ...i, kind: 'conjectured', argument: 'Seen in small cases.', claims: [i.statement], dependsOn: [], tags: [], confidence: 0.5 })),
     });
     expect(step(state, home, running(s!, 'mock-b'), answer).result).toMatchObject({ insights: 2, duplicates: 1 });
     const views = insightViews(state).filter((v) => v.id !== 'i-old');
@@ -193,9 +201,11 @@ describe('the mock answers every Explorer prompt in its format', () => {
     const [syn] = m.discover(ctx(state, home)) as TaskSpec[];
     let seen = 0;
     for (let seed = 1; seed <= 20; seed++) {
-      const t = running(syn!, 'mock-a');
+      const t0 = running(syn!, 'mock-a');
       const st = structuredClone(state);
-      const first = step(st, home, t, explorerMockAnswer(seed, m.prepare(t, ctx(st, home)).prompt)!);
+      const asked = m.prepare(t0, ctx(st, home));
+      const t = { ...t0, data: { ...t0.data, ...asked.data } };
+      const first = step(st, home, t, explorerMockAnswer(seed, asked.prompt)!);
       const out = first.done ? first : step(st, home, { ...t, data: first.data }, explorerMockAnswer(seed, m.prepare({ ...t, data: first.data }, ctx(st, home)).prompt)!);
       expect(out.done, `seed ${seed}`).toBe(true);
       if (!first.done) seen += 1;

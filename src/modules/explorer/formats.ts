@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseWith, type ParseResult } from '../shared/answer-format.js';
-import type { Rating } from './types.js';
+import type { InsightKind, Rating } from './types.js';
 
 /**
  * The strict answer formats of the Explorer. Every prompt carries a `FORMAT: <marker>` line
@@ -9,44 +9,69 @@ import type { Rating } from './types.js';
  */
 export const FORMAT = {
   exchange: 'fano.exchange.v1',
-  synthesis: 'fano.synthesis.v1',
+  synthesis: 'fano.synthesis.v2',
   review: 'fano.review.v1',
   comment: 'fano.comment.v1',
 } as const;
 
-export const INSIGHT_MAX_CHARS = 400;
-
-function sentenceCount(s: string): number {
-  return (s.trim().match(/[.!?](\s|$)/g) ?? []).length || 1;
-}
+/**
+ * Sized for mathematics, not slogans: a statement with its notation defined, and an argument that
+ * can hold a proof or a computation.
+ */
+export const STATEMENT_MAX_CHARS = 2000;
+export const ARGUMENT_MAX_CHARS = 12000;
+export const CLAIM_MAX_CHARS = 1000;
+export const MAX_CLAIMS = 6;
 
 export interface SynthesizedInsight {
-  text: string;
+  statement: string;
+  kind: InsightKind;
+  argument: string;
+  claims: string[];
+  dependsOn: string[];
   tags: string[];
   confidence: number;
   exchanges: number[];
 }
 
-export function parseSynthesis(answer: string, opts: { maxInsights: number; exchangeCount: number }): ParseResult<SynthesizedInsight[]> {
+/**
+ * A synthesis answer. `knownIds` are the ids an insight may depend on (insights and seeds); an
+ * unknown one is an error the repair prompt names, never silently dropped. An empty list is a
+ * valid answer: a thread that established nothing yields nothing.
+ */
+export function parseSynthesis(answer: string, opts: { maxInsights: number; exchangeCount: number; knownIds: ReadonlySet<string> }): ParseResult<SynthesizedInsight[]> {
   const schema = z.strictObject({
     insights: z
       .array(
         z.strictObject({
-          text: z.string().trim().min(10).max(INSIGHT_MAX_CHARS),
+          statement: z.string().trim().min(10).max(STATEMENT_MAX_CHARS),
+          kind: z.enum(['proved', 'conjectured', 'computed']),
+          argument: z.string().trim().min(1).max(ARGUMENT_MAX_CHARS),
+          claims: z.array(z.string().trim().min(5).max(CLAIM_MAX_CHARS)).min(1).max(MAX_CLAIMS),
+          dependsOn: z.array(z.string().trim().min(1).max(100)).max(20),
           tags: z.array(z.string().trim().min(1).max(40)).max(8),
           confidence: z.number().min(0).max(1),
           exchanges: z.array(z.number().int().min(0).max(Math.max(0, opts.exchangeCount - 1))).min(1),
         }),
       )
-      .min(1)
       .max(opts.maxInsights),
   });
   const r = parseWith(answer, schema);
   if (!r.ok) return r;
   for (const [i, ins] of r.value.insights.entries()) {
-    if (sentenceCount(ins.text) > 2) return { ok: false, error: `insights.${i}.text: must be one or two sentences` };
+    const unknown = ins.dependsOn.filter((d) => !opts.knownIds.has(d));
+    if (unknown.length > 0) return { ok: false, error: `insights.${i}.dependsOn: unknown id(s) ${unknown.join(', ')} (use only the ids in brackets shown in the prompt)` };
+    if (ins.kind !== 'conjectured' && ins.argument.length < 20) return { ok: false, error: `insights.${i}.argument: a ${ins.kind} insight needs its ${ins.kind === 'proved' ? 'proof' : 'computation'}` };
   }
-  return { ok: true, value: r.value.insights.map((i) => ({ ...i, tags: [...new Set(i.tags.map((t) => t.toLowerCase()))], exchanges: [...new Set(i.exchanges)].sort((a, b) => a - b) })) };
+  return {
+    ok: true,
+    value: r.value.insights.map((i) => ({
+      ...i,
+      dependsOn: [...new Set(i.dependsOn)].sort(),
+      tags: [...new Set(i.tags.map((t) => t.toLowerCase()))],
+      exchanges: [...new Set(i.exchanges)].sort((a, b) => a - b),
+    })),
+  };
 }
 
 export interface ParsedReview {
@@ -79,7 +104,7 @@ export function parseCommentAnswer(answer: string): ParseResult<ParsedCommentAns
       .strictObject({
         answer: z.string().trim().min(1).max(4000),
         revise: z.boolean(),
-        revisedText: z.string().trim().min(10).max(INSIGHT_MAX_CHARS).nullable(),
+        revisedText: z.string().trim().min(10).max(STATEMENT_MAX_CHARS).nullable(),
       })
       .refine((v) => !v.revise || v.revisedText !== null, { message: 'revise: true needs a revisedText' }),
   );
@@ -106,8 +131,13 @@ export function formatBlock(kind: keyof typeof FORMAT, opts: { maxInsights?: num
         `FORMAT: ${FORMAT.synthesis}`,
         `MAX INSIGHTS: ${opts.maxInsights ?? 3}`,
         'Answer with ONE JSON object and nothing else, exactly of this shape:',
-        '{"insights": [{"text": "<one or two sentences>", "tags": ["<tag>"], "confidence": <0..1>, "exchanges": [<exchange numbers it came from>]}]}',
-        `Between 1 and ${opts.maxInsights ?? 3} insights; each atomic (one claim), self-contained, at most ${INSIGHT_MAX_CHARS} characters.`,
+        '{"insights": [{"statement": "<the result, precise, every symbol defined>", "kind": "proved" | "computed" | "conjectured",',
+        '  "argument": "<the proof or proof sketch; the computation; or, for a conjecture, the evidence>",',
+        '  "claims": ["<each separate claim the statement makes, checkable on its own>"],',
+        '  "dependsOn": ["<id of an axiom, seed or insight the argument uses>"], "tags": ["<tag>"], "confidence": <0..1>,',
+        '  "exchanges": [<exchange numbers it came from>]}]}',
+        `At most ${opts.maxInsights ?? 3} insights (an empty list when the thread established nothing). Statement at most ${STATEMENT_MAX_CHARS} characters,`,
+        `argument at most ${ARGUMENT_MAX_CHARS}, at most ${MAX_CLAIMS} claims. Write mathematics in LaTeX: $...$ inline, $$...$$ displayed (escape backslashes in JSON).`,
       ].join('\n');
     case 'review':
       return [
@@ -120,7 +150,7 @@ export function formatBlock(kind: keyof typeof FORMAT, opts: { maxInsights?: num
       return [
         `FORMAT: ${FORMAT.comment}`,
         'Answer with ONE JSON object and nothing else, exactly of this shape:',
-        '{"answer": "<your reply to the comment>", "revise": true | false, "revisedText": "<the revised insight, one or two sentences>" | null}',
+        '{"answer": "<your reply to the comment>", "revise": true | false, "revisedText": "<the revised statement, notation defined>" | null}',
         'Set revise to true only when the comment asks for a change and the change is right.',
       ].join('\n');
   }

@@ -8,6 +8,7 @@ import { clearRepair, strictStep, type RawAnswerKeep } from '../shared/strict-an
 import type { TaskHandler, TaskOf } from '../shared/task-handlers.js';
 import { parseCommentAnswer, parseReview, parseSynthesis } from './formats.js';
 import { commentPrompt, exchangePrompt, exchangeRepairPrompt, repairPrompt, reviewPrompt, synthesisPrompt } from './prompts.js';
+import { seedsOrProblem } from './problems.js';
 import { blessedInsights, insightView } from './queries.js';
 import { choosePanel, failureUnit } from './review.js';
 import { insightIdFor, reviewId, similarity } from './text.js';
@@ -49,6 +50,16 @@ export function failCount(state: Readonly<FanoState>, unit: string): number {
 
 function blessedFor(state: Readonly<FanoState>, opts: ExplorerOptions): Array<{ id: string; text: string }> {
   return blessedInsights(state, opts).map((b) => ({ id: b.id, text: b.text }));
+}
+
+/**
+ * The axioms with their seed ids, and every seed id (what an insight may name in dependsOn), from
+ * the seeds file; while it has a problem, the axioms the task was given (without ids to cite).
+ */
+function axiomSeeds(home: string, fallback: readonly string[]): { axioms: Array<{ id: string; text: string }>; seedIds: string[] } {
+  const { seeds, problem } = seedsOrProblem(home);
+  if (problem) return { axioms: fallback.map((text, i) => ({ id: `axiom ${i + 1}`, text })), seedIds: [] };
+  return { axioms: seeds.filter((s) => s.type === 'axiom').map((s) => ({ id: s.id, text: s.text })), seedIds: seeds.map((s) => s.id) };
 }
 
 /** Where a strict answer that fails even after the repair prompt is kept (../strict-answer.ts). */
@@ -123,7 +134,9 @@ const synthesis: ExplorerEntry<'synthesis'> = {
     if (!thread) throw new Error(`thread ${task.context.threadId} not found`);
     if (task.data.phase === 'repair') return { prompt: repairPrompt(ctx.home, 'synthesis', task.data.raw ?? '', task.data.error ?? '', opts.maxInsightsPerSynthesis), deep: task.deep };
     const seed = { id: thread.seedId, text: thread.seedText, type: thread.seedType, notes: thread.seedNotes ?? null };
-    return { prompt: synthesisPrompt({ home: ctx.home, seed, axioms: task.data.axioms, blessed: blessedFor(ctx.state, opts), thread, opts }), deep: task.deep };
+    const { axioms, seedIds } = axiomSeeds(ctx.home, task.data.axioms);
+    // The seed ids the prompt showed go into the task's data: onAnswer checks dependsOn against them.
+    return { prompt: synthesisPrompt({ home: ctx.home, seed, axioms, blessed: blessedFor(ctx.state, opts), thread, opts }), deep: task.deep, data: { seedIds } };
   },
 
   onAnswer(task, answer, ctx) {
@@ -132,26 +145,31 @@ const synthesis: ExplorerEntry<'synthesis'> = {
     const tid = task.context.threadId;
     const thread = docOf(ctx.state, THREADS, tid);
     if (!thread) throw new Error(`thread ${tid} not found`);
-    const parsed = parseSynthesis(answer, { maxInsights: opts.maxInsightsPerSynthesis, exchangeCount: thread.exchanges.length });
+    const existing = docList(ctx.state, INSIGHTS);
+    const knownIds = new Set([thread.seedId, ...(task.data.seedIds ?? []), ...existing.map((i) => i.id)]);
+    const parsed = parseSynthesis(answer, { maxInsights: opts.maxInsightsPerSynthesis, exchangeCount: thread.exchanges.length, knownIds });
     return strictStep(task, answer, parsed, keepRaw(synthesisUnit(task), at), (found) => {
-      const existing = docList(ctx.state, INSIGHTS);
       const originals = existing.filter((i) => i.duplicateOf === null);
       const producer = backendOf(task);
       const events: FanoEvent[] = [];
       const ids: string[] = [];
       let duplicates = 0;
       for (const f of found) {
-        const id = insightIdFor(tid, f.text);
+        const id = insightIdFor(tid, f.statement);
         if (ids.includes(id) || existing.some((i) => i.id === id)) continue;
         // Dedupe against every insight so far (this batch included): the link is recorded.
         let best: { id: string; sim: number } | null = null;
         for (const o of originals) {
-          const sim = similarity(f.text, o.text);
+          const sim = similarity(f.statement, o.text);
           if (sim >= opts.dedupeThreshold && (best === null || sim > best.sim)) best = { id: o.id, sim };
         }
         const doc: InsightDoc = {
           id,
-          text: f.text,
+          text: f.statement,
+          kind: f.kind,
+          argument: f.argument,
+          claims: f.claims,
+          dependsOn: f.dependsOn,
           tags: f.tags,
           confidence: f.confidence,
           revision: 0,

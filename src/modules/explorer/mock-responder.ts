@@ -42,14 +42,67 @@ const CRITIQUE = [
 /** The formula an unbalanced answer leaves open (its closing `$` dropped), and the repair that closes it. */
 const OPEN_FORMULA = 'The flag count $7 \\cdot 3 = 21 is the key number.';
 const CLOSED_FORMULA = 'The flag count $7 \\cdot 3 = 21$ is the key number.';
-const CLAIMS = [
-  'The structure around {s} is determined by its incidence relations alone.',
-  'Every configuration in {s} is equivalent under the symmetry group to a single standard one.',
-  'Counting flags in {s} gives the order of the symmetry group as a product of orbit sizes.',
-  'Over the field with two elements, {s} corresponds to subspaces of a three-dimensional vector space.',
-  'The symmetries of {s} act transitively on points, on lines and on flags.',
-  'A naive induction on {s} fails because removing one element breaks the regularity.',
+/**
+ * What the mock's syntheses claim: each entry a claim with its argument. Some are false (the
+ * counterexample says why): a reviewer may miss that, the verification never does, so runs have
+ * claims refuted in verification as well as ones every reviewer checks.
+ */
+type MockClaim = { claim: string; kind: 'proved' | 'computed' | 'conjectured'; argument: string; counterexample?: string };
+const CLAIMS: readonly MockClaim[] = [
+  {
+    claim: 'In {s}, any two distinct points $p \\neq q$ lie on exactly one common line $\\ell(p, q)$.',
+    kind: 'proved',
+    argument: 'Existence is the axiom. If $p, q$ lay on two lines $\\ell \\neq m$, then $|\\ell \\cap m| \\geq 2$, against the axiom that two lines meet in one point.',
+  },
+  {
+    claim: 'If {s} has $v$ points and $b$ lines, every line has $k = 3$ points and every point lies on $r = 3$ lines, then $v = b = 7$.',
+    kind: 'computed',
+    argument: 'Counting flags $(p, \\ell)$ with $p \\in \\ell$ gives $v r = b k$, so $v = b$. Counting pairs of points through one point: $(v - 1) = r (k - 1) = 6$, so $v = 7$.',
+  },
+  {
+    claim: 'Identifying the points of {s} with the nonzero vectors of $\\mathbb{F}_2^3$, its lines are exactly the sets $\\{x, y, x + y\\}$ with $x \\neq y$.',
+    kind: 'proved',
+    argument: 'A 2-dimensional subspace of $\\mathbb{F}_2^3$ has $3$ nonzero vectors $x, y, x + y$; there are $7$ such subspaces and any two nonzero vectors span exactly one.',
+  },
+  {
+    claim: 'The automorphism group $G = \\mathrm{Aut}$ of {s} has order $|G| = 168 = 7 \\cdot 6 \\cdot 4$.',
+    kind: 'computed',
+    argument: 'An automorphism is fixed by the images of a non-collinear triple $(p, q, r)$: $7$ choices for $p$, $6$ for $q$, $4$ for $r$ off the line $\\ell(p, q)$, each extending uniquely.',
+  },
+  {
+    claim: 'The automorphism group of {s} acts transitively on its $21$ flags.',
+    kind: 'proved',
+    argument: '$G \\cong \\mathrm{GL}_3(\\mathbb{F}_2)$ acts transitively on pairs (nonzero vector, 2-dimensional subspace containing it) by extending a basis.',
+  },
+  {
+    claim: 'Every permutation of the $7$ points of {s} that maps lines to sets of $3$ points is an automorphism.',
+    kind: 'proved',
+    argument: 'A permutation preserves the size of every set, so it maps each line to a $3$-set, hence to a line.',
+    counterexample: 'The transposition of two points maps some line $\\{a, b, c\\}$ with $a$ moved and $b$ fixed to $\\{a\\prime, b, c\\}$, a $3$-set that is not a line: $3$-sets are not lines in general ($35$ of them, $7$ lines).',
+  },
+  {
+    claim: 'Removing one point of {s} and the lines through it leaves a configuration of $6$ points and $4$ lines in which every two points are joined.',
+    kind: 'computed',
+    argument: 'Each point lies on $3$ lines, so $7 - 3 = 4$ lines remain, each missing the removed point, with all $3$ of their points kept.',
+    counterexample: 'Two points $a, b$ on a common line through the removed point $p$ are joined only by $\\ell(a, b) = \\ell(p, a)$, which was removed: they are not joined in what is left.',
+  },
+  {
+    claim: 'The number $7$ of points of {s} equals the number of imaginary octonion units, and this explains the octonion multiplication table.',
+    kind: 'conjectured',
+    argument: 'Both counts are $7$; the seven lines list the seven quaternionic triples.',
+    counterexample: 'An equality of counts explains nothing: the orientation of the lines, which the multiplication table needs, is extra data not determined by the plane.',
+  },
 ];
+
+/** The mock's entry for a claim it wrote (read back from a later prompt), or null. */
+export function mockClaimOf(text: string): MockClaim | null {
+  // The subject inside the claim varies; compare the parts around it.
+  for (const c of CLAIMS) {
+    const [head, tail] = c.claim.split('{s}') as [string, string];
+    if (text.includes(head.trim()) && text.includes(tail.trim().slice(0, 40))) return c;
+  }
+  return null;
+}
 
 function exchangeAnswer(seed: number, prompt: string): string {
   if (/^REPAIR:\s*yes/m.test(prompt)) {
@@ -80,14 +133,27 @@ function synthesisAnswer(seed: number, prompt: string): string {
   const summarized = /^SUMMARY OF EXCHANGES #0-#(\d+)/m.exec(prompt);
   const count = Math.max(1, exchanges.length + (summarized ? Number(summarized[1]) + 1 : 0));
   const subject = subjectOf(prompt);
+  const axiomId = /^AXIOMS[^\n]*\n- \[([^\]]+)\]/m.exec(prompt)?.[1] ?? null;
   const n = 1 + Math.floor(unit(x, 8) * max);
-  const insights = Array.from({ length: n }, (_, i) => ({
+  const insights = Array.from({ length: n }, (_, i) => {
     // Claims are drawn with replacement: a batch sometimes repeats one, which dedupe must catch.
-    text: pick(CLAIMS, x, 16 + i * 6).replace('{s}', subject),
-    tags: [pick(['geometry', 'groups', 'algebra', 'combinatorics'], x, 20 + i * 6)],
-    confidence: Math.round((0.4 + unit(x, 24 + i * 6) * 0.55) * 100) / 100,
-    exchanges: [Math.floor(unit(x, 28 + i * 4) * count)],
-  }));
+    // One claim in three comes with a second one, so insights with several claims are reviewed too.
+    const first = pick(CLAIMS, x, 16 + i * 6);
+    const second = unit(x, 18 + i * 6) < 0.33 ? pick(CLAIMS, x, 19 + i * 6) : null;
+    const parts = second && second !== first ? [first, second] : [first];
+    const claims = parts.map((c) => c.claim.replace('{s}', subject));
+    const kind = parts.some((c) => c.kind === 'conjectured') ? 'conjectured' : parts.some((c) => c.kind === 'proved') ? 'proved' : 'computed';
+    return {
+      statement: claims.join(' Moreover, '),
+      kind,
+      argument: parts.map((c, k) => `(${k + 1}) ${c.argument}`).join(' '),
+      claims,
+      dependsOn: axiomId ? [axiomId] : [],
+      tags: [pick(['geometry', 'groups', 'algebra', 'combinatorics'], x, 20 + i * 6)],
+      confidence: Math.round((0.4 + unit(x, 24 + i * 6) * 0.55) * 100) / 100,
+      exchanges: [Math.floor(unit(x, 28 + i * 4) * count)],
+    };
+  });
   return `\`\`\`json\n${JSON.stringify({ insights })}\n\`\`\``;
 }
 

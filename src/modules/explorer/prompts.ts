@@ -56,7 +56,7 @@ Critique the latest exchange as a skeptical referee would:
   number is not a connection until a map explains it.
 - Point out errors, gaps, hidden assumptions and trivialities.
 Say what survives, with its status (proved, computed, conjectured), and what the next step should be.`,
-  synthesis: `You are distilling an exploration into atomic insights.
+  synthesis: `You are extracting results from a research thread for a mathematician who will check them.
 
 {{seed}}
 
@@ -66,8 +66,17 @@ Say what survives, with its status (proved, computed, conjectured), and what the
 
 {{thread}}
 
-Extract the insights this thread established or made plausible. Each insight is one claim in one
-or two sentences, understandable without the thread. Skip anything already among the blessed insights.`,
+Extract only what this thread ESTABLISHED, each with its kind:
+- "proved": a statement the thread proved; write the proof out, complete enough to be checked.
+- "computed": the result of an explicit computation the thread carried out; give the computation.
+- "conjectured": a precise statement the thread stated and supported but did not prove; give the
+  evidence, and never present it as a result.
+State each insight precisely, defining every symbol it uses, so it can be understood without the
+thread. List its separate claims (each one checkable on its own). Name in dependsOn the axioms,
+seeds and insights (by their ids in brackets) the argument uses.
+Leave out analogies, numerical coincidences, speculation, and anything a critique refuted or left
+unanswered; leave out what is already among the blessed insights. Fewer correct insights are
+better than many; when the thread established nothing, give an empty list.`,
   repair: REPAIR_TEMPLATE,
   review: `You are one reviewer on a panel judging a candidate research insight.
 ROUND: 1
@@ -166,6 +175,11 @@ export function axiomsSection(axioms: readonly string[]): string {
   return axioms.length === 0 ? 'AXIOMS: none' : `AXIOMS (take these as given):\n${axioms.map((a) => `- ${a}`).join('\n')}`;
 }
 
+/** Axioms with their seed ids, so an insight can name the ones it depends on. */
+export function labelledAxiomsSection(axioms: ReadonlyArray<{ id: string; text: string }>): string {
+  return axioms.length === 0 ? 'AXIOMS: none' : `AXIOMS (taken as given; not to be questioned):\n${axioms.map((a) => `- [${a.id}] ${a.text}`).join('\n')}`;
+}
+
 export function blessedSection(blessed: ReadonlyArray<{ id: string; text: string }>, max: number): string {
   if (blessed.length === 0) return 'BLESSED INSIGHTS SO FAR: none';
   const shown = blessed.slice(-max);
@@ -233,7 +247,7 @@ export function exchangeRepairPrompt(home: string, raw: string, error: string, o
 export function synthesisPrompt(args: {
   home: string;
   seed: SeedInfo;
-  axioms: readonly string[];
+  axioms: ReadonlyArray<{ id: string; text: string }>;
   blessed: ReadonlyArray<{ id: string; text: string }>;
   thread: ThreadDoc;
   opts: ExplorerOptions;
@@ -241,7 +255,7 @@ export function synthesisPrompt(args: {
   return withFormat(
     fill(loadTemplate(args.home, 'synthesis'), {
       seed: seedSection(args.seed),
-      axioms: axiomsSection(args.axioms),
+      axioms: labelledAxiomsSection(args.axioms),
       blessed: blessedSection(args.blessed, args.opts.maxBlessedInContext),
       thread: threadSection(args.thread, args.opts),
     }),

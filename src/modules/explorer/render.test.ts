@@ -33,4 +33,19 @@ describe('explorer files', () => {
     expect(renderInsight(v)).toMatch(/updatedAt: "?2026-01-10T11:30:00.000Z"?\n/);
     expect(insightView(stateWith(put('insights', ins.id, ins)), ins).updatedAt).toBe(ins.updatedAt);
   });
+
+  it('an insight file shows the statement, its kind, the argument, its claims and what it depends on; an older insight reads as a conjecture', () => {
+    const ins = insight({ id: 'i-2', text: 'If every line has $3$ points then $v = 7$.', kind: 'computed', argument: 'Count flags: $v r = b k$.', claims: ['$v = b$', '$v = 7$'], dependsOn: ['ax', 'i-1'] });
+    const md = renderInsight(insightView(stateWith(put('insights', ins.id, ins)), ins));
+    expect(md).toMatch(/kind: computed\n/);
+    expect(md).toContain('# Insight i-2 (computed)\n\n## Statement\n\nIf every line has $3$ points then $v = 7$.');
+    expect(md).toContain('## Computation\n\nCount flags: $v r = b k$.');
+    expect(md).toContain('## Claims\n\n1. $v = b$\n2. $v = 7$');
+    expect(md).toContain('Depends on: seed `ax`, [i-1](i-1.md)');
+    // Written before insights had a structure: its text is its one claim, a conjecture without argument.
+    const old = insight({ id: 'i-3' });
+    const oldMd = renderInsight(insightView(stateWith(put('insights', old.id, old)), old));
+    expect(oldMd).toContain('## Evidence (a conjecture: not proved)\n\n_None recorded');
+    expect(oldMd).toContain(`## Claims\n\n1. ${old.text}`);
+  });
 });

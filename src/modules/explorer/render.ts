@@ -3,6 +3,7 @@ import { unterminatedComments } from '../../core/document-sections.js';
 import { stableStringify } from '../../core/stable-json.js';
 import type { FanoState, Json } from '../../core/types.js';
 import { insightView, type InsightView } from './queries.js';
+import { structureOf, type InsightStructure } from './structure.js';
 import { normalizeText } from './text.js';
 import type { InsightDoc, ThreadDoc } from './types.js';
 
@@ -61,13 +62,18 @@ function neutral(s: string): string {
   return s.replace(/<!--/g, '<!—').replace(/-->/g, '—>');
 }
 
+const ARGUMENT_HEADING: Record<InsightStructure['kind'], string> = { proved: 'Proof', computed: 'Computation', conjectured: 'Evidence (a conjecture: not proved)' };
+
 export function renderInsight(v: InsightView): string {
+  const st = structureOf(v);
   const front = {
     id: v.id,
     status: v.status,
     disputed: v.disputed,
     decidedBy: v.decidedBy,
     revision: v.revision,
+    kind: st.kind,
+    dependsOn: st.dependsOn,
     tags: v.tags,
     confidence: v.confidence,
     source: { thread: v.threadId, seed: v.seedId, exchanges: v.exchanges },
@@ -82,7 +88,10 @@ export function renderInsight(v: InsightView): string {
     createdAt: v.createdAt,
     updatedAt: v.updatedAt,
   };
-  const lines: string[] = ['---', stringify(front, { lineWidth: 0 }).trimEnd(), '---', '', `# Insight ${v.id}`, '', neutral(v.text), ''];
+  const lines: string[] = ['---', stringify(front, { lineWidth: 0 }).trimEnd(), '---', '', `# Insight ${v.id} (${st.kind})`, '', '## Statement', '', neutral(st.statement), ''];
+  lines.push(`## ${ARGUMENT_HEADING[st.kind]}`, '', st.argument.trim() === '' ? '_None recorded (extracted before insights carried their argument)._' : neutral(st.argument), '');
+  lines.push('## Claims', '', ...st.claims.map((c, i) => `${i + 1}. ${neutral(c)}`), '');
+  if (st.dependsOn.length > 0) lines.push(`Depends on: ${st.dependsOn.map((d) => (d.startsWith('i-') ? `[${d}](${d}.md)` : `seed \`${d}\``)).join(', ')}`, '');
   if (v.duplicateOf) lines.push(`Duplicate of [${v.duplicateOf}](${v.duplicateOf}.md) (similarity ${v.similarity}).`, '');
   for (const r of v.rounds) {
     lines.push(`## Review round ${r.round}`, '');

@@ -20,6 +20,9 @@ import type { QuotaOptions } from '../../core/quota.js';
 export type Role = 'explore' | 'critique';
 export type Rating = 'bless' | 'uncertain' | 'reject';
 export const RATINGS: readonly Rating[] = ['bless', 'uncertain', 'reject'];
+/** What an insight's argument establishes: a proof, a computation carried out, or only evidence. */
+export type InsightKind = 'proved' | 'conjectured' | 'computed';
+export const INSIGHT_KINDS: readonly InsightKind[] = ['proved', 'conjectured', 'computed'];
 export type InsightStatus = 'in_review' | 'blessed' | 'rejected' | 'needs_development' | 'duplicate';
 export const INSIGHT_STATUSES: readonly InsightStatus[] = ['in_review', 'blessed', 'rejected', 'needs_development', 'duplicate'];
 
@@ -59,7 +62,19 @@ export type ThreadDoc = {
 
 export type InsightDoc = {
   id: string;
+  /** The statement: precise, its notation defined (shown as `statement` everywhere a person reads it). */
   text: string;
+  /**
+   * The structure of an insight (absent in insights extracted before it existed: read them through
+   * `structureOf`, which gives the statement as its one claim, kind "conjectured", no argument).
+   */
+  kind?: InsightKind;
+  /** The proof or proof sketch (proved), the computation (computed), the evidence (conjectured). */
+  argument?: string;
+  /** The separate claims the statement makes, each checkable on its own (reviewed and verified one by one). */
+  claims?: string[];
+  /** Ids of the insights and seeds the argument uses. */
+  dependsOn?: string[];
   tags: string[];
   confidence: number;
   /** Revision 0 is the synthesized text; a comment may revise it (and restart the review). */
@@ -191,7 +206,7 @@ export type ExplorerTasks = {
   exploration: ExchangeTask;
   critique: ExchangeTask;
   /** A thread's exchanges → atomic insights, deduped, each with its review panel. */
-  synthesis: { context: Unit & { threadId: string }; data: RepairData & { axioms: string[] } };
+  synthesis: { context: Unit & { threadId: string }; data: RepairData & { axioms: string[]; seedIds?: string[] } };
   /** One panel slot's review of one revision of an insight, in round 1 or 2. */
   review: { context: Unit & { insightId: string; revision: number; round: number; slot: number }; data: RepairData };
   /** A person's comment on an insight: answered, and the insight revised when the answer says so. */
