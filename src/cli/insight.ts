@@ -57,7 +57,31 @@ function summary(v: InsightView) {
     seed: v.seedId,
     duplicateOf: v.duplicateOf,
     producedBy: v.provenance,
-    reviews: v.rounds.flatMap((r) => r.reviews.map((x) => ({ round: r.round, backend: x.backend, mode: x.mode, rating: x.rating, confidence: x.confidence, changedFrom: x.changedFrom }))),
+    reason: v.reason,
+    verification: v.verification.map((c) => ({
+      claim: c.text,
+      verdict: c.verification?.verdict ?? (c.abstained ? 'failed' : 'pending'),
+      confidence: c.verification?.confidence ?? null,
+      argument: c.verification?.argument ?? null,
+      counterexample: c.verification?.counterexample ?? null,
+      backend: c.verification?.backend ?? null,
+      mode: c.verification?.mode ?? null,
+    })),
+    reviews: v.rounds.flatMap((r) =>
+      r.reviews.map((x) => ({
+        round: r.round,
+        slot: x.slot,
+        backend: x.backend,
+        mode: x.mode,
+        rating: x.rating,
+        confidence: x.confidence,
+        claims: x.claims ?? [],
+        structuralDepth: x.structuralDepth ?? null,
+        naturalness: x.naturalness ?? null,
+        reasoning: x.reasoning,
+        changedFrom: x.changedFrom,
+      })),
+    ),
     comments: v.comments.map((c) => ({ id: c.id, status: c.status, text: c.text, answer: c.answer })),
   };
 }

@@ -127,7 +127,7 @@ modules:
     maxBlessedInContext: 10    # blessed insights quoted in exploration prompts (default 10)
     maxAttempts: 2             # times a unit of work is started afresh after failing for good (default 2)
     # prompt templates: put state/explorer/prompts/<name>.md (explore, critique, synthesis, repair,
-    # review, review-round2, comment) to override the built-in ones
+    # review, review-round2, review-argument, review-answer, verify, comment) to override the built-in ones
   documenter:                  # blessed insights -> state/documenter/document.md, which you edit too
     enabled: true              # (default true)
     reviewShare: 0.2           # share (0..1) of the document changes that are section reviews (default 0.2)

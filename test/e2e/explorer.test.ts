@@ -58,7 +58,7 @@ function assertNoDuplicateWork(state: FanoState): void {
   for (const t of Object.values(state.tasks)) {
     if (t.module !== 'explorer' || !ACTIVE_STATES.has(t.state)) continue;
     const c = t.context;
-    const unit = typeof c.threadId === 'string' ? `thread ${c.threadId}` : t.type === 'review' ? `review ${c.insightId}/${c.revision}/${c.round}/${c.slot}` : `comment ${c.commentId}`;
+    const unit = typeof c.threadId === 'string' ? `thread ${c.threadId}` : t.type === 'review' ? `review ${c.insightId}/${c.revision}/${c.round}/${c.slot}` : t.type === 'verify_claim' ? `verify ${c.insightId}/${c.revision}/${c.claim}` : `comment ${c.commentId}`;
     expect(seen.get(unit), `${unit}: ${seen.get(unit)} and ${t.key}`).toBeUndefined();
     seen.set(unit, t.key);
   }
@@ -86,9 +86,8 @@ const judged = (views: InsightView[]) => views.some((v) => v.status === 'blessed
 describe('explorer on three mock backends', () => {
   it('ticks from seeds to blessed and rejected insights, reviewed on distinct other backends, all as files', async () => {
     const home = newHome();
-    // Every thread synthesized too: an exchange that needed a repair prompt takes one step more.
-    const synthesized = (s: FanoState) => Object.values(s.modules.explorer?.threads ?? {}).every((t) => (t as { status: string }).status === 'synthesized');
-    const views = await tickUntil(home, (v, st) => judged(v) && synthesized(st) && v.filter((x) => x.duplicateOf === null).every((x) => x.status !== 'in_review'));
+    const threadsDone = (s: FanoState) => Object.values(s.modules.explorer?.threads ?? {}).length === 4 && Object.values(s.modules.explorer!.threads!).every((t) => (t as { status: string }).status === 'synthesized');
+    const views = await tickUntil(home, (v, s) => threadsDone(s) && judged(v) && v.filter((x) => x.duplicateOf === null).every((x) => x.status !== 'in_review'));
 
     const s = await load(home);
     const threads = Object.values(s.modules.explorer!.threads!) as Array<{ id: string; exchanges: Array<{ role: string; backend: string }> }>;

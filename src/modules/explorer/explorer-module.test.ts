@@ -7,7 +7,7 @@ import type { TaskSpec } from '../module.js';
 import { explorerModule as m } from './explorer-module.js';
 import { explorerMockAnswer } from './mock-responder.js';
 import { insightViews } from './queries.js';
-import { ctx, insight, options, put, review, running, SEEDS, stateWith, tempHome, thread } from './test-builders.js';
+import { ctx, insight, options, put, review, running, SEEDS, stateWith, tempHome, thread, verification } from './test-builders.js';
 import { commentIdFor } from './text.js';
 import type { InsightDoc, ThreadDoc } from './types.js';
 
@@ -15,8 +15,8 @@ const byType = (specs: TaskSpec[], type: string) => specs.filter((s) => s.type =
 const threadOf = (s: FanoState) => s.modules.explorer?.threads?.q1 as unknown as ThreadDoc;
 
 /** Runs one step of `task` with `answer` the way the tick would and applies its events. */
-function step(state: FanoState, home: string, task: Task, answer: string) {
-  const out = m.onAnswer(task, answer, ctx(state, home));
+function step(state: FanoState, home: string, task: Task, answer: string, opts = options()) {
+  const out = m.onAnswer(task, answer, ctx(state, home, opts));
   for (const e of out.events) {
     if (e.type === 'module.put') ((state.modules[e.module] ??= {})[e.collection] ??= {})[e.id] = e.doc;
   }
@@ -143,21 +143,69 @@ describe('explorer steps', () => {
     expect(views.filter((v) => v.duplicateOf === null)).toHaveLength(1);
   });
 
-  test('round 2: a reviewer sees the others\' stances, and a change of mind is recorded', () => {
+  test('after round 1, each claim goes to a prove-or-refute task, deep, never on the author; a confident refutation rejects with its counterexample', () => {
+    const home = tempHome(SEEDS);
+    const ins = insight({ claims: ['$v = b$', '$v = 7$'], kind: 'computed', argument: 'Count flags.' });
+    const state = stateWith(put('threads', 'q1', thread({ status: 'synthesized' }, 4)), put('insights', ins.id, ins), review(ins, 1, 0, 'bless'), review(ins, 1, 1, 'reject'), review(ins, 1, 2, 'bless'));
+    const specs = byType(m.discover(ctx(state, home)) as TaskSpec[], 'verify_claim');
+    expect(specs.map((s) => s.context.claim)).toEqual([0, 1]);
+    expect(byType(m.discover(ctx(state, home)) as TaskSpec[], 'review')).toEqual([]);
+    for (const s of specs) {
+      expect(s).toMatchObject({ deep: true, llmAvoid: ['mock-a'] });
+      expect(s.llmPreference).not.toBe('mock-a');
+    }
+    const t = running(specs[1]!, 'mock-b');
+    const prompt = m.prepare(t, ctx(state, home)).prompt;
+    expect(prompt).toContain('CLAIM: $v = 7$');
+    expect(prompt).toContain('do not reject it without a specific counterexample');
+    expect(prompt).toContain('SEED QUESTION (id q1)');
+    // a refutation needs its counterexample (repair prompt), then it is recorded and decides
+    const bad = step(state, home, t, '{"verdict":"refuted","confidence":0.9,"argument":"false","counterexample":null}');
+    expect(bad.data.error).toMatch(/counterexample/);
+    step(state, home, { ...t, data: bad.data }, '{"verdict":"refuted","confidence":0.9,"argument":"It fails.","counterexample":"The plane of order 3 has 13 points."}');
+    const [v] = insightViews(state);
+    expect(v).toMatchObject({ status: 'in_review', toVerify: [0] });
+    const t0 = running(specs[0]!, 'mock-c');
+    step(state, home, t0, '{"verdict":"proved","confidence":0.8,"argument":"Counting flags gives $vr = bk$.","counterexample":null}');
+    const [after] = insightViews(state);
+    expect(after).toMatchObject({ status: 'rejected', decidedBy: 'verification' });
+    expect(after!.verification[1]!.verification).toMatchObject({ verdict: 'refuted', counterexample: 'The plane of order 3 has 13 points.', backend: 'mock-b' });
+  });
+
+  test('round 2: a reviewer reads the others\' full reviews, the verification and the principles; a change of mind is recorded', () => {
     const home = tempHome(SEEDS);
     const ins = insight();
-    const state = stateWith(put('threads', 'q1', thread({ status: 'synthesized' }, 4)), put('insights', ins.id, ins), review(ins, 1, 0, 'bless'), review(ins, 1, 1, 'reject'), review(ins, 1, 2, 'bless'));
+    const long = `a long argument ${'x'.repeat(900)} END`;
+    const state = stateWith(
+      put('threads', 'q1', thread({ status: 'synthesized' }, 4)),
+      put('insights', ins.id, ins),
+      review(ins, 1, 0, 'bless', { reasoning: long }),
+      review(ins, 1, 1, 'reject'),
+      review(ins, 1, 2, 'bless'),
+      verification(ins, 0, 'proved'),
+    );
     const specs = byType(m.discover(ctx(state, home)) as TaskSpec[], 'review');
     expect(specs.map((s) => s.context.round)).toEqual([2, 2, 2]);
     expect(specs.every((s) => s.deep)).toBe(true);
     const t = running(specs[1]!, 'mock-c');
     const prompt = m.prepare(t, ctx(state, home)).prompt;
     expect(prompt).toContain('ROUND: 2');
-    expect(prompt).toContain('YOUR ROUND 1 RATING: reject');
-    expect(prompt).toMatch(/reviewer 1 \(mock-b\): bless/);
-    expect(prompt).not.toMatch(/reviewer 2 \(/);
-    step(state, home, t, '{"rating":"bless","confidence":0.9,"reasoning":"convinced"}');
-    expect(insightViews(state)[0]!.rounds[1]!.reviews[0]).toMatchObject({ slot: 1, rating: 'bless', changedFrom: 'reject' });
+    expect(prompt).toContain('the goal is truth, not consensus');
+    expect(prompt).toMatch(/YOUR REVIEW SO FAR:\n### reviewer 2 \(mock-c\), round 1: reject/);
+    expect(prompt).toContain('### reviewer 1 (mock-b), round 1: bless');
+    expect(prompt).toContain(' END'); // in full: no cut
+    expect(prompt).toContain('- claim 1: proved (confidence 0.9; mock-c, deep)');
+    expect(prompt).toContain('AXIOMS (taken as given; not to be questioned):\n- [ax] Lines have three points.');
+    expect(prompt).toMatch(/SOURCE EXCHANGES[^\n]*\n\n\[#0 explore on mock-a\]/);
+    // An unreadable answer is a failure with a repair prompt, never a default rating.
+    const unreadable = step(state, home, t, 'I would bless it.');
+    expect(unreadable).toMatchObject({ done: false, events: [] });
+    expect(m.prepare({ ...t, data: unreadable.data }, ctx(state, home)).prompt).toContain('REPAIR: yes');
+    const claims = [{ claim: ins.text, verdict: 'verified', argument: 'checked' }];
+    const rubric = { claims, structuralDepth: { verdict: 'structural', argument: 'why' }, naturalness: { verdict: 'natural', argument: 'yes' }, rating: 'bless', confidence: 0.9, reasoning: 'convinced by the proof' };
+    expect(step(state, home, { ...t, data: unreadable.data }, JSON.stringify({ ...rubric, claims: [{ ...claims[0], verdict: 'unclear' }] })).fail).toMatch(/"bless" needs every claim verified/);
+    step(state, home, t, JSON.stringify(rubric));
+    expect(insightViews(state)[0]!.rounds[1]!.reviews[0]).toMatchObject({ slot: 1, rating: 'bless', changedFrom: 'reject', claims, structuralDepth: { verdict: 'structural' } });
   });
 
   test('a comment typed into the insight file becomes a task; asking for a change revises and re-reviews', () => {
@@ -166,7 +214,7 @@ describe('explorer steps', () => {
     const state = stateWith(put('threads', 'q1', thread({ status: 'synthesized' }, 4)), put('insights', ins.id, ins), review(ins, 1, 0, 'bless'), review(ins, 1, 1, 'bless'), review(ins, 1, 2, 'bless'));
     mkdirSync(join(home, 'state/explorer/insights'), { recursive: true });
     writeFileSync(join(home, 'state/explorer/insights/i-1.md'), 'text\n<!-- COMMENT: please rephrase with "exactly" -->\n');
-    const [c] = m.discover(ctx(state, home)) as TaskSpec[];
+    const [c] = byType(m.discover(ctx(state, home)) as TaskSpec[], 'address_comment');
     expect(c).toMatchObject({ type: 'address_comment', context: { commentId: commentIdFor('i-1', 'please rephrase with "exactly"'), insightId: 'i-1' } });
     const t = running(c!, 'mock-a');
     expect(m.prepare(t, ctx(state, home)).prompt).toContain('COMMENT: please rephrase');
@@ -195,27 +243,50 @@ describe('explorer steps', () => {
 });
 
 describe('the mock answers every Explorer prompt in its format', () => {
-  test('exchange, synthesis, review and comment prompts all parse', () => {
+  /** One step of `t` answered by the mock, with the repair prompt when the first answer does not parse. */
+  // Four backends: panels of three besides the author, so a 2–1 split can happen.
+  const four = options({}, ['mock-a', 'mock-b', 'mock-c', 'mock-d']);
+  function mockStep(st: FanoState, home: string, t: Task, seed: number): { done: boolean; repaired: boolean } {
+    const asked = m.prepare(t, ctx(st, home, four));
+    const task = { ...t, data: { ...t.data, ...asked.data } };
+    const first = step(st, home, task, explorerMockAnswer(seed, asked.prompt)!, four);
+    if (first.done) return { done: true, repaired: false };
+    const again = { ...task, data: first.data };
+    return { done: step(st, home, again, explorerMockAnswer(seed, m.prepare(again, ctx(st, home, four)).prompt)!, four).done, repaired: true };
+  }
+
+  test('synthesis, reviews in every round, verification and comments all parse, and runs reach every outcome', () => {
     const home = tempHome(SEEDS);
     const state = stateWith(put('threads', 'q1', thread({}, 4)));
     const [syn] = m.discover(ctx(state, home)) as TaskSpec[];
-    let seen = 0;
-    for (let seed = 1; seed <= 20; seed++) {
-      const t0 = running(syn!, 'mock-a');
+    let repaired = 0;
+    const outcomes = new Set<string>();
+    for (let seed = 1; seed <= 30; seed++) {
       const st = structuredClone(state);
-      const asked = m.prepare(t0, ctx(st, home));
-      const t = { ...t0, data: { ...t0.data, ...asked.data } };
-      const first = step(st, home, t, explorerMockAnswer(seed, asked.prompt)!);
-      const out = first.done ? first : step(st, home, { ...t, data: first.data }, explorerMockAnswer(seed, m.prepare({ ...t, data: first.data }, ctx(st, home)).prompt)!);
+      const out = mockStep(st, home, running(syn!, 'mock-a'), seed);
       expect(out.done, `seed ${seed}`).toBe(true);
-      if (!first.done) seen += 1;
-      const ins = Object.values(st.modules.explorer!.insights!)[0] as unknown as InsightDoc;
-      const [r] = byType(m.discover(ctx(st, home)) as TaskSpec[], 'review');
-      const rt = running(r!, 'mock-b');
-      expect(step(st, home, rt, explorerMockAnswer(seed, m.prepare(rt, ctx(st, home)).prompt)!).done).toBe(true);
-      expect(ins.text.length).toBeGreaterThan(10);
+      if (out.repaired) repaired += 1;
+      // Run the panel of every insight to its decision, the mock answering every prompt.
+      for (let i = 0; i < 40; i++) {
+        const todo = (m.discover(ctx(st, home, four)) as TaskSpec[]).filter((x) => x.type === 'review' || x.type === 'verify_claim');
+        if (todo.length === 0) break;
+        for (const x of todo) {
+          const r = mockStep(st, home, running(x, String(x.llmPreference)), seed);
+          expect(r.done, `seed ${seed} ${x.type} ${JSON.stringify(x.context)}`).toBe(true);
+          if (r.repaired) repaired += 1;
+        }
+      }
+      for (const v of insightViews(st)) {
+        if (v.duplicateOf !== null) continue;
+        expect(v.status, `seed ${seed} ${v.id}`).not.toBe('in_review');
+        outcomes.add(`${v.status} by ${v.decidedBy}`);
+        if (v.rounds.some((r) => r.round === 4 && r.reviews.length > 0)) outcomes.add('argument round');
+        expect(v.kind).toMatch(/^(proved|computed|conjectured)$/);
+        expect(v.argument!.length).toBeGreaterThan(10);
+      }
     }
-    expect(seen).toBeGreaterThan(0); // the mock sometimes needs the repair prompt
+    expect(repaired).toBeGreaterThan(0); // the mock sometimes needs the repair prompt
+    for (const o of ['blessed by panel', 'rejected by panel', 'rejected by verification', 'argument round']) expect([...outcomes], o).toContain(o);
     expect(explorerMockAnswer(1, 'Explore this seed.')).toBeNull();
   });
 });

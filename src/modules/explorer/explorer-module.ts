@@ -13,7 +13,7 @@ import { insightView } from './queries.js';
 import { keepNewComments, readCommentMarkers, renderInsightDoc, renderThread, renderThreadMarkdown, INSIGHTS_DIR, THREADS_DIR } from './render.js';
 import { failureUnit } from './review.js';
 import { commentIdFor, threadIdFor } from './text.js';
-import { chooseExchangeBackend, deepLeft, roleFor } from './thread.js';
+import { chooseExchangeBackend, deepLeft, roleFor, verifierFor } from './thread.js';
 import { COMMENTS, explorerOptions, INSIGHTS, MODULE, THREADS, type CommentDoc, type ExplorerTasks, type ThreadDoc } from './types.js';
 
 /**
@@ -31,10 +31,13 @@ function spec<K extends keyof ExplorerTasks & string>(
   type: K,
   context: ExplorerTasks[K]['context'],
   data: ExplorerTasks[K]['data'],
-  extra: Pick<TaskSpec, 'llmPreference' | 'llmAvoid' | 'deep'> = {},
+  extra: Pick<TaskSpec, 'llmPreference' | 'llmAvoid' | 'deep' | 'priority'> = {},
 ): TaskSpec {
   return taskSpec<ExplorerTasks, K>(MODULE, type, context, data, extra);
 }
+
+/** A verification's extra priority: with the default base (50) it runs just before reviews (55). */
+const VERIFY_PRIORITY = 8;
 
 export const explorerModule: Module = {
   name: MODULE,
@@ -145,6 +148,19 @@ export const explorerModule: Module = {
         const author = ins.provenance.backend;
         const avoid = author !== backend ? { llmAvoid: [author] } : {};
         out.push(spec('review', { insightId: ins.id, revision: ins.revision, round, slot, attempt: failCount(state, unit), seedPriority }, { phase: 'ask' }, { llmPreference: backend, deep, ...avoid }));
+      }
+      // Verification: each claim to a prove-or-refute task, in deep mode on a backend with deep
+      // quota left (the strongest a home has), never on the author's while another exists.
+      for (const claim of view.toVerify) {
+        const unit = failureUnit.verify(ins.id, ins.revision, claim);
+        if (busyUnits.has(unit)) continue;
+        const author = ins.provenance.backend;
+        const backend = verifierFor(ins.id, claim, author, state, now, opts);
+        const deep = backend !== null && deepLeft(backend, state, now, opts) > 0;
+        const seedPriority = seedById.get(ins.seedId)?.priority ?? 5;
+        const avoid = backend !== null && author !== backend ? { llmAvoid: [author] } : {};
+        // Above the reviews' base priority (the default base + VERIFY_PRIORITY): round 2 waits on it.
+        out.push(spec('verify_claim', { insightId: ins.id, revision: ins.revision, claim, attempt: failCount(state, unit), seedPriority }, { phase: 'ask' }, { llmPreference: backend, deep, priority: VERIFY_PRIORITY, ...avoid }));
       }
     }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseWith, type ParseResult } from '../shared/answer-format.js';
-import type { InsightKind, Rating } from './types.js';
+import type { Assessment, ClaimReview, InsightKind, Rating } from './types.js';
 
 /**
  * The strict answer formats of the Explorer. Every prompt carries a `FORMAT: <marker>` line
@@ -10,7 +10,8 @@ import type { InsightKind, Rating } from './types.js';
 export const FORMAT = {
   exchange: 'fano.exchange.v1',
   synthesis: 'fano.synthesis.v2',
-  review: 'fano.review.v1',
+  review: 'fano.review.v2',
+  verify: 'fano.verify.v1',
   comment: 'fano.comment.v1',
 } as const;
 
@@ -75,20 +76,61 @@ export function parseSynthesis(answer: string, opts: { maxInsights: number; exch
 }
 
 export interface ParsedReview {
+  claims: ClaimReview[];
+  structuralDepth: Assessment;
+  naturalness: Assessment;
   rating: Rating;
   confidence: number;
   reasoning: string;
 }
 
-export function parseReview(answer: string): ParseResult<ParsedReview> {
-  return parseWith(
+const TEXT = z.string().trim().min(1).max(ARGUMENT_MAX_CHARS);
+
+/**
+ * A review: one verdict per listed claim (in order), the two assessments, the rating. A bless
+ * needs every claim verified; a refuted claim cannot be blessed. What breaks a rule is an error
+ * the repair prompt names: an unreadable answer is never given a default rating.
+ */
+export function parseReview(answer: string, claimCount: number): ParseResult<ParsedReview> {
+  const r = parseWith(
     answer,
     z.strictObject({
+      claims: z.array(z.strictObject({ claim: z.string().trim().min(1).max(CLAIM_MAX_CHARS), verdict: z.enum(['verified', 'refuted', 'unclear']), argument: TEXT })).length(claimCount),
+      structuralDepth: z.strictObject({ verdict: z.enum(['structural', 'superficial', 'unclear']), argument: TEXT }),
+      naturalness: z.strictObject({ verdict: z.enum(['natural', 'contrived', 'unclear']), argument: TEXT }),
       rating: z.enum(['bless', 'uncertain', 'reject']),
       confidence: z.number().min(0).max(1),
-      reasoning: z.string().trim().min(1).max(4000),
+      reasoning: TEXT,
     }),
   );
+  if (!r.ok) return r;
+  const notVerified = r.value.claims.flatMap((c, i) => (c.verdict === 'verified' ? [] : [i + 1]));
+  if (r.value.rating === 'bless' && notVerified.length > 0) return { ok: false, error: `rating: "bless" needs every claim verified, and claim ${notVerified.join(', ')} is not` };
+  return r;
+}
+
+export interface ParsedVerification {
+  verdict: 'proved' | 'refuted' | 'unclear';
+  confidence: number;
+  argument: string;
+  counterexample: string | null;
+}
+
+/** A prove-or-refute answer: a proof to accept, a counterexample to reject, else unclear. */
+export function parseVerification(answer: string): ParseResult<ParsedVerification> {
+  const r = parseWith(
+    answer,
+    z.strictObject({
+      verdict: z.enum(['proved', 'refuted', 'unclear']),
+      confidence: z.number().min(0).max(1),
+      argument: TEXT,
+      counterexample: z.string().trim().min(1).max(ARGUMENT_MAX_CHARS).nullable(),
+    }),
+  );
+  if (!r.ok) return r;
+  if (r.value.verdict === 'refuted' && r.value.counterexample === null) return { ok: false, error: 'counterexample: a "refuted" verdict needs the specific counterexample' };
+  if (r.value.verdict === 'proved' && r.value.argument.length < 20) return { ok: false, error: 'argument: a "proved" verdict needs the proof' };
+  return r;
 }
 
 export interface ParsedCommentAnswer {
@@ -143,8 +185,20 @@ export function formatBlock(kind: keyof typeof FORMAT, opts: { maxInsights?: num
       return [
         `FORMAT: ${FORMAT.review}`,
         'Answer with ONE JSON object and nothing else, exactly of this shape:',
-        '{"rating": "bless" | "uncertain" | "reject", "confidence": <0..1>, "reasoning": "<why, in a few sentences>"}',
-        'bless: correct, non-trivial and clearly stated. reject: wrong, trivial or meaningless. uncertain: needs more work.',
+        '{"claims": [{"claim": "<the claim, as listed>", "verdict": "verified" | "refuted" | "unclear", "argument": "<your check: the proof, the counterexample, or what is missing>"}],',
+        '  "structuralDepth": {"verdict": "structural" | "superficial" | "unclear", "argument": "<why>"},',
+        '  "naturalness": {"verdict": "natural" | "contrived" | "unclear", "argument": "<why>"},',
+        '  "rating": "bless" | "uncertain" | "reject", "confidence": <0..1>, "reasoning": "<your overall judgement>"}',
+        'One entry in claims per listed claim, in the same order. bless needs every claim verified and a result worth keeping;',
+        'reject: a claim is false, or it is trivial, numerology or meaningless; uncertain: anything else. Mathematics in LaTeX ($...$).',
+      ].join('\n');
+    case 'verify':
+      return [
+        `FORMAT: ${FORMAT.verify}`,
+        'Answer with ONE JSON object and nothing else, exactly of this shape:',
+        '{"verdict": "proved" | "refuted" | "unclear", "confidence": <0..1>, "argument": "<the proof; or why the claim fails; or what you could not settle>",',
+        '  "counterexample": "<the specific counterexample>" | null}',
+        'proved needs a proof; refuted needs a specific counterexample; anything else is unclear. Mathematics in LaTeX ($...$).',
       ].join('\n');
     case 'comment':
       return [

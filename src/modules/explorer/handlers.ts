@@ -6,12 +6,13 @@ import type { ParseResult } from '../shared/answer-format.js';
 import { latexProblem } from '../shared/latex.js';
 import { clearRepair, strictStep, type RawAnswerKeep } from '../shared/strict-answer.js';
 import type { TaskHandler, TaskOf } from '../shared/task-handlers.js';
-import { parseCommentAnswer, parseReview, parseSynthesis } from './formats.js';
-import { commentPrompt, exchangePrompt, exchangeRepairPrompt, repairPrompt, reviewPrompt, synthesisPrompt } from './prompts.js';
+import { parseCommentAnswer, parseReview, parseSynthesis, parseVerification } from './formats.js';
+import { commentPrompt, exchangePrompt, exchangeRepairPrompt, repairPrompt, reviewPrompt, sourceSection, synthesisPrompt, verifyPrompt } from './prompts.js';
 import { seedsOrProblem } from './problems.js';
 import { blessedInsights, insightView } from './queries.js';
 import { choosePanel, failureUnit } from './review.js';
-import { insightIdFor, reviewId, similarity } from './text.js';
+import { structureOf } from './structure.js';
+import { insightIdFor, reviewId, similarity, verificationId } from './text.js';
 import { appendExchange, makeExchange, newThread, roleFor } from './thread.js';
 import {
   COMMENTS,
@@ -27,6 +28,8 @@ import {
   type InsightDoc,
   type ReviewDoc,
   type ThreadDoc,
+  type VerificationDoc,
+  VERIFICATIONS,
 } from './types.js';
 
 /**
@@ -200,6 +203,13 @@ const synthesis: ExplorerEntry<'synthesis'> = {
   handleFailure: countFailure(synthesisUnit, (task, message, at, ctx) => failThread(task.context.threadId, { seedId: '', seedText: '', seedType: '' }, message, at, ctx.state)),
 };
 
+/** What a review or verification prompt shows of the insight's origin: seed, axioms, source exchanges. */
+function context(ins: InsightDoc, ctx: ModuleContext, opts: ExplorerOptions) {
+  const thread = docOf(ctx.state, THREADS, ins.threadId) ?? null;
+  const seed = thread ? { id: thread.seedId, text: thread.seedText, type: thread.seedType } : { id: ins.seedId, text: '(unknown)', type: 'question' };
+  return { seed, axioms: axiomSeeds(ctx.home, []).axioms, source: sourceSection(thread, ins.exchanges, opts), insight: structureOf(ins) };
+}
+
 const review: ExplorerEntry<'review'> = {
   unit: reviewUnit,
 
@@ -207,29 +217,30 @@ const review: ExplorerEntry<'review'> = {
     const opts = explorerOptions(ctx.options);
     const { state } = ctx;
     const { insightId, round, slot } = task.context;
-    if (task.data.phase === 'repair') return { prompt: repairPrompt(ctx.home, 'review', task.data.raw ?? '', task.data.error ?? '', opts.maxInsightsPerSynthesis), deep: task.deep };
     const ins = docOf(state, INSIGHTS, insightId);
     if (!ins) throw new Error(`insight ${insightId} not found`);
-    const thread = docOf(state, THREADS, ins.threadId);
+    if (task.data.phase === 'repair') return { prompt: repairPrompt(ctx.home, 'review', task.data.raw ?? '', task.data.error ?? '', opts.maxInsightsPerSynthesis, structureOf(ins).claims), deep: task.deep };
     const reviews = docsById(state, REVIEWS);
-    const r1 = (s: number): ReviewDoc | undefined => reviews[reviewId(ins.id, ins.revision, 1, s)];
-    const stances = ins.panel
-      .map((_, s) => r1(s))
-      .filter((r): r is ReviewDoc => r !== undefined && r.slot !== slot)
-      .map((r) => ({ slot: r.slot, backend: r.backend, rating: r.rating, confidence: r.confidence, reasoning: r.reasoning }));
-    const seed = thread ? { id: thread.seedId, text: thread.seedText, type: thread.seedType } : { id: ins.seedId, text: '(unknown)', type: 'question' };
-    // A review task carries no axioms: the reviewer judges the insight as stated.
+    const get = (r: number, s: number): ReviewDoc | undefined => reviews[reviewId(ins.id, ins.revision, r, s)];
+    const own = previousReview(reviews, ins, round, slot);
+    const others = (r: number) => ins.panel.map((_, s) => get(r, s)).filter((x): x is ReviewDoc => x !== undefined && x.slot !== slot);
+    // Round 2 reads the others' first reviews; the minority (round 3) reads the majority's second
+    // ones; the majority (round 4) reads the minority's cases. Every review is shown in full.
+    const stances = round === 2 ? others(1) : round === 3 ? others(2).filter((r) => r.rating !== get(2, slot)?.rating) : round >= 4 ? others(3) : [];
+    const verification = insightView(state, ins, opts).verification;
     return {
-      prompt: reviewPrompt({ home: ctx.home, round, slot, panelSize: ins.panel.length, seed, axioms: [], insight: ins, own: r1(slot)?.rating ?? null, stances }),
+      prompt: reviewPrompt({ home: ctx.home, round, slot, panelSize: ins.panel.length, ...context(ins, ctx, opts), own: own ?? null, stances, verification }),
       deep: task.deep,
     };
   },
 
   onAnswer(task, answer, ctx) {
     const at = ctx.now.toISOString();
-    return strictStep(task, answer, parseReview(answer), keepRaw(reviewUnit(task), at), (r) => {
-      const { insightId, revision, round, slot } = task.context;
-      const prev = round >= 2 ? docOf(ctx.state, REVIEWS, reviewId(insightId, revision, round - 1, slot)) : undefined;
+    const { insightId, revision, round, slot } = task.context;
+    const ins = docOf(ctx.state, INSIGHTS, insightId);
+    if (!ins) throw new Error(`insight ${insightId} not found`);
+    return strictStep(task, answer, parseReview(answer, structureOf(ins).claims.length), keepRaw(reviewUnit(task), at), (r) => {
+      const prev = previousReview(docsById(ctx.state, REVIEWS), ins, round, slot);
       const doc: ReviewDoc = {
         insightId,
         revision,
@@ -240,6 +251,9 @@ const review: ExplorerEntry<'review'> = {
         rating: r.rating,
         confidence: r.confidence,
         reasoning: r.reasoning,
+        claims: r.claims,
+        structuralDepth: r.structuralDepth,
+        naturalness: r.naturalness,
         changedFrom: prev && prev.rating !== r.rating ? prev.rating : null,
         task: task.key,
         at,
@@ -250,6 +264,57 @@ const review: ExplorerEntry<'review'> = {
 
   // A review that keeps failing abstains (derived in review.ts from the failure count).
   handleFailure: countFailure(reviewUnit, () => []),
+};
+
+/** A slot's latest review before `round` (its own stance so far), if any. */
+function previousReview(reviews: Readonly<Record<string, ReviewDoc>>, ins: InsightDoc, round: number, slot: number): ReviewDoc | undefined {
+  for (let r = round - 1; r >= 1; r--) {
+    const doc = reviews[reviewId(ins.id, ins.revision, r, slot)];
+    if (doc) return doc;
+  }
+  return undefined;
+}
+
+const verifyUnit = ({ context: c }: XTask<'verify_claim'>) => failureUnit.verify(c.insightId, c.revision, c.claim);
+
+const verifyClaim: ExplorerEntry<'verify_claim'> = {
+  unit: verifyUnit,
+
+  prepare(task, ctx) {
+    const opts = explorerOptions(ctx.options);
+    if (task.data.phase === 'repair') return { prompt: repairPrompt(ctx.home, 'verify', task.data.raw ?? '', task.data.error ?? '', opts.maxInsightsPerSynthesis), deep: task.deep };
+    const ins = docOf(ctx.state, INSIGHTS, task.context.insightId);
+    if (!ins) throw new Error(`insight ${task.context.insightId} not found`);
+    const { seed, axioms, insight } = context(ins, ctx, opts);
+    return { prompt: verifyPrompt({ home: ctx.home, claim: task.context.claim, seed, axioms, insight }), deep: task.deep };
+  },
+
+  onAnswer(task, answer, ctx) {
+    const at = ctx.now.toISOString();
+    const { insightId, revision, claim } = task.context;
+    const ins = docOf(ctx.state, INSIGHTS, insightId);
+    if (!ins) throw new Error(`insight ${insightId} not found`);
+    return strictStep(task, answer, parseVerification(answer), keepRaw(verifyUnit(task), at), (v) => {
+      const doc: VerificationDoc = {
+        insightId,
+        revision,
+        claim,
+        text: structureOf(ins).claims[claim] ?? ins.text,
+        backend: backendOf(task),
+        mode: modeOf(task),
+        verdict: v.verdict,
+        confidence: v.confidence,
+        argument: v.argument,
+        counterexample: v.counterexample,
+        task: task.key,
+        at,
+      };
+      return { done: true, data: { ...task.data, raw: null, error: null }, result: { insightId, claim, verdict: v.verdict }, events: [putDoc(VERIFICATIONS, verificationId(insightId, revision, claim), doc)] };
+    });
+  },
+
+  // A verification that keeps failing gives no verdict (derived in review.ts): round 2 sees that.
+  handleFailure: countFailure(verifyUnit, () => []),
 };
 
 const addressComment: ExplorerEntry<'address_comment'> = {
@@ -287,6 +352,8 @@ const addressComment: ExplorerEntry<'address_comment'> = {
         const next: InsightDoc = {
           ...ins,
           text: r.revisedText,
+          // The claims were those of the old statement: the new one is reviewed as one claim.
+          claims: [r.revisedText],
           revision: ins.revision + 1,
           history: [...ins.history, { revision: ins.revision, text: ins.text, at, reason: `revised for comment ${commentId}` }],
           decision: null,
@@ -312,6 +379,7 @@ export const HANDLERS: { readonly [K in keyof ExplorerTasks]: ExplorerEntry<K> }
   critique: exchange,
   synthesis,
   review,
+  verify_claim: verifyClaim,
   address_comment: addressComment,
 };
 

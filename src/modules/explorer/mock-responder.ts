@@ -9,9 +9,9 @@ import { normalizeText } from './text.js';
  * runs on the embedded default. Not used by the module itself (modules never talk to an LLM);
  * the gateway's mock calls it. Returns null for prompts that are not the Explorer's.
  *
- * The verdicts are designed so a run produces every outcome: each insight has a hidden "quality"
- * (a hash of its normalized text, the same for every reviewer), so panels mostly agree on clearly
- * good or bad insights and split on middling ones; round-2 reviewers tend to follow the others.
+ * The verdicts are designed so a run produces every outcome: insights are built from a pool of
+ * claims of which some are false (with their counterexample) or numerology, so panels agree,
+ * split, go through verification (refutations included) and the argument round.
  */
 
 const pick = <T>(xs: readonly T[], hex: string, at = 0): T => xs[Math.floor(unit(hex, at) * xs.length)]!;
@@ -159,29 +159,79 @@ function synthesisAnswer(seed: number, prompt: string): string {
 
 type Rating = 'bless' | 'uncertain' | 'reject';
 
+/** The claims a review or verification prompt lists (`CLAIM n: ...`). */
+function claimsOf(prompt: string): string[] {
+  return [...prompt.matchAll(/^CLAIM (\d+): (.*)$/gm)].map((m) => m[2]!.trim());
+}
+
+/**
+ * Whether a claim is true, as the mock knows it: its own claims carry the answer; any other text
+ * (a statement revised after a comment) is false one time in five, by a hash of its words.
+ */
+function truthOf(claim: string): { false: boolean; counterexample: string; numerology: boolean; argument: string | null } {
+  const mc = mockClaimOf(claim);
+  if (mc) return { false: mc.counterexample !== undefined, counterexample: mc.counterexample ?? '', numerology: mc.kind === 'conjectured', argument: mc.argument };
+  const bad = unit(h('explorer.truth', normalizeText(claim))) < 0.2;
+  return { false: bad, counterexample: 'Already the smallest case fails: with $n = 2$ the two sides differ.', numerology: false, argument: null };
+}
+
+const RATING_LINE = /^### reviewer \d+ \([^)]*\), round \d+: (bless|uncertain|reject)/gm;
+
+/**
+ * A review in the rubric's shape. A reviewer's checks are a function of (seed, reviewer seat,
+ * claims), so it judges the same claims the same way in every round (its criteria never soften);
+ * in round 2 a claim the verification proved becomes verified. False claims are caught by most
+ * reviewers, not all; one reviewer in five finds a true result contrived: so panels agree, split
+ * 2–1, and some splits persist into the argument round, where the minority concedes now and then
+ * and the majority rarely.
+ */
 function reviewAnswer(seed: number, prompt: string): string {
-  const insight = lineValue(prompt, 'INSIGHT') ?? '';
-  const quality = unit(h('explorer.quality', normalizeText(insight)));
-  const noise = unit(h('explorer.review', seed, prompt));
-  const leaning: Rating | null = quality < 0.3 ? 'reject' : quality < 0.4 ? 'uncertain' : quality < 0.55 ? null : 'bless';
-  let rating: Rating;
-  if (leaning !== null) rating = noise < 0.85 ? leaning : leaning === 'uncertain' ? 'bless' : 'uncertain';
-  else rating = noise < 0.45 ? 'bless' : noise < 0.8 ? 'reject' : 'uncertain';
-  if (lineValue(prompt, 'ROUND') === '2') {
-    // Round 2: follow the other reviewers' majority more often than not.
-    const others = [...prompt.matchAll(/^- reviewer \d+ \([^)]*\): (bless|uncertain|reject)/gm)].map((m) => m[1] as Rating);
-    const own = (lineValue(prompt, 'YOUR ROUND 1 RATING') ?? rating) as Rating;
-    const counts = new Map<Rating, number>();
-    for (const r of others) counts.set(r, (counts.get(r) ?? 0) + 1);
-    const top = [...counts.entries()].sort((a, b) => b[1] - a[1])[0];
-    rating = top && top[1] * 2 > others.length && noise < 0.7 ? top[0] : own;
+  const round = Number(lineValue(prompt, 'ROUND') ?? '1') || 1;
+  const repair = /^REPAIR:\s*yes/m.test(prompt);
+  const noise = h('explorer.review', seed, prompt);
+  // Now and then a first answer ignores the format, so runs exercise the repair prompt.
+  if (!repair && round === 1 && unit(noise, 40) < 0.1) return 'The insight looks right to me; I would bless it.';
+  const claims = claimsOf(prompt);
+  const x = h('explorer.reviewer', seed, lineValue(prompt, 'REVIEWER') ?? '', claims.join('|'));
+  const proved = new Set([...prompt.matchAll(/^- claim (\d+): proved/gm)].map((m) => Number(m[1]) - 1));
+  const verdicts = claims.map((c, i) => {
+    const t = truthOf(c);
+    const n = unit(x, i * 3);
+    if (t.false) return n < 0.6 ? { claim: c, verdict: 'refuted' as const, argument: `Counterexample: ${t.counterexample}` } : { claim: c, verdict: 'verified' as const, argument: 'Checked on the standard model; it holds there.' };
+    if (n < 0.8 || (round >= 2 && proved.has(i))) return { claim: c, verdict: 'verified' as const, argument: t.argument ? `The argument is complete: ${t.argument}` : 'Checked step by step; every number agrees.' };
+    return { claim: c, verdict: 'unclear' as const, argument: 'The argument skips the step where uniqueness is used; I could not close it.' };
+  });
+  const numerology = claims.some((c) => truthOf(c).numerology);
+  const contrived = unit(x, 30) < 0.2;
+  const structuralDepth = numerology
+    ? { verdict: 'superficial', argument: 'It matches two counts without a map between the structures: numerology, not structure.' }
+    : { verdict: 'structural', argument: 'It explains why, through the incidence structure, not just that two numbers agree.' };
+  const naturalness = contrived ? { verdict: 'contrived', argument: 'A skeptical reader would call this a restatement of the definitions.' } : { verdict: 'natural', argument: 'A standard question any geometer would ask.' };
+  let rating: Rating = verdicts.some((v) => v.verdict === 'refuted') || numerology ? 'reject' : verdicts.every((v) => v.verdict === 'verified') && !contrived ? 'bless' : 'uncertain';
+  let reasoning = { bless: 'Every claim checks out and the result explains a structure.', uncertain: 'Not yet: a step is open or the result is too close to the definitions.', reject: 'A claim is false, or the statement is numerology.' }[rating];
+  if (round >= 3) {
+    const others = [...prompt.matchAll(RATING_LINE)].map((m) => m[1] as Rating).slice(1); // the first header is its own review
+    const theirs = others[0] ?? rating;
+    const yields = unit(noise, 50) < (round === 3 ? 0.35 : 0.2);
+    if (yields && theirs !== rating) {
+      rating = theirs;
+      reasoning = round === 3 ? `On reflection the majority is right: I now rate it ${theirs}.` : `The minority's case is right: I change my rating to ${theirs}.`;
+    } else {
+      reasoning = round === 3 ? `My strongest case: ${reasoning} The majority has not answered that point.` : `In answer to the minority: ${reasoning} Their case does not touch this.`;
+    }
+    if (rating === 'bless') for (const v of verdicts) Object.assign(v, { verdict: 'verified', argument: 'Checked again after the argument round.' });
   }
-  const why: Record<Rating, string> = {
-    bless: 'The statement is precise and the thread supports it; it is not a restatement of a definition.',
-    uncertain: 'Plausible, but the argument in the thread leaves a gap that should be closed first.',
-    reject: 'As stated this is either false in small cases or a trivial restatement.',
-  };
-  return JSON.stringify({ rating, confidence: Math.round((0.5 + noise * 0.45) * 100) / 100, reasoning: why[rating] });
+  return JSON.stringify({ claims: verdicts, structuralDepth, naturalness, rating, confidence: Math.round((0.55 + unit(x, 33) * 0.4) * 100) / 100, reasoning });
+}
+
+/** A prove-or-refute answer: false claims are refuted with their counterexample; most true ones proved. */
+function verifyAnswer(seed: number, prompt: string): string {
+  const claim = lineValue(prompt, 'CLAIM') ?? '';
+  const t = truthOf(claim);
+  const x = h('explorer.verify', seed, prompt);
+  if (t.false) return JSON.stringify({ verdict: 'refuted', confidence: 0.9, argument: 'The claim is false; the counterexample below contradicts it directly.', counterexample: t.counterexample });
+  if (unit(x, 0) < 0.75) return JSON.stringify({ verdict: 'proved', confidence: 0.85, argument: t.argument ? `Proof. ${t.argument} $\\blacksquare$` : 'Proof. By induction on the number of points, every step forced by the axioms. $\\blacksquare$', counterexample: null });
+  return JSON.stringify({ verdict: 'unclear', confidence: 0.5, argument: 'Neither a proof nor a counterexample: the uniqueness step needs an argument I could not supply.', counterexample: null });
 }
 
 function commentAnswer(seed: number, prompt: string): string {
@@ -202,6 +252,8 @@ export function explorerMockAnswer(seed: number, prompt: string): string | null 
       return synthesisAnswer(seed, prompt);
     case FORMAT.review:
       return reviewAnswer(seed, prompt);
+    case FORMAT.verify:
+      return verifyAnswer(seed, prompt);
     case FORMAT.comment:
       return commentAnswer(seed, prompt);
     default:

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { fill, repairPrompt as sharedRepairPrompt, REPAIR_TEMPLATE, withFormat } from '../shared/strict-answer.js';
 import { formatBlock } from './formats.js';
 import { clip } from '../shared/text.js';
-import type { Exchange, ExplorerOptions, Rating, Role, ThreadDoc } from './types.js';
+import type { ClaimVerification } from './review.js';
+import type { InsightStructure } from './structure.js';
+import type { Exchange, ExplorerOptions, ReviewDoc, Role, ThreadDoc } from './types.js';
 
 /**
  * Prompt templates. The defaults below can be overridden per home by a file
@@ -14,6 +16,8 @@ import type { Exchange, ExplorerOptions, Rating, Role, ThreadDoc } from './types
  * AFTER the template, so no edit can break the parsers.
  */
 export const PROMPT_DIR = join('state', 'explorer', 'prompts');
+
+const flat = (s: string) => s.replace(/\s+/g, ' ').trim();
 
 export const DEFAULT_TEMPLATES = {
   explore: `You are a research mathematician exploring an idea with colleagues.
@@ -78,32 +82,117 @@ Leave out analogies, numerical coincidences, speculation, and anything a critiqu
 unanswered; leave out what is already among the blessed insights. Fewer correct insights are
 better than many; when the thread established nothing, give an empty list.`,
   repair: REPAIR_TEMPLATE,
-  review: `You are one reviewer on a panel judging a candidate research insight.
+  review: `You are a rigorous mathematician, one reviewer on a panel judging a candidate result. You
+check it; you do not improve it, and it will not be changed to pass: judge the statement as written.
 ROUND: 1
 REVIEWER: {{reviewer}}
 
-{{seed}}
-
 {{axioms}}
 
-INSIGHT: {{insight}}
-TAGS: {{tags}}
+{{seed}}
 
-Judge it on its own: is it correct, non-trivial and clearly stated?`,
-  'review-round2': `You are one reviewer on a panel judging a candidate research insight. The panel disagreed
-in round 1; this is round 2. Read the other reviewers' stances, then give your final rating.
-Change your mind only if their reasoning convinces you.
+{{guidance}}
+
+{{insight}}
+
+{{source}}
+
+Check three things, separately:
+1. Mathematical verification: for each claim, check every number, property and cited theorem.
+   "verified" means you checked that it holds (by the argument given or your own proof); "refuted"
+   means you have a specific counterexample or a precise error that makes it false; otherwise "unclear".
+2. Structural depth: is this a genuine structural connection or surface numerology? Does it show
+   WHY, not just THAT two things share a number?
+3. Naturalness: would a skeptical mathematician find this interesting, or dismiss it?
+The axioms are given. A seed conjecture is unproved: a claim that assumes it is not verified.`,
+  'review-round2': `You are a rigorous mathematician, one reviewer on a panel judging a candidate result. This is
+round 2: read the other reviewers' full reviews and the verification of each claim, then give your
+final review. The criteria never soften; the goal is truth, not consensus. Change a verdict only for
+a reason you can state (a proof, a counterexample, an error found), never to agree with the others.
+The statement will not change: judge it as written.
 ROUND: 2
 REVIEWER: {{reviewer}}
 
+{{axioms}}
+
 {{seed}}
 
-INSIGHT: {{insight}}
-TAGS: {{tags}}
+{{guidance}}
 
-YOUR ROUND 1 RATING: {{own}}
-OTHER REVIEWERS' STANCES:
+{{insight}}
+
+{{source}}
+
+{{verification}}
+
+YOUR REVIEW SO FAR:
+{{own}}
+
+THE OTHER REVIEWERS' REVIEWS:
 {{stances}}`,
+  'review-argument': `You are a rigorous mathematician, one reviewer on a panel judging a candidate result. After two
+rounds the panel is still split and you are in the minority. Make your strongest case: the precise
+point the majority has wrong or missed (a counterexample, a gap, an error, or the proof they doubt).
+The majority must answer it directly before the panel decides. The criteria never soften; the goal
+is truth, not consensus: if, on reflection, the majority is right, say so and change your rating.
+Put your case in "reasoning".
+ROUND: 3
+REVIEWER: {{reviewer}}
+
+{{axioms}}
+
+{{seed}}
+
+{{guidance}}
+
+{{insight}}
+
+{{source}}
+
+{{verification}}
+
+YOUR REVIEW SO FAR:
+{{own}}
+
+THE MAJORITY'S REVIEWS:
+{{stances}}`,
+  'review-answer': `You are a rigorous mathematician, one reviewer on a panel judging a candidate result. After two
+rounds the panel is split and you are in the majority. The minority made its strongest case below:
+answer it directly, point by point. If it is right, change your rating; if it is wrong, show where.
+The criteria never soften; the goal is truth, not consensus. Put your answer in "reasoning".
+ROUND: 4
+REVIEWER: {{reviewer}}
+
+{{axioms}}
+
+{{seed}}
+
+{{guidance}}
+
+{{insight}}
+
+{{source}}
+
+{{verification}}
+
+YOUR REVIEW SO FAR:
+{{own}}
+
+THE MINORITY'S CASE:
+{{stances}}`,
+  verify: `You are a mathematician asked to settle one claim: prove it or refute it.
+CLAIM: {{claim}}
+
+It is claim {{number}} of this candidate result:
+{{insight}}
+
+{{axioms}}
+
+{{seed}}
+
+Do not accept the claim without a proof; do not reject it without a specific counterexample. Check
+every number, property and cited theorem yourself; the argument offered may be wrong. If you can do
+neither, say "unclear" and what is missing.`,
   comment: `A human researcher commented on an insight fano holds.
 
 INSIGHT: {{insight}}
@@ -264,8 +353,86 @@ export function synthesisPrompt(args: {
 }
 
 /** The shared repair prompt (../strict-answer.ts), with this home's `repair.md` override if any. */
-export function repairPrompt(home: string, kind: 'synthesis' | 'review' | 'comment', raw: string, error: string, maxInsights: number): string {
-  return sharedRepairPrompt(loadTemplate(home, 'repair'), raw, error, formatBlock(kind, { maxInsights }));
+export function repairPrompt(home: string, kind: 'synthesis' | 'review' | 'verify' | 'comment', raw: string, error: string, maxInsights: number, claims: readonly string[] = []): string {
+  // A review answers claim by claim: the repair prompt lists them again (it is self-contained).
+  const listed = claims.length > 0 ? `CLAIMS:\n${claims.map((c, i) => `CLAIM ${i + 1}: ${flat(c)}`).join('\n')}\n\n` : '';
+  return sharedRepairPrompt(loadTemplate(home, 'repair'), raw, error, `${listed}${formatBlock(kind, { maxInsights })}`);
+}
+
+/** The research guidance a person writes (the Documenter's guidance.md): reviewers judge by it too. */
+export const GUIDANCE_FILE = join('state', 'documenter', 'guidance.md');
+const GUIDANCE_MAX_CHARS = 3000;
+
+export function guidanceSection(home: string): string {
+  let g = '';
+  try {
+    g = readFileSync(join(home, GUIDANCE_FILE), 'utf8').trim();
+  } catch {
+    // no guidance written
+  }
+  return g === '' ? 'GUIDANCE: none' : `GUIDANCE (from the people running this research):\n${clip(g, GUIDANCE_MAX_CHARS)}`;
+}
+
+/** The seed as a reviewer sees it: a conjecture is labelled unproved, never given as truth. */
+export function reviewSeedSection(seed: SeedInfo): string {
+  if (seed.type === 'conjecture') return `SEED CONJECTURE (id ${seed.id}; unproved, the insight may not assume it): ${seed.text}`;
+  if (seed.type === 'axiom') return `SEED AXIOM (id ${seed.id}): ${seed.text}`;
+  return `SEED QUESTION (id ${seed.id}): ${seed.text}`;
+}
+
+/** The insight under review: statement, kind, argument, its claims (one per line) and dependencies. */
+export function insightSection(st: InsightStructure): string {
+  const argument = st.argument.trim() === '' ? '(none recorded)' : st.argument.trim();
+  const label = st.kind === 'proved' ? 'PROOF OFFERED' : st.kind === 'computed' ? 'COMPUTATION OFFERED' : 'EVIDENCE OFFERED (it is a conjecture)';
+  return [
+    `STATEMENT (${st.kind}):`,
+    st.statement.trim(),
+    '',
+    `${label}:`,
+    argument,
+    '',
+    'CLAIMS:',
+    ...st.claims.map((c, i) => `CLAIM ${i + 1}: ${flat(c)}`),
+    '',
+    `DEPENDS ON: ${st.dependsOn.length > 0 ? st.dependsOn.join(', ') : 'nothing named'}`,
+  ].join('\n');
+}
+
+/**
+ * The exchanges an insight came from, as reviewers see them: the pinned summary (when the thread
+ * has one), then each source exchange, clipped to share the context budget.
+ */
+export function sourceSection(thread: ThreadDoc | null, indices: readonly number[], opts: Pick<ExplorerOptions, 'contextBudgetChars'>): string {
+  if (!thread) return 'SOURCE EXCHANGES: not available';
+  const shown = thread.exchanges.filter((e) => indices.includes(e.index));
+  const parts = ['SOURCE EXCHANGES (where the insight came from; long ones clipped):'];
+  if (thread.summary) parts.push(`SUMMARY OF EXCHANGES #0-#${thread.summary.throughIndex} (pinned running notes):\n${thread.summary.text}`);
+  const room = Math.max(600, opts.contextBudgetChars - (thread.summary?.text.length ?? 0));
+  const per = Math.max(300, Math.floor(room / Math.max(1, shown.length)));
+  for (const e of shown) parts.push(exchangeBlock(e, per));
+  if (shown.length === 0) parts.push('(none named)');
+  return parts.join('\n\n');
+}
+
+/** One review in full, as the other reviewers read it in later rounds. */
+export function reviewText(r: ReviewDoc): string {
+  const lines = [`### reviewer ${r.slot + 1} (${r.backend}), round ${r.round}: ${r.rating} (confidence ${r.confidence})`];
+  for (const [i, c] of (r.claims ?? []).entries()) lines.push(`Claim ${i + 1}: ${c.verdict}. ${c.argument}`);
+  if (r.structuralDepth) lines.push(`Structural depth: ${r.structuralDepth.verdict}. ${r.structuralDepth.argument}`);
+  if (r.naturalness) lines.push(`Naturalness: ${r.naturalness.verdict}. ${r.naturalness.argument}`);
+  lines.push(`Reasoning: ${r.reasoning}`);
+  return lines.join('\n');
+}
+
+export function verificationSection(v: ReadonlyArray<ClaimVerification>): string {
+  if (v.length === 0) return 'VERIFICATION: none';
+  const lines = ['VERIFICATION (each claim given to a prove-or-refute task):'];
+  for (const c of v) {
+    const d = c.verification;
+    if (!d) lines.push(`- claim ${c.claim + 1}: ${c.abstained ? 'no verdict (the task failed)' : 'not verified'}`);
+    else lines.push(`- claim ${c.claim + 1}: ${d.verdict} (confidence ${d.confidence}; ${d.backend}, ${d.mode})\n  ${d.argument}${d.counterexample ? `\n  Counterexample: ${d.counterexample}` : ''}`);
+  }
+  return lines.join('\n');
 }
 
 export function reviewPrompt(args: {
@@ -274,16 +441,41 @@ export function reviewPrompt(args: {
   slot: number;
   panelSize: number;
   seed: SeedInfo;
-  axioms: readonly string[];
-  insight: { text: string; tags: string[] };
-  own?: Rating | null;
-  stances?: ReadonlyArray<{ slot: number; backend: string; rating: Rating; confidence: number; reasoning: string }>;
+  axioms: ReadonlyArray<{ id: string; text: string }>;
+  insight: InsightStructure;
+  source: string;
+  own?: ReviewDoc | null;
+  stances?: readonly ReviewDoc[];
+  verification?: readonly ClaimVerification[];
 }): string {
-  const reviewer = `${args.slot + 1} of ${args.panelSize}`;
-  const common = { reviewer, seed: seedSection(args.seed), axioms: axiomsSection(args.axioms), insight: args.insight.text, tags: args.insight.tags.join(', ') || 'none' };
+  const common = {
+    reviewer: `${args.slot + 1} of ${args.panelSize}`,
+    axioms: labelledAxiomsSection(args.axioms),
+    seed: reviewSeedSection(args.seed),
+    guidance: guidanceSection(args.home),
+    insight: insightSection(args.insight),
+    source: args.source,
+  };
   if (args.round <= 1) return withFormat(fill(loadTemplate(args.home, 'review'), common), formatBlock('review'));
-  const stances = (args.stances ?? []).map((s) => `- reviewer ${s.slot + 1} (${s.backend}): ${s.rating} (confidence ${s.confidence}) — ${clip(s.reasoning.replace(/\s+/g, ' '), 600)}`).join('\n');
-  return withFormat(fill(loadTemplate(args.home, 'review-round2'), { ...common, own: args.own ?? 'none', stances: stances || '- none' }), formatBlock('review'));
+  const name: TemplateName = args.round === 2 ? 'review-round2' : args.round === 3 ? 'review-argument' : 'review-answer';
+  const stances = (args.stances ?? []).map(reviewText).join('\n\n');
+  return withFormat(
+    fill(loadTemplate(args.home, name), { ...common, verification: verificationSection(args.verification ?? []), own: args.own ? reviewText(args.own) : 'none', stances: stances || 'none' }),
+    formatBlock('review'),
+  );
+}
+
+export function verifyPrompt(args: { home: string; claim: number; seed: SeedInfo; axioms: ReadonlyArray<{ id: string; text: string }>; insight: InsightStructure }): string {
+  return withFormat(
+    fill(loadTemplate(args.home, 'verify'), {
+      claim: flat(args.insight.claims[args.claim] ?? args.insight.statement),
+      number: String(args.claim + 1),
+      insight: insightSection(args.insight),
+      axioms: labelledAxiomsSection(args.axioms),
+      seed: reviewSeedSection(args.seed),
+    }),
+    formatBlock('verify'),
+  );
 }
 
 export function commentPrompt(args: { home: string; insight: { text: string }; status: string; comment: string }): string {

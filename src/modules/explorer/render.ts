@@ -62,6 +62,9 @@ function neutral(s: string): string {
   return s.replace(/<!--/g, '<!—').replace(/-->/g, '—>');
 }
 
+const ROUND_NAME: Record<number, string> = { 2: ' (after reading the others and the verification)', 3: " (the minority's strongest case)", 4: " (the majority's answer)" };
+const flat = (s: string) => s.replace(/\s+/g, ' ').trim();
+
 const ARGUMENT_HEADING: Record<InsightStructure['kind'], string> = { proved: 'Proof', computed: 'Computation', conjectured: 'Evidence (a conjecture: not proved)' };
 
 export function renderInsight(v: InsightView): string {
@@ -81,8 +84,10 @@ export function renderInsight(v: InsightView): string {
     duplicateOf: v.duplicateOf,
     similarity: v.similarity,
     panel: v.panel,
+    reason: v.reason,
+    verification: v.verification.map((c) => ({ claim: c.claim + 1, verdict: c.verification?.verdict ?? (c.abstained ? 'failed' : 'pending'), confidence: c.verification?.confidence ?? null, backend: c.verification?.backend ?? null })),
     reviews: v.rounds.flatMap((r) =>
-      r.reviews.map((x) => ({ round: r.round, slot: x.slot, backend: x.backend, mode: x.mode, rating: x.rating, confidence: x.confidence, changedFrom: x.changedFrom, at: x.at })),
+      r.reviews.map((x) => ({ round: r.round, slot: x.slot, backend: x.backend, mode: x.mode, rating: x.rating, confidence: x.confidence, claims: (x.claims ?? []).map((c) => c.verdict), structuralDepth: x.structuralDepth?.verdict ?? null, naturalness: x.naturalness?.verdict ?? null, changedFrom: x.changedFrom, at: x.at })),
     ),
     decision: v.decision,
     createdAt: v.createdAt,
@@ -93,15 +98,33 @@ export function renderInsight(v: InsightView): string {
   lines.push('## Claims', '', ...st.claims.map((c, i) => `${i + 1}. ${neutral(c)}`), '');
   if (st.dependsOn.length > 0) lines.push(`Depends on: ${st.dependsOn.map((d) => (d.startsWith('i-') ? `[${d}](${d}.md)` : `seed \`${d}\``)).join(', ')}`, '');
   if (v.duplicateOf) lines.push(`Duplicate of [${v.duplicateOf}](${v.duplicateOf}.md) (similarity ${v.similarity}).`, '');
+  if (v.verification.some((c) => c.verification !== null || c.abstained)) {
+    lines.push('## Verification', '');
+    for (const c of v.verification) {
+      const d = c.verification;
+      if (!d) {
+        lines.push(`- claim ${c.claim + 1}: ${c.abstained ? 'no verdict (the prove-or-refute task failed)' : 'pending'}`);
+        continue;
+      }
+      lines.push(`- claim ${c.claim + 1}: **${d.verdict}** (confidence ${d.confidence}, ${d.backend}, ${d.mode}): ${neutral(flat(d.argument))}`);
+      if (d.counterexample) lines.push(`  - counterexample: ${neutral(flat(d.counterexample))}`);
+    }
+    lines.push('');
+  }
   for (const r of v.rounds) {
-    lines.push(`## Review round ${r.round}`, '');
+    if (r.reviews.length === 0 && r.abstained.length === 0) continue;
+    lines.push(`## Review round ${r.round}${ROUND_NAME[r.round] ?? ''}`, '');
     for (const x of r.reviews) {
       const changed = x.changedFrom ? ` (changed from ${x.changedFrom})` : '';
-      lines.push(`- **${x.rating}**${changed}, confidence ${x.confidence}, reviewer ${x.slot + 1} on ${x.backend} (${x.mode}): ${neutral(x.reasoning.replace(/\s+/g, ' '))}`);
+      lines.push(`- **${x.rating}**${changed}, confidence ${x.confidence}, reviewer ${x.slot + 1} on ${x.backend} (${x.mode}): ${neutral(flat(x.reasoning))}`);
+      for (const [i, c] of (x.claims ?? []).entries()) lines.push(`  - claim ${i + 1}: ${c.verdict}: ${neutral(flat(c.argument))}`);
+      if (x.structuralDepth) lines.push(`  - structural depth: ${x.structuralDepth.verdict}: ${neutral(flat(x.structuralDepth.argument))}`);
+      if (x.naturalness) lines.push(`  - naturalness: ${x.naturalness.verdict}: ${neutral(flat(x.naturalness.argument))}`);
     }
     for (const s of r.abstained) lines.push(`- reviewer ${s + 1} abstained (its review failed)`);
     lines.push('');
   }
+  if (v.reason && v.decidedBy !== 'human') lines.push(`Decided by the ${v.decidedBy}: ${v.status} (${v.reason}).`, '');
   if (v.decision) lines.push('## Decision', '', `${v.decision.status} by a human at ${v.decision.at}${v.decision.note ? `: ${neutral(v.decision.note)}` : ''}`, '');
   if (v.history.length > 0) {
     lines.push('## Earlier revisions', '');

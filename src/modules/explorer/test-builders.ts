@@ -8,8 +8,8 @@ import type { QuotaOptions } from '../../core/quota.js';
 import type { ModuleContext } from '../module.js';
 import { AT, NOW } from '../shared/test-builders.js';
 import { makeExchange, newThread } from './thread.js';
-import { DEFAULT_OPTIONS, type ExplorerOptions, type InsightDoc, type ReviewDoc, type ThreadDoc } from './types.js';
-import { reviewId } from './text.js';
+import { DEFAULT_OPTIONS, type ExplorerOptions, type InsightDoc, type ReviewDoc, type ThreadDoc, type VerificationDoc } from './types.js';
+import { reviewId, verificationId } from './text.js';
 
 /** Builders for the Explorer's tests (plain functions, no vitest import). */
 
@@ -85,6 +85,26 @@ export function insight(over: Partial<InsightDoc> = {}): InsightDoc {
 export function review(ins: InsightDoc, round: number, slot: number, rating: ReviewDoc['rating'], over: Partial<ReviewDoc> = {}): FanoEvent {
   const doc: ReviewDoc = { insightId: ins.id, revision: ins.revision, round, slot, backend: ins.panel[slot]!, mode: 'normal', rating, confidence: 0.8, reasoning: `r${round}s${slot}`, changedFrom: null, task: 't', at: AT, ...over };
   return put('reviews', reviewId(ins.id, ins.revision, round, slot), doc);
+}
+
+/** A prove-or-refute verdict on claim `claim` of `ins`. */
+export function verification(ins: InsightDoc, claim: number, verdict: VerificationDoc['verdict'], over: Partial<VerificationDoc> = {}): FanoEvent {
+  const doc: VerificationDoc = {
+    insightId: ins.id,
+    revision: ins.revision,
+    claim,
+    text: ins.claims?.[claim] ?? ins.text,
+    backend: 'mock-c',
+    mode: 'deep',
+    verdict,
+    confidence: 0.9,
+    argument: `v${claim} ${verdict}`,
+    counterexample: verdict === 'refuted' ? 'n = 2' : null,
+    task: 't',
+    at: AT,
+    ...over,
+  };
+  return put('verifications', verificationId(ins.id, ins.revision, claim), doc);
 }
 
 export function stateWith(...events: FanoEvent[]): FanoState {

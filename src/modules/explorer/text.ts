@@ -74,6 +74,10 @@ export function reviewId(insightId: string, revision: number, round: number, slo
   return `${insightId}~r${revision}~${round}~${slot}`;
 }
 
+export function verificationId(insightId: string, revision: number, claim: number): string {
+  return `${insightId}~r${revision}~v${claim}`;
+}
+
 export function commentIdFor(insightId: string, text: string): string {
   return `c-${shortHash('comment', insightId, normalizeText(text))}`;
 }

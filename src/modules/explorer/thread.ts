@@ -101,3 +101,21 @@ export function deepLeft(backend: string, state: Readonly<FanoState>, now: Date,
   if (!q) return 0;
   return quotaView(state.backends[backend] ?? emptyBackendState(), now, q).deepRemaining;
 }
+
+/**
+ * The backend for a prove-or-refute task: not the insight's author while another exists; one with
+ * deep quota left first (deep mode is the strongest model a home has), then the least loaded by a
+ * per-claim rotation. Null when no backend is configured.
+ */
+export function verifierFor(insightId: string, claim: number, author: string, state: Readonly<FanoState>, now: Date, opts: Pick<ExplorerOptions, 'backends'>): string | null {
+  const names = Object.keys(opts.backends).sort();
+  const others = names.filter((n) => n !== author);
+  const pool = others.length > 0 ? others : names;
+  if (pool.length === 0) return null;
+  const rank = (n: string) => [deepLeft(n, state, now, opts) > 0 ? 0 : 1, shortHash(insightId, claim, n)] as const;
+  return [...pool].sort((a, b) => {
+    const ra = rank(a);
+    const rb = rank(b);
+    return ra[0] - rb[0] || (ra[1] < rb[1] ? -1 : ra[1] > rb[1] ? 1 : 0);
+  })[0]!;
+}

@@ -9,6 +9,7 @@ import type { QuotaOptions } from '../../core/quota.js';
  * Collections:
  *   threads     one per seed (id: threadIdFor(seedId)); exchanges, pinned summary, status
  *   insights    one per extracted insight (id: i-<hash>); text, provenance, panel, human decision
+ *   verifications  one per claim of an insight revision: the prove-or-refute verdict
  *   reviews     one per review (id: reviewId(...)); separate docs so concurrent reviews of one
  *               insight never overwrite each other (each step's events are computed on the state
  *               it saw; two reviewers answering in the same tick would otherwise race)
@@ -93,9 +94,15 @@ export type InsightDoc = {
   updatedAt: string;
 }
 
+/** One claim as a reviewer judged it: checked true, shown false, or neither. */
+export type ClaimVerdict = 'verified' | 'refuted' | 'unclear';
+export type ClaimReview = { claim: string; verdict: ClaimVerdict; argument: string };
+export type Assessment = { verdict: string; argument: string };
+
 export type ReviewDoc = {
   insightId: string;
   revision: number;
+  /** 1: independent review; 2: after reading the others and the verification; 3: the minority's case; 4: the majority's answer. */
   round: number;
   slot: number;
   backend: string;
@@ -103,8 +110,33 @@ export type ReviewDoc = {
   rating: Rating;
   confidence: number;
   reasoning: string;
-  /** Round 2: the reviewer's round-1 rating when it changed its mind, else null. */
+  /** The rubric (absent in reviews written before it existed). */
+  claims?: ClaimReview[];
+  /** structural | superficial | unclear: a genuine structural connection, or surface numerology? */
+  structuralDepth?: Assessment;
+  /** natural | contrived | unclear: would a skeptical mathematician find it interesting? */
+  naturalness?: Assessment;
+  /** The reviewer's rating in its previous round when it changed, else null. */
   changedFrom: Rating | null;
+  task: string;
+  at: string;
+}
+
+/**
+ * A prove-or-refute task's answer on one claim of one revision of an insight (id:
+ * verificationId(...)). A confident refutation rejects the insight; the verdicts go to round 2.
+ */
+export type VerificationDoc = {
+  insightId: string;
+  revision: number;
+  claim: number;
+  text: string;
+  backend: string;
+  mode: 'deep' | 'normal';
+  verdict: 'proved' | 'refuted' | 'unclear';
+  confidence: number;
+  argument: string;
+  counterexample: string | null;
   task: string;
   at: string;
 }
@@ -189,6 +221,7 @@ export const MODULE = 'explorer';
 export const THREADS = collection<ThreadDoc>(MODULE, 'threads');
 export const INSIGHTS = collection<InsightDoc>(MODULE, 'insights');
 export const REVIEWS = collection<ReviewDoc>(MODULE, 'reviews');
+export const VERIFICATIONS = collection<VerificationDoc>(MODULE, 'verifications');
 export const COMMENTS = collection<CommentDoc>(MODULE, 'comments');
 export const FAILURES = collection<FailureDoc>(MODULE, 'failures');
 
@@ -207,8 +240,10 @@ export type ExplorerTasks = {
   critique: ExchangeTask;
   /** A thread's exchanges → atomic insights, deduped, each with its review panel. */
   synthesis: { context: Unit & { threadId: string }; data: RepairData & { axioms: string[]; seedIds?: string[] } };
-  /** One panel slot's review of one revision of an insight, in round 1 or 2. */
+  /** One panel slot's review of one revision of an insight, in rounds 1 to 4 (review.ts). */
   review: { context: Unit & { insightId: string; revision: number; round: number; slot: number }; data: RepairData };
+  /** Prove or refute one claim of one revision of an insight, before round 2. */
+  verify_claim: { context: Unit & { insightId: string; revision: number; claim: number }; data: RepairData };
   /** A person's comment on an insight: answered, and the insight revised when the answer says so. */
   address_comment: { context: Unit & { commentId: string; insightId: string }; data: RepairData & { text: string; source: CommentDoc['source'] } };
 };
