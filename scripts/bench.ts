@@ -6,6 +6,7 @@ type Suite = { name: string; run: () => Promise<BenchRow[]> | BenchRow[] };
 
 const suites: Suite[] = [
   { name: 'tick start-up', run: async () => (await import('./bench/tick.js')).benchTick() },
+  { name: 'runs/ growth', run: async () => (await import('./bench/disk.js')).benchDisk() },
   { name: 'store', run: async () => (await import('./bench/store.js')).benchStore() },
   { name: 'scheduler simulation', run: async () => (await import('./bench/sim.js')).benchSim() },
   { name: 'browser gateway', run: async () => (await import('./bench/gateway.js')).benchGateway() },

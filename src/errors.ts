@@ -10,7 +10,10 @@ export const ExitCode = {
   backendNotOk: 69,
   /** EX_CANTCREAT: a file fano must write cannot be created (read-only file system, permission). */
   cannotWrite: 73,
-  /** EX_IOERR: a write failed for lack of room or resources (disk full, quota, I/O error, open files). */
+  /**
+   * EX_IOERR: a write failed for lack of room or resources (disk full, quota, I/O error, open
+   * files), or a tick found less free space than state.minFreeMB and did nothing.
+   */
   ioError: 74,
   lockBusy: 75,
   config: 78,
@@ -102,6 +105,17 @@ export class EnvironmentError extends FanoError {
     readonly file: string | null,
   ) {
     super(message, exitCode);
+  }
+}
+
+/**
+ * The home's file system has less free space than `state.minFreeMB`: the tick checked before its
+ * first write and did nothing (no lock, no LLM request). Exit 74, the code of "no room to write",
+ * because that is what it prevents: a tick that starts a request it then cannot record.
+ */
+export class DiskLowError extends FanoError {
+  constructor(message: string) {
+    super(message, ExitCode.ioError);
   }
 }
 

@@ -110,6 +110,11 @@ retries:
 
 state:
   archiveAfterDays: 7          # completed and failed tasks older than this move to state/archive/, in days (default 7)
+  minFreeMB: 100               # below this much free space on the home's file system a tick does no work and exits 74, in MB (default 100)
+
+runs:                          # logs and failure bundles (runs/), removed oldest first, never the newest tick's
+  keepDays: 14                 # remove what is older than this, in days (default 14)
+  maxMB: 200                   # keep runs/ under this size, in MB (default 200)
 
 modules:
   explorer:                    # seeds -> explorations -> insights reviewed by other backends (state/explorer/)

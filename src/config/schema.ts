@@ -135,6 +135,13 @@ export const configSchema = z.strictObject({
   state: z
     .strictObject({
       archiveAfterDays: z.number().nonnegative().default(7).describe('completed/failed tasks older than this move to state/archive/'),
+      minFreeMB: z.number().nonnegative().default(100).describe('a tick does no work (exit 74) while the home\'s file system has less free space than this, in MB'),
+    })
+    .prefault({}),
+  runs: z
+    .strictObject({
+      keepDays: z.number().positive().default(14).describe('tick logs, idle logs and failure bundles in runs/ older than this are removed, in days'),
+      maxMB: z.number().positive().default(200).describe('runs/ is kept under this size, oldest first (never the newest tick\'s files), in MB'),
     })
     .prefault({}),
   modules: z

@@ -63,12 +63,10 @@ export function createMockBackend(name: string, cfg: MockBackendConfig, deps: { 
     const mem = load();
     mem.recent = mem.recent.filter((t) => t > started - HOUR_MS);
     mem.deepRecent = mem.deepRecent.filter((t) => t > started - DAY_MS);
-    const base = { url: null, bundle: null } as const;
-    const done = (r: Omit<LlmResponse, 'url' | 'bundle' | 'durationMs'>): LlmResponse => ({
-      ...base,
-      ...r,
-      durationMs: ctx.now().getTime() - started,
-    });
+    const done = (r: Omit<LlmResponse, 'url' | 'bundle' | 'durationMs'>): LlmResponse => {
+      const durationMs = ctx.now().getTime() - started;
+      return { url: null, ...r, bundle: r.outcome === 'ok' ? null : saveBundle(ctx.bundleDir, req, r, durationMs, ctx.now()), durationMs };
+    };
 
     if (req.harvestOnly) {
       // Reattach after a crash: read the answer the site already has; never submit again.
@@ -115,6 +113,23 @@ export function createMockBackend(name: string, cfg: MockBackendConfig, deps: { 
       return { ...done({ outcome: 'siteError', text: '', resetAt: null, sent: true, detail: 'Something went wrong (mock failure).' }), url };
     }
     return { ...done({ outcome: 'ok', text: answer, resetAt: null, sent: true, detail: null }), url };
+  }
+
+  /**
+   * A failure bundle like a browser backend's (what the "page" showed and how it was classified),
+   * so the bundle path through the tick (kept once, retention) runs on the mock too. Never throws.
+   */
+  function saveBundle(dir: string | null, req: LlmRequest, r: Omit<LlmResponse, 'url' | 'bundle' | 'durationMs'>, durationMs: number, at: Date): string | null {
+    if (dir === null) return null;
+    try {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'page.html'), `<html><body><main>${(r.detail ?? r.outcome).replace(/[<&]/g, (c) => (c === '<' ? '&lt;' : '&amp;'))}</main></body></html>\n`);
+      const c = { backend: name, type: 'mock', requestId: req.requestId, outcome: r.outcome, detail: r.detail, resetAt: r.resetAt, sent: r.sent, at: at.toISOString(), durationMs };
+      writeFileSync(join(dir, 'classification.json'), `${JSON.stringify(c, null, 2)}\n`);
+      return dir;
+    } catch {
+      return null;
+    }
   }
 
   return { name, type: 'mock', send, close: async () => {} };

@@ -1,10 +1,12 @@
-import { appendFileSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FanoState, TickInfo } from '../core/types.js';
 import { onFile } from '../errors.js';
 import { leadsOutOfHome } from '../store/home-guard.js';
-import { newTickId, runsDir, tickLogPath, writeLastTick } from './runs.js';
+import { appendIdleLog, idleLogPath, newTickId, runsDir, writeLastTick } from './runs.js';
+import { freeBytes } from './disk-guard.js';
+import { pruneRuns } from './runs-retention.js';
 import { HOUR_MS } from '../core/time.js';
 
 /**
@@ -25,11 +27,20 @@ export const MAX_IDLE_SKIP_MS = HOUR_MS;
 
 type Stamp = [size: number, mtimeMs: number, ino: number] | null;
 
+/** The config limits an idle tick needs without loading the config (`state.minFreeMB`, `runs.*`). */
+export interface IdleLimits {
+  minFreeBytes: number;
+  keepDays: number;
+  maxBytes: number;
+}
+
 interface IdleHint {
   version: 1;
   build: number;
   files: Record<string, Stamp>;
   wakeAt: string;
+  /** Absent in hints of older builds (then the build stamp differs anyway). */
+  limits?: IdleLimits;
 }
 
 /** Identifies this fano build: a hint written by another build is ignored. */
@@ -75,10 +86,10 @@ export function nextWakeAt(state: Readonly<FanoState>, now: Date, archiveAfterMs
 }
 
 /** Written by a full tick while it still holds the lock, after its checkpoint. */
-export function writeIdleHint(home: string, inputs: string[], wakeAt: Date): void {
+export function writeIdleHint(home: string, inputs: string[], wakeAt: Date, limits: IdleLimits): void {
   const files: Record<string, Stamp> = {};
   for (const rel of [...BASE_FILES, ...inputs].sort()) files[rel] = stamp(home, rel);
-  const hint: IdleHint = { version: 1, build: buildStamp(), files, wakeAt: wakeAt.toISOString() };
+  const hint: IdleHint = { version: 1, build: buildStamp(), files, wakeAt: wakeAt.toISOString(), limits };
   mkdirSync(runsDir(home), { recursive: true });
   const file = join(runsDir(home), HINT_FILE);
   onFile(file, () => writeFileSync(`${file}.${process.pid}.tmp`, JSON.stringify(hint, null, 2) + '\n'));
@@ -111,11 +122,19 @@ export function tryIdleTick(home: string, now: Date): TickInfo | null {
   for (const [rel, was] of Object.entries(hint.files)) {
     if (JSON.stringify(stamp(home, rel)) !== JSON.stringify(was)) return null;
   }
+  const limits = hint.limits;
+  if (!limits) return null;
+  // Low on space: the full path refuses with the reason (disk-guard.ts).
+  const free = freeBytes(home);
+  if (free !== null && free < limits.minFreeBytes) return null;
   const at = now.toISOString();
   const info: TickInfo = { id: newTickId(now), startedAt: at, endedAt: at, outcome: 'idle', steps: 0, requests: 0, error: null };
-  // Same shape as the pino lines of a full tick, so log readers need no special case.
-  const logFile = tickLogPath(home, info.id);
-  onFile(logFile, () => appendFileSync(logFile, JSON.stringify({ level: 30, time: at, tickId: info.id, event: 'tick.idle', wakeAt: hint.wakeAt, reason: 'nothing changed since the last tick' }) + '\n'));
+  // One line in the day's idle log (not a file per tick), in the shape of a full tick's pino lines.
+  const newDay = !existsSync(idleLogPath(home, now));
+  appendIdleLog(home, now, JSON.stringify({ level: 30, time: at, tickId: info.id, event: 'tick.idle', wakeAt: hint.wakeAt, reason: 'nothing changed since the last tick' }) + '\n');
   writeLastTick(home, info);
+  // Full ticks keep runs/ within its limits; the first idle tick of a day does too, so a home
+  // idle for weeks still sheds its old days.
+  if (newDay) pruneRuns(home, { keepDays: limits.keepDays, maxBytes: limits.maxBytes, now });
   return info;
 }

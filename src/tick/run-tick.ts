@@ -13,7 +13,10 @@ import type { Module } from '../modules/module.js';
 import { openStore, type Store } from '../store/store.js';
 import { systemClock, type Clock } from './clock.js';
 import { clearIdleHint, nextWakeAt, writeIdleHint } from './idle-hint.js';
-import { newTickId, runsDir, tickLogPath, writeLastTick } from './runs.js';
+import { foldIntoIdleLog, idleLogPath, newTickId, runsDir, tickLogPath, writeLastTick } from './runs.js';
+import { pruneRuns } from './runs-retention.js';
+import { assertFreeSpace } from './disk-guard.js';
+import { basename } from 'node:path';
 import { assertInsideHome, homeEscapeProblems } from '../store/home-guard.js';
 import { fetchPendingSources, writeProposedSeeds } from './researcher-glue.js';
 import { runSlice } from './slice.js';
@@ -53,9 +56,13 @@ export async function runTick(opts: TickOptions): Promise<TickSummary> {
   // Config first: an invalid config exits 78 before state/ is touched.
   const { config } = await loadConfig(opts.home);
   const startedAt = now();
+  // Retention compares file times, which are the file system's clock, not the tick's (a test clock).
+  const fileClockStart = new Date();
   const tickId = newTickId(startedAt);
   // The home stays the home: a runs/ (or state/) that leads elsewhere is refused before any write.
   assertInsideHome(opts.home, runsDir(opts.home));
+  // Before the first write (the lock): too little room means no work at all, said plainly (exit 74).
+  assertFreeSpace(opts.home, config.state.minFreeMB);
   const store = await openStore(opts.home, { lockStaleMs: config.tick.lockStaleSeconds * 1000, now });
   let log: Logger;
   try {
@@ -137,9 +144,12 @@ export async function runTick(opts: TickOptions): Promise<TickSummary> {
     info.endedAt = now().toISOString();
     await Promise.allSettled([...backends.values()].map((b) => b.close()));
     if (store.report.foreignRemoved.length > 0) log.warn('store.foreign_bytes_moved', { moves: store.report.foreignRemoved });
+    keepRunsBounded(opts.home, config, tickId, fileClockStart, now(), log);
     log.info('tick.ended', { outcome: info.outcome, steps: info.steps, requests: info.requests, durationMs: Date.parse(info.endedAt) - startedAt.getTime() });
     log.close();
     try {
+      // An idle tick's lines go to the day's idle log: runs/ gets no file per idle tick.
+      if (info.outcome === 'idle') info.logFile = foldIntoIdleLog(opts.home, info.logFile, now());
       writeLastTick(opts.home, strip(info));
     } catch (err) {
       // The tick's own failure (often the same full disk) is the one to report.
@@ -149,6 +159,24 @@ export async function runTick(opts: TickOptions): Promise<TickSummary> {
   }
   if (failure !== null) throw failure as Error;
   return info;
+}
+
+/**
+ * runs/ within `runs.keepDays` and `runs.maxMB`, oldest first, never this tick's files or the
+ * newest ones (runs-retention.ts). A failure here never fails the tick: it is logged.
+ */
+function keepRunsBounded(home: string, config: FanoConfig, tickId: string, fileClockStart: Date, at: Date, log: Logger): void {
+  try {
+    const r = pruneRuns(home, { keepDays: config.runs.keepDays, maxBytes: config.runs.maxMB * 1024 * 1024, now: new Date(), keep: [tickId, basename(idleLogPath(home, at))], keepSince: fileClockStart });
+    if (r.removed.length > 0) log.info('runs.pruned', { removed: r.removed.length, oldest: r.removed[0], freedBytes: r.freedBytes, totalBytes: r.totalBytes });
+  } catch (err) {
+    log.warn('runs.prune_failed', { error: (err as Error).message });
+  }
+}
+
+/** The limits an idle tick checks without loading the config. */
+function idleLimits(config: FanoConfig) {
+  return { minFreeBytes: config.state.minFreeMB * 1024 * 1024, keepDays: config.runs.keepDays, maxBytes: config.runs.maxMB * 1024 * 1024 };
 }
 
 /** Lets the next ticks skip loading the state while nothing can have changed (idle-hint.ts). */
@@ -162,7 +190,7 @@ function leaveIdleHint(home: string, config: FanoConfig, state: Readonly<FanoSta
     if (wake && timed && timed < wake) wake = timed;
   }
   if (wake) {
-    writeIdleHint(home, inputs, wake);
+    writeIdleHint(home, inputs, wake, idleLimits(config));
     log.debug('tick.idle_hint', { wakeAt: wake.toISOString(), inputs });
   } else clearIdleHint(home);
 }

@@ -14,6 +14,7 @@ import type { Module, ModuleContext, StepRequest } from '../modules/module.js';
 import { applyPendingPatches, hasPendingPatches } from '../store/document-file.js';
 import type { Store } from '../store/store.js';
 import { bundleDir } from './runs.js';
+import { keepBundleOnce } from './runs-bundles.js';
 
 /** A FIFO lock for the apply phase of concurrent steps (only one tick process runs at a time). */
 export class ApplyLock {
@@ -196,6 +197,9 @@ export async function finishStep(
       res = { outcome: 'siteError', text: '', url: null, resetAt: null, sent: true, detail: `gateway error: ${(err as Error).message}`, bundle: null, durationMs: deps.now().getTime() - t0 };
     }
   }
+  // A failure bundle is kept once by content: a parked backend re-probed every few minutes leaves
+  // one bundle and a count, not one per probe (runs-bundles.ts).
+  if (res.bundle !== null) res = { ...res, bundle: keepBundleOnce(deps.home, res.bundle, requestId, deps.now()) };
   if (control?.abort.signal.aborted && control.abort.signal.reason === DETACH && task.conversation?.submitted) {
     // Detached: whatever the backend said about being interrupted is not the answer. The task
     // stays running with its durable submitted mark; the next tick's recovery pauses it and the

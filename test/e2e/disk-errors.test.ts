@@ -35,6 +35,8 @@ backends:
     seed: 5
 tick:
   maxRequests: 6
+state:
+  minFreeMB: 0 # this test is about the writes themselves failing, not the guard before them
 scheduler:
   consultation:
     enabled: false

@@ -1,5 +1,5 @@
 /** The idle fast path never hides work: any change to an input, the state or the config is seen. */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readState } from '../../src/store/store.js';
@@ -7,9 +7,12 @@ import { runFano, tempHome } from '../support/cli.js';
 
 const CONFIG = 'backends:\n  mock:\n    type: mock\n    latencyMs: 5\nmodules:\n  echo:\n    enabled: true\n    turns: 1\n  explorer:\n    enabled: false\n';
 const seeds = (n: number) => 'seeds:\n' + Array.from({ length: n }, (_, i) => `  - id: q${i}\n    type: question\n    text: Question ${i}\n`).join('');
+/** The last tick's log lines: its own file for a working tick, its lines in the day's idle log for an idle one. */
 const lastEvent = (home: string) => {
-  const id = JSON.parse(readFileSync(join(home, 'runs/last-tick.json'), 'utf8')).id as string;
-  return readFileSync(join(home, 'runs', `${id}.jsonl`), 'utf8');
+  const last = JSON.parse(readFileSync(join(home, 'runs/last-tick.json'), 'utf8')) as { id: string; startedAt: string };
+  if (existsSync(join(home, 'runs', `${last.id}.jsonl`))) return readFileSync(join(home, 'runs', `${last.id}.jsonl`), 'utf8');
+  const idle = readFileSync(join(home, 'runs', `idle-${last.startedAt.slice(0, 10)}.jsonl`), 'utf8');
+  return idle.split('\n').filter((l) => l.includes(`"tickId":"${last.id}"`)).join('\n');
 };
 
 describe('idle fast path', () => {

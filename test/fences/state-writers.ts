@@ -9,9 +9,11 @@ import { importsOf, isTestCode } from './source-tree.js';
  */
 export const WRITERS_OUTSIDE_STORE: Readonly<Record<string, string>> = {
   'src/log.ts': 'runs/<tick>.jsonl (pino)',
-  'src/tick/runs.ts': 'runs/last-tick.json',
+  'src/tick/runs.ts': 'runs/last-tick.json and the daily idle log runs/idle-YYYY-MM-DD.jsonl',
+  'src/tick/runs-bundles.ts': 'runs/bundles/<hash>/: failure bundles kept once, with seen.json',
+  'src/tick/runs-retention.ts': 'removes old tick logs, idle logs and bundles from runs/',
   'src/tick/idle-hint.ts': 'runs/idle-hint.json and the idle line in runs/ (it only stats the state files)',
-  'src/gateway/mock-backend.ts': "runs/: the mock's hidden quota memory",
+  'src/gateway/mock-backend.ts': "runs/: the mock's hidden quota memory and its failure bundles",
   'src/gateway/openai-backend.ts': 'runs/<tick>/<request>/: failure bundles',
   'src/gateway/browser/bundle.ts': 'runs/<tick>/<request>/: failure bundles',
   'src/gateway/browser/resident.ts': 'runs/browser.json and its log; Chromium profile files (state/profiles/, git-ignored, not fano state)',
