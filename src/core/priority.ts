@@ -22,6 +22,7 @@ export const BASE_PRIORITIES: Readonly<Record<string, number>> = {
   synthesis: 60,
   review: 55,
   critique: 45,
+  dedupe_check: 58,
   // Documenter
   address_comment: 70,
   incorporate_insight: 55,

@@ -58,7 +58,7 @@ function assertNoDuplicateWork(state: FanoState): void {
   for (const t of Object.values(state.tasks)) {
     if (t.module !== 'explorer' || !ACTIVE_STATES.has(t.state)) continue;
     const c = t.context;
-    const unit = typeof c.threadId === 'string' ? `thread ${c.threadId}` : t.type === 'review' ? `review ${c.insightId}/${c.revision}/${c.round}/${c.slot}` : t.type === 'verify_claim' ? `verify ${c.insightId}/${c.revision}/${c.claim}` : `comment ${c.commentId}`;
+    const unit = typeof c.threadId === 'string' ? `thread ${c.threadId}` : t.type === 'review' ? `review ${c.insightId}/${c.revision}/${c.round}/${c.slot}` : t.type === 'dedupe_check' ? `dedupe ${c.insightId}/${c.revision}` : t.type === 'verify_claim' ? `verify ${c.insightId}/${c.revision}/${c.claim}` : `comment ${c.commentId}`;
     expect(seen.get(unit), `${unit}: ${seen.get(unit)} and ${t.key}`).toBeUndefined();
     seen.set(unit, t.key);
   }

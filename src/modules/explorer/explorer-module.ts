@@ -6,6 +6,7 @@ import type { Module, ModuleContext, TaskSpec } from '../module.js';
 import { SEEDS_PATH } from '../seeds-file.js';
 import { docList, docOf, docsById, projection } from '../shared/collections.js';
 import { dispatchByType, taskSpec } from '../shared/task-handlers.js';
+import { dedupePending, dedupeUnit } from './dedupe.js';
 import { failCount, HANDLERS, unitOf } from './handlers.js';
 import { explorerProblems, seedsOrProblem } from './problems.js';
 import { PROMPT_DIR } from './prompts.js';
@@ -132,6 +133,14 @@ export const explorerModule: Module = {
 
     const configured = Object.keys(opts.backends).sort();
     for (const ins of docList(state, INSIGHTS)) {
+      // A new insight is first compared with its nearest existing ones (a paraphrase is a
+      // duplicate too); its reviews wait for that answer (dedupe.ts).
+      if (dedupePending(state, ins, opts.maxAttempts)) {
+        const unit = dedupeUnit(ins.id, ins.revision);
+        const seedPriority = seedById.get(ins.seedId)?.priority ?? 5;
+        if (!busyUnits.has(unit)) out.push(spec('dedupe_check', { insightId: ins.id, revision: ins.revision, attempt: failCount(state, unit), seedPriority }, { phase: 'ask' }));
+        continue;
+      }
       const view = insightView(state, ins, opts);
       for (const { round, slot } of view.missing) {
         const unit = failureUnit.review(ins.id, ins.revision, round, slot);

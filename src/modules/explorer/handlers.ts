@@ -6,6 +6,7 @@ import type { ParseResult } from '../shared/answer-format.js';
 import { latexProblem } from '../shared/latex.js';
 import { clearRepair, strictStep, type RawAnswerKeep } from '../shared/strict-answer.js';
 import type { TaskHandler, TaskOf } from '../shared/task-handlers.js';
+import { dedupeCheck } from './dedupe.js';
 import { parseCommentAnswer, parseReview, parseSynthesis, parseVerification } from './formats.js';
 import { commentPrompt, exchangePrompt, exchangeRepairPrompt, repairPrompt, reviewPrompt, sourceSection, synthesisPrompt, verifyPrompt } from './prompts.js';
 import { seedsOrProblem } from './problems.js';
@@ -381,6 +382,7 @@ export const HANDLERS: { readonly [K in keyof ExplorerTasks]: ExplorerEntry<K> }
   review,
   verify_claim: verifyClaim,
   address_comment: addressComment,
+  dedupe_check: dedupeCheck,
 };
 
 /** The failure unit of any Explorer task (null for a type this version does not know). */

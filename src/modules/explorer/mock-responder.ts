@@ -1,5 +1,6 @@
 import { hashUnit as unit, sha256Hex as h } from '../../core/hash.js';
 import { lineValue } from '../shared/mock-prompt.js';
+import { DEDUPE_FORMAT } from './dedupe.js';
 import { FORMAT } from './formats.js';
 import { normalizeText } from './text.js';
 
@@ -104,6 +105,30 @@ export function mockClaimOf(text: string): MockClaim | null {
   return null;
 }
 
+/** The same claims in other words (by index of CLAIMS): word overlap misses them, the paraphrase check must not. */
+const PARAPHRASES: readonly string[] = [
+  'Through two different points of {s} there passes one and only one line, namely $\\ell(p, q)$.',
+  'When the lines of {s} have $k = 3$ points and each point is on $r = 3$ lines, {s} has exactly $7$ points and $7$ lines.',
+  'Under the identification of the points of {s} with $\\mathbb{F}_2^3 \\setminus \\{0\\}$, the lines are the triples of nonzero vectors summing to $0$.',
+  'There are exactly $168$ automorphisms of {s}: $7$ images for a first point, $6$ for a second, $4$ for a third off their line.',
+  'Any flag of {s} can be carried to any other flag by an automorphism.',
+  'A bijection of the points of {s} sending lines to $3$-sets always preserves the lines.',
+  'Deleting a point of {s} with its $3$ lines leaves $6$ points and $4$ lines, any two points still on a common line.',
+  'That {s} has as many points as there are imaginary octonion units, $7$, accounts for the octonion multiplication table.',
+];
+
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const CLAIM_PATTERNS = [...CLAIMS.map((c) => c.claim), ...PARAPHRASES].map((t, i) => ({ claim: i % CLAIMS.length, re: new RegExp(`^${escapeRe(t).replaceAll(escapeRe('{s}'), '(.+?)')}$`) }));
+
+/** Which claim (and about what) a statement of the mock makes, in either wording; null for any other text. */
+function claimKeyOf(text: string): string | null {
+  for (const p of CLAIM_PATTERNS) {
+    const m = p.re.exec(text.trim());
+    if (m) return `${p.claim}:${normalizeText(m[1]!)}`;
+  }
+  return null;
+}
+
 function exchangeAnswer(seed: number, prompt: string): string {
   if (/^REPAIR:\s*yes/m.test(prompt)) {
     // The repair prompt shows the previous answer between <<< and >>>: give it again, balanced.
@@ -154,7 +179,26 @@ function synthesisAnswer(seed: number, prompt: string): string {
       exchanges: [Math.floor(unit(x, 28 + i * 4) * count)],
     };
   });
+  // Now and then (always for a seed that asks for it) the first claim comes twice, the second time
+  // in other words, so runs exercise the paraphrase check (dedupe.ts).
+  const first = insights[0]!;
+  const index = CLAIMS.findIndex((c) => c.claim.replace('{s}', subject) === first.statement);
+  if (index >= 0 && (/^SEED \(.*\bparaphrase/im.test(prompt) || unit(x, 44) < 0.1)) {
+    const reworded = PARAPHRASES[index]!.replaceAll('{s}', subject);
+    const twin = { ...first, statement: reworded, claims: [reworded] };
+    if (insights.length < max) insights.push(twin);
+    else insights[insights.length - 1] = twin;
+  }
   return `\`\`\`json\n${JSON.stringify({ insights })}\n\`\`\``;
+}
+
+/** The paraphrase check: a duplicate when the new insight makes the same claim about the same subject as a candidate. */
+function dedupeAnswer(prompt: string): string {
+  const mine = claimKeyOf(/^NEW INSIGHT: \[[^\]]+\] (.*)$/m.exec(prompt)?.[1] ?? '');
+  for (const c of prompt.matchAll(/^- \[([^\]]+)\] (.*)$/gm)) {
+    if (mine !== null && claimKeyOf(c[2]!) === mine) return JSON.stringify({ duplicateOf: c[1], reasoning: `Both state the same claim in other words; nothing in the new one goes beyond [${c[1]}].` });
+  }
+  return JSON.stringify({ duplicateOf: null, reasoning: 'None of the existing insights states this claim; it is new.' });
 }
 
 type Rating = 'bless' | 'uncertain' | 'reject';
@@ -256,6 +300,8 @@ export function explorerMockAnswer(seed: number, prompt: string): string | null 
       return verifyAnswer(seed, prompt);
     case FORMAT.comment:
       return commentAnswer(seed, prompt);
+    case DEDUPE_FORMAT:
+      return dedupeAnswer(prompt);
     default:
       return null;
   }

@@ -82,6 +82,18 @@ Leave out analogies, numerical coincidences, speculation, and anything a critiqu
 unanswered; leave out what is already among the blessed insights. Fewer correct insights are
 better than many; when the thread established nothing, give an empty list.`,
   repair: REPAIR_TEMPLATE,
+  dedupe: `You are checking whether a new research insight says something fano already holds.
+
+NEW INSIGHT: [{{id}}] {{insight}}
+
+EXISTING INSIGHTS NEAREST TO IT:
+{{candidates}}
+
+Is the new insight the same mathematical claim as one of the existing ones: a paraphrase, an
+equivalent reformulation, or a special case that adds nothing to it? Compare the mathematics, not
+the wording: two statements with different words can be the same claim, and two with similar
+words can differ (another hypothesis, another quantifier, another object). If it is the same claim
+as several, name the one it is closest to; if it says something new, say so.`,
   review: `You are a rigorous mathematician, one reviewer on a panel judging a candidate result. You
 check it; you do not improve it, and it will not be changed to pass: judge the statement as written.
 ROUND: 1

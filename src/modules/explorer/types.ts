@@ -87,6 +87,8 @@ export type InsightDoc = {
   provenance: { backend: string; mode: 'deep' | 'normal'; task: string; at: string };
   duplicateOf: string | null;
   similarity: number | null;
+  /** Who found the duplicate: the word-overlap check at synthesis, or the model's paraphrase check (dedupe.ts). */
+  duplicateBy?: 'words' | 'model';
   /** Reviewer backends by slot, chosen at creation (distinct, producer last). */
   panel: string[];
   decision: { status: 'blessed' | 'rejected'; note: string | null; at: string; revision: number; by: 'human' } | null;
@@ -244,6 +246,8 @@ export type ExplorerTasks = {
   review: { context: Unit & { insightId: string; revision: number; round: number; slot: number }; data: RepairData };
   /** Prove or refute one claim of one revision of an insight, before round 2. */
   verify_claim: { context: Unit & { insightId: string; revision: number; claim: number }; data: RepairData };
+  /** A new insight the word-overlap check let through, compared by a model with its nearest existing ones (dedupe.ts). */
+  dedupe_check: { context: Unit & { insightId: string; revision: number }; data: RepairData & { candidates?: string[] } };
   /** A person's comment on an insight: answered, and the insight revised when the answer says so. */
   address_comment: { context: Unit & { commentId: string; insightId: string }; data: RepairData & { text: string; source: CommentDoc['source'] } };
 };
