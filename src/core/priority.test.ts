@@ -23,7 +23,7 @@ describe('computePriority factors', () => {
     expect(computePriority(buildTask({ type: 'synthesis' }), {}, T0, OPTS)).toBe(60);
     expect(computePriority(buildTask({ type: 'generate_questions' }), {}, T0, OPTS)).toBe(35);
     expect(computePriority(buildTask({ type: 'echo' }), {}, T0, OPTS)).toBe(DEFAULT_BASE_PRIORITY);
-    expect(Object.keys(BASE_PRIORITIES)).toHaveLength(12);
+    expect(Object.keys(BASE_PRIORITIES)).toHaveLength(13);
   });
   it('config overrides the base priority per type', () => {
     const opts = { ...OPTS, taskTypes: { synthesis: { basePriority: 10 } } };

@@ -12,8 +12,10 @@ import { FAILURES, INSIGHTS, MODULE, THREADS, type ExplorerTasks, type InsightDo
 /**
  * Paraphrase duplicates. The word-overlap check at synthesis (handlers.ts) catches a repeated
  * claim, not a reworded one; so every new insight it let through is then compared by a model with
- * its nearest existing insights (a `dedupe_check` task), and its reviews wait for that answer: a
- * panel never spends its reviews on a claim fano already holds.
+ * its nearest existing insights (a `dedupe_check` task, base priority above the reviews'). The
+ * reviews do not wait for it (a check that keeps failing must not hold a panel back): a duplicate
+ * it finds ends the insight's review at once, whatever the panel said (review.ts checks
+ * `duplicateOf` first), so it is never blessed nor written into the document.
  */
 
 export const DEDUPE_FORMAT = 'fano.dedupe.v1';

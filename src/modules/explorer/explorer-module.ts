@@ -133,13 +133,12 @@ export const explorerModule: Module = {
 
     const configured = Object.keys(opts.backends).sort();
     for (const ins of docList(state, INSIGHTS)) {
-      // A new insight is first compared with its nearest existing ones (a paraphrase is a
-      // duplicate too); its reviews wait for that answer (dedupe.ts).
+      // A new insight is also compared by a model with its nearest existing ones (a paraphrase is
+      // a duplicate too, dedupe.ts); a duplicate found ends its review (review.ts puts it first).
       if (dedupePending(state, ins, opts.maxAttempts)) {
         const unit = dedupeUnit(ins.id, ins.revision);
         const seedPriority = seedById.get(ins.seedId)?.priority ?? 5;
         if (!busyUnits.has(unit)) out.push(spec('dedupe_check', { insightId: ins.id, revision: ins.revision, attempt: failCount(state, unit), seedPriority }, { phase: 'ask' }));
-        continue;
       }
       const view = insightView(state, ins, opts);
       for (const { round, slot } of view.missing) {
