@@ -121,7 +121,7 @@ const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const CLAIM_PATTERNS = [...CLAIMS.map((c) => c.claim), ...PARAPHRASES].map((t, i) => ({ claim: i % CLAIMS.length, re: new RegExp(`^${escapeRe(t).replaceAll(escapeRe('{s}'), '(.+?)')}$`) }));
 
 /** Which claim (and about what) a statement of the mock makes, in either wording; null for any other text. */
-function claimKeyOf(text: string): string | null {
+export function claimKeyOf(text: string): string | null {
   for (const p of CLAIM_PATTERNS) {
     const m = p.re.exec(text.trim());
     if (m) return `${p.claim}:${normalizeText(m[1]!)}`;
@@ -179,11 +179,11 @@ function synthesisAnswer(seed: number, prompt: string): string {
       exchanges: [Math.floor(unit(x, 28 + i * 4) * count)],
     };
   });
-  // Now and then (always for a seed that asks for it) the first claim comes twice, the second time
+  // Now and then (always for a seed that asks for it) the first one-claim insight comes twice, the second time
   // in other words, so runs exercise the paraphrase check (dedupe.ts).
-  const first = insights[0]!;
-  const index = CLAIMS.findIndex((c) => c.claim.replace('{s}', subject) === first.statement);
-  if (index >= 0 && (/^SEED \(.*\bparaphrase/im.test(prompt) || unit(x, 44) < 0.1)) {
+  const first = insights.find((ins) => CLAIMS.some((c) => c.claim.replace('{s}', subject) === ins.statement));
+  const index = first ? CLAIMS.findIndex((c) => c.claim.replace('{s}', subject) === first.statement) : -1;
+  if (first && (/^SEED \(.*\bparaphrase/im.test(prompt) || unit(x, 44) < 0.1)) {
     const reworded = PARAPHRASES[index]!.replaceAll('{s}', subject);
     const twin = { ...first, statement: reworded, claims: [reworded] };
     if (insights.length < max) insights.push(twin);
