@@ -4,7 +4,7 @@
 import { claimTask, completeStep, createTask } from '../../src/core/lifecycle.js';
 import { createScheduler, type BackendSlot } from '../../src/core/scheduler.js';
 import { emptyBackendState } from '../../src/core/types.js';
-import { PROPOSED, runSimulation, simConfig } from '../../src/sim/simulate.js';
+import { runSimulation, simConfig } from '../../src/sim/simulate.js';
 import { defaultScenario } from '../../src/sim/scenario.js';
 import { quotaOptions, schedulerOptions } from '../../src/config/core-options.js';
 import type { BenchRow } from './types.js';
@@ -13,12 +13,6 @@ const DAYS = 7;
 const SEED = 1;
 const PICK_TASKS = 10_000;
 const PICK_SAMPLES = 301;
-
-function timed<T>(f: () => T): { value: T; ms: number } {
-  const t0 = performance.now();
-  const value = f();
-  return { value, ms: performance.now() - t0 };
-}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -70,50 +64,36 @@ export function benchPickMs(): number {
   return median(samples);
 }
 
-export function benchSim(): BenchRow[] {
-  const fano = timed(() => runSimulation({ days: DAYS, seed: SEED, algorithm: 'fano' }));
-  const base = timed(() => runSimulation({ days: DAYS, seed: SEED, algorithm: 'baseline' }));
+async function timed<T>(f: () => Promise<T>): Promise<{ value: T; ms: number }> {
+  const t0 = performance.now();
+  const value = await f();
+  return { value, ms: performance.now() - t0 };
+}
+
+/**
+ * One simulated week of fano (the real tick loop and modules) and of the baseline on seed 1's
+ * steady world. The goals over every scenario and seeds 1-6 are measured by `fano simulate` runs
+ * (docs/simulation.md), too long for a bench row.
+ */
+export async function benchSim(): Promise<BenchRow[]> {
+  const fano = await timed(() => runSimulation({ days: DAYS, seed: SEED, algorithm: 'fano' }));
+  const base = await timed(() => runSimulation({ days: DAYS, seed: SEED, algorithm: 'baseline' }));
   const f = fano.value;
   const b = base.value;
   const ratio = b.tasksPerDay > 0 ? f.tasksPerDay / b.tasksPerDay : Number.POSITIVE_INFINITY;
-  const prop = runSimulation({ days: DAYS, seed: SEED, algorithm: 'fano', ...PROPOSED });
-  // The baseline's throughput depends on luck (when its limit collapses), so the ratio is also
-  // given against its BEST of several seeds: the conservative reading of the gain.
-  let bestBase = b.tasksPerDay;
-  for (let seed = SEED + 1; seed <= SEED + 5; seed++) bestBase = Math.max(bestBase, runSimulation({ days: DAYS, seed, algorithm: 'baseline' }).tasksPerDay);
-  // Stability: the goals must hold on other worlds too, not only on the bench's seed.
-  const others = [f];
-  for (let seed = SEED + 1; seed <= SEED + 5; seed++) others.push(runSimulation({ days: DAYS, seed, algorithm: 'fano' }));
-  const worstCap = Math.min(...others.map((r) => r.capacityUsed));
-  const worstWait = Math.max(...others.map((r) => r.longestWaitMin));
-  const worstP95 = Math.max(...others.map((r) => r.commentLatencyP95Min));
-  const worstHits = Math.max(...others.map((r) => r.rateLimitHitsPerBackendDayAfterDay1));
   const pickMs = benchPickMs();
   const rows: BenchRow[] = [
     { name: `${DAYS} simulated days, fano (wall)`, value: fano.ms / 1000, unit: 's', target: '≤ 30 s', ok: fano.ms <= 30_000 },
     { name: `${DAYS} simulated days, baseline (wall)`, value: base.ms / 1000, unit: 's' },
     { name: 'capacity used, fano', value: f.capacityUsed * 100, unit: '%', target: '≥ 95 %', ok: f.capacityUsed >= 0.95 },
     { name: 'capacity used, baseline', value: b.capacityUsed * 100, unit: '%' },
-    { name: 'rate-limit hits/backend/day after day 1, fano', value: f.rateLimitHitsPerBackendDayAfterDay1, unit: 'hits', target: '≤ 1', ok: f.rateLimitHitsPerBackendDayAfterDay1 <= 1 },
-    { name: 'rate-limit hits/backend/day after day 1, baseline', value: b.rateLimitHitsPerBackendDayAfterDay1, unit: 'hits' },
     { name: 'comment latency p95, fano', value: f.commentLatencyP95Min, unit: 'sim min', target: '≤ 15', ok: f.commentLatencyP95Min <= 15 },
     { name: 'comment latency p95, baseline', value: b.commentLatencyP95Min, unit: 'sim min' },
-    { name: 'longest starvation (runnable task wait), fano', value: f.longestWaitMin, unit: 'sim min', target: '< 120', ok: f.longestWaitMin < 120 },
-    { name: 'longest starvation (runnable task wait), baseline', value: b.longestWaitMin, unit: 'sim min' },
+    { name: 'longest stall on an unavailable backend while another was idle, fano', value: f.stalledWhileOtherFreeMaxMin ?? 0, unit: 'sim min', target: '≤ 30', ok: (f.stalledWhileOtherFreeMaxMin ?? 0) <= 30 },
+    { name: 'urgent seed explored, max, fano', value: f.urgentSeedExploreMaxMin, unit: 'sim min', target: '≤ 1440', ok: f.urgentSeedExploreMaxMin <= 1440 },
     { name: 'tasks/day, fano', value: f.tasksPerDay, unit: 'tasks' },
     { name: 'tasks/day, baseline', value: b.tasksPerDay, unit: 'tasks' },
     { name: 'tasks/day ratio fano/baseline', value: ratio, unit: '×', target: '≥ 2.5×', ok: ratio >= 2.5 },
-    { name: `tasks/day ratio vs the best baseline of seeds ${SEED}-${SEED + 5}`, value: f.tasksPerDay / bestBase, unit: '×', target: '≥ 2.5×', ok: f.tasksPerDay / bestBase >= 2.5 },
-    { name: `worst of seeds ${SEED}-${SEED + 5}, fano: capacity used`, value: worstCap * 100, unit: '%', target: '≥ 95 %', ok: worstCap >= 0.95 },
-    { name: `worst of seeds ${SEED}-${SEED + 5}, fano: rate-limit hits/backend/day after day 1`, value: worstHits, unit: 'hits', target: '≤ 1', ok: worstHits <= 1 },
-    { name: `worst of seeds ${SEED}-${SEED + 5}, fano: comment latency p95`, value: worstP95, unit: 'sim min', target: '≤ 15', ok: worstP95 <= 15 },
-    { name: `worst of seeds ${SEED}-${SEED + 5}, fano: longest starvation`, value: worstWait, unit: 'sim min', target: '< 120', ok: worstWait < 120 },
-    // What-if: the config the simulator suggests (PROPOSED in src/sim/simulate.ts).
-    { name: 'what-if (starvation maxBoost 40): capacity used', value: prop.capacityUsed * 100, unit: '%', target: '≥ 95 %' },
-    { name: 'what-if: rate-limit hits/backend/day after day 1', value: prop.rateLimitHitsPerBackendDayAfterDay1, unit: 'hits', target: '≤ 1' },
-    { name: 'what-if: comment latency p95', value: prop.commentLatencyP95Min, unit: 'sim min', target: '≤ 15' },
-    { name: 'what-if: longest starvation', value: prop.longestWaitMin, unit: 'sim min', target: '< 120' },
-    { name: 'what-if: tasks/day ratio fano/baseline', value: b.tasksPerDay > 0 ? prop.tasksPerDay / b.tasksPerDay : 0, unit: '×', target: '≥ 2.5×' },
     { name: `scheduler pick among ${PICK_TASKS} runnable tasks (median)`, value: pickMs, unit: 'ms', target: '≤ 1 ms', ok: pickMs <= 1 },
   ];
   return rows;

@@ -122,7 +122,7 @@ export function buildProgram(): FanoProgram {
 
   program
     .command('simulate')
-    .description('deterministic simulation of days of operation on fake backends, fano vs the original design')
+    .description('deterministic simulation of days of real ticks and modules on simulated backends, fano vs the original design')
     .requiredOption('--days <n>', 'simulated days', parsePositiveInt)
     .option('--seed <s>', 'random seed', parseInteger, 1)
     .option('--scenario <name>', 'the simulated world: steady, logout, ratelimit-storm, comment-burst or seed-flood', 'steady')

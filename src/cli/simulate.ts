@@ -3,9 +3,10 @@ import { SCENARIOS, type ScenarioName } from '../sim/scenario.js';
 import { compareAlgorithms, type SimComparison, type SimReport } from '../sim/simulate.js';
 
 /**
- * `fano simulate --days N --seed S [--scenario steady|logout|ratelimit-storm|comment-burst|seed-flood] [--json]`: fano and the original design's algorithm
- * (sim/baseline.ts) side by side on the same simulated world (hidden limits, outages, human
- * comments). Touches no home: the simulation is pure computation on a virtual clock.
+ * `fano simulate --days N --seed S [--scenario steady|logout|ratelimit-storm|comment-burst|seed-flood] [--json]`: fano (the real
+ * tick loop and modules) and the original design's algorithm (sim/baseline.ts) side by side on the
+ * same simulated world (hidden limits, outages, a person adding seeds and comments). Touches no
+ * home: the simulation runs in a temporary one, on a virtual clock.
  */
 export interface SimulateCommandOptions {
   days: number;
@@ -14,9 +15,11 @@ export interface SimulateCommandOptions {
   scenario?: string;
   json: boolean;
   out: (s: string) => void;
+  /** The runs (tests pass a smaller world). */
+  compare?: (days: number, seed: number, scenario: ScenarioName) => Promise<SimComparison>;
 }
 
-/** Longer runs are fine but slow (about 1 s of wall time per simulated day on a laptop core). */
+/** Longer runs are fine but slow: each simulated day runs thousands of real tick steps (docs/simulation.md). */
 export const MAX_SIM_DAYS = 365;
 
 export async function runSimulateCommand(opts: SimulateCommandOptions): Promise<number> {
@@ -26,7 +29,8 @@ export async function runSimulateCommand(opts: SimulateCommandOptions): Promise<
   if (!Number.isSafeInteger(opts.seed)) throw new UsageError(`--seed must be an integer (got ${opts.seed})`);
   const scenario = opts.scenario ?? 'steady';
   if (!(SCENARIOS as readonly string[]).includes(scenario)) throw new UsageError(`--scenario must be one of ${SCENARIOS.join(', ')} (got ${scenario})`);
-  const r = compareAlgorithms(opts.days, opts.seed, undefined, undefined, scenario as ScenarioName);
+  const compare = opts.compare ?? ((d: number, s: number, n: ScenarioName) => compareAlgorithms(d, s, undefined, undefined, n));
+  const r = await compare(opts.days, opts.seed, scenario as ScenarioName);
   opts.out(opts.json ? JSON.stringify(r, null, 2) : formatComparison(r));
   return 0;
 }

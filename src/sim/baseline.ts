@@ -1,7 +1,9 @@
 import { BASE_PRIORITIES } from '../core/priority.js';
 import type { Task } from '../core/types.js';
-import type { SimDriver } from './engine.js';
-import { CONSULTATION, type SimMetrics, type SimStart } from './metrics.js';
+import { mockAnswer, type MockResponder } from '../gateway/mock-backend.js';
+import { moduleBacklogs, type BacklogOptions } from '../modules/backlogs.js';
+import type { SimDriver, SimStart } from './engine.js';
+import { CONSULTATION, type SimMetrics } from './metrics.js';
 import type { ModuleHost } from './module-host.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS, SIM_EPOCH_MS } from './scenario.js';
 import type { SimResponse } from './world.js';
@@ -42,6 +44,10 @@ export interface BaselineOptions {
   /** retry_after when the site named no reset time. */
   defaultRetryAfterMs: number;
   consultationIntervalMs: number;
+  /** The mock answers (the same responders and seed as fano's backends). */
+  responders: readonly MockResponder[];
+  seed: number;
+  backlog: BacklogOptions;
 }
 
 const RECOVERY_BUFFER_MS = MINUTE_MS;
@@ -67,8 +73,8 @@ export class BaselineDriver implements SimDriver {
     for (const b of opts.backends) this.hourlyLimits.set(b.name, b.hourlyLimit);
   }
 
-  discover(now: Date): void {
-    for (const t of this.host.discover(now)) this.open.set(t.key, t);
+  async discover(now: Date): Promise<void> {
+    for (const t of await this.host.discover(now)) this.open.set(t.key, t);
   }
 
   private roll(now: number): void {
@@ -95,10 +101,22 @@ export class BaselineDriver implements SimDriver {
     return until !== undefined && now.getTime() < until;
   }
 
+  private backlogAt = -1;
+  private backlog = 0;
+
+  /** Blessed insights not yet documented, as the status metrics read them (once per minute: it reads the document). */
+  private blessedPending(now: number): number {
+    if (now - this.backlogAt >= 60_000) {
+      this.backlogAt = now;
+      this.backlog = moduleBacklogs(this.host.home, this.host.state, this.opts.backlog).blessedInsightsPending;
+    }
+    return this.backlog;
+  }
+
   private priority(task: Task, now: number): number {
     let score = SEED_BASE_PRIORITIES[task.type] ?? 50;
     if (task.module === 'documenter') {
-      const backlog = this.host.module('documenter').backlog().blessedPending ?? 0;
+      const backlog = this.blessedPending(now);
       if (backlog > 20) score += 30;
       else if (backlog > 10) score += 15;
     }
@@ -133,7 +151,7 @@ export class BaselineDriver implements SimDriver {
       if (b) {
         this.lastConsultMs = t;
         this.use(b.name, false);
-        return { backend: b.name, deep: false, module: CONSULTATION, taskKey: null };
+        return { backend: b.name, deep: false, module: CONSULTATION, taskKey: null, prompt: '' };
       }
     }
     let task = this.current ? (this.open.get(this.current) ?? null) : null;
@@ -150,14 +168,20 @@ export class BaselineDriver implements SimDriver {
     if (!task) return null;
     const llm = this.allocate(task, available);
     if (!llm) return null; // head-of-line blocking: the loop sleeps
-    const deep = this.host.module(task.module).prepare(task, this.host.ctx(now)).deep;
+    let request;
+    try {
+      request = this.host.module(task.module).prepare(task, this.host.ctx(now, task.module));
+    } catch {
+      return null; // the loop sleeps until the next tick
+    }
+    const deep = request.deep;
     this.use(llm.name, deep);
     if (task.state !== 'running') this.metrics.onWait(task.key, task.deep, Math.max(0, t - Date.parse(task.readyAt)));
     const at = now.toISOString();
     const claimed: Task = { ...task, state: 'running', updatedAt: at, conversation: { backend: llm.name, url: null, turn: task.conversation?.turn ?? 0, submitted: null } };
     this.open.set(task.key, claimed);
     this.current = task.key;
-    return { backend: llm.name, deep, module: task.module, taskKey: task.key };
+    return { backend: llm.name, deep, module: task.module, taskKey: task.key, prompt: request.prompt };
   }
 
   private use(name: string, deep: boolean): void {
@@ -165,7 +189,7 @@ export class BaselineDriver implements SimDriver {
     if (deep) this.deepUsage.set(name, (this.deepUsage.get(name) ?? 0) + 1);
   }
 
-  finish(s: SimStart, res: SimResponse, now: Date): void {
+  async finish(s: SimStart, res: SimResponse, now: Date): Promise<void> {
     const t = now.getTime();
     this.roll(t);
     if (res.outcome === 'rateLimited') {
@@ -178,24 +202,35 @@ export class BaselineDriver implements SimDriver {
     if (!task) return;
     const at = now.toISOString();
     if (res.outcome === 'ok') {
-      const out = this.host.answer(task, now);
+      const out = this.host.answer(task, mockAnswer(this.opts.seed, s.prompt, this.opts.responders), now);
       const turn = (task.conversation?.turn ?? 0) + 1;
       const next: Task = { ...task, data: out.data, llmRequests: task.llmRequests + 1, updatedAt: at, readyAt: at, conversation: task.conversation && { ...task.conversation, turn } };
-      if (out.done) {
-        this.open.delete(task.key);
-        this.host.put({ ...next, state: 'completed', finishedAt: at });
-        this.metrics.tasksCompleted++;
+      if (out.fail !== undefined) {
+        // A module that rejects the answer is an error like any other: FAILED, and picked again.
+        this.metrics.tasksFailed++;
+        this.open.set(task.key, { ...next, state: 'failed' });
         this.current = null;
+        await this.host.put({ ...next, state: 'paused' }, now, out.events);
+      } else if (out.done) {
+        this.open.delete(task.key);
+        const done: Task = { ...next, state: 'completed', finishedAt: at, result: out.result ?? null };
+        if (task.module !== CONSULTATION) this.metrics.tasksCompleted++;
+        this.current = null;
+        await this.host.put(done, now, out.events);
       } else {
         this.open.set(task.key, next); // still running: run_task continues with the next step
+        await this.host.put(next, now, out.events);
       }
       return;
     }
     // rate limit → paused; anything else → FAILED, which the scheduler will happily pick again.
+    // The modules see it paused (a failed task would be theirs to replace).
     const state = res.outcome === 'rateLimited' ? 'paused' : 'failed';
     if (state === 'failed') this.metrics.tasksFailed++;
-    this.open.set(task.key, { ...task, state, updatedAt: at, readyAt: at });
+    const next: Task = { ...task, state, updatedAt: at, readyAt: at };
+    this.open.set(task.key, next);
     this.current = null;
+    await this.host.put({ ...next, state: 'paused' }, now);
   }
 
   finalize(now: Date): void {

@@ -1,18 +1,13 @@
 import type { FanoConfig } from '../config/schema.js';
-import { CONSULTATION_MODULE, consultationStats } from '../core/consultation.js';
-import type { Backlogs } from '../core/metrics.js';
-import type { FanoState, JsonObject, Task } from '../core/types.js';
-import { consultationModule, consultationOptions, consultationRequest } from '../modules/consultation/consultation-module.js';
-import type { ModuleContext } from '../modules/module.js';
-import { ModuleHost } from './module-host.js';
+import { CONSULTATION_FORMAT, CONSULTATION_MODULE, consultationStats } from '../core/consultation.js';
+import { sha256Hex } from '../core/hash.js';
+import type { FanoState } from '../core/types.js';
 import { unitHash } from './scenario.js';
-import type { SimModule } from './workload.js';
 
 /**
  * The priority consultation on the simulator: the REAL consultation module (due rule, share cap,
- * parsing, weights as `meta.weights`) with a simulated consultant in place of the model. Only
- * `prepare` differs from the tick's: the real one reads the backlogs from the home's files, the
- * simulator hands the same prompt builder its modules' backlog figures.
+ * its prompt from the home's backlogs, parsing, weights as `meta.weights`) with a simulated
+ * consultant in place of the model.
  */
 
 export interface ConsultantOptions {
@@ -78,52 +73,13 @@ export function consultantAnswer(prompt: string, key: string, o: ConsultantOptio
 }
 
 /**
- * The consultation module for the simulator. `backlogs` gives the figures the real `prepare`
- * reads from the home. The prompt is kept until the answer comes, because the consultant answers
- * what it was asked then, not the state at answer time.
+ * The simulated consultant, as a mock responder: it answers the real consultation module's prompts
+ * (recognised by their FORMAT line) the way `consultantAnswer` says, and nothing else. Whether an
+ * answer is malformed depends on a hash of the prompt, so a run is deterministic.
  */
-export function createSimConsultation(backlogs: () => Backlogs, o: ConsultantOptions): SimModule {
-  const asked = new Map<string, string>();
-  return {
-    name: CONSULTATION_MODULE,
-    backlog: () => ({}),
-    discover: (ctx: ModuleContext) => consultationModule.discover(ctx),
-    prepare(task: Readonly<Task>, ctx: ModuleContext) {
-      const request = consultationRequest(ctx, backlogs());
-      asked.set(task.key, request.prompt);
-      return request;
-    },
-    onAnswer(task: Readonly<Task>, _answer: string, ctx: ModuleContext) {
-      const prompt = asked.get(task.key) ?? '';
-      asked.delete(task.key);
-      return consultationModule.onAnswer(task, consultantAnswer(prompt, task.key, o), ctx);
-    },
-    handleFailure(task: Readonly<Task>, error: string, ctx: ModuleContext) {
-      asked.delete(task.key);
-      return consultationModule.handleFailure(task, error, ctx);
-    },
-  };
-}
-
-/**
- * fano's modules on the simulator: the sim modules, then the real consultation when the config
- * enables it, last and with the tick's options (src/modules/index.ts), weighing the modules before it.
- */
-export function fanoModuleHost(config: FanoConfig, modules: readonly SimModule[], consultant: Partial<ConsultantOptions> = {}): ModuleHost {
-  if (!config.scheduler.consultation.enabled) return new ModuleHost(modules);
+export function consultantResponder(config: FanoConfig, consultant: Partial<ConsultantOptions> = {}): (seed: number, prompt: string) => string | null {
   const o = { malformedRate: DEFAULT_MALFORMED_RATE, prior: config.scheduler.weights, ...consultant };
-  const options = consultationOptions(config, modules.map((m) => m.name)) as JsonObject;
-  return new ModuleHost([...modules, createSimConsultation(() => simBacklogs(modules), o)], { [CONSULTATION_MODULE]: options });
-}
-
-/**
- * The design's backlogs (what the tick's `prepare` reads from the home) from the sim modules'
- * figures. The sim's seed supply is endless, so "unexplored" is the explorations open.
- */
-export function simBacklogs(modules: readonly SimModule[]): Backlogs {
-  const b: Record<string, number> = {};
-  for (const m of modules) Object.assign(b, m.backlog());
-  return { blessedInsightsPending: b.blessedPending ?? 0, commentsPending: b.commentsOpen ?? 0, seedsUnexplored: b.explorationsOpen ?? 0, sectionsDocumented: 0 };
+  return (seed, prompt) => (prompt.includes(`FORMAT: ${CONSULTATION_FORMAT}`) ? consultantAnswer(prompt, `${seed}:${sha256Hex(prompt).slice(0, 16)}`, o) : null);
 }
 
 export interface SimConsultationReport {

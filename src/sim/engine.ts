@@ -1,9 +1,20 @@
-import type { SimMetrics, SimStart } from './metrics.js';
+import type { SimMetrics } from './metrics.js';
 import { DAY_MS, SIM_EPOCH_MS } from './scenario.js';
 import type { SimResponse, World } from './world.js';
 
+/** A request the driver starts. */
+export interface SimStart {
+  backend: string;
+  deep: boolean;
+  /** The task's module, or CONSULTATION. */
+  module: string;
+  taskKey: string | null;
+  prompt: string;
+}
+
 /**
- * The virtual clock and the cron loop. No timers, no sleeping: time jumps from event to event.
+ * The baseline's cron loop (fano runs the real tick loop instead: fano-run.ts). No timers, no
+ * sleeping: time jumps from event to event.
  *
  * Tick model (what `fano tick` does under a 1-minute timer, src/tick/run-tick.ts):
  *  - A tick starts on a whole minute when no tick holds the lock; cron firings while a tick runs
@@ -26,10 +37,10 @@ export interface SimDriver {
   readonly maxInFlight: number;
   /** A tick took the lock (the real tick loads the state and builds its scheduler here). */
   beginTick?(now: Date): void;
-  discover(now: Date): void;
+  discover(now: Date): Promise<void>;
   /** The next request to start now, given the backends busy with a request; null if none. */
   next(now: Date, busy: ReadonlySet<string>): SimStart | null;
-  finish(start: SimStart, res: SimResponse, now: Date): void;
+  finish(start: SimStart, res: SimResponse, now: Date): Promise<void>;
   /** Whether the driver itself believes `backend` is rate limited at `now` (sanity metric). */
   believesLimited(backend: string, now: Date): boolean;
   /** The run is over: report the waits of tasks still runnable. */
@@ -69,14 +80,16 @@ interface InFlight {
   doneAt: number;
 }
 
-export function runEngine(
+export async function runEngine(
   world: World,
   driver: SimDriver,
   metrics: SimMetrics,
   days: number,
   limits: TickLimits,
   model: TickModel = RUN_TICK_MODEL,
-): void {
+  /** Called before each discovery (the simulated person writes what is due). */
+  beforeDiscover: (nowMs: number) => void = () => {},
+): Promise<void> {
   const endMs = SIM_EPOCH_MS + days * DAY_MS;
   const intervalMs = Math.max(1, limits.intervalSeconds) * 1000;
   const budgetMs = limits.maxSeconds * 1000;
@@ -90,12 +103,12 @@ export function runEngine(
     for (let i = 1; i < inFlight.length; i++) if (inFlight[i]!.doneAt < inFlight[idx]!.doneAt) idx = i;
     return idx;
   };
-  const answer = (idx: number, at: number): void => {
+  const answer = async (idx: number, at: number): Promise<void> => {
     const f = inFlight.splice(idx, 1)[0]!;
     world.leave(f.start.backend);
     busy.delete(f.start.backend);
-    metrics.onAnswer(f.start, f.res, at);
-    driver.finish(f.start, f.res, new Date(at));
+    metrics.onAnswer(f.start.backend, f.start.deep, f.res, at);
+    await driver.finish(f.start, f.res, new Date(at));
   };
 
   while (t < endMs) {
@@ -104,15 +117,17 @@ export function runEngine(
     let discoveredAt = t;
     metrics.ticks++;
     // Detached answers that came in while no tick ran are harvested first, in arrival order.
-    while (inFlight.length > 0 && inFlight[earliest()]!.doneAt <= t) answer(earliest(), t);
-    driver.discover(new Date(t));
+    while (inFlight.length > 0 && inFlight[earliest()]!.doneAt <= t) await answer(earliest(), t);
+    beforeDiscover(t);
+    await driver.discover(new Date(t));
     driver.beginTick?.(new Date(t));
     let answered = false;
     for (;;) {
       const hasBudget = () => started < limits.maxRequests && t - tickStart < budgetMs && t < endMs;
       const periodic = rediscoverMs > 0 && t - discoveredAt >= rediscoverMs;
       if ((periodic || (model.discoverAfterAnswer && answered)) && hasBudget()) {
-        driver.discover(new Date(t));
+        beforeDiscover(t);
+        await driver.discover(new Date(t));
         if (periodic) discoveredAt = t;
         answered = false;
       }
@@ -125,7 +140,8 @@ export function runEngine(
         if (busy.has(s.backend)) throw new Error(`simulator: driver started a second request on busy backend ${s.backend}`);
         if (driver.believesLimited(s.backend, now)) metrics.sendsWhileBelievedLimited++;
         const res = world.request(s.backend, s.deep, t);
-        metrics.onSend(s);
+        metrics.onSend(s.backend);
+        metrics.onRequest(s.module);
         metrics.maxInFlightPerBackend = Math.max(metrics.maxInFlightPerBackend, world.enter(s.backend));
         busy.add(s.backend);
         inFlight.push({ start: s, res, doneAt: t + Math.max(1, res.latencyMs) });
@@ -147,7 +163,7 @@ export function runEngine(
         continue;
       }
       t = inFlight[idx]!.doneAt;
-      answer(idx, t);
+      await answer(idx, t);
       answered = true;
     }
     if (started > 0) metrics.startsPerTick.push(started);
@@ -160,7 +176,7 @@ export function runEngine(
   while (inFlight.length > 0) {
     const idx = earliest();
     t = Math.max(t, inFlight[idx]!.doneAt);
-    answer(idx, t);
+    await answer(idx, t);
   }
   driver.finalize(new Date(Math.max(t, endMs)));
 }

@@ -1,17 +1,17 @@
 import { CONSULTATION_MODULE } from '../core/consultation.js';
-import type { SimResponse, World } from './world.js';
+import type { SimObserver } from './sim-backend.js';
+import type { Arrival, SimResponse, World } from './world.js';
 import { DAY_MS, MINUTE_MS, SIM_EPOCH_MS } from './scenario.js';
-import type { Board } from './workload.js';
 
 /** The consultation is charged to this pseudo-module (it belongs to no module's share). */
 export const CONSULTATION = CONSULTATION_MODULE;
 
-export interface SimStart {
-  backend: string;
-  deep: boolean;
-  /** The task's module, or CONSULTATION. */
-  module: string;
-  taskKey: string | null;
+/** What the person asked for and when fano finished with it (the latency metrics). */
+export interface HumanBoard {
+  comments: readonly Arrival[];
+  commentDoneAt: ReadonlyMap<string, number>;
+  urgentSeeds: readonly Arrival[];
+  urgentSeedDoneAt: ReadonlyMap<string, number>;
 }
 
 interface BackendCounters {
@@ -24,7 +24,7 @@ interface BackendCounters {
 }
 
 /** Everything both algorithms are measured by, collected while the engine runs. */
-export class SimMetrics {
+export class SimMetrics implements SimObserver {
   readonly perBackend = new Map<string, BackendCounters>();
   readonly moduleRequests = new Map<string, number>();
   tasksCompleted = 0;
@@ -54,19 +54,33 @@ export class SimMetrics {
     for (const b of backends) this.perBackend.set(b, { sent: 0, ok: 0, deepOk: 0, rateLimited: 0, rateLimitedAfterDay1: 0, failed: 0 });
   }
 
-  onSend(s: SimStart): void {
-    this.perBackend.get(s.backend)!.sent++;
-    this.moduleRequests.set(s.module, (this.moduleRequests.get(s.module) ?? 0) + 1);
+  onSend(backend: string): void {
+    this.perBackend.get(backend)!.sent++;
   }
 
-  onAnswer(s: SimStart, res: SimResponse, atMs: number): void {
-    const c = this.perBackend.get(s.backend)!;
+  /** A request of `module`'s task went out (the module shares). */
+  onRequest(module: string): void {
+    this.moduleRequests.set(module, (this.moduleRequests.get(module) ?? 0) + 1);
+  }
+
+  /** Requests in flight on all backends now (set by the run that owns the backends). */
+  inFlightTotal: (() => number) | null = null;
+
+  onInFlight(_backend: string, n: number): void {
+    this.maxInFlightPerBackend = Math.max(this.maxInFlightPerBackend, n);
+    this.maxInFlightTotal = Math.max(this.maxInFlightTotal, this.inFlightTotal?.() ?? n);
+  }
+
+  onAnswer(backend: string, deep: boolean, res: SimResponse, atMs: number): void {
+    const c = this.perBackend.get(backend)!;
     if (res.outcome === 'ok') {
       c.ok++;
-      if (s.deep) c.deepOk++;
+      if (deep) c.deepOk++;
     } else if (res.outcome === 'rateLimited') {
       c.rateLimited++;
-      this.hitTimes.set(s.backend, [...(this.hitTimes.get(s.backend) ?? []), atMs]);
+      const hits = this.hitTimes.get(backend) ?? [];
+      hits.push(atMs);
+      this.hitTimes.set(backend, hits);
       if (atMs >= SIM_EPOCH_MS + DAY_MS) c.rateLimitedAfterDay1++;
     } else {
       c.failed++;
@@ -131,7 +145,7 @@ export interface SimAlgoReport {
   backends: Record<string, SimBackendReport>;
   /** See SimMetrics.stalledWhileOtherFreeMaxMs (minutes; null: not tracked). */
   stalledWhileOtherFreeMaxMin: number | null;
-  /** Insights blessed per simulated day (the workload's reviews and syntheses). */
+  /** Insights blessed per simulated day (the Explorer's review panels). */
   blessedPerDay: number;
   /** Median requests started per tick, over the ticks that started any. */
   stepsPerTickP50: number;
@@ -154,7 +168,7 @@ function latenciesMin(arrivals: ReadonlyArray<{ id: string; atMs: number }>, don
   return arrivals.map((a) => ((done.get(a.id) ?? endMs) - a.atMs) / MINUTE_MS).sort((x, y) => x - y);
 }
 
-export function buildReport(m: SimMetrics, world: World, board: Board, days: number, weights: Record<string, number>): SimAlgoReport {
+export function buildReport(m: SimMetrics, world: World, board: HumanBoard, blessed: number, days: number, weights: Record<string, number>): SimAlgoReport {
   const endMs = SIM_EPOCH_MS + days * DAY_MS;
   const backends: Record<string, SimBackendReport> = {};
   let ok = 0;
@@ -192,8 +206,8 @@ export function buildReport(m: SimMetrics, world: World, board: Board, days: num
   const wsum = Object.values(weights).reduce((a, b) => a + b, 0) || 1;
   const moduleWeights: Record<string, number> = {};
   for (const k of Object.keys(weights).sort()) moduleWeights[k] = round(weights[k]! / wsum);
-  const comments = latenciesMin(board.schedule.comments.filter((c) => c.atMs < endMs), board.commentDoneAt, endMs);
-  const seeds = latenciesMin(board.schedule.urgentSeeds.filter((c) => c.atMs < endMs), board.urgentSeedDoneAt, endMs);
+  const comments = latenciesMin(board.comments.filter((c) => c.atMs < endMs), board.commentDoneAt, endMs);
+  const seeds = latenciesMin(board.urgentSeeds.filter((c) => c.atMs < endMs), board.urgentSeedDoneAt, endMs);
   return {
     capacityUsed: round(cap > 0 ? ok / cap : 0),
     rateLimitHitsPerBackendDayAfterDay1: round(days > 1 ? hitsAfter / nb / (days - 1) : hitsAll / nb / days),
@@ -224,7 +238,7 @@ export function buildReport(m: SimMetrics, world: World, board: Board, days: num
     sanity: { sendsWhileBelievedLimited: m.sendsWhileBelievedLimited, maxInFlightPerBackend: m.maxInFlightPerBackend, maxInFlightTotal: m.maxInFlightTotal },
     backends,
     stalledWhileOtherFreeMaxMin: m.stalledWhileOtherFreeMaxMs === null ? null : round(m.stalledWhileOtherFreeMaxMs / MINUTE_MS, 1),
-    blessedPerDay: round(board.blessed.length / days, 1),
+    blessedPerDay: round(blessed / days, 1),
     stepsPerTickP50: percentile([...m.startsPerTick].sort((a, b) => a - b), 50),
   };
 }

@@ -1,87 +1,66 @@
 import type { FanoEvent } from '../core/events.js';
-import { createTask } from '../core/lifecycle.js';
-import { readAnswer, type ModuleVerdict } from '../core/step-outcome.js';
-import { applyEvents } from '../core/reducer.js';
-import { taskKey } from '../core/task-key.js';
-import { selectArchivable } from '../store/archive.js';
-import { emptyState, type FanoState, type JsonObject, type Task } from '../core/types.js';
-import type { ModuleContext, StepOutcome } from '../modules/module.js';
-import type { SimModule } from './workload.js';
+import type { FanoState, JsonObject, Task } from '../core/types.js';
+import type { Logger } from '../log.js';
+import type { Module, ModuleContext, StepOutcome } from '../modules/module.js';
+import { applyPendingPatches, hasPendingPatches } from '../store/document-file.js';
+import type { Store } from '../store/store.js';
+import { discoverTasks } from '../tick/discover.js';
 
 /**
- * What both drivers share with the tick: the folded state the modules read, discovery with the
- * tick's dedupe rule (a key fano has seen is never queued again), and module
- * events applied through the one reducer.
+ * The real modules for the baseline (sim/baseline.ts), which runs them with its own scheduler and
+ * task handling: discovery with the tick's dedupe rule (tick/discover.ts), answers applied through
+ * the store (one reducer), and document patches written as a tick writes them.
  */
-export class ModuleHost {
-  readonly state: FanoState = emptyState();
-  private readonly byName = new Map<string, SimModule>();
 
-  /** `options`: a module's config section, as the tick passes it (sim modules need none). */
+const quiet: Logger = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {}, close: () => {}, file: null };
+
+export class ModuleHost {
+  private readonly byName = new Map<string, { module: Module; options: JsonObject }>();
+
   constructor(
-    readonly modules: readonly SimModule[],
-    private readonly options: Readonly<Record<string, JsonObject>> = {},
+    readonly store: Store,
+    readonly home: string,
+    readonly modules: ReadonlyArray<{ module: Module; options: JsonObject }>,
   ) {
-    for (const m of modules) this.byName.set(m.name, m);
+    for (const m of modules) this.byName.set(m.module.name, m);
   }
 
-  module(name: string): SimModule {
+  get state(): FanoState {
+    return this.store.state;
+  }
+
+  module(name: string): Module {
     const m = this.byName.get(name);
     if (!m) throw new Error(`simulator: no module ${name}`);
-    return m;
+    return m.module;
   }
 
-  ctx(now: Date, module?: string): ModuleContext {
-    return { state: this.state, home: '<sim>', now, options: (module !== undefined ? this.options[module] : undefined) ?? {} };
+  ctx(now: Date, module: string): ModuleContext {
+    return { state: this.store.state, home: this.home, now, options: this.byName.get(module)?.options ?? {} };
   }
 
-  /** New tasks from every module; the caller puts them in its queue. */
-  discover(now: Date): Task[] {
-    const out: Task[] = [];
-    for (const m of this.modules) {
-      const specs = m.discover(this.ctx(now, m.name));
-      if (specs instanceof Promise) throw new Error('simulator: sim modules discover synchronously');
-      for (const spec of specs) {
-        const key = taskKey(spec.module, spec.type, spec.context);
-        if (key in this.state.tasks) continue;
-        const task = createTask(spec, now);
-        this.state.tasks[key] = task;
-        out.push(task);
-      }
+  /** New tasks from every module, logged. */
+  async discover(now: Date): Promise<Task[]> {
+    const events = await discoverTasks(this.store.state, [...this.modules], this.home, now, quiet);
+    if (events.length > 0) await this.store.append(events, now);
+    return events.flatMap((e) => (e.type === 'task.put' ? [e.task] : []));
+  }
+
+  async put(task: Task, now: Date, events: FanoEvent[] = []): Promise<void> {
+    await this.store.append([{ type: 'task.put', task }, ...events], now);
+    if (hasPendingPatches(this.store.state)) await applyPendingPatches(this.store, () => now, quiet);
+  }
+
+  /** The module's reading of an ok answer (nothing logged yet); a module that throws rejects it. */
+  answer(task: Task, text: string, now: Date): StepOutcome {
+    try {
+      return this.module(task.module).onAnswer(task, text, this.ctx(now, task.module));
+    } catch (err) {
+      return { done: false, data: task.data, events: [], fail: (err as Error).message };
     }
-    return out;
   }
 
-  /**
-   * Drops terminal tasks finished before `cutoff` from the state, as the tick's archive does
-   * (src/store/archive.ts selects them the same way; the archive file is I/O, left out).
-   */
-  archive(cutoff: Date): void {
-    const tasks = selectArchivable(this.state, cutoff);
-    if (tasks.length > 0) applyEvents(this.state, [{ type: 'task.drop', keys: tasks.map((t) => t.key) }]);
-  }
-
-  put(task: Task): void {
-    this.state.tasks[task.key] = task;
-  }
-
-  answer(task: Task, now: Date): StepOutcome {
-    const out = this.module(task.module).onAnswer(task, 'ok', this.ctx(now, task.module));
-    applyEvents(this.state, out.events);
-    return out;
-  }
-
-  /** The module's reading of an answer, as the tick reads it (core/step-outcome.ts); nothing applied yet. */
-  verdict(task: Task, now: Date): ModuleVerdict {
-    return readAnswer(() => this.module(task.module).onAnswer(task, 'ok', this.ctx(now, task.module)));
-  }
-
-  /** Events decided for a step (the task's and the module's), through the one reducer. */
-  apply(events: FanoEvent[]): void {
-    applyEvents(this.state, events);
-  }
-
-  failed(task: Task, error: string, now: Date): void {
-    applyEvents(this.state, this.module(task.module).handleFailure(task, error, this.ctx(now, task.module)));
+  failed(task: Task, error: string, now: Date): FanoEvent[] {
+    return this.module(task.module).handleFailure(task, error, this.ctx(now, task.module));
   }
 }

@@ -1,21 +1,30 @@
 import type { z } from 'zod';
 import { configSchema, type FanoConfig } from '../config/schema.js';
-import { mulberry32 } from '../core/rng.js';
+import type { FanoEvent } from '../core/events.js';
+import type { JsonObject } from '../core/types.js';
+import { backlogOptions } from '../modules/backlogs.js';
+import { blessedInsights } from '../modules/explorer/index.js';
+import { enabledModules, mockResponders } from '../modules/index.js';
+import type { Module } from '../modules/module.js';
+import { createMemoryStore, type MemoryStore } from '../store/memory-store.js';
 import { BaselineDriver } from './baseline.js';
-import { consultationReport, fanoModuleHost, type ConsultantOptions, type SimConsultationReport } from './consultant.js';
-import { RUN_TICK_MODEL, runEngine, type SimDriver, type TickModel } from './engine.js';
-import { FanoDriver } from './fano-driver.js';
+import { consultationReport, type ConsultantOptions, type SimConsultationReport } from './consultant.js';
+import { RUN_TICK_MODEL, runEngine, type TickModel } from './engine.js';
+import { runFano } from './fano-run.js';
 import { SimMetrics, buildReport, type SimAlgoReport } from './metrics.js';
 import { ModuleHost } from './module-host.js';
-import { defaultScenario, namedScenario, type ScenarioName, type SimScenario } from './scenario.js';
+import { SimPerson } from './person.js';
+import { defaultScenario, namedScenario, SIM_EPOCH_MS, type ScenarioName, type SimScenario } from './scenario.js';
+import { initSimHome } from './sim-home.js';
+import { makeSimHome, removeSimHome } from './temp-home.js';
 import { World, buildSchedule } from './world.js';
-import { createSimModules, newBoard } from './workload.js';
 import { MINUTE_MS } from '../core/time.js';
 
 /**
- * `runSimulation`: days of fano (or of the original design's baseline, baseline.ts) against fake
- * backends with hidden limits, on a virtual clock. Deterministic: the same options give the same
- * report, byte for byte.
+ * `runSimulation`: days of fano (the real tick loop and modules: fano-run.ts) or of the original
+ * design's baseline (baseline.ts, on the same modules) against fake backends with hidden limits and
+ * a simulated person, on a virtual clock, in a temporary home. Deterministic: the same options
+ * give the same report, byte for byte.
  */
 
 export type SimAlgorithm = 'fano' | 'baseline';
@@ -30,9 +39,9 @@ export interface SimulationOptions {
   config?: SimConfigInput;
   /** Replaces the default world (tests use smaller ones). */
   scenario?: SimScenario;
-  /** Tick design to simulate (default: what src/tick/run-tick.ts does). */
+  /** The baseline's tick design (default: the original design's, without discovery after each answer). */
   tickModel?: Partial<TickModel>;
-  /** How the simulated consultant answers (fano only; tests force good or malformed answers). */
+  /** How the simulated consultant answers (tests force good or malformed answers). */
   consultant?: Partial<ConsultantOptions>;
 }
 
@@ -57,51 +66,86 @@ export function simConfig(scenario: SimScenario, overrides: SimConfigInput = {})
   return configSchema.parse({ ...overrides, backends });
 }
 
-export function runSimulation(opts: SimulationOptions): SimReport {
+export async function runSimulation(opts: SimulationOptions): Promise<SimReport> {
   if (!Number.isInteger(opts.days) || opts.days < 1) throw new RangeError('days must be a whole number ≥ 1');
   if (!Number.isInteger(opts.seed)) throw new RangeError('seed must be an integer');
   const scenario = opts.scenario ?? { ...defaultScenario(), name: 'steady' };
   const config = simConfig(scenario, opts.config);
   const schedule = buildSchedule(scenario, opts.seed, opts.days);
   const world = new World(scenario, schedule, opts.seed);
-  const board = newBoard(schedule);
-  const modules = createSimModules(board);
-  const metrics = new SimMetrics(world.names);
-  const consultationIntervalMs = config.scheduler.consultation.intervalMinutes * MINUTE_MS;
-  let driver: SimDriver & { notes?: () => string[] };
-  let host: ModuleHost;
-  let fano: FanoDriver | null = null;
-  if (opts.algorithm === 'fano') {
-    host = fanoModuleHost(config, modules, opts.consultant);
-    driver = fano = new FanoDriver(host, metrics, config, mulberry32(opts.seed ^ 0xfa40));
-  } else {
-    host = new ModuleHost(modules);
-    driver = new BaselineDriver(host, metrics, {
-      backends: scenario.backends.map((b) => ({ name: b.name, hourlyLimit: b.configuredHourly, deepDailyLimit: b.configuredDeepDaily })),
-      defaultRetryAfterMs: config.quotas.backoffMinutes * MINUTE_MS,
-      consultationIntervalMs,
-    });
+  const home = makeSimHome();
+  try {
+    let metrics: SimMetrics;
+    let person: SimPerson;
+    let store: MemoryStore;
+    if (opts.algorithm === 'fano') {
+      ({ metrics, person, store } = await runFano({ home, config, world, days: opts.days, seed: opts.seed, consultant: opts.consultant }));
+    } else {
+      ({ metrics, person, store } = await runBaseline(home, config, world, opts));
+    }
+    const weights = followedWeights(config, store);
+    const blessed = blessedInsights(store.state, backlogOptions(config)).length;
+    const report = buildReport(metrics, world, person, blessed, opts.days, weights);
+    const notes = opts.algorithm === 'fano' ? fanoNotes(config) : [];
+    const consultation = opts.algorithm === 'fano' ? { consultation: consultationReport(store.state) } : {};
+    return { algorithm: opts.algorithm, scenario: scenario.name ?? 'custom', days: opts.days, seed: opts.seed, ...report, notes, ...consultation };
+  } finally {
+    removeSimHome(home);
   }
-  // The tick's own knob (tick.rediscoverSeconds) is honoured like the real tick does; a test's
-  // tickModel overrides it.
-  // The baseline keeps the original design's tick (no discovery after each answer): its figures stay comparable.
-  const model = { ...RUN_TICK_MODEL, rediscoverSeconds: config.tick.rediscoverSeconds, ...(opts.algorithm === 'baseline' ? { discoverAfterAnswer: false } : {}), ...opts.tickModel };
-  runEngine(world, driver, metrics, opts.days, config.tick, model);
-  const report = buildReport(metrics, world, board, opts.days, fano ? fano.followedWeights() : config.scheduler.weights);
-  const consultation = fano ? { consultation: consultationReport(host.state) } : {};
-  return { algorithm: opts.algorithm, scenario: scenario.name ?? 'custom', days: opts.days, seed: opts.seed, ...report, notes: driver.notes?.() ?? [], ...consultation };
 }
 
-/**
- * What the simulator suggests beyond today's defaults (the bench prints it as "what-if"): a
- * starvation cap of 40 instead of 20, so aging at 20/h keeps ordering by age for two hours
- * instead of one. On the default world this moves the longest wait from about 82–109 to about
- * 82–89 minutes over seeds 1–6 at the same capacity. The default is the config's call.
- */
-export const PROPOSED: { tickModel: Partial<TickModel>; config: SimConfigInput } = {
-  tickModel: {},
-  config: { scheduler: { starvation: { maxBoost: 40 } } },
-};
+/** The module weights in force at the end (a consultation's, once one applied). */
+function followedWeights(config: FanoConfig, store: MemoryStore): Record<string, number> {
+  const w = store.state.meta.weights;
+  const names = enabledModules(config).map((m) => m.module.name).filter((m) => m !== 'consultation');
+  const source = w?.source === 'consultation' ? w.values : config.scheduler.weights;
+  return Object.fromEntries(names.map((m) => [m, source[m] ?? 0]));
+}
+
+function fanoNotes(config: FanoConfig): string[] {
+  const out = ['fano: the real tick loop (runSlice) and the enabled modules with their seeded mock answers; only the backends, the person and the clock are simulated'];
+  out.push(config.scheduler.consultation.enabled ? 'consultation: the real module; a simulated consultant answers, tilting the configured weights towards the longest queues, now and then malformed (src/sim/consultant.ts)' : 'consultation: disabled in config');
+  return out;
+}
+
+/** The original design's algorithm on the same world, person and modules (sim/baseline.ts). */
+async function runBaseline(home: string, config: FanoConfig, world: World, opts: SimulationOptions): Promise<{ metrics: SimMetrics; person: SimPerson; store: MemoryStore }> {
+  let nowMs = SIM_EPOCH_MS;
+  const store = createMemoryStore({ home, now: () => new Date(nowMs), keepRecords: false });
+  const person = new SimPerson(home, world.schedule);
+  initSimHome(home, person.firstSeeds());
+  observeStore(store, person);
+  const metrics = new SimMetrics(world.names);
+  // The baseline has its own hourly placeholder consultation: fano's module is left out.
+  const modules = enabledModules(config).filter((m) => m.module.name !== 'consultation') as Array<{ module: Module; options: JsonObject }>;
+  const host = new ModuleHost(store, home, modules);
+  const driver = new BaselineDriver(host, metrics, {
+    backends: world.scenario.backends.map((b) => ({ name: b.name, hourlyLimit: b.configuredHourly, deepDailyLimit: b.configuredDeepDaily })),
+    defaultRetryAfterMs: config.quotas.backoffMinutes * MINUTE_MS,
+    consultationIntervalMs: config.scheduler.consultation.intervalMinutes * MINUTE_MS,
+    responders: mockResponders,
+    seed: opts.seed,
+    backlog: backlogOptions(config),
+  });
+  // The baseline keeps the original design's tick (no discovery after each answer).
+  const model = { ...RUN_TICK_MODEL, rediscoverSeconds: config.tick.rediscoverSeconds, discoverAfterAnswer: false, ...opts.tickModel };
+  await runEngine(world, driver, metrics, opts.days, config.tick, model, (t) => {
+    nowMs = t;
+    person.act(t, () => {}, true);
+  });
+  person.checkComments(SIM_EPOCH_MS + opts.days * 86_400_000);
+  return { metrics, person, store };
+}
+
+/** The person learns from the state's events what fano (or the baseline) finished. */
+export function observeStore(store: MemoryStore, person: SimPerson): void {
+  const append = store.append.bind(store);
+  store.append = (events: FanoEvent[], at: Date) => {
+    const r = append(events, at);
+    person.observe(events, at.getTime());
+    return r;
+  };
+}
 
 export interface SimComparison {
   days: number;
@@ -113,17 +157,18 @@ export interface SimComparison {
   wallMs: number;
 }
 
-/** Both algorithms on the same world and workload: what `fano simulate` prints. */
-export function compareAlgorithms(
+/** Both algorithms on the same world, person and modules: what `fano simulate` prints. */
+export async function compareAlgorithms(
   days: number,
   seed: number,
   config?: SimConfigInput,
   clock: () => number = () => performance.now(),
-  scenarioName: ScenarioName = 'steady',
-): SimComparison {
+  scenarioName: ScenarioName | SimScenario = 'steady',
+): Promise<SimComparison> {
   const t0 = clock();
-  const fano = runSimulation({ days, seed, algorithm: 'fano', config, scenario: namedScenario(scenarioName) });
-  const baseline = runSimulation({ days, seed, algorithm: 'baseline', config, scenario: namedScenario(scenarioName) });
+  const scenario = () => (typeof scenarioName === 'string' ? namedScenario(scenarioName) : scenarioName);
+  const fano = await runSimulation({ days, seed, algorithm: 'fano', config, scenario: scenario() });
+  const baseline = await runSimulation({ days, seed, algorithm: 'baseline', config, scenario: scenario() });
   const ratio = baseline.tasksPerDay > 0 ? fano.tasksPerDay / baseline.tasksPerDay : Infinity;
   return { days, seed, fano, baseline, tasksPerDayRatio: Math.round(ratio * 100) / 100, wallMs: Math.round(clock() - t0) };
 }

@@ -19,8 +19,9 @@ export interface MemoryStore extends Store {
   failAppends(err: Error | null): void;
 }
 
-export function createMemoryStore(opts: { home?: string; state?: FanoState; now?: () => Date } = {}): MemoryStore {
-  return new MemStore(opts.home ?? '<memory>', opts.state ?? emptyState(), opts.now ?? (() => new Date(0)));
+/** `keepRecords: false`: `records` stays empty (the simulator appends for days and reads none back). */
+export function createMemoryStore(opts: { home?: string; state?: FanoState; now?: () => Date; keepRecords?: boolean } = {}): MemoryStore {
+  return new MemStore(opts.home ?? '<memory>', opts.state ?? emptyState(), opts.now ?? (() => new Date(0)), opts.keepRecords ?? true);
 }
 
 class MemStore implements MemoryStore {
@@ -38,6 +39,7 @@ class MemStore implements MemoryStore {
     readonly home: string,
     readonly state: FanoState,
     private readonly now: () => Date,
+    private readonly keepRecords: boolean,
   ) {}
 
   /** Nothing to fence in memory; a failure set with failAppends stands for a lost lock too. */
@@ -60,7 +62,7 @@ class MemStore implements MemoryStore {
     if (this.failure) throw this.failure;
     const { record } = encodeRecord(this.seq + 1, at.toISOString(), events);
     this.seq = record.seq;
-    this.records.push(record);
+    if (this.keepRecords) this.records.push(record);
     applyEvents(this.state, record.events);
     return record;
   }

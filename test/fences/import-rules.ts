@@ -15,7 +15,7 @@ export const ROOMS: Readonly<Record<string, readonly string[] | 'any'>> = {
   modules: ['core', 'config'],
   status: ['core', 'config', 'modules', 'root'],
   tick: ['core', 'config', 'store', 'gateway', 'modules', 'root'],
-  sim: ['core', 'config', 'store', 'modules', 'tick', 'root'],
+  sim: ['core', 'config', 'store', 'gateway', 'modules', 'tick', 'root'],
   tui: ['core', 'config', 'store', 'modules', 'status', 'tick', 'root'],
   cli: 'any',
   root: [],

@@ -22,6 +22,7 @@ export const WRITERS_OUTSIDE_STORE: Readonly<Record<string, string>> = {
   'src/cli/browser.ts': "runs/: the resident browser's log",
   'src/gateway/browser/driver-service.ts': 'runs/: the driver service record',
   'src/cli/init.ts': 'runs/ (the state/ files go through store/state-files.ts)',
+  'src/sim/temp-home.ts': "a simulation's temporary home folder, removed when it ends (its state/ files go through store/state-files.ts)",
 };
 
 /**

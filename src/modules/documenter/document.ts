@@ -103,7 +103,24 @@ export function protectedRanges(text: string): Array<[number, number]> {
 
 const lineAt = (text: string, index: number): number => text.slice(0, index).split('\n').length;
 
+/**
+ * The last documents parsed. Every discovery (after each answer of a tick), the problem check and
+ * the backlog figures parse the same document text again; parsing was a large part of a tick's
+ * work in the simulator's profile. The result is shared: callers only read it.
+ */
+const parsedCache: Array<{ text: string; doc: ParsedDocument }> = [];
+const PARSED_CACHE_SIZE = 4;
+
 export function parseDocument(text: string): ParsedDocument {
+  const hit = parsedCache.find((c) => c.text === text);
+  if (hit) return hit.doc;
+  const doc = parseDocumentText(text);
+  parsedCache.unshift({ text, doc });
+  if (parsedCache.length > PARSED_CACHE_SIZE) parsedCache.pop();
+  return doc;
+}
+
+function parseDocumentText(text: string): ParsedDocument {
   const split = splitSections(text);
   const malformed: ParsedDocument['malformed'] = [];
   const sections: ParsedSection[] = [];

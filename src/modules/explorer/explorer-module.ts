@@ -186,7 +186,15 @@ export const explorerModule: Module = {
     for (const c of Object.values(comments)) {
       if (c.status === 'open') wantComment(c.id, c.insightId, c.text, c.source);
     }
+    // One listing instead of a failed read per insight without a file (before its first projection).
+    let files: Set<string>;
+    try {
+      files = new Set(readdirSync(join(ctx.home, INSIGHTS_DIR)));
+    } catch {
+      files = new Set();
+    }
     for (const id of Object.keys(docsById(state, INSIGHTS))) {
+      if (!files.has(`${id}.md`)) continue;
       let text: string;
       try {
         text = readFileSync(join(ctx.home, INSIGHTS_DIR, `${id}.md`), 'utf8');

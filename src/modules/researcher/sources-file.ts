@@ -49,7 +49,26 @@ export function readSources(home: string): SourceEntry[] {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
-  return parseSources(text);
+  return parseSourcesCached(text);
+}
+
+/**
+ * The last text parsed and what it gave: discovery and the fetch pass read the sources file several
+ * times a tick, and parsing YAML was a large part of it (the simulator's profile). Callers get
+ * their own copies.
+ */
+let lastParsed: { text: string; sources: SourceEntry[] | null; error: unknown } | null = null;
+
+function parseSourcesCached(text: string): SourceEntry[] {
+  if (lastParsed === null || lastParsed.text !== text) {
+    try {
+      lastParsed = { text, sources: parseSources(text), error: null };
+    } catch (err) {
+      lastParsed = { text, sources: null, error: err };
+    }
+  }
+  if (lastParsed.sources === null) throw lastParsed.error;
+  return lastParsed.sources.map((s) => ({ ...s }));
 }
 
 /** The person's sources in a sources file's text (pure); SourcesFileError names the line. */
