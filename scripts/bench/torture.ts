@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { mulberry32 } from '../../src/core/rng.js';
 import type { FanoState } from '../../src/core/types.js';
 import { readArchive, readState, verifyStore } from '../../src/store/store.js';
+import { echoHomeConfig } from '../../test/support/echo-home.js';
 import type { BenchRow } from './types.js';
 
 /**
@@ -22,36 +23,13 @@ const TURNS = 3;
 const BATCH = 12;
 const FANO = resolve('bin/fano.js');
 
-const config = `
-state:
-  archiveAfterDays: 0
-backends:
-  mock:
-    type: mock
-    hourlyLimit: 1000000
-    latencyMs: 15
-    failureRate: 0.15
-    seed: 11
-tick:
-  maxRequests: 6
-  lockStaleSeconds: 2
-retries:
-  baseDelaySeconds: 0
-  transientDelaySeconds: 0
-scheduler:
-  consultation:
-    enabled: false
-modules:
-  echo:
-    enabled: true
-    turns: ${TURNS}
-  explorer:
-    enabled: false
-  documenter:
-    enabled: false
-  researcher:
-    enabled: false
-`;
+const config = echoHomeConfig({
+  mock: { hourlyLimit: 1_000_000, latencyMs: 15, failureRate: 0.15, seed: 11 },
+  turns: TURNS,
+  tick: { maxRequests: 6, lockStaleSeconds: 2 },
+  state: { archiveAfterDays: 0 },
+  immediateRetries: true,
+});
 const seedsYaml = (n: number) =>
   'seeds:\n' + Array.from({ length: n }, (_, i) => `  - id: s${i}\n    type: question\n    priority: ${1 + (i % 10)}\n    text: Seed number ${i} about lines and points.\n`).join('');
 

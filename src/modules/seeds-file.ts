@@ -83,13 +83,13 @@ export function parseSeeds(text: string): Seed[] {
     seen.add(id);
     if (typeof s.text !== 'string' || s.text.trim() === '') return fail(at, `seed "${id}" has no text`, 'give the seed a "text:"');
     const type = s.type ?? 'question';
-    if (type !== 'axiom' && type !== 'conjecture' && type !== 'question') return fail(at, `seed "${id}" has type "${String(type)}"`, 'use type axiom, conjecture or question');
+    if (type !== 'axiom' && type !== 'conjecture' && type !== 'question') return fail(at, `seed "${id}" has type ${JSON.stringify(type)}`, 'use type axiom, conjecture or question');
     const p = s.priority ?? 5;
-    const priority = typeof p === 'number' ? p : NAMED_PRIORITY[String(p)];
+    const priority = typeof p === 'number' ? p : typeof p === 'string' ? NAMED_PRIORITY[p] : undefined;
     if (priority === undefined || priority < 1 || priority > 10) return fail(at, `seed "${id}" has priority ${JSON.stringify(p)}`, 'use a priority from 1 to 10, or high, medium or low');
     const tags = Array.isArray(s.tags) ? s.tags.map(String) : [];
     const status = s.status ?? 'active';
-    if (status !== 'active' && status !== 'proposed') return fail(at, `seed "${id}" has status "${String(status)}"`, 'use status active or proposed (or leave it out)');
-    return { id, text: s.text.trim(), type, priority, tags, status, ...(typeof s.notes === 'string' ? { notes: s.notes } : {}) } as Seed;
+    if (status !== 'active' && status !== 'proposed') return fail(at, `seed "${id}" has status ${JSON.stringify(status)}`, 'use status active or proposed (or leave it out)');
+    return { id, text: s.text.trim(), type, priority, tags, status, ...(typeof s.notes === 'string' ? { notes: s.notes } : {}) };
   });
 }

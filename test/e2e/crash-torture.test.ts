@@ -13,39 +13,18 @@ import type { FanoState } from '../../src/core/types.js';
 import { mulberry32 } from '../../src/core/rng.js';
 import { readArchive, readState } from '../../src/store/store.js';
 import { runFano, startFano, tempHome } from '../support/cli.js';
+import { echoHomeConfig } from '../support/echo-home.js';
 
 const TURNS = 3;
 const SEEDS = 8;
-const config = (archiveAfterDays = 7) => `
-state:
-  archiveAfterDays: ${archiveAfterDays}
-backends:
-  mock:
-    type: mock
-    hourlyLimit: 100000
-    latencyMs: 20
-    failureRate: 0.15
-    seed: 7
-tick:
-  maxRequests: 4
-  lockStaleSeconds: 2
-retries:
-  baseDelaySeconds: 0
-  transientDelaySeconds: 0
-scheduler:
-  consultation:
-    enabled: false
-modules:
-  echo:
-    enabled: true
-    turns: ${TURNS}
-  explorer:
-    enabled: false
-  documenter:
-    enabled: false
-  researcher:
-    enabled: false
-`;
+const config = (archiveAfterDays = 7) =>
+  echoHomeConfig({
+    mock: { latencyMs: 20, failureRate: 0.15, seed: 7 },
+    turns: TURNS,
+    tick: { maxRequests: 4, lockStaleSeconds: 2 },
+    state: { archiveAfterDays },
+    immediateRetries: true,
+  });
 const seedsYaml = (count = SEEDS) =>
   'seeds:\n' +
   Array.from({ length: count }, (_, i) => `  - id: s${i}\n    type: ${i % 2 ? 'question' : 'conjecture'}\n    priority: ${1 + (i % 10)}\n    text: Seed number ${i} about lines and points.\n`).join('') +

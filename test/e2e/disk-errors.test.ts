@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readState } from '../../src/store/store.js';
 import { runFano, type RunResult } from '../support/cli.js';
+import { echoHomeConfig } from '../support/echo-home.js';
 
 function canMount(): boolean {
   if (process.getuid?.() !== 0) return false;
@@ -26,31 +27,8 @@ function canMount(): boolean {
   }
 }
 
-const config = `
-backends:
-  mock:
-    type: mock
-    hourlyLimit: 100000
-    latencyMs: 0
-    seed: 5
-tick:
-  maxRequests: 6
-state:
-  minFreeMB: 0 # this test is about the writes themselves failing, not the guard before them
-scheduler:
-  consultation:
-    enabled: false
-modules:
-  echo:
-    enabled: true
-    turns: 2
-  explorer:
-    enabled: false
-  documenter:
-    enabled: false
-  researcher:
-    enabled: false
-`;
+// minFreeMB 0: this test is about the writes themselves failing, not the guard before them.
+const config = echoHomeConfig({ mock: { latencyMs: 0, seed: 5 }, turns: 2, tick: { maxRequests: 6 }, state: { minFreeMB: 0 } });
 const seed = (i: number) => `  - id: s${i}\n    type: question\n    text: Question ${i} about the seven points and seven lines of the plane.\n`;
 
 /** Fills the file system holding `dir` until `free` bytes are left (tmpfs counts whole pages). */

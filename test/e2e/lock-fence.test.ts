@@ -13,34 +13,12 @@ import { describe, expect, it } from 'vitest';
 import { LockCompromisedError } from '../../src/errors.js';
 import { openStore } from '../../src/store/store.js';
 import { FANO_BIN, runFano, startFano, tempHome } from '../support/cli.js';
+import { echoHomeConfig } from '../support/echo-home.js';
 
 const ROUNDS = Number(process.env.FENCE_ROUNDS ?? 20);
 const STALE_MS = 2000;
 
-const config = `
-backends:
-  mock:
-    type: mock
-    hourlyLimit: 100000
-    latencyMs: 250
-    seed: 3
-tick:
-  maxRequests: 4
-  lockStaleSeconds: ${STALE_MS / 1000}
-scheduler:
-  consultation:
-    enabled: false
-modules:
-  echo:
-    enabled: true
-    turns: 3
-  explorer:
-    enabled: false
-  documenter:
-    enabled: false
-  researcher:
-    enabled: false
-`;
+const config = echoHomeConfig({ mock: { latencyMs: 250, seed: 3 }, turns: 3, tick: { maxRequests: 4, lockStaleSeconds: STALE_MS / 1000 } });
 const seeds = 'seeds:\n' + Array.from({ length: 60 }, (_, i) => `  - id: s${i}\n    type: question\n    text: Question number ${i} about the seven lines.\n`).join('');
 
 const newHome = () => tempHome({ 'fano.config.yaml': config, 'state/explorer/seeds.yaml': seeds }, 'fano-fence-');

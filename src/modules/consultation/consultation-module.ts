@@ -133,7 +133,7 @@ export const consultationModule: Module = {
     const stats = consultationStats(ctx.state);
     const parsed = parseWeights(answer, o.modules, currentWeights(ctx.state, o));
     const events: FanoEvent[] = [put('stats', 'main', { count: stats.count + 1, failed: stats.failed, lastAt: at })];
-    const n = String(task.context.n ?? stats.count + stats.failed + 1);
+    const n = String((task.context.n as number | undefined) ?? stats.count + stats.failed + 1);
     if (parsed.ok) {
       events.push({ type: 'meta.put', key: 'weights', value: weightsInfo(parsed.values, parsed.reasoning, ctx.now) });
       events.push(put('consultations', n, { at, applied: true, values: parsed.values, reasoning: parsed.reasoning, error: null, raw: null }));

@@ -1,5 +1,5 @@
-import type { JsonObject, Task } from '../../core/types.js';
 import type { Module, ModuleContext, StepOutcome, TaskSpec } from '../module.js';
+import { dispatchByType, taskSpec } from '../shared/task-handlers.js';
 import { readSeeds, SEEDS_PATH } from '../seeds-file.js';
 import { ProblemError } from '../../core/problems.js';
 
@@ -8,6 +8,10 @@ import { ProblemError } from '../../core/problems.js';
  * conversation (`turns` exchanges) and records the answers. It exists to drive the tick pipeline
  * end to end on the mock; the Explorer replaces it.
  */
+type EchoTypes = {
+  exploration: { context: { seedId: string; text: string }; data: { answers: string[] } };
+};
+
 export const echoModule: Module = {
   name: 'echo',
 
@@ -22,13 +26,7 @@ export const echoModule: Module = {
     }
     return seeds
       .filter((s) => s.type !== 'axiom' && !(s.id in done))
-      .map((s) => ({
-        module: 'echo',
-        type: 'exploration',
-        context: { seedId: s.id, text: s.text },
-        data: { answers: [] },
-        priority: s.priority,
-      }));
+      .map((s) => taskSpec<EchoTypes, 'exploration'>('echo', 'exploration', { seedId: s.id, text: s.text }, { answers: [] }, { priority: s.priority }));
   },
 
   discoveryInputs: () => [SEEDS_PATH],
@@ -43,32 +41,34 @@ export const echoModule: Module = {
     }
   },
 
-  prepare(task: Readonly<Task>, ctx: ModuleContext) {
-    const answers = (task.data.answers as string[] | undefined) ?? [];
-    const turns = Number(ctx.options.turns ?? 2);
-    const prompt =
-      answers.length === 0
-        ? `Explore this seed and say what follows from it.\n\nSeed: ${String(task.context.text)}`
-        : `Continue (turn ${answers.length + 1} of ${turns}). Critique your previous answer and go one step further.\n\nSeed: ${String(task.context.text)}`;
-    return { prompt, deep: false };
-  },
+  ...dispatchByType<EchoTypes>('echo', {
+    exploration: {
+      prepare(task, ctx) {
+        const turns = Number(ctx.options.turns ?? 2);
+        const prompt =
+          task.data.answers.length === 0
+            ? `Explore this seed and say what follows from it.\n\nSeed: ${task.context.text}`
+            : `Continue (turn ${task.data.answers.length + 1} of ${turns}). Critique your previous answer and go one step further.\n\nSeed: ${task.context.text}`;
+        return { prompt, deep: false };
+      },
 
-  onAnswer(task: Readonly<Task>, answer: string, ctx: ModuleContext): StepOutcome {
-    const answers = [...((task.data.answers as string[] | undefined) ?? []), answer];
-    const turns = Number(ctx.options.turns ?? 2);
-    const data: JsonObject = { answers };
-    if (answers.length < turns) return { done: false, data, events: [] };
-    const seedId = String(task.context.seedId);
-    return {
-      done: true,
-      data,
-      result: { seedId, turns: answers.length },
-      events: [{ type: 'module.put', module: 'echo', collection: 'results', id: seedId, doc: { seedId, text: String(task.context.text), answers } }],
-    };
-  },
+      onAnswer(task, answer, ctx): StepOutcome {
+        const answers = [...task.data.answers, answer];
+        const turns = Number(ctx.options.turns ?? 2);
+        if (answers.length < turns) return { done: false, data: { answers }, events: [] };
+        const { seedId, text } = task.context;
+        return {
+          done: true,
+          data: { answers },
+          result: { seedId, turns: answers.length },
+          events: [{ type: 'module.put', module: 'echo', collection: 'results', id: seedId, doc: { seedId, text, answers } }],
+        };
+      },
 
-  handleFailure(task: Readonly<Task>, error: string): StepOutcome['events'] {
-    const seedId = String(task.context.seedId);
-    return [{ type: 'module.put', module: 'echo', collection: 'failures', id: seedId, doc: { seedId, error } }];
-  },
+      handleFailure(task, error) {
+        const { seedId } = task.context;
+        return [{ type: 'module.put', module: 'echo', collection: 'failures', id: seedId, doc: { seedId, error } }];
+      },
+    },
+  }),
 };

@@ -104,7 +104,7 @@ describe('researcher strict answers: one repair prompt', () => {
     const home = homeWith();
     const state = emptyState();
     const { out, next } = step(state, home, discovered(state, home, 'evaluate_source'), 'x'.repeat(100_000));
-    expect(String(out.data.raw).length).toBeLessThanOrEqual(20_000);
+    expect((out.data.raw as string).length).toBeLessThanOrEqual(20_000);
     const prompt = m.prepare(next, ctx(state, home)).prompt;
     expect(prompt.length).toBeLessThan(REPAIR_RAW_MAX_CHARS + 2_000);
   });

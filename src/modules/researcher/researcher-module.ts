@@ -59,7 +59,7 @@ type InsightSeen = { id: string; text: string; createdAt: string };
 const EXPLORER_INSIGHTS = collection<InsightSeen>('explorer', 'insights');
 const insightsSeen = (state: Readonly<FanoState>): InsightSeen[] => docList(state, EXPLORER_INSIGHTS);
 
-const spec = <K extends keyof ResearcherTasks & string>(type: K, context: ResearcherTasks[K]['context'], data: ResearcherTasks[K]['data']): TaskSpec =>
+const spec = <K extends keyof ResearcherTasks>(type: K, context: ResearcherTasks[K]['context'], data: ResearcherTasks[K]['data']): TaskSpec =>
   taskSpec<ResearcherTasks, K>(RESEARCHER, type, context, data);
 
 function sourceText(ctx: ModuleContext, task: TaskOf<SourceTextRef, { url: string }>): string {

@@ -77,7 +77,8 @@ export function strictStep<T>(task: Readonly<Task>, answer: string, parsed: Pars
   // One record per failed attempt: a retry of the same unit keeps its own pair of answers.
   const attempt = task.context.attempt === undefined ? '' : `~a${Number(task.context.attempt)}`;
   const id = `${keep.unit}${attempt}~t${task.attempts}`;
-  const first = typeof task.data.raw === 'string' ? task.data.raw : String(task.data.raw ?? '');
+  const raw = task.data.raw;
+  const first = typeof raw === 'string' ? raw : raw === undefined ? '' : JSON.stringify(raw);
   const kept: Json = { unit: keep.unit, task: task.key, type: task.type, error: parsed.error, answers: [first, cap(answer)], at: keep.at };
   const event: FanoEvent = { type: 'module.put', module: keep.module, collection: 'rawAnswers', id, doc: kept };
   return { done: false, data: clearRepair(task.data), events: [event], fail: `not in the expected format after a repair prompt: ${parsed.error}` };
