@@ -157,7 +157,9 @@ function synthesisAnswer(seed: number, prompt: string): string {
   const exchanges = [...prompt.matchAll(/^\[#(\d+) /gm)].map((m) => Number(m[1]));
   const summarized = /^SUMMARY OF EXCHANGES #0-#(\d+)/m.exec(prompt);
   const count = Math.max(1, exchanges.length + (summarized ? Number(summarized[1]) + 1 : 0));
-  const seedId = /^SEED \([^)]*\bid ([^)]+)\)/m.exec(prompt)?.[1] ?? 'unknown';
+  // Claims name the plane of their seed, so each thread's claims are its own (dedupe still meets
+  // repeats within a batch, and paraphrases).
+  const subject = `the plane $\\Pi$ of seed \`${/^SEED \([^)]*\bid ([^)]+)\)/m.exec(prompt)?.[1] ?? 'unknown'}\``;
   const axiomId = /^AXIOMS[^\n]*\n- \[([^\]]+)\]/m.exec(prompt)?.[1] ?? null;
   const n = 1 + Math.floor(unit(x, 8) * max);
   const insights = Array.from({ length: n }, (_, i) => {
@@ -166,8 +168,7 @@ function synthesisAnswer(seed: number, prompt: string): string {
     const first = pick(CLAIMS, x, 16 + i * 6);
     const second = unit(x, 18 + i * 6) < 0.33 ? pick(CLAIMS, x, 19 + i * 6) : null;
     const parts = second && second !== first ? [first, second] : [first];
-    // Named after the seed, so each thread's claims are its own (dedupe still meets repeats in a batch).
-    const claims = parts.map((c) => c.claim.replace('{s}', `the plane $\\Pi$ of seed \`${seedId}\``));
+    const claims = parts.map((c) => c.claim.replace('{s}', subject));
     const kind = parts.some((c) => c.kind === 'conjectured') ? 'conjectured' : parts.some((c) => c.kind === 'proved') ? 'proved' : 'computed';
     return {
       statement: claims.map((c, k) => (k === 0 ? c : `Moreover, ${c.charAt(0).toLowerCase()}${c.slice(1)}`)).join(' '),
