@@ -8,6 +8,7 @@ import {
   quotaView,
   recordOutcome,
   recordRequest,
+  requestsLast24h,
   rollbackRequest,
   type QuotaOptions,
 } from './quota.js';
@@ -393,5 +394,21 @@ describe('properties', () => {
       }),
       { numRuns: 8 },
     );
+  });
+});
+
+describe('requests in the last 24 h (hourly counts)', () => {
+  it('counts each request in its hour, keeps 25 hours, gives a rolled-back one back', () => {
+    let b = buildBackend();
+    // 3 requests an hour for 30 hours, at :10, :20 and :30.
+    for (let h = 0; h < 30; h++) for (const m of [10, 20, 30]) b = recordRequest(b, false, at(h * HOUR_MS + m * MIN_MS), Q);
+    const now = at(29 * HOUR_MS + 40 * MIN_MS);
+    expect(Object.keys(b.requestsByHour ?? {})).toHaveLength(25);
+    // To the hour: hours 5..29 are in the window (hour 5 counted whole, since its :40 is in it).
+    expect(requestsLast24h(b, now)).toBe(25 * 3);
+    b = rollbackRequest(b, false, at(29 * HOUR_MS + 30 * MIN_MS), Q);
+    expect(requestsLast24h(b, now)).toBe(25 * 3 - 1);
+    expect(requestsLast24h(b, at(60 * HOUR_MS)), 'a day later nothing is counted').toBe(0);
+    expect(b.totalRequests).toBe(89);
   });
 });

@@ -82,6 +82,38 @@ export const CAP_HOLD_MAX_MS = 7 * DAY_MS;
 export const UNREACHABLE_BASE_MS = MINUTE_MS;
 export const UNREACHABLE_MAX_MS = 10 * MINUTE_MS;
 
+/** `YYYY-MM-DDTHH`: the UTC hour a request started in (the key of BackendState.requestsByHour). */
+export function hourKey(at: Date): string {
+  return at.toISOString().slice(0, 13);
+}
+
+/** Hours kept in requestsByHour: the last 24 and the current one. */
+const HOURS_KEPT = 25;
+
+/** `hours` with `delta` added in the hour of `at`, pruned to the last HOURS_KEPT hours before `at`. */
+function countInHour(hours: Readonly<Record<string, number>> | null | undefined, at: Date, delta: number): Record<string, number> {
+  const from = hourKey(new Date(at.getTime() - (HOURS_KEPT - 1) * HOUR_MS));
+  const out: Record<string, number> = {};
+  for (const [h, n] of Object.entries(hours ?? {})) if (h >= from) out[h] = n;
+  const k = hourKey(at);
+  out[k] = Math.max(0, (out[k] ?? 0) + delta);
+  return out;
+}
+
+/**
+ * Requests started in the 24 h before `now`, to the hour: the hour 24 h ago counts whole. Hours
+ * after `now` (the clock went backwards) count too.
+ */
+export function requestsLast24h(b: BackendState, now: Date): number {
+  const from = hourKey(new Date(now.getTime() - DAY_MS));
+  return Object.entries(b.requestsByHour ?? {}).reduce((s, [h, n]) => (h >= from ? s + n : s), 0);
+}
+
+/** Deep uses in the quota day of `now` (0 once the day has rolled over). */
+export function deepUsedToday(b: BackendState, now: Date, dayResetHour: number): number {
+  return deepUsedOn(b, deepDayKey(now, dayResetHour));
+}
+
 /** The quota day of `now`: the UTC date of (now - resetHour), as YYYY-MM-DD. */
 export function deepDayKey(now: Date, dayResetHour: number): string {
   return new Date(now.getTime() - dayResetHour * HOUR_MS).toISOString().slice(0, 10);
@@ -126,7 +158,7 @@ export function heldCap(b: BackendState, now: Date): number | null {
  */
 export function recordRequest(b: BackendState, deep: boolean, now: Date, opts: QuotaOptions, module?: string): BackendState {
   const p = pruned(b, now);
-  const out: BackendState = { ...p, recent: [...p.recent, now.toISOString()], totalRequests: b.totalRequests + 1 };
+  const out: BackendState = { ...p, recent: [...p.recent, now.toISOString()], totalRequests: b.totalRequests + 1, requestsByHour: countInHour(b.requestsByHour, now, 1) };
   if (module !== undefined) out.requestsByModule = { ...(b.requestsByModule ?? {}), [module]: (b.requestsByModule?.[module] ?? 0) + 1 };
   if (deep) {
     const day = deepDayKey(now, opts.dayResetHour);
@@ -155,6 +187,7 @@ export function rollbackRequest(b: BackendState, deep: boolean, at: Date, opts: 
   const idx = b.recent.lastIndexOf(iso);
   const recent = idx < 0 ? [...b.recent] : [...b.recent.slice(0, idx), ...b.recent.slice(idx + 1)];
   const out: BackendState = { ...b, recent, totalRequests: Math.max(0, b.totalRequests - 1) };
+  if (b.requestsByHour?.[hourKey(at)]) out.requestsByHour = countInHour(b.requestsByHour, at, -1);
   const sent = module !== undefined ? b.requestsByModule?.[module] : undefined;
   if (module !== undefined && sent !== undefined) out.requestsByModule = { ...b.requestsByModule, [module]: Math.max(0, sent - 1) };
   if (deep && b.deepDay === deepDayKey(at, opts.dayResetHour)) {

@@ -77,7 +77,8 @@ export function validateTask(t: unknown, path: string): string | null {
     checkIso(t, 'notBefore', path, true) ??
     checkIso(t, 'finishedAt', path, true) ??
     (t.result === undefined ? `${path}.result: missing (use null)` : null) ??
-    checkPreemptions(t.preemptions, `${path}.preemptions`);
+    checkPreemptions(t.preemptions, `${path}.preemptions`) ??
+    (t.runMs === undefined || isNat(t.runMs) ? null : `${path}.runMs: expected a non-negative integer`);
   if (p) return p;
   const e = t.lastError;
   if (e !== null) {
@@ -131,6 +132,7 @@ export function validateBackendState(b: unknown, path: string): string | null {
     (b.unreachableUntil === undefined ? null : checkIso(b, 'unreachableUntil', path, true)) ??
     (b.unreachableStreak === undefined || b.unreachableStreak === null || isNat(b.unreachableStreak) ? null : `${path}.unreachableStreak: expected a non-negative integer or null`) ??
     natMap(b, 'requestsByModule', path) ??
+    natMap(b, 'requestsByHour', path) ??
     natMap(b, 'deepByModule', path);
   if (p) return p;
   const h = b.needsHuman;

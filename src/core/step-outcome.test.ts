@@ -35,6 +35,13 @@ describe('decideStep', () => {
     expect(d.failed).toBeNull();
   });
 
+  it("adds the step's run time (claim to answer) to the task's runMs, whatever the outcome", () => {
+    const first = decideStep(facts({ now: at(3 * MIN_MS) }));
+    expect(first.task.runMs).toBe(3 * MIN_MS);
+    const second = decideStep(facts({ task: { ...first.task, state: 'running' }, claimedAt: at(60 * MIN_MS), now: at(62 * MIN_MS), response: { outcome: 'timeout' } }));
+    expect(second.task.runMs, 'the 57 minutes between the steps are queue waiting, not run time').toBe(5 * MIN_MS);
+  });
+
   it('a rejected answer keeps what the module kept and its events, and fails the step', () => {
     const ev: FanoEvent = { type: 'module.put', module: 'explorer', collection: 'rawAnswers', id: 'r1', doc: { a: 1 } };
     const d = decideStep(facts({ verdict: { kind: 'rejected', message: 'bad', data: { kept: 1 }, events: [ev] } }));

@@ -138,6 +138,8 @@ export function decideStep(f: StepFacts): StepDecision {
     error = res.detail ?? res.outcome;
     task = failStep(f.task, { kind: res.outcome, message: error, bundle: res.bundle, retryAt }, now, f.rng, f.retry);
   }
+  // The step ran from its claim to now: summed over steps, the task's duration without queue waiting.
+  task = { ...task, runMs: (f.task.runMs ?? 0) + Math.max(0, now.getTime() - f.claimedAt.getTime()) };
   const failed = task.state === 'failed' ? error : null;
   return {
     task,

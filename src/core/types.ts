@@ -88,6 +88,11 @@ export interface Task {
    * older checkpoints load unchanged.
    */
   preemptions?: Preemption[];
+  /**
+   * Milliseconds this task's steps ran (claim to answer, summed over its steps): its duration
+   * without the time it waited in the queue. Optional (absent in checkpoints written before it).
+   */
+  runMs?: number;
 }
 
 /** One displacement of a paused conversation: when, and by which task (its key). */
@@ -135,6 +140,11 @@ export interface BackendState {
    */
   unreachableUntil?: string | null;
   unreachableStreak?: number | null;
+  /**
+   * Requests started per UTC hour (`YYYY-MM-DDTHH` -> count), the last 25 hours: the 24 h request
+   * count of the metrics, to the hour, without keeping every request's time. Optional, like learnedCap.
+   */
+  requestsByHour?: Record<string, number> | null;
   /**
    * The site refused deep mode until this time ("your limit for chats with Deep Think until Jan 10,
    * 2:56 PM"), which may be days after the current quota day ends. Optional, like learnedCap.

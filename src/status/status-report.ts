@@ -90,7 +90,7 @@ export function buildStatus(home: string, state: FanoState, config: FanoConfig, 
     weightsReasoning: consulted ? (state.meta.weights?.reasoning ?? null) : null,
     weightsAt: consulted ? (state.meta.weights?.at ?? null) : null,
     // Derived from the state each time (never separate counters that could drift).
-    metrics: computeMetrics(state, now, backlogs ?? { blessedInsightsPending: 0, commentsPending: 0, seedsUnexplored: 0, sectionsDocumented: 0 }),
+    metrics: computeMetrics(state, now, backlogs ?? { blessedInsightsPending: 0, commentsPending: 0, seedsUnexplored: 0, sectionsDocumented: 0 }, { dayResetHour: config.quotas.dayResetHour }),
     problems: problems ?? moduleProblems(home, state, config, now),
   };
 }

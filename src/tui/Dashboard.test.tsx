@@ -111,6 +111,7 @@ describe('Dashboard', () => {
     expect(f).toContain('last tick 11:59:40 ok (3 steps, 3 req) · next 12:00:40 (in 40s) · errors 2 (1 failed, 1 need a pers');
     expect(f).toMatch(/running\s+\d+\s+\S+\s+critic:critique:\w+ 1m30s on chatgpt: waiting for answer \(turn 2\)/);
     expect(f).toContain('▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁█ 1 in 24 h · 1 running · 2 pending · 0 paused · 1 failed · 1 complet');
+    expect(f).toMatch(/^24 h: 0 section\(s\) documented · 0 research item\(s\) · requests /m);
     r.unmount();
     const paused = render(<Dashboard snapshot={snapshotOf(stateWith([], {}, true))} interactive={false} />);
     expect(paused.lastFrame()!.split('\n')[0]).toMatch(/^fano top \[PAUSED\] /);

@@ -1,10 +1,10 @@
 import { Text } from 'ink';
-import { bar, clock, errorCounts, nextTickAt, relativeTo, sparkline, throughputPerHour, type BackendLine, type TopSnapshot } from './model.js';
+import { bar, clock, errorCounts, metricsLine, nextTickAt, relativeTo, sparkline, throughputPerHour, type BackendLine, type TopSnapshot } from './model.js';
 
 /**
  * The header that never scrolls away: title with the pause state and the clock, last and next
- * tick with the error count, one line per backend (quota bars and why it is not working), and
- * the throughput of the last 24 hours.
+ * tick with the error count, one line per backend (quota bars and why it is not working), the
+ * throughput of the last 24 hours and the design's 24 h figures.
  */
 const STATUS_COLOR: Record<string, string> = {
   working: 'green',
@@ -59,6 +59,9 @@ export function Header({ snapshot, backends, backendsHidden, problems }: { snaps
       <Text wrap="truncate">
         done/h <Text color="green">{sparkline(spark)}</Text> {spark.reduce((a, b) => a + b, 0)} in 24 h · {byState['running'] ?? 0} running · {byState['pending'] ?? 0} pending ·{' '}
         {byState['paused'] ?? 0} paused · {byState['failed'] ?? 0} failed · {byState['completed'] ?? 0} completed
+      </Text>
+      <Text wrap="truncate" dimColor>
+        {metricsLine(status.metrics)}
       </Text>
     </>
   );

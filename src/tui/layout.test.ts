@@ -3,7 +3,7 @@ import { layout } from './layout.js';
 
 /** Every line the frame has: header, the panes' two headings and rows, footer. */
 function used(l: ReturnType<typeof layout>, backends: number, footer: number): number {
-  const header = 3 + l.backendLines + (l.backendsHidden > 0 ? 1 : 0);
+  const header = 4 + l.backendLines + (l.backendsHidden > 0 ? 1 : 0);
   expect(l.backendLines + l.backendsHidden).toBe(backends);
   return header + 2 + l.taskRows + l.eventRows + footer;
 }
@@ -26,7 +26,7 @@ describe('top layout', () => {
   it('80x24 with three backends: the task list gets most of the panes, both get at least two rows', () => {
     const l = layout({ rows: 24, backends: 3, footer: 1, tasks: 57, events: 40 });
     expect(l).toMatchObject({ height: 23, backendLines: 3, backendsHidden: 0 });
-    expect(l.taskRows + l.eventRows).toBe(23 - 6 - 2 - 1);
+    expect(l.taskRows + l.eventRows).toBe(23 - 7 - 2 - 1);
     expect(l.taskRows).toBeGreaterThan(l.eventRows);
     expect(l.eventRows).toBeGreaterThanOrEqual(2);
   });
@@ -34,7 +34,7 @@ describe('top layout', () => {
   it('a pane with little to show leaves its lines to the other', () => {
     const few = layout({ rows: 45, backends: 3, footer: 1, tasks: 4, events: 300 });
     expect(few.taskRows).toBe(4);
-    expect(few.eventRows).toBe(44 - 6 - 2 - 1 - 4);
+    expect(few.eventRows).toBe(44 - 7 - 2 - 1 - 4);
     const quiet = layout({ rows: 45, backends: 3, footer: 1, tasks: 300, events: 1 });
     expect(quiet.eventRows).toBe(1);
   });

@@ -29,8 +29,8 @@ export interface Layout {
   body: number;
 }
 
-/** Title, tick line, throughput line around the backend lines. */
-const HEADER_FIXED = 3;
+/** Title, tick line, throughput line and 24 h figures around the backend lines. */
+const HEADER_FIXED = 4;
 /** Column heading of the task list and heading of the event pane. */
 const PANE_HEADINGS = 2;
 /** Share of the panes' lines the task list gets when both have more than fits. */

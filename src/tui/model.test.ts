@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { bar, filterRows, formatDuration, nextTickAt, relativeTo, sortRows, sparkline, taskPhase, taskRows, throughputPerHour } from './model.js';
+import { bar, filterRows, formatDuration, metricsLine, nextTickAt, relativeTo, sortRows, sparkline, taskPhase, taskRows, throughputPerHour } from './model.js';
 import { NOW, ago, snapshotOf, stateWith, task } from './test-builders.js';
 import { HOUR_MS } from '../core/time.js';
+import { computeMetrics } from '../core/metrics.js';
+import { emptyState } from '../core/types.js';
 
 describe('dashboard model', () => {
   it('throughput counts completed tasks per hour over 24 h, oldest first, ignoring older and unfinished ones', () => {
@@ -67,5 +69,14 @@ describe('dashboard model', () => {
     expect(relativeTo(next, NOW)).toBe('overdue 30s');
     expect(relativeTo(new Date(NOW.getTime() + 65_000), NOW)).toBe('in 1m05s');
     expect(formatDuration(26 * HOUR_MS)).toBe('1d02h');
+  });
+});
+
+describe('metricsLine', () => {
+  it('shows the 24 h figures and the run and queue times, weighted by the tasks done', () => {
+    const m = computeMetrics(emptyState(), new Date('2026-01-01T00:00:00Z'), { blessedInsightsPending: 0, commentsPending: 0, seedsUnexplored: 0, sectionsDocumented: 0 });
+    const withTimes = { ...m, tasksCompleted24h: { 'a:x': 3, 'b:y': 1 }, avgTaskDurationMin: { 'a:x': 2, 'b:y': 6 }, avgQueueWaitMin: { 'a:x': 10, 'b:y': 2 }, sectionsDocumented24h: 2, researchItems24h: { sourcesEvaluated: 1, findings: 3, seedsProposed: 0, total: 4 }, backends: { gpt: { llmRequestsTotal: 9, llmRequestsLastHour: 1, llmRequests24h: 7, deepUsesToday: 1, rateLimitHits24h: 0 } } };
+    expect(metricsLine(withTimes)).toBe('24 h: 2 section(s) documented · 4 research item(s) · requests gpt 7 · deep today gpt 1 · mean run 3.0 min, queue wait 8.0 min');
+    expect(metricsLine({})).toBe('24 h: no figures yet');
   });
 });

@@ -2,6 +2,7 @@ import type { StatusBackend, StatusReport } from '../status/status-report.js';
 import type { FanoState, Task, TaskState, TickInfo } from '../core/types.js';
 import type { PriorityBreakdown } from '../core/priority.js';
 import { HOUR_MS } from '../core/time.js';
+import type { Metrics } from '../core/metrics.js';
 
 /**
  * The pure model behind `fano top`: everything the dashboard shows, computed from a snapshot
@@ -199,6 +200,29 @@ export function nextTickAt(last: TickInfo | null, intervalSeconds: number): Date
   if (!last) return null;
   const t = Date.parse(last.startedAt);
   return Number.isNaN(t) ? null : new Date(t + intervalSeconds * 1000);
+}
+
+/**
+ * The design's 24 h figures in one header line: sections documented, research items, requests and
+ * deep uses per backend, and the mean run time and queue wait of the tasks done (weighted by how
+ * many of each type were done).
+ */
+export function metricsLine(m: Metrics | Record<string, never>): string {
+  if (!('backends' in m)) return '24 h: no figures yet';
+  const backends = Object.entries(m.backends);
+  const req = backends.map(([n, b]) => `${n} ${b.llmRequests24h}`).join(', ') || 'none';
+  const deep = backends.filter(([, b]) => b.deepUsesToday > 0).map(([n, b]) => `${n} ${b.deepUsesToday}`).join(', ') || '0';
+  let n = 0;
+  let run = 0;
+  let wait = 0;
+  for (const [k, v] of Object.entries(m.avgTaskDurationMin)) {
+    const w = m.tasksCompleted24h[k] ?? 0;
+    n += w;
+    run += v * w;
+    wait += (m.avgQueueWaitMin[k] ?? 0) * w;
+  }
+  const times = n > 0 ? ` · mean run ${(run / n).toFixed(1)} min, queue wait ${(wait / n).toFixed(1)} min` : '';
+  return `24 h: ${m.sectionsDocumented24h} section(s) documented · ${m.researchItems24h.total} research item(s) · requests ${req} · deep today ${deep}${times}`;
 }
 
 export interface ErrorCounts {
