@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
+import katex from 'katex';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { FanoState } from '../../src/core/types.js';
+import { parseDocument } from '../../src/modules/documenter/document.js';
+import { mathSpans } from '../../src/modules/shared/latex.js';
 import { readState } from '../../src/store/store.js';
 import { runFano, tempHome } from '../support/cli.js';
 
@@ -88,4 +91,33 @@ describe('mathematics on the mock, end to end', () => {
     const listed = JSON.parse((await runFano(['insight', 'list', '--json'], { home })).stdout) as Array<{ id: string; status: string; duplicateOf: string | null }>;
     expect(listed.find((i) => i.id === dup.id)).toMatchObject({ status: 'duplicate', duplicateOf: original.id });
   }, 240_000);
+
+  it('the document gets a theorem with its proof in LaTeX, and every formula of it renders with KaTeX', async () => {
+    const home = tempHome({ 'fano.config.yaml': CONFIG, 'state/explorer/seeds.yaml': SEEDS }, 'fano-writing-');
+    const doc = () => {
+      try {
+        return readFileSync(join(home, 'state/documenter/document.md'), 'utf8');
+      } catch {
+        return '';
+      }
+    };
+    // Insights with a proof (proved or computed); the person blesses them (the panel may not).
+    type Kinded = Insight & { kind?: string };
+    const proved = (st: FanoState) => (insights(st) as Kinded[]).filter((i) => i.duplicateOf === null && (i.kind === 'proved' || i.kind === 'computed'));
+    const withProof = await tickUntil(home, (st) => proved(st).length > 0);
+    for (const i of proved(withProof)) expect((await runFano(['insight', 'bless', i.id], { home })).code).toBe(0);
+    // A proved or computed result, stated, then its proof (the mock writes what the insight's kind says).
+    await tickUntil(home, () => /\*\*(Theorem|Proposition)\*\* \[i-[0-9a-f]+\]\*\*\.\*\* [^\n]*\n\n\*\*Proof[.*]/.test(doc()), 60);
+    const text = doc();
+    const theorem = parseDocument(text).sections.find((sec) => /\*\*(Theorem|Proposition)\*\*/.test(sec.body))!;
+    expect(theorem.body).toMatch(/\$\\square\$/);
+    const { spans, problem } = mathSpans(text);
+    expect(problem).toBeNull();
+    expect(spans.length).toBeGreaterThan(2);
+    for (const span of spans) {
+      expect(() => katex.renderToString(span.tex, { throwOnError: true, displayMode: span.display }), `line ${span.line}: ${span.tex}`).not.toThrow();
+    }
+    // The theorem's own formulas are among them.
+    expect(mathSpans(theorem.body).spans.length).toBeGreaterThan(0);
+  }, 300_000);
 });

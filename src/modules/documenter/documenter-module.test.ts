@@ -92,7 +92,7 @@ describe('incorporate_insight', () => {
     // The provenance the marker no longer carries is in the state (and the sidecar rendered from it).
     expect(sectionProvenance(h.store.state).get('s-geometry')).toMatchObject({ updated: T.toISOString(), reviewed: null, by: 'mock/normal', conv: 'mock://c/1' });
     expect(renderProvenance(h.store.state)).toMatch(/## s-geometry\n\nupdated: 2026-03-01T12:00:00.000Z · reviewed: - · by: mock\/normal · conv: mock:\/\/c\/1\n[\s\S]*\| 2026-03-01T12:00:00.000Z \| incorporate_insight \| mock\/normal \| mock:\/\/c\/1 \| applied \| new section for i-1 \|/);
-    expect(h.read()).toContain('The plane has seven points. [i-1]');
+    expect(h.read()).toContain('**Conjecture** [i-1]**.** The plane has seven points.\n\n*Status:* conjectured, not proved.');
     expect(doc.preamble).toBe('# Notes on geometry\n\nThis document develops what is known about geometry, starting from one reviewed result: The plane has seven points.\n\n');
     expect(h.discover()).toEqual([]); // documented: not offered again
 
@@ -278,5 +278,47 @@ describe('review_section and draft_section', () => {
     expect(parseDocument(h.read()).sections.map((s) => s.meta.id)).toEqual(['s-projective-planes', 's-geometry']);
     expect(h.discover()).toEqual([]);
     await h.store.close();
+  });
+});
+
+describe('the writing standard', () => {
+  const PERSON = `# Notes
+
+<!-- SECTION id: s-lines status: stable insights: [] -->
+## Lines
+
+Each line has three points. That is all we know.
+`;
+
+  test('the prompt asks for definitions before use and the proof or status of every theorem, with the insight\'s kind and argument', async () => {
+    const h = await Harness.open(PERSON);
+    await h.bless({ ...blessed('i-7', 'Any two points $p \\neq q$ lie on one line.', ['geometry']), kind: 'proved', argument: 'Two lines meet in $1$ point.' });
+    const [s] = h.discover();
+    const { prompt } = await h.claim(s!);
+    expect(prompt).toMatch(/Define every term and symbol before its first use/);
+    expect(prompt).toMatch(/Give the proof of every theorem right after it/);
+    expect(prompt).toContain('INSIGHT KIND: proved');
+    expect(prompt).toContain('ARGUMENT: Two lines meet in $1$ point.');
+    expect(prompt).toMatch(/NOTATION: write all mathematics in LaTeX/);
+  });
+
+  test('a proved insight becomes a theorem followed by its proof', async () => {
+    const h = await Harness.open(PERSON);
+    await h.bless({ ...blessed('i-7', 'Any two points $p \\neq q$ lie on one line.', ['geometry']), kind: 'proved', argument: 'Two lines meet in $1$ point.' });
+    const [s] = h.discover();
+    await h.step(s!);
+    expect(h.read()).toContain('**Theorem** [i-7]**.** Any two points $p \\neq q$ lie on one line.\n\n**Proof.** Two lines meet in $1$ point. $\\square$');
+  });
+
+  test('an insight the document already states is linked to that section, not written twice', async () => {
+    const h = await Harness.open(PERSON);
+    await h.bless(blessed('i-8', 'Each line has three points.', ['geometry']));
+    const [s] = h.discover();
+    const before = h.read();
+    const { applied } = await h.step(s!);
+    expect(applied).toEqual([expect.objectContaining({ result: 'applied' })]);
+    // Only the marker changed: it now cites the insight; the text is byte for byte the person's.
+    expect(h.read()).toBe(before.replace('insights: [] -->', 'insights: [i-8] -->'));
+    expect(h.discover()).toEqual([]);
   });
 });

@@ -32,19 +32,21 @@ const short = z.string().trim().min(1).max(500);
 
 const incorporateSchema = z
   .object({
-    placement: z.enum(['existing', 'new']),
+    /** "covered": the document already states this result; the insight is linked to that section, nothing is written twice. */
+    placement: z.enum(['existing', 'new', 'covered']),
     sectionId: z.string().nullable().optional(),
     title: z.string().trim().max(120).nullable().optional(),
-    text: text.min(1),
+    text: text,
     summary: short,
     prerequisites: z.array(z.object({ title: z.string().trim().min(3).max(120), reason: z.string().trim().max(300) })).max(3).optional(),
     /** Asked for with the document's first section: they replace the starter preamble. */
     documentTitle: z.string().trim().min(3).max(120).nullable().optional(),
     abstract: z.string().trim().min(1).max(1_200).nullable().optional(),
   })
-  .refine((v) => (v.placement === 'existing' ? typeof v.sectionId === 'string' && v.sectionId !== '' : typeof v.title === 'string' && v.title.length >= 3), {
-    message: 'placement "existing" needs sectionId; "new" needs a title',
-  });
+  .refine((v) => (v.placement !== 'new' ? typeof v.sectionId === 'string' && v.sectionId !== '' : typeof v.title === 'string' && v.title.length >= 3), {
+    message: 'placement "existing" or "covered" needs sectionId; "new" needs a title',
+  })
+  .refine((v) => v.placement === 'covered' || v.text.trim() !== '', { message: 'text: the section text is empty (only placement "covered" writes none)' });
 export type IncorporateAnswer = z.infer<typeof incorporateSchema>;
 export const parseIncorporate = (a: string) => balanced(parseWith(a, incorporateSchema), (v) => ({ text: v.text, abstract: v.abstract }));
 

@@ -155,7 +155,7 @@ const incorporateInsight: Entry<'incorporate_insight'> = {
     }
     // The first section: the starter preamble (untouched by the person) gives way to a title and abstract.
     const starter = doc.sections.length === 0 && doc.malformed.length === 0 && (docText === null || doc.preamble === STARTER_DOCUMENT);
-    const prompt = incorporatePrompt({ guidance, sections: views, omitted: doc.sections.length - views.length, insight: { id: ins.id, text: ins.text, tags: ins.tags }, firstSection: starter, ...(repair ? { repair } : {}) });
+    const prompt = incorporatePrompt({ guidance, sections: views, omitted: doc.sections.length - views.length, insight: { id: ins.id, text: ins.text, tags: ins.tags, ...(ins.kind ? { kind: ins.kind } : {}), ...(ins.argument ? { argument: ins.argument } : {}) }, firstSection: starter, ...(repair ? { repair } : {}) });
     return { prompt, deep: task.deep, data: { base, insightText: ins.text, ...(starter ? { preamble: STARTER_DOCUMENT } : {}) } };
   },
 
@@ -163,6 +163,17 @@ const incorporateInsight: Entry<'incorporate_insight'> = {
     const { at, base, stamp, taken, patch, finish, newSection } = writing('incorporate_insight', task, ctx);
     return strict(task, answer, parseIncorporate(answer), (a) => {
       const insightId = task.context.insightId;
+      if (a.placement === 'covered') {
+        // Already in the document: the insight is linked to that section (its marker cites it),
+        // and not one word of the text changes.
+        const sid = a.sectionId ?? '';
+        const coveredBase = base[sid];
+        if (coveredBase === undefined || sid === PREAMBLE_ID) throw new Error(`the answer says section "${sid}" covers ${insightId}, but that section was not in the prompt`);
+        const meta = baseSection(coveredBase, sid).meta!;
+        const insights = meta.insights.includes(insightId) ? meta.insights : [...meta.insights, insightId];
+        const next = `${renderMarker({ ...meta, insights })}\n${coveredBase.slice(coveredBase.indexOf('\n') + 1)}`;
+        return finish([patch(sid, coveredBase, next, `linked ${insightId}, already covered: ${a.summary}`, [insightId])], { insightId, placement: 'covered', sectionId: sid });
+      }
       const events: FanoEvent[] = [];
       const target = a.placement === 'existing' && a.sectionId ? a.sectionId : null;
       const targetBase = target !== null ? base[target] : undefined;

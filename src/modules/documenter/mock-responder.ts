@@ -21,15 +21,29 @@ function sections(prompt: string): Map<string, string> {
   return out;
 }
 
+/**
+ * An insight as the writing standard wants it: a theorem with its proof, a computation with how it
+ * was done, a conjecture with its status and evidence, in LaTeX.
+ */
+function resultBlock(id: string, statement: string, kind: string, argument: string): string {
+  const arg = argument && argument !== '(none given)' ? argument : 'none recorded yet.';
+  if (kind === 'proved') return `**Theorem** [${id}]**.** ${statement}\n\n**Proof.** ${arg} $\\square$`;
+  if (kind === 'computed') return `**Proposition** [${id}]**.** ${statement}\n\n**Proof** (by computation). ${arg} $\\square$`;
+  return `**Conjecture** [${id}]**.** ${statement}\n\n*Status:* conjectured, not proved. *Evidence:* ${arg}`;
+}
+
 function incorporate(seed: number, prompt: string): string {
-  const x = h('documenter.incorporate', seed, prompt);
   const id = lineValue(prompt, 'INSIGHT ID') ?? 'i-unknown';
   const text = lineValue(prompt, 'INSIGHT') ?? '';
   const tag = (lineValue(prompt, 'INSIGHT TAGS') ?? '').split(',')[0]?.trim() || 'notes';
   const secs = sections(prompt);
+  // A result the document already states is linked, not written twice.
+  const covering = [...secs].find(([, prose]) => text.length > 20 && prose.includes(text));
+  if (covering) return fenced({ placement: 'covered', sectionId: covering[0], text: '', summary: `${id} is already stated in ${covering[0]}` });
   const target = `s-${tag.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
-  const paragraph = `${text} [${id}]`;
-  const wants = unit(x, 8) < 0.25 || /\bneeds background\b/i.test(text);
+  const paragraph = resultBlock(id, text, lineValue(prompt, 'INSIGHT KIND') ?? 'conjectured', lineValue(prompt, 'ARGUMENT') ?? '');
+  // By the insight, not the whole prompt: a change of the prompt's wording moves no section.
+  const wants = unit(h('documenter.plan', seed, id)) < 0.25 || /\bneeds background\b/i.test(text);
   const prerequisites = wants && !secs.has(`s-background-on-${tag}`) ? [{ title: `Background on ${tag}`, reason: `the ${tag} results assume familiar definitions` }] : [];
   if (secs.has(target)) {
     const prose = secs.get(target)!.trim();
