@@ -60,7 +60,7 @@ export async function runFano(o: { home: string; config: FanoConfig; world: Worl
   // The person's and fano's events are observed as the store logs them.
   const append = store.append.bind(store);
   store.append = (events: FanoEvent[], at: Date) => {
-    observeTasks(events, store, metrics);
+    observeTasks(events, store, metrics, active);
     const r = append(events, at);
     person.observe(events, at.getTime());
     return r;
@@ -75,7 +75,9 @@ export async function runFano(o: { home: string; config: FanoConfig; world: Worl
   const modules = enabledModules(config) as Array<{ module: Module; options: JsonObject }>;
   const quotas = new Map(Object.keys(config.backends).map((n) => [n, quotaOptions(config, config.backends[n]!)]));
   const stalls = new StallTracker(metrics, quotas, simBackends, (name) => store.state.backends[name] ?? emptyBackendState());
-  const stall = () => stalls.track(store.state.tasks, clock.now());
+  /** Tasks not yet completed or failed (the stall check looks at no others). */
+  const active = new Set<string>();
+  const stall = () => stalls.track(store.state.tasks, active, clock.now());
 
   const log = simLogger((event, f) => {
     const key = typeof f.taskId === 'string' ? f.taskId : null;
@@ -156,9 +158,13 @@ export async function runFano(o: { home: string; config: FanoConfig; world: Worl
 }
 
 /** Tasks completed and failed for good, counted from the events that make them so. */
-function observeTasks(events: readonly FanoEvent[], store: MemoryStore, metrics: SimMetrics): void {
+function observeTasks(events: readonly FanoEvent[], store: MemoryStore, metrics: SimMetrics, active: Set<string>): void {
   for (const ev of events) {
-    if (ev.type !== 'task.put' || ev.task.module === CONSULTATION) continue;
+    if (ev.type === 'task.drop') for (const k of ev.keys) active.delete(k);
+    if (ev.type !== 'task.put') continue;
+    if (ev.task.state === 'completed' || ev.task.state === 'failed') active.delete(ev.task.key);
+    else active.add(ev.task.key);
+    if (ev.task.module === CONSULTATION) continue;
     const was = store.state.tasks[ev.task.key]?.state;
     if (ev.task.state === was) continue;
     if (ev.task.state === 'completed') metrics.tasksCompleted++;
@@ -183,7 +189,7 @@ class StallTracker {
     metrics.stalledWhileOtherFreeMaxMs = 0;
   }
 
-  track(tasks: Readonly<Record<string, Task>>, now: Date): void {
+  track(tasks: Readonly<Record<string, Task>>, active: ReadonlySet<string>, now: Date): void {
     const t = now.getTime();
     const views = new Map<string, QuotaView>();
     for (const [name, quota] of this.quotas) views.set(name, quotaView(this.stateOf(name), now, quota));
@@ -192,7 +198,9 @@ class StallTracker {
       for (const key of [...this.since.keys()]) this.end(key, t);
       return;
     }
-    for (const task of Object.values(tasks)) {
+    for (const key of active) {
+      const task = tasks[key];
+      if (task === undefined) continue;
       const pref = task.llmPreference ?? heldBackend(task);
       const v = pref === null ? undefined : views.get(pref);
       const stalled =

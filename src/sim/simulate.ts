@@ -57,13 +57,15 @@ export interface SimReport extends SimAlgoReport {
   consultation?: SimConsultationReport;
 }
 
-/** The config both algorithms read: the shipped defaults, the scenario's backends, the overrides. */
+/** The config both algorithms read: the shipped defaults (tasks archived after a day), the scenario's backends, the overrides. */
 export function simConfig(scenario: SimScenario, overrides: SimConfigInput = {}): FanoConfig {
   const backends: Record<string, unknown> = {};
   for (const b of scenario.backends) {
     backends[b.name] = { type: 'mock', hourlyLimit: b.configuredHourly, deepDailyLimit: b.configuredDeepDaily };
   }
-  return configSchema.parse({ ...overrides, backends });
+  // Finished tasks leave the state after a day (the shipped default is a week): nothing the
+  // modules or the scheduler read goes further back, and every discovery scans the tasks.
+  return configSchema.parse({ ...overrides, state: { archiveAfterDays: 1, ...overrides.state }, backends });
 }
 
 export async function runSimulation(opts: SimulationOptions): Promise<SimReport> {

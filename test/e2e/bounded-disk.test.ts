@@ -14,6 +14,7 @@ import { tryIdleTick } from '../../src/tick/idle-hint.js';
 import { runTick } from '../../src/tick/run-tick.js';
 import { readState } from '../../src/store/store.js';
 import { TICK_ID_RE } from '../../src/tick/runs.js';
+import { STATE_GITIGNORE } from '../../src/store/paths.js';
 import { runFano, tempHome } from '../support/cli.js';
 
 const seeds = (n: number) => 'seeds:\n' + Array.from({ length: n }, (_, i) => `  - id: q${i}\n    type: question\n    text: Question ${i} about the seven points and seven lines of the Fano plane.\n`).join('');
@@ -187,13 +188,18 @@ describe('an idle tick in a fresh clone', () => {
     ['a home like the fano repository (config and state/.gitignore only)', 0],
     ['a home whose work is done and committed', 2],
   ])('writes nothing under state/: %s', async (_what, seedCount) => {
-    const home = tempHome({ 'fano.config.yaml': config('').replace('failureRate: 0.3', 'failureRate: 0'), ...(seedCount > 0 ? { 'state/explorer/seeds.yaml': seeds(seedCount) } : {}) });
+    // state/.gitignore as `fano init` writes it.
+    const home = tempHome({ 'fano.config.yaml': config('').replace('failureRate: 0.3', 'failureRate: 0'), 'state/.gitignore': STATE_GITIGNORE, ...(seedCount > 0 ? { 'state/explorer/seeds.yaml': seeds(seedCount) } : {}) });
     for (let i = 0; i < 3; i++) expect((await runFano(['tick'], { home })).code).toBe(0);
     if (seedCount === 0) for (const f of readdirSync(join(home, 'state'))) if (f !== '.gitignore') rmSync(join(home, 'state', f), { recursive: true });
     writeFileSync(join(home, '.gitignore'), 'runs/\n');
     git(home, 'init', '-q');
     git(home, 'add', '-A');
     git(home, 'commit', '-qm', 'home');
+    if (seedCount > 0) {
+      expect(existsSync(join(home, 'state', 'checkpoint.prev.json'))).toBe(true);
+      expect(git(home, 'ls-files', 'state').split('\n'), 'checkpoint.prev.json is git-ignored').not.toContain('state/checkpoint.prev.json');
+    }
     const clone = tempHome();
     git(clone, 'clone', '-q', home, 'c');
     const c = join(clone, 'c');

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { ACTIVE_STATES, type FanoState } from '../../src/core/types.js';
+import { ACTIVE_STATES, type FanoState, type Json } from '../../src/core/types.js';
 import { insightViews, type InsightView } from '../../src/modules/explorer/queries.js';
 import { readState } from '../../src/store/store.js';
 import { runFano, tempHome } from '../support/cli.js';
@@ -58,7 +58,17 @@ function assertNoDuplicateWork(state: FanoState): void {
   for (const t of Object.values(state.tasks)) {
     if (t.module !== 'explorer' || !ACTIVE_STATES.has(t.state)) continue;
     const c = t.context;
-    const unit = typeof c.threadId === 'string' ? `thread ${c.threadId}` : t.type === 'review' ? `review ${c.insightId}/${c.revision}/${c.round}/${c.slot}` : t.type === 'dedupe_check' ? `dedupe ${c.insightId}/${c.revision}` : t.type === 'verify_claim' ? `verify ${c.insightId}/${c.revision}/${c.claim}` : `comment ${c.commentId}`;
+    const id = (...parts: (Json | undefined)[]) => JSON.stringify(parts);
+    const unit =
+      typeof c.threadId === 'string'
+        ? `thread ${c.threadId}`
+        : t.type === 'review'
+          ? `review ${id(c.insightId, c.revision, c.round, c.slot)}`
+          : t.type === 'dedupe_check'
+            ? `dedupe ${id(c.insightId, c.revision)}`
+            : t.type === 'verify_claim'
+              ? `verify ${id(c.insightId, c.revision, c.claim)}`
+              : `comment ${id(c.commentId)}`;
     expect(seen.get(unit), `${unit}: ${seen.get(unit)} and ${t.key}`).toBeUndefined();
     seen.set(unit, t.key);
   }
@@ -100,7 +110,7 @@ describe('explorer on three mock backends', () => {
     for (const v of views.filter((x) => x.duplicateOf === null)) {
       const r1 = v.rounds[0]!.reviews.map((r) => r.backend);
       expect(r1.length).toBeGreaterThanOrEqual(2);
-      expect(new Set(r1).size, `${v.id} panel ${r1}`).toBe(r1.length);
+      expect(new Set(r1).size, `${v.id} panel ${r1.join(', ')}`).toBe(r1.length);
       expect(r1, v.id).not.toContain(v.provenance.backend);
     }
     const dir = join(home, 'state/explorer');
@@ -183,7 +193,7 @@ describe('explorer on three mock backends', () => {
     // ...every review seat had exactly one task...
     const seats = new Map<string, number>();
     for (const t of Object.values(s.tasks).filter((x) => x.type === 'review')) {
-      const k = `${t.context.insightId}/${t.context.revision}/${t.context.round}/${t.context.slot}`;
+      const k = JSON.stringify([t.context.insightId, t.context.revision, t.context.round, t.context.slot]);
       seats.set(k, (seats.get(k) ?? 0) + 1);
     }
     expect([...seats.values()].every((n) => n === 1)).toBe(true);

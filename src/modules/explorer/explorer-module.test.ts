@@ -9,7 +9,7 @@ import { explorerMockAnswer } from './mock-responder.js';
 import { insightViews } from './queries.js';
 import { ctx, insight, options, put, review, running, SEEDS, stateWith, tempHome, thread, verification } from './test-builders.js';
 import { commentIdFor } from './text.js';
-import type { InsightDoc, ThreadDoc } from './types.js';
+import type { ThreadDoc } from './types.js';
 
 const byType = (specs: TaskSpec[], type: string) => specs.filter((s) => s.type === type);
 const threadOf = (s: FanoState) => s.modules.explorer?.threads?.q1 as unknown as ThreadDoc;

@@ -28,7 +28,7 @@ import { COMMENTS, explorerOptions, INSIGHTS, MODULE, THREADS, type CommentDoc, 
  * polling every minute never runs one thread twice at once (docs/architecture.md, The life of a task).
  */
 
-function spec<K extends keyof ExplorerTasks & string>(
+function spec<K extends keyof ExplorerTasks>(
   type: K,
   context: ExplorerTasks[K]['context'],
   data: ExplorerTasks[K]['data'],

@@ -16,7 +16,7 @@ describe('explorer files', () => {
     const heads = [...md.matchAll(/^## Exchange (\d+): (exploring|critiquing), (\S+) \((normal|deep)\), (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC)$/gm)];
     expect(heads.map((h) => [h[1], h[2], h[3]])).toEqual([
       ['1', 'exploring', t.exchanges[0]!.backend],
-      ['2', 'critiquing', t.exchanges[1]!.backend],
+      ['2', 'critiquing', t.exchanges[1].backend],
       ['3', 'exploring', t.exchanges[2]!.backend],
     ]);
     for (const x of t.exchanges) expect(md).toContain(`${x.at.slice(0, 10)} ${x.at.slice(11, 19)} UTC`);
