@@ -71,12 +71,12 @@ export const documenterModule: Module = {
     let activeReview = false;
     for (const t of Object.values(state.tasks)) {
       if (t.module !== MODULE || !ACTIVE_STATES.has(t.state)) continue;
-      busyUnits.add(String(t.context.unit ?? ''));
+      if (typeof t.context.unit === 'string') busyUnits.add(t.context.unit);
       if (typeof t.context.sectionId === 'string') busySections.add(t.context.sectionId);
       if (t.type === 'review_section') activeReview = true;
     }
     const out: TaskSpec[] = [];
-    const spec = <K extends keyof DocumenterTasks & string>(type: K, context: DocumenterTasks[K]['context'], data: DocumenterTasks[K]['data']) =>
+    const spec = <K extends keyof DocumenterTasks>(type: K, context: DocumenterTasks[K]['context'], data: DocumenterTasks[K]['data']) =>
       out.push(taskSpec<DocumenterTasks, K>(MODULE, type, context, data, { deep: opts.deep }));
     /** The unit's rebase count when it may be offered now (not busy, not rebased too often), else null. */
     const rebaseOf = (unit: string): number | null => {
