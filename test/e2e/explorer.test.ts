@@ -96,8 +96,13 @@ const judged = (views: InsightView[]) => views.some((v) => v.status === 'blessed
 describe('explorer on three mock backends', () => {
   it('ticks from seeds to blessed and rejected insights, reviewed on distinct other backends, all as files', async () => {
     const home = newHome();
-    const threadsDone = (s: FanoState) => Object.values(s.modules.explorer?.threads ?? {}).length === 4 && Object.values(s.modules.explorer!.threads!).every((t) => (t as { status: string }).status === 'synthesized');
-    const views = await tickUntil(home, (v, s) => threadsDone(s) && judged(v) && v.filter((x) => x.duplicateOf === null).every((x) => x.status !== 'in_review'));
+    const threadsDone = (s: FanoState) =>
+      Object.values(s.modules.explorer?.threads ?? {}).length === 4 &&
+      Object.values(s.modules.explorer!.threads!).every((t) => (t as { status: string }).status === 'synthesized');
+    const views = await tickUntil(
+      home,
+      (v, s) => threadsDone(s) && judged(v) && v.filter((x) => x.duplicateOf === null).every((x) => x.status !== 'in_review'),
+    );
 
     const s = await load(home);
     const threads = Object.values(s.modules.explorer!.threads!) as Array<{ id: string; exchanges: Array<{ role: string; backend: string }> }>;
@@ -116,7 +121,10 @@ describe('explorer on three mock backends', () => {
     const dir = join(home, 'state/explorer');
     expect(readdirSync(join(dir, 'threads')).sort()).toEqual(['designs', 'groups', 'octonions', 'seven'].flatMap((t) => [`${t}.json`, `${t}.md`]));
     // The readable thread: every exchange with its role, backend and time, in order.
-    for (const t of threads as unknown as Array<{ id: string; exchanges: Array<{ index: number; role: string; backend: string; mode: string; text: string; at: string }> }>) {
+    for (const t of threads as unknown as Array<{
+      id: string;
+      exchanges: Array<{ index: number; role: string; backend: string; mode: string; text: string; at: string }>;
+    }>) {
       const md = readFileSync(join(dir, 'threads', `${t.id}.md`), 'utf8');
       expect(md.startsWith(`# Thread ${t.id}\n`)).toBe(true);
       let from = 0;
@@ -133,7 +141,10 @@ describe('explorer on three mock backends', () => {
       expect(md).toContain(`status: ${v.status}`);
       expect(md).toContain(v.text);
       // Reviews are documents of their own: the insight's updatedAt moves with the last of them.
-      const lastReview = v.rounds.flatMap((r) => r.reviews.map((x) => x.at)).sort().pop();
+      const lastReview = v.rounds
+        .flatMap((r) => r.reviews.map((x) => x.at))
+        .sort()
+        .pop();
       if (lastReview !== undefined) expect(v.updatedAt >= lastReview, `${v.id} updatedAt ${v.updatedAt} before its review at ${lastReview}`).toBe(true);
       expect(md).toMatch(new RegExp(`updatedAt: "?${v.updatedAt}"?\n`));
     }
@@ -198,34 +209,54 @@ describe('explorer on three mock backends', () => {
     }
     expect([...seats.values()].every((n) => n === 1)).toBe(true);
     expect(seats.size).toBe(Object.keys(s.modules.explorer!.reviews!).length);
-    // ...and the sites received each prompt once: the request in flight at the kill was harvested.
-    const served = ['mock-a', 'mock-b', 'mock-c'].reduce((n, b) => n + (JSON.parse(readFileSync(join(home, 'runs/mock', `${b}.json`), 'utf8')) as { served: number }).served, 0);
-    expect(served).toBe(Object.values(s.tasks).reduce((n, t) => n + t.llmRequests, 0));
+    // ...and the sites received each prompt once, but for requests that were on their way at the
+    // kill without their submitted mark logged yet (on another backend: a send and its mark are not
+    // one atomic step, so such a prompt may have arrived and is sent again). The request marked
+    // submitted at the kill was harvested, not sent again.
+    const served = ['mock-a', 'mock-b', 'mock-c'].reduce(
+      (n, b) => n + (JSON.parse(readFileSync(join(home, 'runs/mock', `${b}.json`), 'utf8')) as { served: number }).served,
+      0,
+    );
+    const counted = Object.values(s.tasks).reduce((n, t) => n + t.llmRequests, 0);
+    const unmarked = Object.values(crashed.tasks).filter((t) => t.state === 'running' && t.conversation?.submitted == null).length;
+    expect(served).toBeGreaterThanOrEqual(counted);
+    expect(served - counted).toBeLessThanOrEqual(unmarked);
     expect((await runFano(['verify'], { home })).code).toBe(0);
   }, 120_000);
 
   it('seed add/list/approve edit the seeds file, and a malformed one names its line without stopping fano', async () => {
     const home = newHome();
-    expect((await runFano(['seed', 'add', 'Is the Fano plane self-dual?', '--type', 'conjecture', '--priority', '9', '--tags', 'duality'], { home })).code).toBe(0);
+    expect(
+      (await runFano(['seed', 'add', 'Is the Fano plane self-dual?', '--type', 'conjecture', '--priority', '9', '--tags', 'duality'], { home })).code,
+    ).toBe(0);
     expect((await runFano(['seed', 'add', 'Later maybe', '--proposed', '--id', 'later'], { home })).code).toBe(0);
     // The id keeps the negation and the number, and is unique.
     for (const id of ['fano-plane-has-no-ovals-size-4', 'fano-plane-has-no-ovals-size-4-2']) {
       expect((await runFano(['seed', 'add', 'The Fano plane has no ovals of size 4.'], { home })).stdout).toContain(`added seed ${id} `);
     }
     const seeds = JSON.parse((await runFano(['seed', 'list', '--json'], { home })).stdout) as Array<{ id: string; status: string; priority: number }>;
-    expect(seeds.map((x) => [x.id, x.status]).slice(-4, -2)).toEqual([['fano-plane-self-dual', 'active'], ['later', 'proposed']]);
+    expect(seeds.map((x) => [x.id, x.status]).slice(-4, -2)).toEqual([
+      ['fano-plane-self-dual', 'active'],
+      ['later', 'proposed'],
+    ]);
     expect((await runFano(['tick', '--once'], { home })).code).toBe(0);
     const started = Object.values((await load(home)).tasks).map((t) => t.context.seedId);
     expect(started).not.toContain('later');
     expect((await runFano(['seed', 'approve', 'later'], { home })).code).toBe(0);
     expect(readFileSync(join(home, 'state/explorer/seeds.yaml'), 'utf8')).not.toContain('status: proposed');
 
-    writeFileSync(join(home, 'state/explorer/seeds.yaml'), `${readFileSync(join(home, 'state/explorer/seeds.yaml'), 'utf8')}  - id: bad\n    priority: 99\n    text: x\n`);
+    writeFileSync(
+      join(home, 'state/explorer/seeds.yaml'),
+      `${readFileSync(join(home, 'state/explorer/seeds.yaml'), 'utf8')}  - id: bad\n    priority: 99\n    text: x\n`,
+    );
     const r = await runFano(['tick'], { home });
     expect(r.code, r.stderr).toBe(0); // the tick still runs the work already queued
     // A problem (file:line, the fix), printed once on stderr and logged.
     expect(r.stderr).toMatch(/fano: problem: state\/explorer\/seeds\.yaml:\d+: seed "bad" has priority 99; fix: use a priority from 1 to 10/);
-    const log = readdirSync(join(home, 'runs')).filter((f) => f.endsWith('.jsonl')).sort().pop()!;
+    const log = readdirSync(join(home, 'runs'))
+      .filter((f) => f.endsWith('.jsonl'))
+      .sort()
+      .pop()!;
     expect(readFileSync(join(home, 'runs', log), 'utf8')).toMatch(/problem\.found.*seeds\.yaml/);
     const list = await runFano(['seed', 'list'], { home });
     expect(list.code).toBe(78);
