@@ -140,7 +140,12 @@ export function environmentError(err: unknown): EnvironmentError | null {
   if (!c) return null;
   const file = e.path ?? null;
   const verb = e.syscall && READS.has(e.syscall) ? 'cannot read' : 'cannot write';
-  return new EnvironmentError(`${verb} ${file ?? '(a file in the home)'}: ${c.what} (${e.code}); what was saved before is intact: ${c.fix}`, c.exit, e.code!, file);
+  return new EnvironmentError(
+    `${verb} ${file ?? '(a file in the home)'}: ${c.what} (${e.code}); what was saved before is intact: ${c.fix}`,
+    c.exit,
+    e.code!,
+    file,
+  );
 }
 
 /**

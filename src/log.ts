@@ -31,9 +31,11 @@ export function createFileLogger(file: string, level: LogLevel = 'info', base: o
     failed = true;
   });
   const p = pino({ level, base, timestamp: pino.stdTimeFunctions.isoTime, messageKey: 'msg' }, dest);
-  const at = (lvl: LogLevel) => (event: string, fields: object = {}) => {
-    if (!failed) p[lvl]({ event, ...fields });
-  };
+  const at =
+    (lvl: LogLevel) =>
+    (event: string, fields: object = {}) => {
+      if (!failed) p[lvl]({ event, ...fields });
+    };
   return {
     info: at('info'),
     warn: at('warn'),

@@ -24,7 +24,12 @@ function count(dir: string): number {
   return n;
 }
 
-const seeds = (n: number) => 'seeds:\n' + Array.from({ length: n }, (_, i) => `  - id: q${i}\n    type: question\n    text: Question ${i} about the seven points and seven lines of the Fano plane.\n`).join('');
+const seeds = (n: number) =>
+  'seeds:\n' +
+  Array.from(
+    { length: n },
+    (_, i) => `  - id: q${i}\n    type: question\n    text: Question ${i} about the seven points and seven lines of the Fano plane.\n`,
+  ).join('');
 
 /** A home with the mock and the echo module, retention off so growth is what is written. */
 function home(seedCount: number, failureRate: number): string {
@@ -75,12 +80,28 @@ export async function benchDisk(): Promise<BenchRow[]> {
   const c = clockAt(Date.parse('2026-12-02T00:00:00Z'));
   await ticks(idle, 2, c); // the first full tick makes runs/ and the hint
   const i = await ticks(idle, IDLE, c);
-  rows.push({ name: `runs/ growth per 1,000 idle ticks (from ${IDLE})`, value: (i.grew / IDLE) * 1000 / 1024, unit: 'KB', target: '≤ 512 KB', ok: (i.grew / IDLE) * 1000 <= 512 * 1024 });
-  rows.push({ name: 'runs/ files added per 1,000 idle ticks (one daily file)', value: (i.files / IDLE) * 1000, unit: 'files', target: '≤ 10', ok: (i.files / IDLE) * 1000 <= 10 });
+  rows.push({
+    name: `runs/ growth per 1,000 idle ticks (from ${IDLE})`,
+    value: ((i.grew / IDLE) * 1000) / 1024,
+    unit: 'KB',
+    target: '≤ 512 KB',
+    ok: (i.grew / IDLE) * 1000 <= 512 * 1024,
+  });
+  rows.push({
+    name: 'runs/ files added per 1,000 idle ticks (one daily file)',
+    value: (i.files / IDLE) * 1000,
+    unit: 'files',
+    target: '≤ 10',
+    ok: (i.files / IDLE) * 1000 <= 10,
+  });
   for (const failureRate of [0, 0.3]) {
     const h = home(200, failureRate);
     const w = await ticks(h, 40, clockAt(Date.parse('2026-12-02T00:00:00Z')));
-    rows.push({ name: `runs/ growth per 1,000 working ticks (from ${w.working}${failureRate ? ', 30% failures' : ''})`, value: (w.grew / Math.max(1, w.working)) * 1000 / 1024 / 1024, unit: 'MB' });
+    rows.push({
+      name: `runs/ growth per 1,000 working ticks (from ${w.working}${failureRate ? ', 30% failures' : ''})`,
+      value: ((w.grew / Math.max(1, w.working)) * 1000) / 1024 / 1024,
+      unit: 'MB',
+    });
     rmSync(h, { recursive: true, force: true });
   }
   rmSync(idle, { recursive: true, force: true });

@@ -30,7 +30,13 @@ const ANSWER_MS = 1000;
 const OVERHEAD_TARGET_MS = 150;
 const EMPTY_TARGET_MS = 3000;
 const ctx = { now: () => new Date(), bundleDir: null };
-const req = (requestId: string, prompt: string, conversation: LlmRequest['conversation'] = null): LlmRequest => ({ requestId, prompt, deep: false, conversation, harvestOnly: false });
+const req = (requestId: string, prompt: string, conversation: LlmRequest['conversation'] = null): LlmRequest => ({
+  requestId,
+  prompt,
+  deep: false,
+  conversation,
+  harvestOnly: false,
+});
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -70,7 +76,11 @@ async function overheads(fake: FakeSites, browser: FanoConfig['browser'], home: 
     if (warm.outcome !== 'ok') throw new Error(`warm-up request was ${warm.outcome}: ${warm.detail}`);
     for (let i = 0; i < REQUESTS; i += 1) {
       const r1 = await overheadOf(fake, backend, req(`n${i}`, `question ${i} [[ms=${ANSWER_MS}]]`));
-      const r2 = await overheadOf(fake, backend, req(`f${i}`, `follow-up ${i} [[ms=${ANSWER_MS}]]`, { backend: 'chatgpt', url: r1.url, turn: 1, submitted: null }));
+      const r2 = await overheadOf(
+        fake,
+        backend,
+        req(`f${i}`, `follow-up ${i} [[ms=${ANSWER_MS}]]`, { backend: 'chatgpt', url: r1.url, turn: 1, submitted: null }),
+      );
       if (r1.outcome !== 'ok' || r2.outcome !== 'ok') throw new Error(`bench request not ok: ${r1.outcome}/${r2.outcome}`);
       fresh.push(r1.ms);
       followUp.push(r2.ms);
@@ -88,7 +98,12 @@ async function overheads(fake: FakeSites, browser: FanoConfig['browser'], home: 
 
 /** Median overhead on the React page whose URL never changes (each request a new conversation, spare tab on). */
 async function reactOverhead(fake: FakeSites, browser: FanoConfig['browser'], home: string): Promise<{ perRequest: number; empty: number }> {
-  const cfg = browserBackendSchema.parse({ type: 'browser', url: fake.url('react'), selectors: REACT_SELECTORS, timeouts: { normalMs: 30_000, navigationMs: 15_000 } });
+  const cfg = browserBackendSchema.parse({
+    type: 'browser',
+    url: fake.url('react'),
+    selectors: REACT_SELECTORS,
+    timeouts: { normalMs: 30_000, navigationMs: 15_000 },
+  });
   const backend = createBrowserBackend('realui', cfg, browser, { home });
   const times: number[] = [];
   const empty: number[] = [];
@@ -128,7 +143,13 @@ export async function benchGateway(): Promise<BenchRow[]> {
     rows.push({ name: '  follow-up without the spare tab', value: off.followUp, unit: 'ms' });
     rows.push({ name: '  new conversation: without / with the spare tab', value: off.fresh / Math.max(1, on.fresh), unit: 'x' });
     const emptyMs = Math.max(on.empty, react.empty);
-    rows.push({ name: 'empty answer to the empty outcome (median, worst site)', value: emptyMs, unit: 'ms', target: `<= ${EMPTY_TARGET_MS} ms`, ok: emptyMs <= EMPTY_TARGET_MS });
+    rows.push({
+      name: 'empty answer to the empty outcome (median, worst site)',
+      value: emptyMs,
+      unit: 'ms',
+      target: `<= ${EMPTY_TARGET_MS} ms`,
+      ok: emptyMs <= EMPTY_TARGET_MS,
+    });
 
     const launches: number[] = [];
     for (let i = 0; i < STARTS; i += 1) launches.push(await timeStart(browser, path.join(home, 'state', 'profiles', 'launch')));

@@ -65,7 +65,13 @@ export async function benchStore(): Promise<BenchRow[]> {
       replayCpu = Math.min(replayCpu, cpu);
       return performance.now() - t;
     });
-    rows.push({ name: `replay ${REPLAY_RECORDS} log records (${mb(logBytes)})`, value: replayMs, unit: 'ms', target: `≤ ${REPLAY_TARGET_MS} ms`, ok: replayMs <= REPLAY_TARGET_MS });
+    rows.push({
+      name: `replay ${REPLAY_RECORDS} log records (${mb(logBytes)})`,
+      value: replayMs,
+      unit: 'ms',
+      target: `≤ ${REPLAY_TARGET_MS} ms`,
+      ok: replayMs <= REPLAY_TARGET_MS,
+    });
     rows.push({ name: `  CPU time of the replay`, value: replayCpu, unit: 'ms' });
     // For scale: JSON.parse of every line and nothing else, what a replay parsing every record
     // would cost at least. The replay parses only each entry's last writer (load.ts), so it can
@@ -98,7 +104,13 @@ export async function benchStore(): Promise<BenchRow[]> {
         await store.close();
       }
     });
-    rows.push({ name: `checkpoint ${CHECKPOINT_TASKS} tasks (${mb(cpBytes)}), write + fsync + rotate`, value: checkpointMs, unit: 'ms', target: `≤ ${CHECKPOINT_TARGET_MS} ms`, ok: checkpointMs <= CHECKPOINT_TARGET_MS });
+    rows.push({
+      name: `checkpoint ${CHECKPOINT_TASKS} tasks (${mb(cpBytes)}), write + fsync + rotate`,
+      value: checkpointMs,
+      unit: 'ms',
+      target: `≤ ${CHECKPOINT_TARGET_MS} ms`,
+      ok: checkpointMs <= CHECKPOINT_TARGET_MS,
+    });
     rows.push({ name: `  of which serialization`, value: serializeMs, unit: 'ms' });
 
     const loadMs = await best(() => {
@@ -122,6 +134,8 @@ export async function benchStore(): Promise<BenchRow[]> {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   for (const r of await benchStore()) {
-    console.log(`${r.name.padEnd(64)} ${r.value.toFixed(1).padStart(8)} ${r.unit}${r.target ? `   target ${r.target}` : ''}${r.ok === undefined ? '' : r.ok ? '  ok' : '  MISSED'}`);
+    console.log(
+      `${r.name.padEnd(64)} ${r.value.toFixed(1).padStart(8)} ${r.unit}${r.target ? `   target ${r.target}` : ''}${r.ok === undefined ? '' : r.ok ? '  ok' : '  MISSED'}`,
+    );
   }
 }

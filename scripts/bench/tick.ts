@@ -17,8 +17,23 @@ export function idleHome(n: number): string {
   const state = emptyState();
   const now = new Date();
   for (let i = 0; i < n; i++) {
-    const t = createTask({ module: 'echo', type: 'exploration', context: { seedId: `s${i}`, text: `Seed ${i}: a question about lines and points of the plane.` }, priority: i % 10 }, now);
-    state.tasks[t.key] = { ...t, state: 'completed', llmRequests: 2, finishedAt: now.toISOString(), result: { seedId: `s${i}`, turns: 2 }, data: { answers: ['first answer text '.repeat(4), 'second answer text '.repeat(4)] } };
+    const t = createTask(
+      {
+        module: 'echo',
+        type: 'exploration',
+        context: { seedId: `s${i}`, text: `Seed ${i}: a question about lines and points of the plane.` },
+        priority: i % 10,
+      },
+      now,
+    );
+    state.tasks[t.key] = {
+      ...t,
+      state: 'completed',
+      llmRequests: 2,
+      finishedAt: now.toISOString(),
+      result: { seedId: `s${i}`, turns: 2 },
+      data: { answers: ['first answer text '.repeat(4), 'second answer text '.repeat(4)] },
+    };
   }
   writeFileSync(join(home, 'state', 'checkpoint.json'), stableStringify({ lastSeq: n, state }));
   return home;

@@ -31,7 +31,11 @@ const config = echoHomeConfig({
   immediateRetries: true,
 });
 const seedsYaml = (n: number) =>
-  'seeds:\n' + Array.from({ length: n }, (_, i) => `  - id: s${i}\n    type: question\n    priority: ${1 + (i % 10)}\n    text: Seed number ${i} about lines and points.\n`).join('');
+  'seeds:\n' +
+  Array.from(
+    { length: n },
+    (_, i) => `  - id: s${i}\n    type: question\n    priority: ${1 + (i % 10)}\n    text: Seed number ${i} about lines and points.\n`,
+  ).join('');
 
 export interface TortureResult {
   kills: number;
@@ -64,7 +68,10 @@ class Worker {
 
   /** One tick: killed mid-tick (4 in 5) or run to its end. Returns whether a kill landed. */
   async round(): Promise<boolean> {
-    const child = spawn(process.execPath, [FANO, '--home', this.home, 'tick'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, FANO_CRASH_AT: '' } });
+    const child = spawn(process.execPath, [FANO, '--home', this.home, 'tick'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, FANO_CRASH_AT: '' },
+    });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.on('close', (code, signal) => res({ code, signal })));
@@ -107,7 +114,10 @@ class Worker {
   }
 
   private done(s: FanoState): boolean {
-    return !Object.values(s.tasks).some((t) => t.state === 'pending' || t.state === 'running' || t.state === 'paused') && Object.keys(s.modules.echo?.results ?? {}).length >= this.seeds;
+    return (
+      !Object.values(s.tasks).some((t) => t.state === 'pending' || t.state === 'running' || t.state === 'paused') &&
+      Object.keys(s.modules.echo?.results ?? {}).length >= this.seeds
+    );
   }
 }
 

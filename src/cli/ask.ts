@@ -33,7 +33,15 @@ export interface SentOne {
  * tick for the same browser profile) and counts against the backend's quota. `fano ask` and
  * `fano doctor --send`.
  */
-export async function sendCounted(o: { home: string; config: FanoConfig; backend: string; prompt: string; deep: boolean; requestId: string; command: string }): Promise<SentOne> {
+export async function sendCounted(o: {
+  home: string;
+  config: FanoConfig;
+  backend: string;
+  prompt: string;
+  deep: boolean;
+  requestId: string;
+  command: string;
+}): Promise<SentOne> {
   const { config } = o;
   const cfg = config.backends[o.backend]!;
   const now = () => new Date();
@@ -41,10 +49,12 @@ export async function sendCounted(o: { home: string; config: FanoConfig; backend
   const store = await openStore(o.home, { lockStaleMs: config.tick.lockStaleSeconds * 1000, now });
   const file = createFileLogger(tickLogPath(o.home, id), config.logging.level, { tickId: id, command: o.command });
   const events: Array<[string, object]> = [];
-  const tee = (lvl: 'info' | 'warn' | 'error' | 'debug') => (event: string, fields: object = {}) => {
-    events.push([event, fields]);
-    file[lvl](event, fields);
-  };
+  const tee =
+    (lvl: 'info' | 'warn' | 'error' | 'debug') =>
+    (event: string, fields: object = {}) => {
+      events.push([event, fields]);
+      file[lvl](event, fields);
+    };
   const log: Logger = { info: tee('info'), warn: tee('warn'), error: tee('error'), debug: tee('debug'), close: () => file.close(), file: file.file };
   const backends = createBackends(config, { home: o.home, log, mockResponders });
   const backend = backends.get(o.backend)!;
@@ -54,12 +64,25 @@ export async function sendCounted(o: { home: string; config: FanoConfig; backend
     let b = recordRequest(store.state.backends[o.backend] ?? emptyBackendState(), o.deep, at, qopts);
     await store.append([{ type: 'backend.put', name: o.backend, backend: b }], at);
     log.info('llm.allocated', { llm: o.backend, requestId: o.requestId, deep: o.deep });
-    const res = await backend.send({ requestId: o.requestId, prompt: o.prompt, deep: o.deep, conversation: null, harvestOnly: false }, { now, bundleDir: bundleDir(o.home, id, o.requestId) });
+    const res = await backend.send(
+      { requestId: o.requestId, prompt: o.prompt, deep: o.deep, conversation: null, harvestOnly: false },
+      { now, bundleDir: bundleDir(o.home, id, o.requestId) },
+    );
     if (!res.sent && res.outcome !== 'rateLimited') b = rollbackRequest(b, o.deep, at, qopts);
-    b = recordOutcome(b, res.outcome, res.resetAt ? new Date(res.resetAt) : null, now(), qopts, res.bundle, { deep: o.deep, sent: res.sent, deepOnly: res.deepOnly === true });
+    b = recordOutcome(b, res.outcome, res.resetAt ? new Date(res.resetAt) : null, now(), qopts, res.bundle, {
+      deep: o.deep,
+      sent: res.sent,
+      deepOnly: res.deepOnly === true,
+    });
     await store.append([{ type: 'backend.put', name: o.backend, backend: b }], now());
     await store.checkpoint();
-    log.info(res.outcome === 'ok' ? 'llm.answered' : 'llm.not_ok', { llm: o.backend, outcome: res.outcome, durationMs: res.durationMs, bundle: res.bundle, detail: res.detail });
+    log.info(res.outcome === 'ok' ? 'llm.answered' : 'llm.not_ok', {
+      llm: o.backend,
+      outcome: res.outcome,
+      durationMs: res.durationMs,
+      bundle: res.bundle,
+      detail: res.detail,
+    });
     return { res, events };
   } finally {
     await Promise.allSettled([...backends.values()].map((x) => x.close()));
@@ -77,13 +100,24 @@ export async function runAsk(opts: AskOptions): Promise<number> {
   if (prompt.trim() === '') throw new UsageError('the prompt is empty');
   const { res } = await sendCounted({ home: opts.home, config, backend: opts.backend, prompt, deep: opts.deep, requestId: 'ask', command: 'ask' });
   if (opts.json) {
-    opts.out(JSON.stringify({ outcome: res.outcome, text: res.text, resetAt: res.resetAt, bundle: res.bundle, url: res.url, detail: res.detail, durationMs: res.durationMs }, null, 2));
+    opts.out(
+      JSON.stringify(
+        { outcome: res.outcome, text: res.text, resetAt: res.resetAt, bundle: res.bundle, url: res.url, detail: res.detail, durationMs: res.durationMs },
+        null,
+        2,
+      ),
+    );
     return res.outcome === 'ok' ? 0 : new BackendNotOkError('').exitCode;
   }
   if (res.outcome === 'ok') {
     opts.out(res.text);
     return 0;
   }
-  const parts = [`${opts.backend}: ${res.outcome}`, res.detail, res.resetAt ? `resets at ${res.resetAt}` : null, res.bundle ? `details in ${res.bundle}` : null];
+  const parts = [
+    `${opts.backend}: ${res.outcome}`,
+    res.detail,
+    res.resetAt ? `resets at ${res.resetAt}` : null,
+    res.bundle ? `details in ${res.bundle}` : null,
+  ];
   throw new BackendNotOkError(parts.filter(Boolean).join('; '));
 }

@@ -84,7 +84,8 @@ function browserBackends(config: FanoConfig, home: string): Array<{ name: string
 
 function modeText(r: ResidentRecord, forcedHeadless = false): string {
   if (r.mode === 'display') return `headful on the display ${r.display}`;
-  if (r.mode === 'xvfb') return `headful on the virtual display ${r.display} (Xvfb pid ${r.xvfbPid}; watch it with a VNC server such as \`x11vnc -display ${r.display}\`)`;
+  if (r.mode === 'xvfb')
+    return `headful on the virtual display ${r.display} (Xvfb pid ${r.xvfbPid}; watch it with a VNC server such as \`x11vnc -display ${r.display}\`)`;
   return `headless (${forcedHeadless ? 'as asked' : 'no display and no Xvfb found'}; \`fano login\` then needs \`fano browser stop\` first)`;
 }
 
@@ -112,7 +113,14 @@ export async function runBrowserStart(o: BrowserCmdOptions): Promise<number> {
   }
   let r: ResidentRecord;
   try {
-    r = await startResident({ home: o.home, browser: config.browser, backends, headless: o.headless === true, env: o.env ?? process.env, supervised: o.foreground === true });
+    r = await startResident({
+      home: o.home,
+      browser: config.browser,
+      backends,
+      headless: o.headless === true,
+      env: o.env ?? process.env,
+      supervised: o.foreground === true,
+    });
   } catch (e) {
     if (e instanceof ResidentStartError) {
       o.out(`the resident browser could not start: ${e.message}`);
@@ -123,7 +131,9 @@ export async function runBrowserStart(o: BrowserCmdOptions): Promise<number> {
   o.out(`started the resident browser, ${modeText(r, o.headless === true)}:`);
   for (const [name, b] of Object.entries(r.backends)) o.out(`  ${name.padEnd(12)} pid ${b.pid}  ${b.endpoint}  (profile ${b.profile})`);
   o.out(driverText(await ensureDriver(o)));
-  o.out(`Ticks attach to it from now on. Endpoints and pids: ${residentFile(o.home)} and ${driverFile(o.home)} (mode 0600: a debugging port lets anyone on this machine drive the signed-in browser).`);
+  o.out(
+    `Ticks attach to it from now on. Endpoints and pids: ${residentFile(o.home)} and ${driverFile(o.home)} (mode 0600: a debugging port lets anyone on this machine drive the signed-in browser).`,
+  );
   if (!o.foreground) return ExitCode.ok;
   return supervise(o, r);
 }
@@ -182,7 +192,16 @@ export interface BrowserStatus {
   uptimeSeconds: number | null;
   memoryBytes: number | null;
   file: string;
-  backends: Array<{ name: string; pid: number; endpoint: string; alive: boolean; responding: boolean; pages: Array<{ url: string; title: string }>; signedIn: boolean | null; problem: string | null }>;
+  backends: Array<{
+    name: string;
+    pid: number;
+    endpoint: string;
+    alive: boolean;
+    responding: boolean;
+    pages: Array<{ url: string; title: string }>;
+    signedIn: boolean | null;
+    problem: string | null;
+  }>;
   /** The resident driver ticks send through; null when none was started. */
   driver: { pid: number; port: number; alive: boolean; memoryBytes: number | null } | null;
 }
@@ -193,7 +212,8 @@ export async function browserStatus(home: string, config: FanoConfig): Promise<B
   const d = readDriver(home);
   const dAlive = d !== null && pidAlive(d.pid);
   const driver = d ? { pid: d.pid, port: d.port, alive: dAlive, memoryBytes: dAlive ? treeRssBytes(d.pid) : null } : null;
-  if (!r) return { running: false, healthy: false, mode: null, display: null, startedAt: null, uptimeSeconds: null, memoryBytes: null, file, backends: [], driver };
+  if (!r)
+    return { running: false, healthy: false, mode: null, display: null, startedAt: null, uptimeSeconds: null, memoryBytes: null, file, backends: [], driver };
   const sites = fileSiteCatalog(home);
   let memory: number | null = 0;
   const backends: BrowserStatus['backends'] = [];
@@ -264,7 +284,10 @@ export async function runBrowserStatus(o: BrowserCmdOptions): Promise<number> {
   const dr = st.driver;
   if (!dr) o.out('  driver       not started: ticks drive the browser themselves (slower); `fano browser start` starts it');
   else if (!dr.alive) o.out(`  driver       DEAD (pid ${dr.pid}): ticks drive the browser themselves (slower); \`fano browser start\` starts it again`);
-  else o.out(`  driver       running, pid ${dr.pid}, 127.0.0.1:${dr.port}, memory ${dr.memoryBytes === null ? 'unknown' : `${Math.round(dr.memoryBytes / 1048576)} MB`}`);
+  else
+    o.out(
+      `  driver       running, pid ${dr.pid}, 127.0.0.1:${dr.port}, memory ${dr.memoryBytes === null ? 'unknown' : `${Math.round(dr.memoryBytes / 1048576)} MB`}`,
+    );
   return code;
 }
 

@@ -47,7 +47,13 @@ export async function runCommentList(o: { home: string; json: boolean; out: Out 
     const id = `comment:${c.sectionId}:${hash}`;
     const d = disputes[id];
     const attempts = Math.max(c.attempts, d?.count ?? 0);
-    const st: CommentRow['state'] = c.protected ? 'protected' : c.kind === 'needs_human' || attempts >= opts.maxDisputes ? 'needs_human' : attempts > 0 ? 'attempted' : 'open';
+    const st: CommentRow['state'] = c.protected
+      ? 'protected'
+      : c.kind === 'needs_human' || attempts >= opts.maxDisputes
+        ? 'needs_human'
+        : attempts > 0
+          ? 'attempted'
+          : 'open';
     const task = active.find((t) => t.context.unit === id)?.key ?? null;
     return { id, sectionId: c.sectionId, line: c.line, text: c.text, state: st, attempts, lastAttemptAt: d?.lastAt ?? c.lastAttemptAt, task };
   });

@@ -46,7 +46,15 @@ interface RequestLog {
 /** The checks of one smoke prompt: every stage's time, the answer, and which locator found nothing. */
 async function smokeChecks(opts: DoctorOptions, name: string, report: BackendReport): Promise<void> {
   const { sendCounted } = await import('./ask.js');
-  const { res, events } = await sendCounted({ home: opts.home, config: opts.config, backend: name, prompt: SMOKE_PROMPT, deep: opts.deep === true, requestId: 'doctor', command: 'doctor' });
+  const { res, events } = await sendCounted({
+    home: opts.home,
+    config: opts.config,
+    backend: name,
+    prompt: SMOKE_PROMPT,
+    deep: opts.deep === true,
+    requestId: 'doctor',
+    command: 'doctor',
+  });
   const req = events.find(([e]) => e === 'browser.request')?.[1] as RequestLog | undefined;
   let prev = 0;
   const stages: string[] = [];
@@ -63,14 +71,22 @@ async function smokeChecks(opts: DoctorOptions, name: string, report: BackendRep
     return;
   }
   report.ok = false;
-  report.checks.push({ name: 'send', status: 'failed', detail: `${res.outcome}: ${res.detail ?? ''}; ${timing}${res.bundle ? `; details in ${res.bundle}` : ''}` });
+  report.checks.push({
+    name: 'send',
+    status: 'failed',
+    detail: `${res.outcome}: ${res.detail ?? ''}; ${timing}${res.bundle ? `; details in ${res.bundle}` : ''}`,
+  });
   const last = req?.last;
   const cfg = opts.config.backends[name];
   if (last && cfg?.type === 'browser' && last.userCount > 0 && last.responseCount === 0 && res.sent) {
     const { resolveSite } = await import('../gateway/browser/sites.js');
     const { fileSiteCatalog } = await import('../config/site-adapters.js');
     const site = resolveSite(name, cfg, fileSiteCatalog(opts.home));
-    report.checks.push({ name: 'selectors.response', status: 'failed', detail: `the prompt went out (a user turn is on the page) but none of ${site.selectors.response.map((l) => JSON.stringify(l.source)).join(', ')} matched an answer: the response locator is broken` });
+    report.checks.push({
+      name: 'selectors.response',
+      status: 'failed',
+      detail: `the prompt went out (a user turn is on the page) but none of ${site.selectors.response.map((l) => JSON.stringify(l.source)).join(', ')} matched an answer: the response locator is broken`,
+    });
   }
 }
 
@@ -120,7 +136,14 @@ export async function runDoctor(opts: DoctorOptions): Promise<number> {
     for (const r of reports) opts.out(render(r));
     for (const o of others) opts.out(`${o.backend} (type ${o.type}): no browser to check`);
     if (reports.length === 0 && others.length === 0) opts.out('no backends configured');
-    opts.out(ok ? 'all checks passed' : `problems found in: ${reports.filter((r) => !r.ok).map((r) => r.backend).join(', ')}`);
+    opts.out(
+      ok
+        ? 'all checks passed'
+        : `problems found in: ${reports
+            .filter((r) => !r.ok)
+            .map((r) => r.backend)
+            .join(', ')}`,
+    );
   }
   return ok ? ExitCode.ok : ExitCode.backendNotOk;
 }

@@ -12,6 +12,7 @@ export function resolveHome(flag: string | undefined): string {
  * line) is an error, exit 78, never an "ok" about an empty state.
  */
 export function requireHome(dir: string): string {
-  if (!existsSync(join(dir, 'fano.config.yaml'))) throw new ConfigError(`${dir} is not a fano home (it has no fano.config.yaml): run \`fano init\` to make one there, or pass --home DIR`);
+  if (!existsSync(join(dir, 'fano.config.yaml')))
+    throw new ConfigError(`${dir} is not a fano home (it has no fano.config.yaml): run \`fano init\` to make one there, or pass --home DIR`);
   return dir;
 }

@@ -103,7 +103,9 @@ export async function runInsightList(o: { home: string; status?: string | undefi
   }
   for (const v of views) {
     const ratings = v.rounds.map((r) => r.reviews.map((x) => `${x.rating}@${x.backend}`).join(' ')).join(' | ');
-    const flags = [v.disputed ? 'disputed' : '', v.decidedBy === 'human' ? 'by human' : '', v.duplicateOf ? `dup of ${v.duplicateOf}` : ''].filter(Boolean).join(', ');
+    const flags = [v.disputed ? 'disputed' : '', v.decidedBy === 'human' ? 'by human' : '', v.duplicateOf ? `dup of ${v.duplicateOf}` : '']
+      .filter(Boolean)
+      .join(', ');
     o.out(`${v.id}  ${v.status.padEnd(17)} ${structureOf(v).kind.padEnd(11)} ${flags ? `(${flags}) ` : ''}${ratings ? `[${ratings}]` : ''}\n    ${v.text}`);
   }
   return 0;
@@ -145,7 +147,17 @@ export async function runInsightDecide(o: { home: string; id: string; status: 'b
     let cancelled = 0;
     for (const t of Object.values(state.tasks)) {
       if (t.module !== MODULE || t.type !== 'review' || t.context.insightId !== ins.id || !ACTIVE_STATES.has(t.state)) continue;
-      events.push({ type: 'task.put', task: { ...t, state: 'completed', result: { cancelled: `decided by a human: ${o.status}` }, conversation: t.conversation ? { ...t.conversation, submitted: null } : null, updatedAt: at, finishedAt: at } });
+      events.push({
+        type: 'task.put',
+        task: {
+          ...t,
+          state: 'completed',
+          result: { cancelled: `decided by a human: ${o.status}` },
+          conversation: t.conversation ? { ...t.conversation, submitted: null } : null,
+          updatedAt: at,
+          finishedAt: at,
+        },
+      });
       cancelled += 1;
     }
     return { events, message: `${ins.id} is now ${o.status}${cancelled > 0 ? ` (${cancelled} pending review(s) cancelled)` : ''}` };
@@ -161,7 +173,17 @@ export async function runInsightComment(o: { home: string; id: string; text: str
     const ins = resolveId(state, o.id);
     const id = commentIdFor(ins.id, text);
     if (docOf(state, COMMENTS, id)) return { events: [], message: `that comment is already recorded as ${id}` };
-    const doc: CommentDoc = { id, insightId: ins.id, text, source: 'cli', status: 'open', answer: null, revised: false, createdAt: now.toISOString(), answeredAt: null };
+    const doc: CommentDoc = {
+      id,
+      insightId: ins.id,
+      text,
+      source: 'cli',
+      status: 'open',
+      answer: null,
+      revised: false,
+      createdAt: now.toISOString(),
+      answeredAt: null,
+    };
     return {
       events: [putDoc(COMMENTS, id, doc)],
       message: `comment ${id} recorded on ${ins.id}; a tick answers it at comment priority`,

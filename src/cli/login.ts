@@ -65,7 +65,10 @@ export async function runLogin(opts: LoginOptions, deps: LoginDeps = {}): Promis
       opts.out(residentHeadlessMessage(opts.backend));
       return ExitCode.usage;
     }
-    if (resident.mode === 'xvfb') opts.out(`The resident browser draws on the virtual display ${resident.display}: watch it with a VNC server (\`x11vnc -display ${resident.display}\`) and a viewer.`);
+    if (resident.mode === 'xvfb')
+      opts.out(
+        `The resident browser draws on the virtual display ${resident.display}: watch it with a VNC server (\`x11vnc -display ${resident.display}\`) and a viewer.`,
+      );
   } else if (!browser.cdpEndpoint && platform === 'linux' && !env.DISPLAY && !env.WAYLAND_DISPLAY) {
     // Decided before launching anything: a headful Chromium without a display would only crash.
     opts.out(noDisplayMessage(opts.backend));

@@ -27,8 +27,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     const e = err as Error;
     process.stderr.write(
-      `fano: internal error: ${e?.stack ?? String(err)}\n` +
-        'This is a bug in fano. Please report it with the command you ran and the newest file in runs/.\n',
+      `fano: internal error: ${e?.stack ?? String(err)}\n` + 'This is a bug in fano. Please report it with the command you ran and the newest file in runs/.\n',
     );
     return ExitCode.internal;
   }

@@ -26,7 +26,9 @@ export function buildProgram(): FanoProgram {
 
   program
     .name('fano')
-    .description('Keeps a research project moving for days on the LLM chat subscriptions you already pay for.\nRun `fano init` to create a home, then `fano tick` from a timer (see `fano schedule`).')
+    .description(
+      'Keeps a research project moving for days on the LLM chat subscriptions you already pay for.\nRun `fano init` to create a home, then `fano tick` from a timer (see `fano schedule`).',
+    )
     .version('0.1.0')
     .addOption(new Option('--home <dir>', 'the fano home (folder with fano.config.yaml)').env('FANO_HOME'))
     .exitOverride()
@@ -134,7 +136,9 @@ export function buildProgram(): FanoProgram {
 
   program
     .command('ask <backend> <prompt...>')
-    .description('send one prompt through the gateway (takes the lock, counts quota) and print the answer; exit 69 when not ok. A prompt of "-" is read from stdin')
+    .description(
+      'send one prompt through the gateway (takes the lock, counts quota) and print the answer; exit 69 when not ok. A prompt of "-" is read from stdin',
+    )
     .option('--deep', 'use the deep / thinking mode (verified on the page before sending)')
     .option('--json', 'print {outcome, text, resetAt, bundle}')
     .action(async (backend: string, prompt: string[], o: { deep?: boolean; json?: boolean }, cmd: Command) => {
@@ -155,16 +159,20 @@ export function buildProgram(): FanoProgram {
     .command('doctor [backend]')
     .description('check config, browser, sign-in and every selector of the browser backends; says exactly what is wrong')
     .option('--json', 'print the checks as JSON')
-    .option('--send', 'also send a one-word smoke prompt through the whole path and print each stage\'s time (takes the lock, counts quota)')
+    .option('--send', "also send a one-word smoke prompt through the whole path and print each stage's time (takes the lock, counts quota)")
     .option('--deep', 'with --send: in deep mode (runs the deep-mode recipe)')
     .action(async (backend: string | undefined, o: { json?: boolean; send?: boolean; deep?: boolean }, cmd: Command) => {
       if (o.deep && !o.send) throw new UsageError('--deep goes with --send');
       const [{ runDoctor }, { loadConfig }] = await Promise.all([import('./doctor.js'), import('../config/load.js')]);
       const h = home(cmd);
-      setCode(await runDoctor({ home: h, backend, config: (await loadConfig(h)).config, json: Boolean(o.json), send: Boolean(o.send), deep: Boolean(o.deep), out }));
+      setCode(
+        await runDoctor({ home: h, backend, config: (await loadConfig(h)).config, json: Boolean(o.json), send: Boolean(o.send), deep: Boolean(o.deep), out }),
+      );
     });
 
-  const browserCmd = program.command('browser').description('the resident browser: one Chromium per browser backend that outlives the ticks, which attach to it over CDP on 127.0.0.1');
+  const browserCmd = program
+    .command('browser')
+    .description('the resident browser: one Chromium per browser backend that outlives the ticks, which attach to it over CDP on 127.0.0.1');
   browserCmd
     .command('start')
     .description('start it (headful on $DISPLAY or a virtual display when there is one, else headless); returns once it answers')
@@ -227,8 +235,13 @@ export function buildProgram(): FanoProgram {
     .option('--proposed', 'add it as proposed: explored only after `fano seed approve <id>`')
     .action(async (text: string, o: { type: string; priority: string; tags: string; id?: string; notes?: string; proposed?: boolean }, cmd: Command) => {
       const { runSeedAdd } = await import('./seed.js');
-      const tags = o.tags.split(',').map((t) => t.trim()).filter(Boolean);
-      setCode(await runSeedAdd({ home: home(cmd), text, type: o.type, priority: o.priority, tags, id: o.id, notes: o.notes, proposed: Boolean(o.proposed), out }));
+      const tags = o.tags
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean);
+      setCode(
+        await runSeedAdd({ home: home(cmd), text, type: o.type, priority: o.priority, tags, id: o.id, notes: o.notes, proposed: Boolean(o.proposed), out }),
+      );
     });
   seedCmd
     .command('list')
@@ -264,7 +277,10 @@ export function buildProgram(): FanoProgram {
       const { runInsightShow } = await import('./insight.js');
       setCode(await runInsightShow({ home: home(cmd), id, json: Boolean(o.json), out }));
     });
-  for (const [verb, status] of [['bless', 'blessed'], ['reject', 'rejected']] as const) {
+  for (const [verb, status] of [
+    ['bless', 'blessed'],
+    ['reject', 'rejected'],
+  ] as const) {
     insightCmd
       .command(`${verb} <id>`)
       .description(`mark an insight ${status} by hand (overrides the panel; pending reviews are cancelled)`)

@@ -9,7 +9,9 @@ export async function runRepair(opts: { home: string; json: boolean; out: (s: st
 /** What a person needs after a repair: what the state was rebuilt from, what was kept, what was lost. */
 export function formatRepair(r: RepairReport): string {
   if (!r.changed) return ['nothing to repair: the state is consistent.', ...r.notes.map((n) => `  ${n}`)].join('\n');
-  const lines = [`repaired: rebuilt from ${r.base === 'empty' ? 'an empty state' : `${r.base}.json`} (seq ${r.baseSeq}), new checkpoint at seq ${r.newCheckpointSeq}`];
+  const lines = [
+    `repaired: rebuilt from ${r.base === 'empty' ? 'an empty state' : `${r.base}.json`} (seq ${r.baseSeq}), new checkpoint at seq ${r.newCheckpointSeq}`,
+  ];
   lines.push(r.kept.records > 0 ? `  kept:  ${r.kept.records} log record(s), seq ${r.kept.fromSeq}..${r.kept.toSeq}` : '  kept:  no log records');
   if (r.lost.lines > 0) lines.push(`  lost:  ${r.lost.lines} log line(s) from line ${r.lost.fromLine}, moved to ${r.lost.movedTo}`);
   for (const g of r.lost.gaps) lines.push(`  lost:  records seq ${g.from}..${g.to} (no longer in the log)`);

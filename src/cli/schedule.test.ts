@@ -20,7 +20,8 @@ describe('fano schedule texts', () => {
 
   it('systemd timer fires every minute, catches up, with a small random delay', () => {
     const t = systemdTimer(T);
-    for (const l of ['OnCalendar=minutely', 'Persistent=true', 'RandomizedDelaySec=5s', `Unit=${unitName(T.home)}.service`, 'WantedBy=timers.target']) expect(t).toContain(l);
+    for (const l of ['OnCalendar=minutely', 'Persistent=true', 'RandomizedDelaySec=5s', `Unit=${unitName(T.home)}.service`, 'WantedBy=timers.target'])
+      expect(t).toContain(l);
   });
 
   it('cron line: every minute, quoted paths, silent on 0 and 75, marked for idempotent install', () => {
@@ -45,14 +46,22 @@ describe('the resident browser under a timer', () => {
 
   it('systemd: a user service that restarts the browser, and the tick service wants it', () => {
     const b = systemdBrowserService(B);
-    for (const l of ['Type=simple', 'ExecStart=/opt/node-20/bin/node /opt/fano/bin/fano.js --home "/srv/my research" browser start --foreground', 'Restart=on-failure', 'WantedBy=default.target']) expect(b).toContain(l);
+    for (const l of [
+      'Type=simple',
+      'ExecStart=/opt/node-20/bin/node /opt/fano/bin/fano.js --home "/srv/my research" browser start --foreground',
+      'Restart=on-failure',
+      'WantedBy=default.target',
+    ])
+      expect(b).toContain(l);
     expect(systemdService(B)).toContain(`Wants=${browserUnitName(T.home)}.service\nAfter=${browserUnitName(T.home)}.service\n`);
     expect(systemdService(T)).not.toContain('Wants=');
   });
 
   it('cron: an @reboot line, marked for idempotent install, quiet unless it fails', () => {
     const l = cronBrowserLine(B);
-    expect(l).toMatch(/^@reboot out=\$\('\/opt\/node-20\/bin\/node' '\/opt\/fano\/bin\/fano\.js' --home '\/srv\/my research' browser start 2>&1\) \|\| echo "fano browser start failed: \$out" # fano-[0-9a-f]{8}-browser$/);
+    expect(l).toMatch(
+      /^@reboot out=\$\('\/opt\/node-20\/bin\/node' '\/opt\/fano\/bin\/fano\.js' --home '\/srv\/my research' browser start 2>&1\) \|\| echo "fano browser start failed: \$out" # fano-[0-9a-f]{8}-browser$/,
+    );
   });
 
   const analyze = spawnSync('sh', ['-c', 'command -v systemd-analyze'], { encoding: 'utf8' }).stdout.trim();
@@ -77,7 +86,10 @@ describe('the resident browser under a timer', () => {
 
 describe('tick.intervalSeconds', () => {
   it('systemd: a calendar event when the interval divides a minute, an hour or a day, else a monotonic timer', () => {
-    const trigger = (intervalSeconds: number) => systemdTimer({ ...T, intervalSeconds }).split('\n').filter((l) => /^On\w+=/.test(l));
+    const trigger = (intervalSeconds: number) =>
+      systemdTimer({ ...T, intervalSeconds })
+        .split('\n')
+        .filter((l) => /^On\w+=/.test(l));
     expect(trigger(60)).toEqual(['OnCalendar=minutely']);
     expect(systemdTimer(T)).toBe(systemdTimer({ ...T, intervalSeconds: 60 }));
     expect(trigger(30)).toEqual(['OnCalendar=*:*:0/30']);
@@ -94,7 +106,8 @@ describe('tick.intervalSeconds', () => {
     expect(cronLine({ ...T, intervalSeconds: 300 }).startsWith('*/5 * * * * ')).toBe(true);
     expect(cronLine({ ...T, intervalSeconds: 3600 }).startsWith('0 * * * * ')).toBe(true);
     expect(cronLine({ ...T, intervalSeconds: 21600 }).startsWith('0 */6 * * * ')).toBe(true);
-    for (const bad of [30, 90, 420]) expect(() => cronLine({ ...T, intervalSeconds: bad })).toThrow(/cron cannot run a tick every \d+ seconds \(tick.intervalSeconds\).*--systemd/);
+    for (const bad of [30, 90, 420])
+      expect(() => cronLine({ ...T, intervalSeconds: bad })).toThrow(/cron cannot run a tick every \d+ seconds \(tick.intervalSeconds\).*--systemd/);
   });
 
   const analyze = spawnSync('sh', ['-c', 'command -v systemd-analyze'], { encoding: 'utf8' }).stdout.trim();

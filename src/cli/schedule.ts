@@ -165,7 +165,7 @@ export function cronBrowserLine(t: ScheduleTarget): string {
 }
 
 export const EXIT_75_NOTE =
-  'Exit 75 means another `fano tick` still holds the lock (the previous minute\'s tick is still working),\n' +
+  "Exit 75 means another `fano tick` still holds the lock (the previous minute's tick is still working),\n" +
   'so this one did nothing and exited at once. That is normal: the timer treats it as success.';
 
 /** bin/fano.js of this installation: argv[1] when it is the launcher, else found from this file. */
@@ -236,7 +236,9 @@ function scheduleSystemd(t: ScheduleTarget, opts: ScheduleOptions): number {
   for (const [file, text] of units) writeFileSync(join(dir, file), text);
   opts.out(units.map(([file]) => `wrote ${join(dir, file)}`).join('\n'));
   opts.out(`Enable it (runs fano tick ${everyText(t.intervalSeconds ?? 60)} for ${t.home}${t.browser ? ', beside a resident browser' : ''}):\n  ${enable}`);
-  opts.out(`To keep it running while you are logged out: loginctl enable-linger "$USER"\nWatch it: systemctl --user list-timers ${name}.timer; journalctl --user -u ${name}.service\n${EXIT_75_NOTE}`);
+  opts.out(
+    `To keep it running while you are logged out: loginctl enable-linger "$USER"\nWatch it: systemctl --user list-timers ${name}.timer; journalctl --user -u ${name}.service\n${EXIT_75_NOTE}`,
+  );
   if (t.browser) opts.out(BROWSER_NOTE);
   return 0;
 }
@@ -264,7 +266,9 @@ function scheduleCron(t: ScheduleTarget, opts: ScheduleOptions): number {
   if (wrote.error || wrote.status !== 0) {
     throw new FanoError(`crontab - failed: ${wrote.error?.message ?? wrote.stderr.trim()}`, ExitCode.internal);
   }
-  opts.out(`added to your crontab (check with \`crontab -l\`):\n${missing.join('\n')}\ncron starts the ticks within a minute${t.browser ? ' and the resident browser at the next boot (start it now with `fano browser start`)' : ''}; nothing else to enable.\n${EXIT_75_NOTE}`);
+  opts.out(
+    `added to your crontab (check with \`crontab -l\`):\n${missing.join('\n')}\ncron starts the ticks within a minute${t.browser ? ' and the resident browser at the next boot (start it now with `fano browser start`)' : ''}; nothing else to enable.\n${EXIT_75_NOTE}`,
+  );
   return 0;
 }
 
@@ -276,4 +280,3 @@ export const BROWSER_NOTE =
 export function installedCronLine(crontab: string, home: string): string | null {
   return crontab.split('\n').find((l) => l.trimEnd().endsWith(`# ${unitName(home)}`)) ?? null;
 }
-

@@ -41,7 +41,13 @@ async function editSeeds(home: string, edit: (list: YAMLSeq, doc: Document, seed
     const file = join(home, SEEDS_PATH);
     let message: string;
     try {
-      message = editYamlList(() => store.fence(), file, 'seeds', 'seeds: []\n', (list, doc) => edit(list, doc, seeds));
+      message = editYamlList(
+        () => store.fence(),
+        file,
+        'seeds',
+        'seeds: []\n',
+        (list, doc) => edit(list, doc, seeds),
+      );
     } catch (err) {
       if (err instanceof YamlListFileError) throw new SeedsError(err.message);
       throw err;
@@ -123,7 +129,14 @@ export async function runSeedList(o: { home: string; json: boolean; out: Out }):
     return 0;
   }
   for (const r of rows) {
-    const thread = r.type === 'axiom' ? 'context only' : r.status === 'proposed' ? 'waiting for approval' : r.thread ? `${r.thread.status}, ${r.thread.exchanges} exchange(s), ${r.thread.insights} insight(s)` : 'not started';
+    const thread =
+      r.type === 'axiom'
+        ? 'context only'
+        : r.status === 'proposed'
+          ? 'waiting for approval'
+          : r.thread
+            ? `${r.thread.status}, ${r.thread.exchanges} exchange(s), ${r.thread.insights} insight(s)`
+            : 'not started';
     o.out(`${r.id.padEnd(24)} ${r.type.padEnd(10)} p${String(r.priority).padEnd(3)} ${thread}\n    ${r.text}`);
   }
   return 0;

@@ -56,7 +56,11 @@ const ROWS: Row[] = [
   { label: 'tasks completed / day', get: (r) => num(r.tasksPerDay) },
   { label: 'insights blessed / day', get: (r) => num(r.blessedPerDay) },
   { label: 'requests started per tick, median', get: (r) => String(r.stepsPerTickP50) },
-  { label: 'longest stall on an unavailable backend while another was idle (min)', get: (r) => (r.stalledWhileOtherFreeMaxMin === null ? '-' : num(r.stalledWhileOtherFreeMaxMin)), goal: '≤ 30' },
+  {
+    label: 'longest stall on an unavailable backend while another was idle (min)',
+    get: (r) => (r.stalledWhileOtherFreeMaxMin === null ? '-' : num(r.stalledWhileOtherFreeMaxMin)),
+    goal: '≤ 30',
+  },
   { label: 'deep-mode uses', get: (r) => String(r.deepUses) },
   { label: 'consultation share of requests', get: (r) => pct(r.consultationShare), goal: '≤ 5 %' },
   // Only fano's consultations are real (applied or ignored answers); the baseline's is a placeholder.
@@ -97,7 +101,7 @@ export function formatComparison(c: SimComparison): string {
     ...rows.map((r, i) => line(r.label, cells[i]![0], cells[i]![1], r.goal ?? '')),
     '',
     `tasks/day fano ÷ baseline: ${num(c.tasksPerDayRatio, 2)}×   (goal ≥ 2.5×)`,
-    'baseline = the seed\'s algorithm as written: one global gateway lock, hourly_limit = used × 0.8 on a',
+    "baseline = the seed's algorithm as written: one global gateway lock, hourly_limit = used × 0.8 on a",
     'rate limit, a scheduler that only skips completed tasks. Both run on the same world and workload.',
   ];
   const notes = [...new Set([...c.fano.notes, ...c.baseline.notes])];

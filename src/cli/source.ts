@@ -39,9 +39,15 @@ export async function runSourceAdd(o: { home: string; url: string; note?: string
     }
     const file = join(o.home, SOURCES_PATH);
     try {
-      editYamlList(() => store.fence(), file, 'sources', '# Sources for the Researcher: fetched by the next tick.\nsources: []\n', (list, doc) => {
-        list.add(doc.createNode({ url, addedAt: new Date().toISOString(), ...(o.note ? { note: o.note } : {}) }));
-      });
+      editYamlList(
+        () => store.fence(),
+        file,
+        'sources',
+        '# Sources for the Researcher: fetched by the next tick.\nsources: []\n',
+        (list, doc) => {
+          list.add(doc.createNode({ url, addedAt: new Date().toISOString(), ...(o.note ? { note: o.note } : {}) }));
+        },
+      );
     } catch (err) {
       if (err instanceof YamlListFileError) throw new SourcesError(err.message);
       throw err;
@@ -77,7 +83,9 @@ export async function runSourceList(o: { home: string; json: boolean; out: Out }
   else if (rows.length === 0) o.out('no sources (add one with `fano source add <url>`)');
   else {
     for (const r of rows) {
-      const ev = r.evaluation ? `${r.evaluation.trusted ? 'trusted' : 'not trusted'} (trust ${r.evaluation.trust}, relevance ${r.evaluation.relevance})` : 'not evaluated';
+      const ev = r.evaluation
+        ? `${r.evaluation.trusted ? 'trusted' : 'not trusted'} (trust ${r.evaluation.trust}, relevance ${r.evaluation.relevance})`
+        : 'not evaluated';
       o.out(`${r.id}  ${r.url}  [${r.addedBy}]  fetch ${r.fetch}  ${ev}  findings ${r.findingsVerified} verified / ${r.findingsUnverified} unverified`);
     }
   }

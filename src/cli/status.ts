@@ -10,7 +10,15 @@ export async function runStatus(opts: { home: string; json: boolean; out: (s: st
   const { config } = await loadConfig(opts.home);
   // Lock-free: status must answer while a tick runs, and never repairs or writes.
   const { state, checkpointSeq, pendingRecords } = await readState(opts.home);
-  const r = buildStatus(opts.home, state, config, { checkpointSeq, pendingRecords }, readLastTick(opts.home), new Date(), moduleBacklogs(opts.home, state, backlogOptions(config)));
+  const r = buildStatus(
+    opts.home,
+    state,
+    config,
+    { checkpointSeq, pendingRecords },
+    readLastTick(opts.home),
+    new Date(),
+    moduleBacklogs(opts.home, state, backlogOptions(config)),
+  );
   opts.out(opts.json ? JSON.stringify(r, null, 2) : formatStatus(r));
   return 0;
 }
@@ -19,9 +27,18 @@ export function formatStatus(r: StatusReport): string {
   const lines: string[] = [];
   lines.push(`fano home ${r.home}${r.paused ? '   [PAUSED: ticks do no LLM work]' : ''}`);
   const t = r.lastTick;
-  lines.push(t ? `last tick  ${t.id}  ${t.outcome}  started ${t.startedAt}  ${t.steps} step(s)${t.error ? `  error: ${t.error}` : ''}` : 'last tick  never (run `fano tick`)');
+  lines.push(
+    t
+      ? `last tick  ${t.id}  ${t.outcome}  started ${t.startedAt}  ${t.steps} step(s)${t.error ? `  error: ${t.error}` : ''}`
+      : 'last tick  never (run `fano tick`)',
+  );
   lines.push('');
-  lines.push(`tasks      ${r.tasks.total} total: ` + Object.entries(r.tasks.byState).map(([s, n]) => `${n} ${s}`).join(', '));
+  lines.push(
+    `tasks      ${r.tasks.total} total: ` +
+      Object.entries(r.tasks.byState)
+        .map(([s, n]) => `${n} ${s}`)
+        .join(', '),
+  );
   for (const [m, n] of Object.entries(r.tasks.byModule).sort()) lines.push(`           ${m.padEnd(12)} ${n}`);
   lines.push('');
   lines.push('backend      type     status       hour used/limit (learned)  deep today  limited until');
@@ -30,11 +47,18 @@ export function formatStatus(r: StatusReport): string {
     lines.push(
       `${b.name.padEnd(12)} ${b.type.padEnd(8)} ${b.status.padEnd(12)} ${`${b.requestsThisHour}/${b.hourlyLimit}${learned}`.padEnd(26)} ${`${b.deepUsedToday}/${b.deepDailyLimit}`.padEnd(11)} ${b.rateLimitedUntil ?? (b.usedUpUntil ? `${b.usedUpUntil} (quota used up)` : '-')}`,
     );
-    if (b.usedUpUntil) lines.push(`             used up until ${b.usedUpUntil.slice(11, 16)} UTC (${b.requestsThisHour} of ${b.effectiveHourly} requests in the last hour): work resumes then`);
+    if (b.usedUpUntil)
+      lines.push(
+        `             used up until ${b.usedUpUntil.slice(11, 16)} UTC (${b.requestsThisHour} of ${b.effectiveHourly} requests in the last hour): work resumes then`,
+      );
     if (b.needsHuman) lines.push(`             needs a person: ${b.needsHuman.reason} (since ${b.needsHuman.since}); fix it with \`fano login ${b.name}\``);
   }
   lines.push('');
-  lines.push(`weights    ${Object.entries(r.weights).map(([m, w]) => `${m} ${Math.round(w * 10) / 10}`).join(', ')} (from ${r.weightsSource})`);
+  lines.push(
+    `weights    ${Object.entries(r.weights)
+      .map(([m, w]) => `${m} ${Math.round(w * 10) / 10}`)
+      .join(', ')} (from ${r.weightsSource})`,
+  );
   if (r.weightsReasoning) lines.push(`           consulted ${r.weightsAt ?? ''}: ${r.weightsReasoning}`);
   if ('backlogs' in r.metrics) {
     lines.push('');

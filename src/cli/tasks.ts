@@ -63,7 +63,9 @@ export function formatTasks(rows: readonly TaskRow[]): string {
       module = r.module;
       lines.push(`${module} (${rows.filter((x) => x.module === module).length})`);
     }
-    lines.push(`${r.state.padEnd(9)} ${String(r.priority).padStart(5)} ${formatDuration(r.ageMs).padStart(8)}  ${r.key}${r.errorKind ? `  [last error: ${r.errorKind}]` : ''}`);
+    lines.push(
+      `${r.state.padEnd(9)} ${String(r.priority).padStart(5)} ${formatDuration(r.ageMs).padStart(8)}  ${r.key}${r.errorKind ? `  [last error: ${r.errorKind}]` : ''}`,
+    );
   }
   return lines.join('\n');
 }

@@ -45,7 +45,9 @@ export async function runTickCommand(opts: { home: string; once: boolean; out: (
     return caught === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated;
   }
   if (interactive) {
-    opts.out(`tick ${s.id}: ${s.outcome}, ${s.steps} step(s), ${s.requests} request(s), ${s.discovered} new task(s)${s.recovered ? `, ${s.recovered} recovered` : ''}${s.problems ? `, ${s.problems} problem(s) to fix (fano status)` : ''}; log ${s.logFile}`);
+    opts.out(
+      `tick ${s.id}: ${s.outcome}, ${s.steps} step(s), ${s.requests} request(s), ${s.discovered} new task(s)${s.recovered ? `, ${s.recovered} recovered` : ''}${s.problems ? `, ${s.problems} problem(s) to fix (fano status)` : ''}; log ${s.logFile}`,
+    );
   }
   return 0;
 }

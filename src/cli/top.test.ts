@@ -19,7 +19,13 @@ describe('top: pause flag and refresh', () => {
     const tick = await openStore(home);
     let sleeps = 0;
     try {
-      const msg = await setPaused(home, true, { retryMs: 300, sleep: async (ms) => { sleeps++; await new Promise((r) => setTimeout(r, ms)); } });
+      const msg = await setPaused(home, true, {
+        retryMs: 300,
+        sleep: async (ms) => {
+          sleeps++;
+          await new Promise((r) => setTimeout(r, ms));
+        },
+      });
       expect(msg).toMatch(/holds the lock/);
       expect(sleeps).toBeGreaterThan(0);
     } finally {

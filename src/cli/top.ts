@@ -59,7 +59,12 @@ export async function setPaused(
  */
 export function watchHome(home: string, onChange: () => void, pollMs = TOP_POLL_MS, inputs: readonly string[] = []): () => void {
   const dirs = [join(home, 'state'), runsDir(home)];
-  const files = [join(home, 'state', 'checkpoint.json'), join(home, 'state', 'log.jsonl'), join(runsDir(home), 'last-tick.json'), ...inputs.map((f) => join(home, f))];
+  const files = [
+    join(home, 'state', 'checkpoint.json'),
+    join(home, 'state', 'log.jsonl'),
+    join(runsDir(home), 'last-tick.json'),
+    ...inputs.map((f) => join(home, f)),
+  ];
   let timer: NodeJS.Timeout | null = null;
   const fire = () => {
     if (timer) return;

@@ -30,7 +30,11 @@ describe('committed generated files', () => {
 
 describe('configJsonSchema', () => {
   test('describes the input side: keys with defaults are optional, unknown keys are refused', () => {
-    const schema = configJsonSchema() as { required?: string[]; additionalProperties: unknown; properties: Record<string, { required?: string[]; properties?: Record<string, { default?: unknown }> }> };
+    const schema = configJsonSchema() as {
+      required?: string[];
+      additionalProperties: unknown;
+      properties: Record<string, { required?: string[]; properties?: Record<string, { default?: unknown }> }>;
+    };
     expect(schema.required ?? []).toEqual([]);
     expect(schema.additionalProperties).toBe(false);
     expect(schema.properties.tick?.required ?? []).toEqual([]);
@@ -39,7 +43,9 @@ describe('configJsonSchema', () => {
 
   test('backend entries are one of the three types, each requiring only its own required keys', () => {
     const text = configJsonSchemaText();
-    const schema = JSON.parse(text) as { properties: { backends: { additionalProperties: { oneOf: { properties: { type: { const: string } }; required: string[] }[] } } } };
+    const schema = JSON.parse(text) as {
+      properties: { backends: { additionalProperties: { oneOf: { properties: { type: { const: string } }; required: string[] }[] } } };
+    };
     const options = schema.properties.backends.additionalProperties.oneOf;
     expect(options.map((o) => o.properties.type.const)).toEqual(['mock', 'browser', 'openai']);
     expect(options.map((o) => o.required.sort())).toEqual([['type'], ['type'], ['baseUrl', 'model', 'type']]);

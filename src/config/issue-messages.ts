@@ -137,7 +137,13 @@ function explainUnion(issue: ZodIssueLike, path: (string | number)[], root: Sche
     }
     const suggestion = typeof value === 'string' ? didYouMean(value, tags) : null;
     const hint = suggestion ? ` (did you mean ${JSON.stringify(suggestion)}?)` : '';
-    return [{ path, anchor: 'value', message: `unknown ${issue.discriminator} ${describeValue(value).replace(/^the string /, '')}: the ${issue.discriminator}s are ${tags.join(', ')}${hint}` }];
+    return [
+      {
+        path,
+        anchor: 'value',
+        message: `unknown ${issue.discriminator} ${describeValue(value).replace(/^the string /, '')}: the ${issue.discriminator}s are ${tags.join(', ')}${hint}`,
+      },
+    ];
   }
   const branches = issue.errors ?? [];
   // A branch whose failures are not just "wrong type here" accepted the value's shape: its
@@ -169,7 +175,13 @@ export function explainIssue(issue: ZodIssueLike, root: SchemaLike, data: unknow
       return explainUnion(issue, path, root, data);
     case 'invalid_value': {
       const values = issue.values ?? [];
-      const suggestion = typeof value === 'string' ? didYouMean(value, values.filter((v): v is string => typeof v === 'string')) : null;
+      const suggestion =
+        typeof value === 'string'
+          ? didYouMean(
+              value,
+              values.filter((v): v is string => typeof v === 'string'),
+            )
+          : null;
       const hint = suggestion ? ` (did you mean ${JSON.stringify(suggestion)}?)` : '';
       const wanted = values.length === 1 ? quoteList(values) : `one of ${quoteList(values)}`;
       return [{ path, anchor: 'value', message: `expected ${wanted}, got ${describeValue(value)}${hint}` }];
@@ -181,7 +193,9 @@ export function explainIssue(issue: ZodIssueLike, root: SchemaLike, data: unknow
     case 'invalid_format': {
       if (issue.format === 'url') return [{ path, anchor: 'value', message: `expected a URL such as https://example.com/, got ${describeValue(value)}` }];
       const custom = !/^Invalid/.test(issue.message);
-      const message = custom ? issue.message : `expected a valid ${issue.format ?? 'value'}${issue.pattern ? ` matching ${issue.pattern}` : ''}, got ${describeValue(value)}`;
+      const message = custom
+        ? issue.message
+        : `expected a valid ${issue.format ?? 'value'}${issue.pattern ? ` matching ${issue.pattern}` : ''}, got ${describeValue(value)}`;
       return [{ path, anchor: 'value', message }];
     }
     case 'invalid_key': {

@@ -24,7 +24,10 @@ describe('parseLocator', () => {
   });
 
   test('>> chains, not inside quotes, brackets or regexes', () => {
-    expect(parseLocator('form >> role=button[name=/^stop/i]').parts).toEqual([{ css: 'form' }, { role: 'button', name: { kind: 're', source: '^stop', flags: 'i' } }]);
+    expect(parseLocator('form >> role=button[name=/^stop/i]').parts).toEqual([
+      { css: 'form' },
+      { role: 'button', name: { kind: 're', source: '^stop', flags: 'i' } },
+    ]);
     expect(parseLocator('text=/a>>b/').parts).toEqual([{ text: { kind: 're', source: 'a>>b', flags: '' } }]);
     expect(parseLocator('[data-x=">>"] >> text=ok').parts).toEqual([{ css: '[data-x=">>"]' }, { text: { kind: 'sub', value: 'ok' } }]);
   });

@@ -16,10 +16,7 @@
 
 export type TextMatcher = { kind: 'sub'; value: string } | { kind: 'exact'; value: string } | { kind: 're'; source: string; flags: string };
 
-export type LocatorPart =
-  | { css: string }
-  | { role: string; name?: TextMatcher; states?: Partial<Record<LocatorState, boolean>> }
-  | { text: TextMatcher };
+export type LocatorPart = { css: string } | { role: string; name?: TextMatcher; states?: Partial<Record<LocatorState, boolean>> } | { text: TextMatcher };
 
 export const LOCATOR_STATES = ['checked', 'pressed', 'expanded', 'selected', 'disabled'] as const;
 export type LocatorState = (typeof LOCATOR_STATES)[number];

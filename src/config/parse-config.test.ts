@@ -82,7 +82,15 @@ describe('parseConfig: issues name file, line, column and key', () => {
   });
 
   test('nested unknown key inside backends.<name>.selectors', () => {
-    const text = yaml('backends:', '  site:', '    type: browser', '    url: https://example.com/', '    selectors:', '      input: textarea', '      respones: .answer');
+    const text = yaml(
+      'backends:',
+      '  site:',
+      '    type: browser',
+      '    url: https://example.com/',
+      '    selectors:',
+      '      input: textarea',
+      '      respones: .answer',
+    );
     const { issues } = parseConfig(text, FILE);
     expect(issues.map(formatIssue)).toContain('fano.config.yaml:7:7: backends.site.selectors.respones: unknown key (did you mean "response"?)');
   });
@@ -128,7 +136,9 @@ describe('parseConfig: issues name file, line, column and key', () => {
   });
 
   test('the document root must be a map', () => {
-    expect(issuesOf(yaml('- tick', '- backends'))).toEqual(['fano.config.yaml:1:1: the file must be a map of keys (like `tick:` and `backends:`), not a list or a single value']);
+    expect(issuesOf(yaml('- tick', '- backends'))).toEqual([
+      'fano.config.yaml:1:1: the file must be a map of keys (like `tick:` and `backends:`), not a list or a single value',
+    ]);
     expect(issuesOf('just text\n')).toHaveLength(1);
   });
 
@@ -158,7 +168,10 @@ describe('parseConfig: semantic checks', () => {
     const lines = issuesOf(yaml('backends:', '  chatgtp:', '    type: browser'));
     expect(lines).toHaveLength(3);
     expect(lines[0]).toContain('"chatgtp" is no site adapter — did you mean "chatgpt"?: set site: to one of chatgpt, gemini, claude to use one');
-    const ok = parseConfig(yaml('backends:', '  intranet:', '    type: browser', '    url: https://x.example/', '    selectors: {input: textarea, response: [.a, .b]}'), FILE);
+    const ok = parseConfig(
+      yaml('backends:', '  intranet:', '    type: browser', '    url: https://x.example/', '    selectors: {input: textarea, response: [.a, .b]}'),
+      FILE,
+    );
     expect(ok.issues).toEqual([]);
   });
 

@@ -34,7 +34,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 /** True for a map-valued key where null is not itself a meaningful value. */
 function takesMap(schema: SchemaLike | null): boolean {
   if (!schema) return false;
-  for (let s: SchemaLike | undefined = schema; s; ) {
+  for (let s: SchemaLike | undefined = schema; s;) {
     const def = s._zod.def as { type: string; innerType?: SchemaLike };
     if (def.type === 'nullable') return false;
     s = def.innerType;
@@ -60,7 +60,6 @@ function position(doc: Document, lineCounter: LineCounter, file: string, located
   const { line, column } = positionAt(lineCounter, offset);
   return { file, line, column, key: formatKeyPath(located.path), message: located.message };
 }
-
 
 /**
  * Browser backends take their quota defaults from their site adapter (a key the file sets
@@ -104,6 +103,8 @@ export function parseConfig(text: string, file: string, sites?: SiteCatalog): Pa
     return { config: null, issues: located.map((l) => position(doc, lineCounter, file, l)).sort(byPosition) };
   }
 
-  const semantic = semanticIssues(result.data, sites?.names() ?? SHIPPED_SITES).map((l) => position(doc, lineCounter, file, l)).sort(byPosition);
+  const semantic = semanticIssues(result.data, sites?.names() ?? SHIPPED_SITES)
+    .map((l) => position(doc, lineCounter, file, l))
+    .sort(byPosition);
   return semantic.length > 0 ? { config: null, issues: semantic } : { config: result.data, issues: [] };
 }

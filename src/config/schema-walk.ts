@@ -122,9 +122,7 @@ export function otherTagsAccepting(root: SchemaLike, data: unknown, path: KeyPat
   const def = defOf(s);
   if (def.type !== 'union' || !def.discriminator || !def.options) return [];
   const own = pickOption(s, dataAt(data, path));
-  return def.options
-    .filter((o) => o !== own && defOf(unwrap(o)).shape?.[key] !== undefined)
-    .map((o) => String(optionTag(o, def.discriminator!)));
+  return def.options.filter((o) => o !== own && defOf(unwrap(o)).shape?.[key] !== undefined).map((o) => String(optionTag(o, def.discriminator!)));
 }
 
 /**

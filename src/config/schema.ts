@@ -35,15 +35,25 @@ export const browserBackendSchema = z.strictObject({
     .string()
     .regex(/^[a-z][a-z0-9_-]*$/, 'an adapter name: lower-case letters, digits, - and _')
     .optional()
-    .describe('site adapter (sites/<name>.yaml, shipped: chatgpt, gemini, claude; or <home>/sites/<name>.yaml) whose defaults apply; default: the backend name if there is such an adapter, else custom'),
+    .describe(
+      'site adapter (sites/<name>.yaml, shipped: chatgpt, gemini, claude; or <home>/sites/<name>.yaml) whose defaults apply; default: the backend name if there is such an adapter, else custom',
+    ),
   url: z.string().url().optional().describe('start page of a new conversation'),
   selectors: selectorsSchema.default({}).describe('locators (CSS, or role=…/text=…); a list means "first that matches"; unset ones use the site adapter\'s'),
-  patterns: patternsSchema.default({}).describe('case-insensitive substrings or /regex/ matched against site chrome, never the answer; a list replaces the adapter\'s'),
+  patterns: patternsSchema
+    .default({})
+    .describe("case-insensitive substrings or /regex/ matched against site chrome, never the answer; a list replaces the adapter's"),
   timeouts: z
     .strictObject({
       normalMs: z.number().int().positive().default(300_000).describe('longest wait for an ordinary answer, in ms'),
       deepMs: z.number().int().positive().default(3_600_000).describe('longest wait for a deep-mode answer, in ms'),
-      stableMs: z.number().int().min(1000).nullable().default(null).describe('a site without a done marker: busy gone and text unchanged this long = finished, in ms (null: the adapter\'s settle.quietMs, else 1500)'),
+      stableMs: z
+        .number()
+        .int()
+        .min(1000)
+        .nullable()
+        .default(null)
+        .describe("a site without a done marker: busy gone and text unchanged this long = finished, in ms (null: the adapter's settle.quietMs, else 1500)"),
       navigationMs: z.number().int().positive().default(60_000).describe('longest page load, in ms'),
     })
     .default({ normalMs: 300_000, deepMs: 3_600_000, stableMs: null, navigationMs: 60_000 }),
@@ -68,9 +78,9 @@ const taskTypeSchema = z.strictObject({
 });
 
 export const configSchema = z.strictObject({
-  backends: z
-    .record(z.string().regex(/^[a-z][a-z0-9_-]*$/, 'backend names are lower-case letters, digits, - and _'), backendSchema)
-    .default({ mock: { type: 'mock', enabled: true, hourlyLimit: 500, deepDailyLimit: 50, latencyMs: 50, hourlyCap: null, deepDailyCap: null, failureRate: 0, seed: 1 } }),
+  backends: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/, 'backend names are lower-case letters, digits, - and _'), backendSchema).default({
+    mock: { type: 'mock', enabled: true, hourlyLimit: 500, deepDailyLimit: 50, latencyMs: 50, hourlyCap: null, deepDailyCap: null, failureRate: 0, seed: 1 },
+  }),
   browser: z
     .strictObject({
       executablePath: z.string().min(1).default('/usr/bin/chromium').describe('the browser binary'),
@@ -92,7 +102,10 @@ export const configSchema = z.strictObject({
   scheduler: z
     .strictObject({
       preemption: z.boolean().default(true).describe('a more urgent task may take over between two turns of a conversation'),
-      weights: z.record(z.string(), z.number().nonnegative()).default({ explorer: 40, documenter: 40, researcher: 20 }).describe('share of the work per module (until a consultation says otherwise)'),
+      weights: z
+        .record(z.string(), z.number().nonnegative())
+        .default({ explorer: 40, documenter: 40, researcher: 20 })
+        .describe('share of the work per module (until a consultation says otherwise)'),
       starvation: z
         .strictObject({
           maxWaitHours: z.number().positive().default(4).describe('hours after which a waiting task counts as starving'),
@@ -106,11 +119,20 @@ export const configSchema = z.strictObject({
           enabled: z.boolean().default(true).describe('ask an LLM now and then how to weigh the modules'),
           intervalMinutes: z.number().positive().default(60).describe('minutes between consultations'),
           onSignificantChange: z.boolean().default(true).describe('also consult after many tasks completed'),
-          significantChangeThreshold: z.number().int().positive().default(50).describe('completed tasks since the last consultation that count as a significant change'),
+          significantChangeThreshold: z
+            .number()
+            .int()
+            .positive()
+            .default(50)
+            .describe('completed tasks since the last consultation that count as a significant change'),
           maxShare: z.number().min(0).max(1).default(0.05).describe('largest share of requests that consultations may use'),
         })
         .prefault({}),
-      maxPinWaitMinutes: z.number().nonnegative().default(15).describe('longest a task waits for its preferred backend (rate-limited, out of hourly quota) before it moves to a free one'),
+      maxPinWaitMinutes: z
+        .number()
+        .nonnegative()
+        .default(15)
+        .describe('longest a task waits for its preferred backend (rate-limited, out of hourly quota) before it moves to a free one'),
       taskTypes: z.record(z.string(), taskTypeSchema).default({}).describe('per task type overrides'),
     })
     .prefault({}),
@@ -135,13 +157,17 @@ export const configSchema = z.strictObject({
   state: z
     .strictObject({
       archiveAfterDays: z.number().nonnegative().default(7).describe('completed/failed tasks older than this move to state/archive/'),
-      minFreeMB: z.number().nonnegative().default(100).describe('a tick does no work (exit 74) while the home\'s file system has less free space than this, in MB'),
+      minFreeMB: z
+        .number()
+        .nonnegative()
+        .default(100)
+        .describe("a tick does no work (exit 74) while the home's file system has less free space than this, in MB"),
     })
     .prefault({}),
   runs: z
     .strictObject({
       keepDays: z.number().positive().default(14).describe('tick logs, idle logs and failure bundles in runs/ older than this are removed, in days'),
-      maxMB: z.number().positive().default(200).describe('runs/ is kept under this size, oldest first (never the newest tick\'s files), in MB'),
+      maxMB: z.number().positive().default(200).describe("runs/ is kept under this size, oldest first (never the newest tick's files), in MB"),
     })
     .prefault({}),
   modules: z
@@ -157,11 +183,16 @@ export const configSchema = z.strictObject({
           enabled: z.boolean().default(true).describe('explore the seeds, synthesize insights and have them reviewed'),
           exchangesBeforeSynthesis: z.number().int().min(1).default(4).describe('explore/critique exchanges of a thread before its synthesis'),
           maxInsightsPerSynthesis: z.number().int().min(1).max(10).default(3).describe('most insights one synthesis may extract'),
-          contextBudgetChars: z.number().int().min(1000).default(24000).describe('characters of thread history a prompt carries; older exchanges fold into a pinned summary'),
+          contextBudgetChars: z
+            .number()
+            .int()
+            .min(1000)
+            .default(24000)
+            .describe('characters of thread history a prompt carries; older exchanges fold into a pinned summary'),
           keepRecentExchanges: z.number().int().min(1).default(2).describe('newest exchanges always quoted in full'),
           summaryMaxChars: z.number().int().min(200).default(2000).describe('longest pinned running summary'),
           panelSize: z.number().int().min(2).default(3).describe('reviewers per insight (distinct backends when there are enough)'),
-          secondRound: z.boolean().default(true).describe('a split panel reviews again, seeing the others\' stances'),
+          secondRound: z.boolean().default(true).describe("a split panel reviews again, seeing the others' stances"),
           deepSynthesis: z.boolean().default(true).describe('synthesize in deep mode while deep quota is left'),
           deepSecondRound: z.boolean().default(true).describe('second review rounds in deep mode while deep quota is left'),
           dedupeThreshold: z.number().min(0).max(1).default(0.8).describe('similarity from which a new insight is recorded as a duplicate'),

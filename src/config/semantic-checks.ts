@@ -45,10 +45,18 @@ export function semanticIssues(config: FanoConfig, siteNames: readonly string[])
       missing.push({ path: ['backends', name, 'url'], anchor: 'parent', message: 'required for a custom site: the start page of a new conversation' });
     }
     if (backend.selectors.input === undefined) {
-      missing.push({ path: ['backends', name, 'selectors', 'input'], anchor: 'parent', message: 'required for a custom site: the CSS selector of the prompt box' });
+      missing.push({
+        path: ['backends', name, 'selectors', 'input'],
+        anchor: 'parent',
+        message: 'required for a custom site: the CSS selector of the prompt box',
+      });
     }
     if (backend.selectors.response === undefined) {
-      missing.push({ path: ['backends', name, 'selectors', 'response'], anchor: 'parent', message: 'required for a custom site: the CSS selector of the answers (the last match is read)' });
+      missing.push({
+        path: ['backends', name, 'selectors', 'response'],
+        anchor: 'parent',
+        message: 'required for a custom site: the CSS selector of the answers (the last match is read)',
+      });
     }
     const first = missing[0];
     if (first && backend.site === undefined) {
@@ -87,7 +95,11 @@ function unknownNames(config: FanoConfig): LocatedMessage[] {
     for (const key of m.keys) {
       if (m.known.includes(key)) continue;
       const guess = didYouMean(key, m.known);
-      out.push({ path: [...m.path, key], anchor: 'key', message: `no ${m.what} "${key}"${guess ? ` (did you mean "${guess}"?)` : ''}: the ${m.what}s are ${m.known.join(', ')}` });
+      out.push({
+        path: [...m.path, key],
+        anchor: 'key',
+        message: `no ${m.what} "${key}"${guess ? ` (did you mean "${guess}"?)` : ''}: the ${m.what}s are ${m.known.join(', ')}`,
+      });
     }
   }
   return out;

@@ -105,8 +105,14 @@ export const PATTERN_DOCS: Record<PatternKey, string> = {
   stillWorking: 'placeholder answer text ("I\'m on it…"): the real answer is still to come (matched in a short answer)',
 };
 
-const selectorsShape = Object.fromEntries(SELECTOR_KEYS.map((k) => [k, locatorList.optional().describe(SELECTOR_DOCS[k])])) as Record<SelectorKey, z.ZodOptional<typeof locatorList>>;
-const patternsShape = Object.fromEntries(PATTERN_KEYS.map((k) => [k, patternList.optional().describe(PATTERN_DOCS[k])])) as Record<PatternKey, z.ZodOptional<typeof patternList>>;
+const selectorsShape = Object.fromEntries(SELECTOR_KEYS.map((k) => [k, locatorList.optional().describe(SELECTOR_DOCS[k])])) as Record<
+  SelectorKey,
+  z.ZodOptional<typeof locatorList>
+>;
+const patternsShape = Object.fromEntries(PATTERN_KEYS.map((k) => [k, patternList.optional().describe(PATTERN_DOCS[k])])) as Record<
+  PatternKey,
+  z.ZodOptional<typeof patternList>
+>;
 
 export const selectorsSchema = z.strictObject(selectorsShape);
 export const patternsSchema = z.strictObject(patternsShape);
@@ -128,8 +134,10 @@ export const recipeStepSchema = z
   })
   .superRefine((s, ctx) => {
     const actions = ACTIONS.filter((a) => s[a] !== undefined);
-    if (actions.length !== 1) ctx.addIssue({ code: 'custom', message: `a step has exactly one of ${ACTIONS.join(', ')}${actions.length ? ` (got ${actions.join(' and ')})` : ''}` });
-    if ((s.ensure === undefined) !== (s.state === undefined)) ctx.addIssue({ code: 'custom', message: 'ensure and state go together: `- ensure: <locator>` with `state: on|off`' });
+    if (actions.length !== 1)
+      ctx.addIssue({ code: 'custom', message: `a step has exactly one of ${ACTIONS.join(', ')}${actions.length ? ` (got ${actions.join(' and ')})` : ''}` });
+    if ((s.ensure === undefined) !== (s.state === undefined))
+      ctx.addIssue({ code: 'custom', message: 'ensure and state go together: `- ensure: <locator>` with `state: on|off`' });
     if (s.choose !== undefined && /^\/(.+)\/([a-z]*)$/s.test(s.choose)) {
       const m = /^\/(.+)\/([a-z]*)$/s.exec(s.choose);
       try {
@@ -151,7 +159,12 @@ export const settleSchema = z.strictObject({
   quietMs: z.number().int().min(1000).optional().describe('a site without a done marker: busy gone and text unchanged this long = finished (at least 1000)'),
   deepQuietMs: z.number().int().min(1000).optional().describe('the same in deep mode'),
   donePolls: z.number().int().min(2).max(50).optional().describe('with a done marker: consecutive polls of unchanged text it must hold'),
-  fallbackMs: z.number().int().min(5000).optional().describe('a site WITH a done marker that never shows: accept the answer after this long quiet (and log it)'),
+  fallbackMs: z
+    .number()
+    .int()
+    .min(5000)
+    .optional()
+    .describe('a site WITH a done marker that never shows: accept the answer after this long quiet (and log it)'),
   deepFallbackMs: z.number().int().min(5000).optional(),
   hydrateMs: z.number().int().nonnegative().optional().describe('a reopened conversation: its turns must hold still this long before typing'),
   submitEvidenceMs: z.number().int().min(500).optional().describe('no sign of the submit within this long and the prompt still in the composer = not sent'),
@@ -159,7 +172,10 @@ export const settleSchema = z.strictObject({
 
 export const siteAdapterSchema = z.strictObject({
   version: z.number().int().positive().describe('bumped with every change of this file'),
-  verifiedAt: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date, YYYY-MM-DD').describe('when these selectors were last checked against the real site'),
+  verifiedAt: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date, YYYY-MM-DD')
+    .describe('when these selectors were last checked against the real site'),
   source: z.string().min(1).describe('where the facts come from (projects, commits, issue threads)'),
   extends: z.string().min(1).optional().describe('start from this adapter and change only what is given here'),
   url: z.string().url().describe('start page of a new conversation'),

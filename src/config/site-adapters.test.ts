@@ -68,7 +68,10 @@ describe('home adapters', () => {
   });
 
   test('errors name the file, line, column and key, with did-you-mean', async () => {
-    await write('bad', 'version: 1\nverifiedAt: 2026-11-30\nsource: me\nurl: http://127.0.0.1:9/\nselectors:\n  imput: textarea\n  busy: ["role=button[nam=/x/]"]\n');
+    await write(
+      'bad',
+      'version: 1\nverifiedAt: 2026-11-30\nsource: me\nurl: http://127.0.0.1:9/\nselectors:\n  imput: textarea\n  busy: ["role=button[nam=/x/]"]\n',
+    );
     const e = errorOf(() => fileSiteCatalog(home).get('bad'));
     const file = path.join(home, 'sites', 'bad.yaml');
     expect(e.issues).toEqual([
@@ -86,7 +89,9 @@ describe('home adapters', () => {
 
   test('a recipe step with two actions, and ensure without state, are errors', async () => {
     await write('rec', 'extends: claude\ndeep:\n  on:\n    - click: a\n      press: Escape\n    - ensure: b\n');
-    expect(errorOf(() => fileSiteCatalog(home).get('rec')).message).toMatch(/exactly one of click, choose, ensure, confirm, press, waitFor \(got click and press\)[\s\S]*ensure and state go together/);
+    expect(errorOf(() => fileSiteCatalog(home).get('rec')).message).toMatch(
+      /exactly one of click, choose, ensure, confirm, press, waitFor \(got click and press\)[\s\S]*ensure and state go together/,
+    );
   });
 
   test('YAML syntax errors are placed too', async () => {

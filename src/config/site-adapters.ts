@@ -58,7 +58,10 @@ export function builtInSitesDir(): string {
   for (;;) {
     if (existsSync(path.join(dir, 'sites', 'chatgpt.yaml')) && existsSync(path.join(dir, 'package.json'))) return path.join(dir, 'sites');
     const up = path.dirname(dir);
-    if (up === dir) throw new Error(`fano's site adapters (sites/*.yaml) were not found above ${path.dirname(fileURLToPath(import.meta.url))}: the installation is incomplete`);
+    if (up === dir)
+      throw new Error(
+        `fano's site adapters (sites/*.yaml) were not found above ${path.dirname(fileURLToPath(import.meta.url))}: the installation is incomplete`,
+      );
     dir = up;
   }
 }
@@ -136,12 +139,14 @@ export function fileSiteCatalog(home: string | null, shipped?: string): SiteCata
     const first = locate(name, false);
     if (!first) return null;
     const chain: RawFile[] = [first];
-    for (let cur = first, curName = name; typeof cur.data.extends === 'string'; ) {
+    for (let cur = first, curName = name; typeof cur.data.extends === 'string';) {
       const parentName = cur.data.extends;
       // A home file that extends its own name builds on the shipped one; other names are looked up as usual.
       const parent = locate(parentName, parentName === curName && !cur.builtIn);
       if (!parent || chain.length > MAX_EXTENDS_DEPTH || chain.some((c) => c.file === parent.file)) {
-        const why = !parent ? `no adapter named "${parentName}" (there are: ${[...new Set([...shippedNames, ...homeNames])].sort().join(', ')})` : 'the extends chain loops or is too long';
+        const why = !parent
+          ? `no adapter named "${parentName}" (there are: ${[...new Set([...shippedNames, ...homeNames])].sort().join(', ')})`
+          : 'the extends chain loops or is too long';
         throw new SiteAdapterError([placeIssue(cur.parsed, cur.file, { path: ['extends'], anchor: 'value', message: why })]);
       }
       chain.push(parent);

@@ -40,7 +40,12 @@ export function placeIssue(parsed: Pick<ParsedYaml, 'doc' | 'lineCounter'>, file
 export const YAML_LIMITS = { maxBytes: 4 * 1024 * 1024, maxDepth: 64, maxAliasCount: 100 } as const;
 export type YamlLimits = { maxBytes: number; maxDepth: number; maxAliasCount: number };
 
-const issueAt = (lineCounter: LineCounter, file: string, offset: number, key: string, message: string): ConfigIssue => ({ file, ...positionAt(lineCounter, offset), key, message });
+const issueAt = (lineCounter: LineCounter, file: string, offset: number, key: string, message: string): ConfigIssue => ({
+  file,
+  ...positionAt(lineCounter, offset),
+  key,
+  message,
+});
 
 /** The first collection nested deeper than `max` (iterative: a deep file cannot overflow this walk). */
 function tooDeep(doc: Document, max: number): { offset: number; path: (string | number)[] } | null {
@@ -50,7 +55,9 @@ function tooDeep(doc: Document, max: number): { offset: number; path: (string | 
     if (!isMap(node) && !isSeq(node)) continue;
     const d = depth + 1;
     if (d > max) return { offset: (node as Node).range?.[0] ?? 0, path };
-    if (isMap(node)) for (const pair of node.items) stack.push({ node: pair.value, depth: d, path: path.length < max ? [...path, isScalar(pair.key) ? String(pair.key.value) : '?'] : path });
+    if (isMap(node))
+      for (const pair of node.items)
+        stack.push({ node: pair.value, depth: d, path: path.length < max ? [...path, isScalar(pair.key) ? String(pair.key.value) : '?'] : path });
     else node.items.forEach((item, i) => stack.push({ node: item, depth: d, path: path.length < max ? [...path, i] : path }));
   }
   return null;
@@ -60,12 +67,21 @@ function tooDeep(doc: Document, max: number): { offset: number; path: (string | 
  * The one way fano parses YAML: size, syntax, nesting and aliases checked, each failure an issue at
  * its file:line:column. `data` is the plain value (null when there are issues).
  */
-export function parseYaml(text: string, file: string, limits: YamlLimits = YAML_LIMITS): { doc: Document; lineCounter: LineCounter; data: unknown; issues: ConfigIssue[] } {
+export function parseYaml(
+  text: string,
+  file: string,
+  limits: YamlLimits = YAML_LIMITS,
+): { doc: Document; lineCounter: LineCounter; data: unknown; issues: ConfigIssue[] } {
   const lineCounter = new LineCounter();
   const bytes = Buffer.byteLength(text);
   if (bytes > limits.maxBytes) {
     const doc = parseDocument('', { lineCounter });
-    return { doc, lineCounter, data: null, issues: [{ file, line: 1, column: 1, key: '', message: `the file is ${bytes} bytes; fano reads YAML files of at most ${limits.maxBytes} bytes` }] };
+    return {
+      doc,
+      lineCounter,
+      data: null,
+      issues: [{ file, line: 1, column: 1, key: '', message: `the file is ${bytes} bytes; fano reads YAML files of at most ${limits.maxBytes} bytes` }],
+    };
   }
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -84,7 +100,13 @@ export function parseYaml(text: string, file: string, limits: YamlLimits = YAML_
     return { doc, lineCounter, data: null, issues: (overflow ? unique.slice(0, 1) : unique).sort(byPosition) };
   }
   const deep = tooDeep(doc, limits.maxDepth);
-  if (deep) return { doc, lineCounter, data: null, issues: [issueAt(lineCounter, file, deep.offset, formatKeyPath(deep.path), `YAML nested too deeply (more than ${limits.maxDepth} levels)`)] };
+  if (deep)
+    return {
+      doc,
+      lineCounter,
+      data: null,
+      issues: [issueAt(lineCounter, file, deep.offset, formatKeyPath(deep.path), `YAML nested too deeply (more than ${limits.maxDepth} levels)`)],
+    };
   try {
     return { doc, lineCounter, data: doc.toJS({ maxAliasCount: limits.maxAliasCount }) as unknown, issues: [] };
   } catch (err) {
@@ -92,7 +114,20 @@ export function parseYaml(text: string, file: string, limits: YamlLimits = YAML_
     // An alias bomb: name the first alias, where the expansion starts.
     let at = 0;
     visit(doc, { Alias: (_k, node) => ((at = node.range?.[0] ?? 0), visit.BREAK) });
-    return { doc, lineCounter, data: null, issues: [issueAt(lineCounter, file, at, '', `YAML aliases expand too far (more than ${limits.maxAliasCount} per node: an "alias bomb"); write the values out instead`)] };
+    return {
+      doc,
+      lineCounter,
+      data: null,
+      issues: [
+        issueAt(
+          lineCounter,
+          file,
+          at,
+          '',
+          `YAML aliases expand too far (more than ${limits.maxAliasCount} per node: an "alias bomb"); write the values out instead`,
+        ),
+      ],
+    };
   }
 }
 
@@ -131,7 +166,13 @@ function indentationIssue(text: string, line: number, message: string, file: str
     // The key as meant: a sibling of the key above.
     const key = [...pathByIndent(lines, line).slice(0, -1), keyName(KEY_LINE.exec(lines[at - 1]!)![2]!)];
     const above = KEY_LINE.exec(lines[line - 1] ?? '');
-    return { file, line: at, column: indentOf(at) + 1, key: key.join('.'), message: `indented ${indentOf(at)} spaces, deeper than "${above ? keyName(above[2]!) : 'the key'}" on line ${line} (${indentOf(line)}): YAML reads it as part of that value; indent it like its sibling keys` };
+    return {
+      file,
+      line: at,
+      column: indentOf(at) + 1,
+      key: key.join('.'),
+      message: `indented ${indentOf(at)} spaces, deeper than "${above ? keyName(above[2]!) : 'the key'}" on line ${line} (${indentOf(line)}): YAML reads it as part of that value; indent it like its sibling keys`,
+    };
   }
   if (/same column|indent/i.test(message)) {
     if (!KEY_LINE.test(lines[at - 1] ?? '')) return null;
@@ -143,7 +184,13 @@ function indentationIssue(text: string, line: number, message: string, file: str
       sibling = indentOf(i);
       break;
     }
-    return { file, line: at, column: indentOf(at) + 1, key: key.join('.'), message: `indented ${indentOf(at)} spaces${sibling !== null ? `, the keys beside it ${sibling}` : ''}: every key of one map starts at the same column` };
+    return {
+      file,
+      line: at,
+      column: indentOf(at) + 1,
+      key: key.join('.'),
+      message: `indented ${indentOf(at)} spaces${sibling !== null ? `, the keys beside it ${sibling}` : ''}: every key of one map starts at the same column`,
+    };
   }
   return null;
 }
@@ -155,13 +202,23 @@ export function readYamlMap(text: string, file: string, what: string, example = 
   const contents = isScalar(doc.contents) && doc.contents.value === null ? null : doc.contents;
   if (contents !== null && !isMap(contents)) {
     const { line, column } = positionAt(lineCounter, contents.range?.[0] ?? 0);
-    return { doc, lineCounter, data: null, issues: [{ file, line, column, key: '', message: `${what} must be a map of keys${example}, not a list or a single value` }] };
+    return {
+      doc,
+      lineCounter,
+      data: null,
+      issues: [{ file, line, column, key: '', message: `${what} must be a map of keys${example}, not a list or a single value` }],
+    };
   }
   return { doc, lineCounter, data: contents === null ? {} : (data as Record<string, unknown>), issues: [] };
 }
 
 /** Checks `data` (from readYamlMap) against `schema`; issues are placed in the same document. */
-export function checkYaml<S extends z.ZodType>(parsed: ParsedYaml, file: string, schema: S, data: unknown = parsed.data): { value: z.infer<S> | null; issues: ConfigIssue[] } {
+export function checkYaml<S extends z.ZodType>(
+  parsed: ParsedYaml,
+  file: string,
+  schema: S,
+  data: unknown = parsed.data,
+): { value: z.infer<S> | null; issues: ConfigIssue[] } {
   const result = schema.safeParse(data);
   if (result.success) return { value: result.data, issues: [] };
   const root: SchemaLike = schema;

@@ -10,7 +10,8 @@ import { YAML_LIMITS } from './yaml-document.js';
  * crash (no ReferenceError, no RangeError).
  */
 
-const BOMB = 'a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n';
+const BOMB =
+  'a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n';
 const FLOW_DEEP = `tick: ${'['.repeat(5000)}${']'.repeat(5000)}\n`;
 const BLOCK_DEEP = `tick:\n${Array.from({ length: 100 }, (_, i) => `${'  '.repeat(i + 1)}k${i}:`).join('\n')} 1\n`;
 const DASH_DEEP = `seeds:\n  ${'- '.repeat(3000)}x\n`;
@@ -27,7 +28,10 @@ describe('YAML limits', () => {
       const r = parseConfig(text, 'fano.config.yaml');
       expect(r.config).toBeNull();
       expect(r.issues).toHaveLength(1);
-      expect(r.issues[0]).toMatchObject({ line: expect.any(Number), message: expect.stringMatching(new RegExp(`nested too deeply \\(more than ${YAML_LIMITS.maxDepth} levels\\)`)) });
+      expect(r.issues[0]).toMatchObject({
+        line: expect.any(Number),
+        message: expect.stringMatching(new RegExp(`nested too deeply \\(more than ${YAML_LIMITS.maxDepth} levels\\)`)),
+      });
     }
   });
 
@@ -54,7 +58,12 @@ describe('config map keys that name modules and task types', () => {
   test.each([
     ['scheduler:\n  weights:\n    reseacher: 10\n', 3, 'scheduler.weights.reseacher', 'no module "reseacher" (did you mean "researcher"?)'],
     ['quotas:\n  deepReserves:\n    documentr: 1\n', 3, 'quotas.deepReserves.documentr', 'no module "documentr" (did you mean "documenter"?)'],
-    ['scheduler:\n  taskTypes:\n    exploraton: {basePriority: 60}\n', 3, 'scheduler.taskTypes.exploraton', 'no task type "exploraton" (did you mean "exploration"?)'],
+    [
+      'scheduler:\n  taskTypes:\n    exploraton: {basePriority: 60}\n',
+      3,
+      'scheduler.taskTypes.exploraton',
+      'no task type "exploraton" (did you mean "exploration"?)',
+    ],
   ])('%s is an error at its key with did-you-mean', (text, line, key, message) => {
     const r = parseConfig(text, 'fano.config.yaml');
     expect(r.config).toBeNull();
@@ -62,18 +71,27 @@ describe('config map keys that name modules and task types', () => {
   });
 
   test('known names pass', () => {
-    expect(parseConfig('scheduler:\n  weights: {explorer: 1, documenter: 2, researcher: 1, consultation: 1}\n  taskTypes: {review: {basePriority: 60}}\nquotas:\n  deepReserves: {explorer: 1}\n', 'f').issues).toEqual([]);
+    expect(
+      parseConfig(
+        'scheduler:\n  weights: {explorer: 1, documenter: 2, researcher: 1, consultation: 1}\n  taskTypes: {review: {basePriority: 60}}\nquotas:\n  deepReserves: {explorer: 1}\n',
+        'f',
+      ).issues,
+    ).toEqual([]);
   });
 });
 
 describe('indentation errors name the key on that line', () => {
   test('a key indented deeper than its sibling', () => {
     const r = parseConfig('tick:\n  maxSeconds: 100\n   maxRequests: 5\n', 'fano.config.yaml');
-    expect(r.issues).toEqual([expect.objectContaining({ line: 3, key: 'tick.maxRequests', message: expect.stringMatching(/deeper than "maxSeconds" on line 2/) })]);
+    expect(r.issues).toEqual([
+      expect.objectContaining({ line: 3, key: 'tick.maxRequests', message: expect.stringMatching(/deeper than "maxSeconds" on line 2/) }),
+    ]);
   });
 
   test('a key indented less than its siblings', () => {
     const r = parseConfig('backends:\n  mock:\n    type: mock\n   latencyMs: 5\n', 'fano.config.yaml');
-    expect(r.issues).toEqual([expect.objectContaining({ line: 4, key: 'backends.mock.latencyMs', message: expect.stringMatching(/indented 3 spaces, the keys beside it 4/) })]);
+    expect(r.issues).toEqual([
+      expect.objectContaining({ line: 4, key: 'backends.mock.latencyMs', message: expect.stringMatching(/indented 3 spaces, the keys beside it 4/) }),
+    ]);
   });
 });

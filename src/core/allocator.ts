@@ -56,9 +56,7 @@ export interface AllocateOptions {
 /** The default of scheduler.maxPinWaitMinutes, in ms. */
 export const DEFAULT_MAX_PIN_WAIT_MS = 15 * 60_000;
 
-export type Allocation =
-  | { backend: string; deep: boolean; fresh?: boolean; harvest?: boolean }
-  | { backend: null; reason: string };
+export type Allocation = { backend: string; deep: boolean; fresh?: boolean; harvest?: boolean } | { backend: null; reason: string };
 
 /** The backend whose conversation a task should continue, or null when there is nothing to keep. */
 export function heldBackend(task: Task): string | null {

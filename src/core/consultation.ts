@@ -70,7 +70,11 @@ function isoAfter(iso: string, sinceIso: string, sinceMs: number): boolean {
  * cap is the hard limit and wins over both triggers. Without an earlier consultation the interval
  * counts from the oldest task (the start of the work), so a fresh home is not consulted at once.
  */
-export function consultationDue(state: Readonly<FanoState>, now: Date, opts: ConsultationOptions): { due: boolean; reason: DueReason | 'share' | 'disabled' | 'not yet' } {
+export function consultationDue(
+  state: Readonly<FanoState>,
+  now: Date,
+  opts: ConsultationOptions,
+): { due: boolean; reason: DueReason | 'share' | 'disabled' | 'not yet' } {
   if (!opts.enabled) return { due: false, reason: 'disabled' };
   const stats = consultationStats(state);
   const total = totalRequests(state);
@@ -89,11 +93,12 @@ export function consultationDue(state: Readonly<FanoState>, now: Date, opts: Con
     let completed = 0;
     // No time is after an unreadable lastAt (NaN).
     const sinceIso = Number.isNaN(sinceMs) ? null : new Date(sinceMs).toISOString();
-    if (sinceIso !== null) for (const key in state.tasks) {
-      const t = state.tasks[key]!;
-      if (t.module === CONSULTATION_MODULE || t.state !== 'completed' || t.finishedAt === null || !isoAfter(t.finishedAt, sinceIso, sinceMs)) continue;
-      if (++completed >= opts.significantChangeThreshold) break;
-    }
+    if (sinceIso !== null)
+      for (const key in state.tasks) {
+        const t = state.tasks[key]!;
+        if (t.module === CONSULTATION_MODULE || t.state !== 'completed' || t.finishedAt === null || !isoAfter(t.finishedAt, sinceIso, sinceMs)) continue;
+        if (++completed >= opts.significantChangeThreshold) break;
+      }
     if (completed >= opts.significantChangeThreshold) return { due: true, reason: 'change' };
   }
   return { due: false, reason: 'not yet' };
@@ -119,21 +124,18 @@ export function consultationSummary(state: Readonly<FanoState>, now: Date, input
     const c = counts.get(t.module);
     if (!c) continue;
     if (t.state === 'pending' || t.state === 'paused') c.pending++;
-    else if ((t.state === 'completed' || t.state === 'failed') && t.finishedAt !== null && isoAfter(t.finishedAt, fromIso, fromMs)) c[t.state === 'completed' ? 'done24' : 'failed24']++;
+    else if ((t.state === 'completed' || t.state === 'failed') && t.finishedAt !== null && isoAfter(t.finishedAt, fromIso, fromMs))
+      c[t.state === 'completed' ? 'done24' : 'failed24']++;
   }
   const lines: string[] = [];
   for (const m of input.modules) {
     const c = counts.get(m)!;
     lines.push(`- ${m}: weight ${round1(input.current[m] ?? 0)}, queued ${c.pending}, completed 24h ${c.done24}, failed 24h ${c.failed24}`);
   }
-  const backlog = Object.entries(input.backlogs).map(([k, v]) => `${k} ${v}`).join(', ');
-  return [
-    `TIME: ${now.toISOString()}`,
-    'MODULES:',
-    ...lines,
-    `BACKLOGS: ${backlog || 'none'}`,
-    `BACKENDS: ${input.backends.join('; ') || 'none'}`,
-  ].join('\n');
+  const backlog = Object.entries(input.backlogs)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+  return [`TIME: ${now.toISOString()}`, 'MODULES:', ...lines, `BACKLOGS: ${backlog || 'none'}`, `BACKENDS: ${input.backends.join('; ') || 'none'}`].join('\n');
 }
 
 export function consultationPrompt(summary: string, modules: string[]): string {

@@ -133,9 +133,19 @@ export function structureProblems(text: string, doc: SplitDocument = splitSectio
   const out: StructureProblem[] = [];
   for (const b of doc.blocks) {
     if (b.kind !== 'malformed') continue;
-    const kind = /closed/.test(b.error ?? '') ? 'closed' : /reserved/.test(b.error ?? '') ? 'reserved' : /more than once/.test(b.error ?? '') ? 'duplicate' : 'id';
+    const kind = /closed/.test(b.error ?? '')
+      ? 'closed'
+      : /reserved/.test(b.error ?? '')
+        ? 'reserved'
+        : /more than once/.test(b.error ?? '')
+          ? 'duplicate'
+          : 'id';
     const lines = kind === 'duplicate' ? doc.blocks.filter((x) => x.id === b.id).map((x) => x.line) : [];
-    out.push({ line: b.line, message: `${b.error ?? 'malformed section marker'}${lines.length > 1 ? ` (lines ${lines.join(', ')})` : ''}`, fix: MARKER_FIX[kind]! });
+    out.push({
+      line: b.line,
+      message: `${b.error ?? 'malformed section marker'}${lines.length > 1 ? ` (lines ${lines.join(', ')})` : ''}`,
+      fix: MARKER_FIX[kind]!,
+    });
   }
   out.push(...unterminatedComments(text));
   return out.sort((a, b) => a.line - b.line);
@@ -178,11 +188,24 @@ const IDENTITY: Codec = { decode: (s) => s, encode: (s) => s };
  * must not exist yet" (a new section); an existing section equal to `next` is 'already' (a patch
  * applied by a tick that died before recording it: idempotent, never applied twice).
  */
-export function planPatch(current: string, sectionId: string, expectedOld: string | null, next: string, opts: PatchOptions = {}): { result: PatchResult; text: string } {
+export function planPatch(
+  current: string,
+  sectionId: string,
+  expectedOld: string | null,
+  next: string,
+  opts: PatchOptions = {},
+): { result: PatchResult; text: string } {
   return planWith(IDENTITY, current, sectionId, expectedOld, next, opts);
 }
 
-function planWith(codec: Codec, current: string, sectionId: string, expectedOld: string | null, next: string, opts: PatchOptions): { result: PatchResult; text: string } {
+function planWith(
+  codec: Codec,
+  current: string,
+  sectionId: string,
+  expectedOld: string | null,
+  next: string,
+  opts: PatchOptions,
+): { result: PatchResult; text: string } {
   const doc = splitSections(current);
   // A file fano cannot read unambiguously is refused whole (a problem for a person to fix).
   if (structureProblems(current, doc).length > 0) return { result: 'malformed', text: current };
@@ -242,7 +265,13 @@ const BYTES: Codec = { decode: utf8OfBinary, encode: (s) => bytesToBinary(ENC.en
  * every other byte is copied as it is (invalid UTF-8 included); a target section that is not valid
  * UTF-8 is 'malformed' (changing it would re-encode a person's bytes).
  */
-export function planPatchBytes(current: Uint8Array, sectionId: string, expectedOld: string | null, next: string, opts: PatchOptions = {}): { result: PatchResult; bytes: Uint8Array } {
+export function planPatchBytes(
+  current: Uint8Array,
+  sectionId: string,
+  expectedOld: string | null,
+  next: string,
+  opts: PatchOptions = {},
+): { result: PatchResult; bytes: Uint8Array } {
   const bin = bytesToBinary(current);
   const plan = planWith(BYTES, bin, sectionId, expectedOld, next, opts);
   return { result: plan.result, bytes: plan.result === 'applied' ? binaryToBytes(plan.text) : current };

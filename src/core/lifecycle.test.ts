@@ -36,9 +36,18 @@ describe('createTask', () => {
     const t = createTask({ module: 'explorer', type: 'exploration', context: { seed: 's1' } }, T0);
     expect(t.key).toBe(taskKey('explorer', 'exploration', { seed: 's1' }));
     expect(t).toMatchObject({
-      state: 'pending', data: {}, priority: 0, deep: false, llmPreference: null, attempts: 0,
-      llmRequests: 0, createdAt: T0.toISOString(), readyAt: T0.toISOString(), notBefore: null,
-      conversation: null, finishedAt: null,
+      state: 'pending',
+      data: {},
+      priority: 0,
+      deep: false,
+      llmPreference: null,
+      attempts: 0,
+      llmRequests: 0,
+      createdAt: T0.toISOString(),
+      readyAt: T0.toISOString(),
+      notBefore: null,
+      conversation: null,
+      finishedAt: null,
     });
   });
   it('keeps the optional fields given', () => {
@@ -208,7 +217,6 @@ describe('isRunnable', () => {
     expect(isRunnable(t, T0)).toBe(false);
   });
 });
-
 
 describe('recordPreemption', () => {
   const yielded = () => completeStep(running('b'), { done: false, data: {}, url: 'https://b/c/1' }, T0);

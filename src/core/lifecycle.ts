@@ -127,8 +127,7 @@ export function claimTask(task: Task, backend: string, now: Date): Task {
     state: 'running',
     updatedAt: now.toISOString(),
     notBefore: null,
-    conversation:
-      conv && conv.backend === backend ? conv : { backend, url: null, turn: 0, submitted: null },
+    conversation: conv && conv.backend === backend ? conv : { backend, url: null, turn: 0, submitted: null },
   };
 }
 
@@ -174,11 +173,7 @@ export function displacedSinceLastStep(task: Task): boolean {
 }
 
 /** The submit-at-most-once mark, logged BEFORE waiting for the answer (see Conversation). */
-export function markSubmitted(
-  task: Task,
-  sub: { requestId: string; url: string | null; deep: boolean; promptHash: string },
-  now: Date,
-): Task {
+export function markSubmitted(task: Task, sub: { requestId: string; url: string | null; deep: boolean; promptHash: string }, now: Date): Task {
   expect(task, ['running'], 'mark submitted');
   const at = now.toISOString();
   const conv = task.conversation ?? { backend: '', url: null, turn: 0, submitted: null };
@@ -199,11 +194,7 @@ export function markSubmitted(
  * `attempts` resets: maxRetries bounds failures of one step, not of a long multi-step task.
  * Accepts `paused` too: after a crash a paused task with `submitted` may harvest its answer.
  */
-export function completeStep(
-  task: Task,
-  step: { done: boolean; data: JsonObject; result?: Json; url: string | null },
-  now: Date,
-): Task {
+export function completeStep(task: Task, step: { done: boolean; data: JsonObject; result?: Json; url: string | null }, now: Date): Task {
   expect(task, ['running', 'paused'], 'complete a step');
   const at = now.toISOString();
   const conv = task.conversation;
@@ -214,9 +205,7 @@ export function completeStep(
     llmRequests: task.llmRequests + 1,
     updatedAt: at,
     notBefore: null,
-    conversation: conv
-      ? { ...conv, url: step.url ?? conv.url, turn: conv.turn + 1, submitted: null }
-      : null,
+    conversation: conv ? { ...conv, url: step.url ?? conv.url, turn: conv.turn + 1, submitted: null } : null,
   };
   if (step.done) {
     return { ...base, state: 'completed', result: step.result ?? null, finishedAt: at };
@@ -247,9 +236,7 @@ export function failStep(
   const base = { ...task, updatedAt: at, lastError, conversation };
 
   if (isTransient(err.kind)) {
-    const retryMs = err.retryAt
-      ? Math.max(now.getTime(), err.retryAt.getTime())
-      : now.getTime() + (opts.transientDelayMs ?? TRANSIENT_RETRY_DELAY_MS);
+    const retryMs = err.retryAt ? Math.max(now.getTime(), err.retryAt.getTime()) : now.getTime() + (opts.transientDelayMs ?? TRANSIENT_RETRY_DELAY_MS);
     const notBefore = new Date(retryMs).toISOString();
     return { ...base, state: 'paused', notBefore, readyAt: notBefore };
   }

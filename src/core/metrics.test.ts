@@ -29,7 +29,10 @@ describe('computeMetrics', () => {
     add({ type: 'critique', state: 'failed', finishedAt: at(8 * HOUR_MS).toISOString(), preemptions: [pre(7)] });
     // Requests per hour: 3 + 1 in the last 24 h, 5 in an hour 28 h ago (not in 24 h). Deep uses: a's
     // are of today's quota day (which starts at 06:00 UTC), b's of yesterday's (rolled over).
-    const hour = (h: number) => at(h * HOUR_MS).toISOString().slice(0, 13);
+    const hour = (h: number) =>
+      at(h * HOUR_MS)
+        .toISOString()
+        .slice(0, 13);
     s.backends.a = buildBackend({
       totalRequests: 12,
       recent: [at(29.5 * HOUR_MS).toISOString(), at(28 * HOUR_MS).toISOString()],
@@ -51,7 +54,11 @@ describe('computeMetrics', () => {
     s.modules.explorer = { insights: { i1: { createdAt: at(29 * HOUR_MS).toISOString() }, i2: { createdAt: at(HOUR_MS).toISOString() } } };
     s.modules.researcher = {
       sources: { s1: { evaluation: { at: at(29 * HOUR_MS).toISOString() } }, s2: { evaluation: null } },
-      findings: { f1: { verified: true, createdAt: at(29 * HOUR_MS).toISOString() }, f2: { verified: false, createdAt: at(HOUR_MS).toISOString() }, f3: { verified: true, createdAt: at(10 * HOUR_MS).toISOString() } },
+      findings: {
+        f1: { verified: true, createdAt: at(29 * HOUR_MS).toISOString() },
+        f2: { verified: false, createdAt: at(HOUR_MS).toISOString() },
+        f3: { verified: true, createdAt: at(10 * HOUR_MS).toISOString() },
+      },
       proposedSeeds: { r1: { createdAt: at(29 * HOUR_MS).toISOString() } },
     };
 

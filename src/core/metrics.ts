@@ -124,7 +124,10 @@ export function computeMetrics(state: Readonly<FanoState>, now: Date, backlogs: 
   const seeds24h = count(researcher.proposedSeeds, (d) => within(d.createdAt as string | undefined, dayAgo));
   const sections24h = new Set(
     Object.values((state.modules.documenter?.patches ?? {}) as Record<string, unknown>)
-      .filter((p): p is { status: string; resolvedAt: string; sectionId: string } => p !== null && typeof p === 'object' && (p as { status?: unknown }).status === 'applied' && within((p as { resolvedAt?: string }).resolvedAt, dayAgo))
+      .filter(
+        (p): p is { status: string; resolvedAt: string; sectionId: string } =>
+          p !== null && typeof p === 'object' && (p as { status?: unknown }).status === 'applied' && within((p as { resolvedAt?: string }).resolvedAt, dayAgo),
+      )
       .map((p) => p.sectionId),
   ).size;
   return {
@@ -153,7 +156,10 @@ export function computeMetrics(state: Readonly<FanoState>, now: Date, backlogs: 
 
 /** A few lines for the text status. */
 export function formatMetrics(m: Metrics): string[] {
-  const kv = (o: Record<string, number>) => Object.entries(o).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+  const kv = (o: Record<string, number>) =>
+    Object.entries(o)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ') || 'none';
   const lines = [
     `completed  24h: ${kv(m.tasksCompleted24h)}`,
     `failed     24h: ${kv(m.tasksFailed24h)}`,
@@ -165,7 +171,9 @@ export function formatMetrics(m: Metrics): string[] {
     `backlogs   blessed insights pending ${m.backlogs.blessedInsightsPending}, comments pending ${m.backlogs.commentsPending}, seeds unexplored ${m.backlogs.seedsUnexplored}`,
   ];
   for (const [name, b] of Object.entries(m.backends)) {
-    lines.push(`llm        ${name}: ${b.llmRequests24h} request(s) in 24h, ${b.llmRequestsLastHour} last hour, ${b.llmRequestsTotal} total; ${b.deepUsesToday} deep today; ${b.rateLimitHits24h} rate limit hit(s) 24h`);
+    lines.push(
+      `llm        ${name}: ${b.llmRequests24h} request(s) in 24h, ${b.llmRequestsLastHour} last hour, ${b.llmRequestsTotal} total; ${b.deepUsesToday} deep today; ${b.rateLimitHits24h} rate limit hit(s) 24h`,
+    );
   }
   return lines;
 }

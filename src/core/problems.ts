@@ -27,7 +27,9 @@ export function formatProblem(p: Problem): string {
 
 /** Stable order: by file, then line, then message. */
 export function sortProblems(ps: Problem[]): Problem[] {
-  return [...ps].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : (a.line ?? 0) - (b.line ?? 0) || (a.message < b.message ? -1 : a.message > b.message ? 1 : 0)));
+  return [...ps].sort((a, b) =>
+    a.file < b.file ? -1 : a.file > b.file ? 1 : (a.line ?? 0) - (b.line ?? 0) || (a.message < b.message ? -1 : a.message > b.message ? 1 : 0),
+  );
 }
 
 /** A file a person edits cannot be used: thrown by its reader, listed as a problem by its module. */

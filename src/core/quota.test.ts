@@ -98,7 +98,7 @@ describe('rollbackRequest', () => {
     const c = rollbackRequest(buildBackend(), true, T0, Q);
     expect(c).toMatchObject({ recent: [], deepUsed: 0, totalRequests: 0 });
   });
-  it('requests are counted per module, and a rollback gives back that module\'s one', () => {
+  it("requests are counted per module, and a rollback gives back that module's one", () => {
     let b = recordRequest(buildBackend(), false, T0, Q, 'consultation');
     b = recordRequest(b, false, at(1000), Q, 'explorer');
     b = recordRequest(b, false, at(2000), Q, 'consultation');
@@ -108,7 +108,7 @@ describe('rollbackRequest', () => {
     // Without a module (older callers) nothing per module is recorded.
     expect(recordRequest(buildBackend(), false, T0, Q).requestsByModule).toBeUndefined();
   });
-    it('does not touch the deep count of a later quota day', () => {
+  it('does not touch the deep count of a later quota day', () => {
     const day1 = new Date('2025-01-01T12:00:00Z');
     let b = recordRequest(buildBackend(), true, day1, Q);
     b = recordRequest(b, true, new Date('2025-01-02T12:00:00Z'), Q);
@@ -204,7 +204,7 @@ describe('rate limits: multiplicative decrease, learned ceiling, additive increa
   it('prunes rate-limit hits to the last 24 h', () => {
     let b = buildBackend();
     for (let h = 0; h < 30; h += 6) b = recordOutcome(send(b, 2, at(h * HOUR_MS)), 'rateLimited', null, at(h * HOUR_MS + 5000), Q);
-    expect(b.rateLimitHits.map((t) => (Date.parse(t) - T0.getTime()) / HOUR_MS | 0)).toEqual([6, 12, 18, 24]);
+    expect(b.rateLimitHits.map((t) => ((Date.parse(t) - T0.getTime()) / HOUR_MS) | 0)).toEqual([6, 12, 18, 24]);
   });
 });
 
@@ -253,7 +253,8 @@ describe('probes of a learned cap, second hits, raised caps', () => {
 });
 
 describe('deep-mode refusals', () => {
-  const deepHit = (b: BackendState, now: Date, resetAt: Date | null) => recordOutcome(recordRequest(b, true, now, Q), 'rateLimited', resetAt, now, Q, null, { deep: true });
+  const deepHit = (b: BackendState, now: Date, resetAt: Date | null) =>
+    recordOutcome(recordRequest(b, true, now, Q), 'rateLimited', resetAt, now, Q, null, { deep: true });
   it('a reset more than an hour away is the daily deep cap: deep closed for the day, hourly untouched', () => {
     const now = at(10 * HOUR_MS);
     const before = send(buildBackend(), 5, at(9.5 * HOUR_MS), MIN_MS);
@@ -301,7 +302,9 @@ describe('what the site says in words', () => {
     expect(quotaView(b, at(0), Q).status).toBe('needsHuman');
   });
   it('notSent and overloaded say nothing about quota, and prove the site is up', () => {
-    const down = recordOutcome(recordOutcome(buildBackend(), 'siteError', null, at(0), Q, null, { sent: false }), 'siteError', null, at(1), Q, null, { sent: false });
+    const down = recordOutcome(recordOutcome(buildBackend(), 'siteError', null, at(0), Q, null, { sent: false }), 'siteError', null, at(1), Q, null, {
+      sent: false,
+    });
     expect(down.unreachableStreak).toBe(2);
     for (const outcome of ['notSent', 'overloaded'] as const) {
       const b = recordOutcome(down, outcome, null, at(2), Q, null, { sent: false });

@@ -158,7 +158,12 @@ export function heldCap(b: BackendState, now: Date): number | null {
  */
 export function recordRequest(b: BackendState, deep: boolean, now: Date, opts: QuotaOptions, module?: string): BackendState {
   const p = pruned(b, now);
-  const out: BackendState = { ...p, recent: [...p.recent, now.toISOString()], totalRequests: b.totalRequests + 1, requestsByHour: countInHour(b.requestsByHour, now, 1) };
+  const out: BackendState = {
+    ...p,
+    recent: [...p.recent, now.toISOString()],
+    totalRequests: b.totalRequests + 1,
+    requestsByHour: countInHour(b.requestsByHour, now, 1),
+  };
   if (module !== undefined) out.requestsByModule = { ...(b.requestsByModule ?? {}), [module]: (b.requestsByModule?.[module] ?? 0) + 1 };
   if (deep) {
     const day = deepDayKey(now, opts.dayResetHour);
@@ -369,7 +374,9 @@ export function quotaView(b: BackendState, now: Date, opts: QuotaOptions): Quota
   const effectiveHourly = effectiveOf(b, opts);
   const requestsThisHour = recent.length;
   const remaining = Math.max(0, effectiveHourly - requestsThisHour);
-  const deepUsedToday = deepBlocked(b, now) ? Math.max(opts.deepDailyLimit, deepUsedOn(b, deepDayKey(now, opts.dayResetHour))) : deepUsedOn(b, deepDayKey(now, opts.dayResetHour));
+  const deepUsedToday = deepBlocked(b, now)
+    ? Math.max(opts.deepDailyLimit, deepUsedOn(b, deepDayKey(now, opts.dayResetHour)))
+    : deepUsedOn(b, deepDayKey(now, opts.dayResetHour));
   const limited = b.rateLimitedUntil !== null && Date.parse(b.rateLimitedUntil) > now.getTime();
   const down = b.unreachableUntil !== undefined && b.unreachableUntil !== null && Date.parse(b.unreachableUntil) > now.getTime();
   let nextFreeAt: string | null = null;

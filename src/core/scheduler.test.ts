@@ -8,7 +8,14 @@ import { createScheduler, type Pick, type Scheduler, type SchedulerOptions } fro
 import { at, buildBackend, buildTask, HOUR_MS, MIN_MS, T0 } from './test-builders.js';
 import type { Task } from './types.js';
 
-const BIG: QuotaOptions = { hourlyLimit: 1_000_000, deepDailyLimit: 1_000_000, dayResetHour: 0, decreaseFactor: 0.8, increasePerCleanHour: 2, backoffMs: 30 * MIN_MS };
+const BIG: QuotaOptions = {
+  hourlyLimit: 1_000_000,
+  deepDailyLimit: 1_000_000,
+  dayResetHour: 0,
+  decreaseFactor: 0.8,
+  increasePerCleanHour: 2,
+  backoffMs: 30 * MIN_MS,
+};
 const OPTS: SchedulerOptions = {
   weights: { explorer: 40, documenter: 40, researcher: 20 },
   starvation: { maxWaitHours: 4, boostPerHour: 5, maxBoost: 20 },
@@ -56,7 +63,12 @@ describe('within a module', () => {
     expect(s.pick(at(2 * HOUR_MS), slots('a', 'b'))).toBeNull();
   });
   it('a task backing off is picked only once notBefore has come, also after the clock went back', () => {
-    const t = failStep(claimTask(buildTask(), 'a', T0), { kind: 'timeout', message: '', bundle: null, retryAt: at(10 * MIN_MS) }, T0, () => 0, { maxRetries: 3, baseDelayMs: 1, multiplier: 2, maxDelayMs: 1 });
+    const t = failStep(claimTask(buildTask(), 'a', T0), { kind: 'timeout', message: '', bundle: null, retryAt: at(10 * MIN_MS) }, T0, () => 0, {
+      maxRetries: 3,
+      baseDelayMs: 1,
+      multiplier: 2,
+      maxDelayMs: 1,
+    });
     const s = createScheduler([t], {}, OPTS);
     expect(s.pick(at(9 * MIN_MS), slots('a'))).toBeNull();
     expect(s.pick(at(10 * MIN_MS), slots('a'))?.task.key).toBe(t.key);
@@ -206,7 +218,9 @@ describe('blocked modules and the clock', () => {
           if (finish && running.size > 0) {
             const [key, t] = running.entries().next().value!;
             running.delete(key);
-            s.update(failStep(t, { kind: 'timeout', message: '', bundle: null }, now, () => 0, { maxRetries: 1, baseDelayMs: 1, multiplier: 1, maxDelayMs: 1 }));
+            s.update(
+              failStep(t, { kind: 'timeout', message: '', bundle: null }, now, () => 0, { maxRetries: 1, baseDelayMs: 1, multiplier: 1, maxDelayMs: 1 }),
+            );
             continue;
           }
           const p = s.pick(now, slots('a', 'b', 'c'));
@@ -310,7 +324,13 @@ describe('bounded wait and speed', () => {
     const types = ['exploration', 'synthesis', 'critique', 'address_comment', 'review_section', 'evaluate_source'];
     const mods = ['explorer', 'documenter', 'researcher'];
     const tasks = Array.from({ length: 10_000 }, (_, i) => ({
-      ...buildTask({ module: mods[i % 3]!, type: types[Math.floor(rng() * types.length)]!, priority: Math.floor(rng() * 30), deep: rng() < 0.1, llmPreference: rng() < 0.1 ? 'gemini' : null }),
+      ...buildTask({
+        module: mods[i % 3]!,
+        type: types[Math.floor(rng() * types.length)]!,
+        priority: Math.floor(rng() * 30),
+        deep: rng() < 0.1,
+        llmPreference: rng() < 0.1 ? 'gemini' : null,
+      }),
       readyAt: at(-Math.floor(rng() * 10 * HOUR_MS)).toISOString(),
     }));
     const s = createScheduler(tasks, {}, OPTS);

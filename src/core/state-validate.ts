@@ -68,7 +68,9 @@ export function validateTask(t: unknown, path: string): string | null {
     (isNum(t.priority) ? null : `${path}.priority: expected a number`) ??
     (typeof t.deep === 'boolean' ? null : `${path}.deep: expected a boolean`) ??
     checkStr(t, 'llmPreference', path, true) ??
-    (t.llmAvoid === undefined || (Array.isArray(t.llmAvoid) && t.llmAvoid.every((b) => typeof b === 'string')) ? null : `${path}.llmAvoid: expected a list of backend names`) ??
+    (t.llmAvoid === undefined || (Array.isArray(t.llmAvoid) && t.llmAvoid.every((b) => typeof b === 'string'))
+      ? null
+      : `${path}.llmAvoid: expected a list of backend names`) ??
     (isNat(t.attempts) ? null : `${path}.attempts: expected a non-negative integer`) ??
     (isNat(t.llmRequests) ? null : `${path}.llmRequests: expected a non-negative integer`) ??
     checkIso(t, 'createdAt', path, false) ??
@@ -91,8 +93,7 @@ export function validateTask(t: unknown, path: string): string | null {
   if (c !== null) {
     const cp = `${path}.conversation`;
     if (!isObj(c)) return `${cp}: expected an object or null`;
-    const r =
-      checkStr(c, 'backend', cp) ?? checkStr(c, 'url', cp, true) ?? (isNat(c.turn) ? null : `${cp}.turn: expected a non-negative integer`);
+    const r = checkStr(c, 'backend', cp) ?? checkStr(c, 'url', cp, true) ?? (isNat(c.turn) ? null : `${cp}.turn: expected a non-negative integer`);
     if (r) return r;
     const s = c.submitted;
     if (s !== null) {
@@ -130,7 +131,9 @@ export function validateBackendState(b: unknown, path: string): string | null {
     (isNat(b.totalRequests) ? null : `${path}.totalRequests: expected a non-negative integer`) ??
     (b.learnedCap === undefined || b.learnedCap === null || isNum(b.learnedCap) ? null : `${path}.learnedCap: expected a number or null`) ??
     (b.unreachableUntil === undefined ? null : checkIso(b, 'unreachableUntil', path, true)) ??
-    (b.unreachableStreak === undefined || b.unreachableStreak === null || isNat(b.unreachableStreak) ? null : `${path}.unreachableStreak: expected a non-negative integer or null`) ??
+    (b.unreachableStreak === undefined || b.unreachableStreak === null || isNat(b.unreachableStreak)
+      ? null
+      : `${path}.unreachableStreak: expected a non-negative integer or null`) ??
     natMap(b, 'requestsByModule', path) ??
     natMap(b, 'requestsByHour', path) ??
     natMap(b, 'deepByModule', path);
@@ -210,10 +213,7 @@ export function validateEvent(ev: unknown, path: string): string | null {
       return checkStr(ev, 'name', path) ?? validateBackendState(ev.backend, `${path}.backend`);
     case 'module.put':
       return (
-        checkStr(ev, 'module', path) ??
-        checkStr(ev, 'collection', path) ??
-        checkStr(ev, 'id', path) ??
-        (ev.doc === undefined ? `${path}.doc: missing` : null)
+        checkStr(ev, 'module', path) ?? checkStr(ev, 'collection', path) ?? checkStr(ev, 'id', path) ?? (ev.doc === undefined ? `${path}.doc: missing` : null)
       );
     case 'module.del':
       return checkStr(ev, 'module', path) ?? checkStr(ev, 'collection', path) ?? checkStr(ev, 'id', path);

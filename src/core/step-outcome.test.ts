@@ -9,7 +9,16 @@ const Q: QuotaOptions = { hourlyLimit: 10, deepDailyLimit: 2, dayResetHour: 0, d
 const RETRY = { maxRetries: 2, baseDelayMs: 60_000, multiplier: 2, maxDelayMs: 600_000 };
 
 function facts(over: Omit<Partial<StepFacts>, 'response'> & { response?: Partial<StepFacts['response']> } = {}): StepFacts {
-  const c = decideClaim({ task: buildTask(), backend: 'a', backendState: buildBackend(), quota: Q, request: { deep: false }, pickDeep: false, harvest: false, now: T0 });
+  const c = decideClaim({
+    task: buildTask(),
+    backend: 'a',
+    backendState: buildBackend(),
+    quota: Q,
+    request: { deep: false },
+    pickDeep: false,
+    harvest: false,
+    now: T0,
+  });
   const { response, ...rest } = over;
   return {
     task: c.task,
@@ -38,7 +47,9 @@ describe('decideStep', () => {
   it("adds the step's run time (claim to answer) to the task's runMs, whatever the outcome", () => {
     const first = decideStep(facts({ now: at(3 * MIN_MS) }));
     expect(first.task.runMs).toBe(3 * MIN_MS);
-    const second = decideStep(facts({ task: { ...first.task, state: 'running' }, claimedAt: at(60 * MIN_MS), now: at(62 * MIN_MS), response: { outcome: 'timeout' } }));
+    const second = decideStep(
+      facts({ task: { ...first.task, state: 'running' }, claimedAt: at(60 * MIN_MS), now: at(62 * MIN_MS), response: { outcome: 'timeout' } }),
+    );
     expect(second.task.runMs, 'the 57 minutes between the steps are queue waiting, not run time').toBe(5 * MIN_MS);
   });
 
@@ -80,19 +91,42 @@ describe('decideStep', () => {
   });
 
   it('readAnswer turns a throwing handler into a rejection', () => {
-    expect(readAnswer(() => { throw new Error('no yaml'); })).toEqual({ kind: 'rejected', message: 'no yaml', events: [] });
+    expect(
+      readAnswer(() => {
+        throw new Error('no yaml');
+      }),
+    ).toEqual({ kind: 'rejected', message: 'no yaml', events: [] });
   });
 });
 
 describe('decideClaim', () => {
   it('another backend starts a fresh thread; a harvest is not counted again; a displaced conversation records it', () => {
     const held = { ...claimTask(buildTask(), 'a', T0), state: 'paused' as const };
-    const moved = decideClaim({ task: held, backend: 'b', backendState: buildBackend(), quota: Q, request: { deep: true, data: { x: 1 } }, pickDeep: false, harvest: false, now: T0 });
+    const moved = decideClaim({
+      task: held,
+      backend: 'b',
+      backendState: buildBackend(),
+      quota: Q,
+      request: { deep: true, data: { x: 1 } },
+      pickDeep: false,
+      harvest: false,
+      now: T0,
+    });
     expect(moved.task.conversation).toEqual({ backend: 'b', url: null, turn: 0, submitted: null });
     expect(moved.deep).toBe(false);
     expect(moved.task.data).toMatchObject({ x: 1 });
     expect(moved.backendState.recent).toHaveLength(1);
-    const harvest = decideClaim({ task: held, backend: 'a', backendState: buildBackend(), quota: Q, request: { deep: false }, pickDeep: false, harvest: true, displaced: buildTask(), now: T0 });
+    const harvest = decideClaim({
+      task: held,
+      backend: 'a',
+      backendState: buildBackend(),
+      quota: Q,
+      request: { deep: false },
+      pickDeep: false,
+      harvest: true,
+      displaced: buildTask(),
+      now: T0,
+    });
     expect(harvest.backendState.recent).toHaveLength(0);
     expect(harvest.displaced?.preemptions).toHaveLength(1);
   });

@@ -123,8 +123,21 @@ export function createMockBackend(name: string, cfg: MockBackendConfig, deps: { 
     if (dir === null) return null;
     try {
       mkdirSync(dir, { recursive: true });
-      writeFileSync(join(dir, 'page.html'), `<html><body><main>${(r.detail ?? r.outcome).replace(/[<&]/g, (c) => (c === '<' ? '&lt;' : '&amp;'))}</main></body></html>\n`);
-      const c = { backend: name, type: 'mock', requestId: req.requestId, outcome: r.outcome, detail: r.detail, resetAt: r.resetAt, sent: r.sent, at: at.toISOString(), durationMs };
+      writeFileSync(
+        join(dir, 'page.html'),
+        `<html><body><main>${(r.detail ?? r.outcome).replace(/[<&]/g, (c) => (c === '<' ? '&lt;' : '&amp;'))}</main></body></html>\n`,
+      );
+      const c = {
+        backend: name,
+        type: 'mock',
+        requestId: req.requestId,
+        outcome: r.outcome,
+        detail: r.detail,
+        resetAt: r.resetAt,
+        sent: r.sent,
+        at: at.toISOString(),
+        durationMs,
+      };
       writeFileSync(join(dir, 'classification.json'), `${JSON.stringify(c, null, 2)}\n`);
       return dir;
     } catch {

@@ -199,7 +199,19 @@ describe('parseRateLimitReset', () => {
 
 describe('classifyCompletion', () => {
   test('content given as text parts is joined; a non-completion is a siteError', () => {
-    const parts = JSON.stringify({ choices: [{ message: { content: [{ type: 'text', text: 'a' }, { type: 'text', text: 'b' }] }, finish_reason: 'stop' }] });
+    const parts = JSON.stringify({
+      choices: [
+        {
+          message: {
+            content: [
+              { type: 'text', text: 'a' },
+              { type: 'text', text: 'b' },
+            ],
+          },
+          finish_reason: 'stop',
+        },
+      ],
+    });
     expect(classifyCompletion(parts)).toMatchObject({ outcome: 'ok', text: 'ab' });
     expect(classifyCompletion('<html>proxy error</html>')).toMatchObject({ outcome: 'siteError', sent: true });
     expect(classifyCompletion('{"object":"list"}')).toMatchObject({ outcome: 'siteError' });

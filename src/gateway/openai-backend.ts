@@ -106,7 +106,9 @@ function serverMessage(body: string): string {
 function contentText(content: unknown): string {
   if (typeof content === 'string') return content;
   if (Array.isArray(content)) {
-    return content.map((part) => (typeof part === 'string' ? part : typeof (part as { text?: unknown })?.text === 'string' ? (part as { text: string }).text : '')).join('');
+    return content
+      .map((part) => (typeof part === 'string' ? part : typeof (part as { text?: unknown })?.text === 'string' ? (part as { text: string }).text : ''))
+      .join('');
   }
   return '';
 }
@@ -172,7 +174,10 @@ export function createOpenaiBackend(name: string, cfg: OpenaiBackendConfig, deps
   const doFetch = deps.fetch ?? fetch;
   const endpoint = `${cfg.baseUrl.replace(/\/+$/, '')}/chat/completions`;
 
-  async function saveBundle(dir: string | null, parts: { request: object; status: number | null; responseBody: string; result: Classified; durationMs: number }): Promise<string | null> {
+  async function saveBundle(
+    dir: string | null,
+    parts: { request: object; status: number | null; responseBody: string; result: Classified; durationMs: number },
+  ): Promise<string | null> {
     if (dir === null) return null;
     try {
       await mkdir(dir, { recursive: true });
@@ -201,13 +206,28 @@ export function createOpenaiBackend(name: string, cfg: OpenaiBackendConfig, deps
 
     if (req.harvestOnly) {
       // Nothing to reattach to: an HTTP answer lost with its process is gone.
-      return finish({ outcome: 'siteError', text: '', resetAt: null, sent: false, detail: 'an HTTP API keeps no conversation: an answer interrupted by a crash cannot be harvested; send again' }, noResponse);
+      return finish(
+        {
+          outcome: 'siteError',
+          text: '',
+          resetAt: null,
+          sent: false,
+          detail: 'an HTTP API keeps no conversation: an answer interrupted by a crash cannot be harvested; send again',
+        },
+        noResponse,
+      );
     }
 
     const key = deps.env[cfg.apiKeyEnv];
     if (!key) {
       return finish(
-        { outcome: 'loginRequired', text: '', resetAt: null, sent: false, detail: `the environment variable ${cfg.apiKeyEnv} is not set: put the API key of backend "${name}" in it (any non-empty value for a server that needs none)` },
+        {
+          outcome: 'loginRequired',
+          text: '',
+          resetAt: null,
+          sent: false,
+          detail: `the environment variable ${cfg.apiKeyEnv} is not set: put the API key of backend "${name}" in it (any non-empty value for a server that needs none)`,
+        },
         noResponse,
       );
     }
@@ -241,11 +261,23 @@ export function createOpenaiBackend(name: string, cfg: OpenaiBackendConfig, deps
         return finish({ outcome: 'timeout', text: '', resetAt: null, sent: true, detail: `no answer within ${cfg.timeoutMs} ms` }, noResponse);
       }
       if (ctx.signal?.aborted) {
-        return finish({ outcome: 'timeout', text: '', resetAt: null, sent: true, detail: `aborted before the answer came: ${errorText(ctx.signal.reason)}` }, noResponse);
+        return finish(
+          { outcome: 'timeout', text: '', resetAt: null, sent: true, detail: `aborted before the answer came: ${errorText(ctx.signal.reason)}` },
+          noResponse,
+        );
       }
       const code = errorCode(error);
       const sent = code === null || !NOT_SENT_CODES.has(code);
-      return finish({ outcome: 'siteError', text: '', resetAt: null, sent, detail: `${sent ? 'connection failed' : 'could not connect'} to ${endpoint}: ${errorText(error)}` }, noResponse);
+      return finish(
+        {
+          outcome: 'siteError',
+          text: '',
+          resetAt: null,
+          sent,
+          detail: `${sent ? 'connection failed' : 'could not connect'} to ${endpoint}: ${errorText(error)}`,
+        },
+        noResponse,
+      );
     }
 
     const { response, text } = settled;

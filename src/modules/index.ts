@@ -15,7 +15,11 @@ export function enabledModules(config: FanoConfig): Array<{ module: Module; opti
   if (config.modules.explorer.enabled) {
     // The Explorer picks backends itself (alternating exchanges, review panels): it gets the
     // enabled backends and their quota options next to its own config keys.
-    const backends = Object.fromEntries(Object.entries(config.backends).filter(([, b]) => b.enabled).map(([name, b]) => [name, quotaOptions(config, b)]));
+    const backends = Object.fromEntries(
+      Object.entries(config.backends)
+        .filter(([, b]) => b.enabled)
+        .map(([name, b]) => [name, quotaOptions(config, b)]),
+    );
     out.push({ module: explorerModule, options: { ...config.modules.explorer, backends } });
   }
   if (config.modules.documenter.enabled) {
@@ -26,7 +30,13 @@ export function enabledModules(config: FanoConfig): Array<{ module: Module; opti
   if (config.modules.researcher.enabled) out.push({ module: researcherModule, options: config.modules.researcher });
   // The consultation weighs the modules enabled so far; it is last so it sees them all.
   if (config.scheduler.consultation.enabled && out.length > 0) {
-    out.push({ module: consultationModule, options: consultationOptions(config, out.map((m) => m.module.name)) });
+    out.push({
+      module: consultationModule,
+      options: consultationOptions(
+        config,
+        out.map((m) => m.module.name),
+      ),
+    });
   }
   return out;
 }

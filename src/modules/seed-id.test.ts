@@ -26,14 +26,32 @@ describe('seed ids keep the meaning of the seed', () => {
   });
 
   it('symbols and accents become words and letters', () => {
-    expect(seedIdWords('n ≤ 4, m ≥ 2, k ≠ 0, a+b = c, −3 × 2')).toEqual(['n', 'le', '4', 'm', 'ge', '2', 'k', 'ne', '0', 'a', 'plus', 'b', 'eq', 'c', 'minus', '3', 'times', '2']);
+    expect(seedIdWords('n ≤ 4, m ≥ 2, k ≠ 0, a+b = c, −3 × 2')).toEqual([
+      'n',
+      'le',
+      '4',
+      'm',
+      'ge',
+      '2',
+      'k',
+      'ne',
+      '0',
+      'a',
+      'plus',
+      'b',
+      'eq',
+      'c',
+      'minus',
+      '3',
+      'times',
+      '2',
+    ]);
     expect(seedIdFor('Erdős–Ko–Rado holds for q = 2.5')).toBe('erdos-ko-rado-holds-for-q-eq-2p5');
     expect(seedIdFor('?!')).toBe('seed');
   });
 
   it('long texts: at most 64 characters, ordinary words go before negations and numbers', () => {
-    const long =
-      'Every sufficiently large Steiner triple system on v points with v congruent to 1 or 3 modulo 6 contains no Pasch configuration of size 4';
+    const long = 'Every sufficiently large Steiner triple system on v points with v congruent to 1 or 3 modulo 6 contains no Pasch configuration of size 4';
     const id = seedIdFor(long);
     expect(id.length).toBeLessThanOrEqual(SEED_ID_MAX);
     for (const w of ['every', 'no', '1', '3', '6', '4']) expect(id.split('-')).toContain(w);

@@ -17,9 +17,46 @@ const FILLER = new Set(['a', 'an', 'the', 'of', 'is', 'are', 'be', 'it', 'its', 
 
 /** Words that can reverse or bound a claim: kept even when the id must be shortened. */
 const MEANING = new Set([
-  'no', 'not', 'non', 'none', 'never', 'nothing', 'nowhere', 'neither', 'nor', 'without', 'cannot', 'false', 'unless',
-  'all', 'every', 'each', 'some', 'any', 'only', 'exactly', 'least', 'most', 'more', 'less', 'fewer', 'than', 'at',
-  'or', 'and', 'if', 'iff', 'lt', 'gt', 'le', 'ge', 'eq', 'ne', 'plus', 'minus', 'times',
+  'no',
+  'not',
+  'non',
+  'none',
+  'never',
+  'nothing',
+  'nowhere',
+  'neither',
+  'nor',
+  'without',
+  'cannot',
+  'false',
+  'unless',
+  'all',
+  'every',
+  'each',
+  'some',
+  'any',
+  'only',
+  'exactly',
+  'least',
+  'most',
+  'more',
+  'less',
+  'fewer',
+  'than',
+  'at',
+  'or',
+  'and',
+  'if',
+  'iff',
+  'lt',
+  'gt',
+  'le',
+  'ge',
+  'eq',
+  'ne',
+  'plus',
+  'minus',
+  'times',
 ]);
 
 /** Symbols that carry meaning, as words (longest first, so `<=` is not read as `<` and `=`). */
@@ -41,7 +78,10 @@ export function seedIdWords(text: string): string[] {
   let s = text;
   for (const [re, word] of SYMBOLS) s = s.replace(re, word);
   s = s.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
-  s = s.replace(/\bcan['’]t\b/g, 'can not').replace(/\bwon['’]t\b/g, 'will not').replace(/n['’]t\b/g, ' not');
+  s = s
+    .replace(/\bcan['’]t\b/g, 'can not')
+    .replace(/\bwon['’]t\b/g, 'will not')
+    .replace(/n['’]t\b/g, ' not');
   // A decimal point between digits stays part of the number (3.5 → 3-5 would read as two numbers).
   s = s.replace(/(\d)[.,](\d)/g, '$1p$2');
   return s.split(/[^a-z0-9]+/).filter((w) => w !== '');

@@ -70,7 +70,8 @@ export function parseSeeds(text: string): Seed[] {
   const lineOf = (offset: number | undefined) => lineCounter.linePos(offset ?? 0).line;
   const root = parsed.data as { seeds?: unknown } | null;
   if (root === null || root === undefined) return [];
-  if (typeof root !== 'object' || !Array.isArray(root.seeds)) return fail(lineOf(0), 'expected a top-level "seeds:" list', 'start the file with "seeds:" followed by one "- id: …" entry per seed');
+  if (typeof root !== 'object' || !Array.isArray(root.seeds))
+    return fail(lineOf(0), 'expected a top-level "seeds:" list', 'start the file with "seeds:" followed by one "- id: …" entry per seed');
   const seq = doc.get('seeds', true) as { items?: Array<{ range?: [number, number, number] }> } | undefined;
   const seen = new Set<string>();
   return root.seeds.map((raw: unknown, i: number) => {
@@ -83,13 +84,16 @@ export function parseSeeds(text: string): Seed[] {
     seen.add(id);
     if (typeof s.text !== 'string' || s.text.trim() === '') return fail(at, `seed "${id}" has no text`, 'give the seed a "text:"');
     const type = s.type ?? 'question';
-    if (type !== 'axiom' && type !== 'conjecture' && type !== 'question') return fail(at, `seed "${id}" has type ${JSON.stringify(type)}`, 'use type axiom, conjecture or question');
+    if (type !== 'axiom' && type !== 'conjecture' && type !== 'question')
+      return fail(at, `seed "${id}" has type ${JSON.stringify(type)}`, 'use type axiom, conjecture or question');
     const p = s.priority ?? 5;
     const priority = typeof p === 'number' ? p : typeof p === 'string' ? NAMED_PRIORITY[p] : undefined;
-    if (priority === undefined || priority < 1 || priority > 10) return fail(at, `seed "${id}" has priority ${JSON.stringify(p)}`, 'use a priority from 1 to 10, or high, medium or low');
+    if (priority === undefined || priority < 1 || priority > 10)
+      return fail(at, `seed "${id}" has priority ${JSON.stringify(p)}`, 'use a priority from 1 to 10, or high, medium or low');
     const tags = Array.isArray(s.tags) ? s.tags.map(String) : [];
     const status = s.status ?? 'active';
-    if (status !== 'active' && status !== 'proposed') return fail(at, `seed "${id}" has status ${JSON.stringify(status)}`, 'use status active or proposed (or leave it out)');
+    if (status !== 'active' && status !== 'proposed')
+      return fail(at, `seed "${id}" has status ${JSON.stringify(status)}`, 'use status active or proposed (or leave it out)');
     return { id, text: s.text.trim(), type, priority, tags, status, ...(typeof s.notes === 'string' ? { notes: s.notes } : {}) };
   });
 }

@@ -178,7 +178,12 @@ export class BaselineDriver implements SimDriver {
     this.use(llm.name, deep);
     if (task.state !== 'running') this.metrics.onWait(task.key, task.deep, Math.max(0, t - Date.parse(task.readyAt)));
     const at = now.toISOString();
-    const claimed: Task = { ...task, state: 'running', updatedAt: at, conversation: { backend: llm.name, url: null, turn: task.conversation?.turn ?? 0, submitted: null } };
+    const claimed: Task = {
+      ...task,
+      state: 'running',
+      updatedAt: at,
+      conversation: { backend: llm.name, url: null, turn: task.conversation?.turn ?? 0, submitted: null },
+    };
     this.open.set(task.key, claimed);
     this.current = task.key;
     return { backend: llm.name, deep, module: task.module, taskKey: task.key, prompt: request.prompt };
@@ -204,7 +209,14 @@ export class BaselineDriver implements SimDriver {
     if (res.outcome === 'ok') {
       const out = this.host.answer(task, mockAnswer(this.opts.seed, s.prompt, this.opts.responders), now);
       const turn = (task.conversation?.turn ?? 0) + 1;
-      const next: Task = { ...task, data: out.data, llmRequests: task.llmRequests + 1, updatedAt: at, readyAt: at, conversation: task.conversation && { ...task.conversation, turn } };
+      const next: Task = {
+        ...task,
+        data: out.data,
+        llmRequests: task.llmRequests + 1,
+        updatedAt: at,
+        readyAt: at,
+        conversation: task.conversation && { ...task.conversation, turn },
+      };
       if (out.fail !== undefined) {
         // A module that rejects the answer is an error like any other: FAILED, and picked again.
         this.metrics.tasksFailed++;

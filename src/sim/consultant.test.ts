@@ -27,7 +27,11 @@ describe('the simulated consultant', () => {
     expect(r.values.documenter).toBeLessThan(40);
     expect(r.reasoning).toMatch(/researcher/);
     // Even queues: the advice is the prior.
-    const even = parseWeights(consultantAnswer(promptWith({ explorer: 5, documenter: 5, researcher: 5 }), 'k', { malformedRate: 0, prior: PRIOR }), MODULES, PRIOR);
+    const even = parseWeights(
+      consultantAnswer(promptWith({ explorer: 5, documenter: 5, researcher: 5 }), 'k', { malformedRate: 0, prior: PRIOR }),
+      MODULES,
+      PRIOR,
+    );
     expect(even).toMatchObject({ ok: true, values: PRIOR });
   });
 

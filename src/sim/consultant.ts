@@ -79,7 +79,8 @@ export function consultantAnswer(prompt: string, key: string, o: ConsultantOptio
  */
 export function consultantResponder(config: FanoConfig, consultant: Partial<ConsultantOptions> = {}): (seed: number, prompt: string) => string | null {
   const o = { malformedRate: DEFAULT_MALFORMED_RATE, prior: config.scheduler.weights, ...consultant };
-  return (seed, prompt) => (prompt.includes(`FORMAT: ${CONSULTATION_FORMAT}`) ? consultantAnswer(prompt, `${seed}:${sha256Hex(prompt).slice(0, 16)}`, o) : null);
+  return (seed, prompt) =>
+    prompt.includes(`FORMAT: ${CONSULTATION_FORMAT}`) ? consultantAnswer(prompt, `${seed}:${sha256Hex(prompt).slice(0, 16)}`, o) : null;
 }
 
 export interface SimConsultationReport {

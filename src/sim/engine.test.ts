@@ -25,7 +25,10 @@ const spec = (name: string): SimBackendSpec => ({
 class GreedyDriver implements SimDriver {
   starts: Array<{ at: number; backend: string }> = [];
   finished = 0;
-  constructor(readonly maxInFlight: number, private readonly names: string[]) {}
+  constructor(
+    readonly maxInFlight: number,
+    private readonly names: string[],
+  ) {}
   async discover(_now: Date): Promise<void> {}
   next(now: Date, busy: ReadonlySet<string>): SimStart | null {
     const free = this.names.find((n) => !busy.has(n));

@@ -47,7 +47,14 @@ function simLogger(on: (event: string, fields: Record<string, unknown>) => void)
 
 const moduleOf = (key: string) => key.slice(0, key.indexOf(':'));
 
-export async function runFano(o: { home: string; config: FanoConfig; world: World; days: number; seed: number; consultant?: Partial<ConsultantOptions> | undefined }): Promise<FanoRun> {
+export async function runFano(o: {
+  home: string;
+  config: FanoConfig;
+  world: World;
+  days: number;
+  seed: number;
+  consultant?: Partial<ConsultantOptions> | undefined;
+}): Promise<FanoRun> {
   const { home, config, world } = o;
   const endMs = SIM_EPOCH_MS + o.days * DAY_MS;
   const clock = new VirtualClock(SIM_EPOCH_MS);
@@ -96,7 +103,14 @@ export async function runFano(o: { home: string; config: FanoConfig; world: Worl
 
   const rng = mulberry32(o.seed ^ 0xfa40);
   const r = config.modules.researcher;
-  const fetchOpts = { perHour: r.fetch.perHour, timeoutMs: r.fetch.timeoutSeconds * 1000, maxBytes: r.fetch.maxBytes, maxRedirects: r.fetch.maxRedirects, allowPrivateAddresses: true, retryFailedAfterMs: r.fetch.retryFailedAfterHours * 3_600_000 };
+  const fetchOpts = {
+    perHour: r.fetch.perHour,
+    timeoutMs: r.fetch.timeoutSeconds * 1000,
+    maxBytes: r.fetch.maxBytes,
+    maxRedirects: r.fetch.maxRedirects,
+    allowPrivateAddresses: true,
+    retryFailedAfterMs: r.fetch.retryFailedAfterHours * 3_600_000,
+  };
   const intervalMs = Math.max(1, config.tick.intervalSeconds) * 1000;
 
   // The person writes at the scenario's times, also while a tick runs (rediscovery sees it).

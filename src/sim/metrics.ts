@@ -206,8 +206,16 @@ export function buildReport(m: SimMetrics, world: World, board: HumanBoard, bles
   const wsum = Object.values(weights).reduce((a, b) => a + b, 0) || 1;
   const moduleWeights: Record<string, number> = {};
   for (const k of Object.keys(weights).sort()) moduleWeights[k] = round(weights[k]! / wsum);
-  const comments = latenciesMin(board.comments.filter((c) => c.atMs < endMs), board.commentDoneAt, endMs);
-  const seeds = latenciesMin(board.urgentSeeds.filter((c) => c.atMs < endMs), board.urgentSeedDoneAt, endMs);
+  const comments = latenciesMin(
+    board.comments.filter((c) => c.atMs < endMs),
+    board.commentDoneAt,
+    endMs,
+  );
+  const seeds = latenciesMin(
+    board.urgentSeeds.filter((c) => c.atMs < endMs),
+    board.urgentSeedDoneAt,
+    endMs,
+  );
   return {
     capacityUsed: round(cap > 0 ? ok / cap : 0),
     rateLimitHitsPerBackendDayAfterDay1: round(days > 1 ? hitsAfter / nb / (days - 1) : hitsAll / nb / days),
@@ -239,6 +247,9 @@ export function buildReport(m: SimMetrics, world: World, board: HumanBoard, bles
     backends,
     stalledWhileOtherFreeMaxMin: m.stalledWhileOtherFreeMaxMs === null ? null : round(m.stalledWhileOtherFreeMaxMs / MINUTE_MS, 1),
     blessedPerDay: round(blessed / days, 1),
-    stepsPerTickP50: percentile([...m.startsPerTick].sort((a, b) => a - b), 50),
+    stepsPerTickP50: percentile(
+      [...m.startsPerTick].sort((a, b) => a - b),
+      50,
+    ),
   };
 }

@@ -79,12 +79,47 @@ export { DAY_MS, HOUR_MS, MINUTE_MS };
  * goal would measure the config instead of the scheduler.
  */
 export function defaultScenario(): SimScenario {
-  const common = { siteErrorRate: 0.02, siteErrorsCount: true, timeoutRate: 0.005, notSentRate: 0.005, resetHintRate: 0.5, outagesPerDay: 0.5, outageMinutes: { min: 40, max: 80 } };
+  const common = {
+    siteErrorRate: 0.02,
+    siteErrorsCount: true,
+    timeoutRate: 0.005,
+    notSentRate: 0.005,
+    resetHintRate: 0.5,
+    outagesPerDay: 0.5,
+    outageMinutes: { min: 40, max: 80 },
+  };
   return {
     backends: [
-      { name: 'chatgpt', hiddenHourlyCap: 40, hiddenDeepDailyCap: 25, configuredHourly: 50, configuredDeepDaily: 20, latencyS: { min: 20, max: 90 }, deepLatencyS: { min: 180, max: 600 }, ...common },
-      { name: 'gemini', hiddenHourlyCap: 60, hiddenDeepDailyCap: 6, configuredHourly: 70, configuredDeepDaily: 5, latencyS: { min: 20, max: 60 }, deepLatencyS: { min: 300, max: 900 }, ...common },
-      { name: 'claude', hiddenHourlyCap: 35, hiddenDeepDailyCap: 30, configuredHourly: 50, configuredDeepDaily: 25, latencyS: { min: 25, max: 90 }, deepLatencyS: { min: 120, max: 480 }, ...common },
+      {
+        name: 'chatgpt',
+        hiddenHourlyCap: 40,
+        hiddenDeepDailyCap: 25,
+        configuredHourly: 50,
+        configuredDeepDaily: 20,
+        latencyS: { min: 20, max: 90 },
+        deepLatencyS: { min: 180, max: 600 },
+        ...common,
+      },
+      {
+        name: 'gemini',
+        hiddenHourlyCap: 60,
+        hiddenDeepDailyCap: 6,
+        configuredHourly: 70,
+        configuredDeepDaily: 5,
+        latencyS: { min: 20, max: 60 },
+        deepLatencyS: { min: 300, max: 900 },
+        ...common,
+      },
+      {
+        name: 'claude',
+        hiddenHourlyCap: 35,
+        hiddenDeepDailyCap: 30,
+        configuredHourly: 50,
+        configuredDeepDaily: 25,
+        latencyS: { min: 25, max: 90 },
+        deepLatencyS: { min: 120, max: 480 },
+        ...common,
+      },
     ],
     commentsPerDay: 12,
     urgentSeedsPerDay: 4,

@@ -88,7 +88,8 @@ export class SimBackend implements Backend {
     if (req.harvestOnly) {
       const url = req.conversation?.url ?? '';
       const p = this.threads.get(url);
-      if (!p) return { outcome: 'siteError', text: '', url: null, resetAt: null, sent: false, detail: `conversation ${url} not found`, bundle: null, durationMs: 0 };
+      if (!p)
+        return { outcome: 'siteError', text: '', url: null, resetAt: null, sent: false, detail: `conversation ${url} not found`, bundle: null, durationMs: 0 };
       if (!(await this.until(p.doneAt, ctx.signal))) return { ...this.response(p, url, started), outcome: 'siteError', text: '', detail: 'interrupted' };
       this.threads.delete(url);
       this.settle(p);
@@ -118,7 +119,16 @@ export class SimBackend implements Backend {
     await req.onSubmitted?.({ url });
     if (!(await this.until(doneAt, ctx.signal))) {
       // Detached: the answer stays on the site for the next tick's harvest.
-      return { outcome: 'siteError', text: '', url, resetAt: null, sent: true, detail: 'interrupted', bundle: null, durationMs: this.clock.now().getTime() - started };
+      return {
+        outcome: 'siteError',
+        text: '',
+        url,
+        resetAt: null,
+        sent: true,
+        detail: 'interrupted',
+        bundle: null,
+        durationMs: this.clock.now().getTime() - started,
+      };
     }
     this.threads.delete(url);
     this.settle(p);

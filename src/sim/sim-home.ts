@@ -14,9 +14,24 @@ import { unitHash } from './scenario.js';
  */
 
 const TOPICS = [
-  'the Fano plane', 'octonion multiplication', 'Steiner triple systems', 'the Klein quartic', 'PSL(2,7)', 'Hamming codes',
-  'projective planes of order 4', 'Latin squares', 'difference sets', 'blocking sets', 'ovals and hyperovals', 'Desargues configurations',
-  'finite geometries over GF(3)', 'Moufang loops', 'the Heawood graph', 'design theory', 'quadratic residues mod 7', 'incidence matrices',
+  'the Fano plane',
+  'octonion multiplication',
+  'Steiner triple systems',
+  'the Klein quartic',
+  'PSL(2,7)',
+  'Hamming codes',
+  'projective planes of order 4',
+  'Latin squares',
+  'difference sets',
+  'blocking sets',
+  'ovals and hyperovals',
+  'Desargues configurations',
+  'finite geometries over GF(3)',
+  'Moufang loops',
+  'the Heawood graph',
+  'design theory',
+  'quadratic residues mod 7',
+  'incidence matrices',
 ];
 
 /** The text of a seed (distinct per id, so the mock answers differ). */
@@ -37,7 +52,12 @@ export const SIM_SOURCES = ['https://sim.example/fano-plane', 'https://sim.examp
 
 /** A fresh home as `fano init` leaves it, with the person's first seeds and sources. */
 export function initSimHome(home: string, seeds: readonly SimSeed[]): void {
-  const seedsYaml = ['seeds:', '  - id: fano-plane', '    type: axiom', '    text: The Fano plane is the projective plane of order 2, with 7 points and 7 lines.'];
+  const seedsYaml = [
+    'seeds:',
+    '  - id: fano-plane',
+    '    type: axiom',
+    '    text: The Fano plane is the projective plane of order 2, with 7 points and 7 lines.',
+  ];
   createStateFile(join(home, SEEDS_PATH), `${seedsYaml.join('\n')}\n`);
   createStateFile(join(home, DOCUMENT_PATH), STARTER_DOCUMENT);
   createStateFile(join(home, GUIDANCE_PATH), STARTER_GUIDANCE);

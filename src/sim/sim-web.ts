@@ -5,7 +5,11 @@ import type { Fetcher } from '../tick/fetch-sources.js';
  * page of plain text that is a function of the url only (the mock answers quote from it).
  */
 export const simFetcher: Fetcher = async (url) => {
-  const topic = url.replace(/^https?:\/\/[^/]+\//, '').replace(/[-_/]+/g, ' ').trim() || 'the subject';
+  const topic =
+    url
+      .replace(/^https?:\/\/[^/]+\//, '')
+      .replace(/[-_/]+/g, ' ')
+      .trim() || 'the subject';
   const paragraphs = [
     `${topic}: an overview. This page collects known results about ${topic} and their proofs.`,
     `The first result states that ${topic} admits exactly one structure up to isomorphism of order two.`,

@@ -43,8 +43,18 @@ describe('fano on the simulator: the real modules through the real tick loop', (
 
   test('the keys scripts read are all there', () => {
     const keys: Array<keyof SimReport> = [
-      'scenario', 'capacityUsed', 'rateLimitHitsPerBackendDayAfterDay1', 'commentLatencyP95Min', 'longestWaitMin', 'tasksPerDay', 'consultationShare', 'moduleShare',
-      'stalledWhileOtherFreeMaxMin', 'blessedPerDay', 'urgentSeedExploreMaxMin', 'stepsPerTickP50',
+      'scenario',
+      'capacityUsed',
+      'rateLimitHitsPerBackendDayAfterDay1',
+      'commentLatencyP95Min',
+      'longestWaitMin',
+      'tasksPerDay',
+      'consultationShare',
+      'moduleShare',
+      'stalledWhileOtherFreeMaxMin',
+      'blessedPerDay',
+      'urgentSeedExploreMaxMin',
+      'stepsPerTickP50',
     ];
     for (const k of keys) expect(fano1[k], k).toBeDefined();
     expect(fano1.scenario).toBe('small');

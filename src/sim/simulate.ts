@@ -99,19 +99,32 @@ export async function runSimulation(opts: SimulationOptions): Promise<SimReport>
 /** The module weights in force at the end (a consultation's, once one applied). */
 function followedWeights(config: FanoConfig, store: MemoryStore): Record<string, number> {
   const w = store.state.meta.weights;
-  const names = enabledModules(config).map((m) => m.module.name).filter((m) => m !== 'consultation');
+  const names = enabledModules(config)
+    .map((m) => m.module.name)
+    .filter((m) => m !== 'consultation');
   const source = w?.source === 'consultation' ? w.values : config.scheduler.weights;
   return Object.fromEntries(names.map((m) => [m, source[m] ?? 0]));
 }
 
 function fanoNotes(config: FanoConfig): string[] {
-  const out = ['fano: the real tick loop (runSlice) and the enabled modules with their seeded mock answers; only the backends, the person and the clock are simulated'];
-  out.push(config.scheduler.consultation.enabled ? 'consultation: the real module; a simulated consultant answers, tilting the configured weights towards the longest queues, now and then malformed (src/sim/consultant.ts)' : 'consultation: disabled in config');
+  const out = [
+    'fano: the real tick loop (runSlice) and the enabled modules with their seeded mock answers; only the backends, the person and the clock are simulated',
+  ];
+  out.push(
+    config.scheduler.consultation.enabled
+      ? 'consultation: the real module; a simulated consultant answers, tilting the configured weights towards the longest queues, now and then malformed (src/sim/consultant.ts)'
+      : 'consultation: disabled in config',
+  );
   return out;
 }
 
 /** The original design's algorithm on the same world, person and modules (sim/baseline.ts). */
-async function runBaseline(home: string, config: FanoConfig, world: World, opts: SimulationOptions): Promise<{ metrics: SimMetrics; person: SimPerson; store: MemoryStore }> {
+async function runBaseline(
+  home: string,
+  config: FanoConfig,
+  world: World,
+  opts: SimulationOptions,
+): Promise<{ metrics: SimMetrics; person: SimPerson; store: MemoryStore }> {
   let nowMs = SIM_EPOCH_MS;
   const store = createMemoryStore({ home, now: () => new Date(nowMs), keepRecords: false });
   const person = new SimPerson(home, world.schedule);

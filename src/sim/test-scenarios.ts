@@ -12,6 +12,12 @@ export function smallScenario(): SimScenario {
     name: 'small',
     commentsPerDay: 6,
     urgentSeedsPerDay: 2,
-    backends: s.backends.map((b) => ({ ...b, hiddenHourlyCap: caps[b.name]!, configuredHourly: caps[b.name]! + 2, hiddenDeepDailyCap: 4, configuredDeepDaily: 3 })),
+    backends: s.backends.map((b) => ({
+      ...b,
+      hiddenHourlyCap: caps[b.name]!,
+      configuredHourly: caps[b.name]! + 2,
+      hiddenDeepDailyCap: 4,
+      configuredDeepDaily: 3,
+    })),
   };
 }

@@ -1,5 +1,15 @@
 import { describe, expect, test } from 'vitest';
-import { HOUR_MS, MINUTE_MS, SCENARIOS, SIM_EPOCH_MS, defaultScenario, namedScenario, poissonTimes, type SimBackendSpec, type SimScenario } from './scenario.js';
+import {
+  HOUR_MS,
+  MINUTE_MS,
+  SCENARIOS,
+  SIM_EPOCH_MS,
+  defaultScenario,
+  namedScenario,
+  poissonTimes,
+  type SimBackendSpec,
+  type SimScenario,
+} from './scenario.js';
 import { World, buildSchedule, outageMs, type WorldSchedule } from './world.js';
 import { mulberry32 } from '../core/rng.js';
 

@@ -1,16 +1,6 @@
 import { mulberry32 } from '../core/rng.js';
 import type { Outcome } from '../core/types.js';
-import {
-  DAY_MS,
-  HOUR_MS,
-  MINUTE_MS,
-  SIM_EPOCH_MS,
-  poissonTimes,
-  triangular,
-  unitHash,
-  type SimBackendSpec,
-  type SimScenario,
-} from './scenario.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS, SIM_EPOCH_MS, poissonTimes, triangular, unitHash, type SimBackendSpec, type SimScenario } from './scenario.js';
 
 /**
  * The fake sites. They know the hidden caps and enforce them like a real subscription would: a
@@ -68,7 +58,8 @@ export function buildSchedule(scenario: SimScenario, seed: number, days: number)
   // Scenario events (bursts, floods) join the Poisson arrivals, in time order.
   const byTime = (a: Arrival, b: Arrival) => a.atMs - b.atMs || (a.id < b.id ? -1 : 1);
   for (const [k, burst] of (scenario.commentBursts ?? []).entries()) {
-    for (let i = 0; i < burst.count; i++) comments.push({ id: `cb${k + 1}.${i + 1}`, atMs: burst.atMs + Math.floor((burst.spreadMs * i) / Math.max(1, burst.count)) });
+    for (let i = 0; i < burst.count; i++)
+      comments.push({ id: `cb${k + 1}.${i + 1}`, atMs: burst.atMs + Math.floor((burst.spreadMs * i) / Math.max(1, burst.count)) });
   }
   const floodSeeds: Arrival[] = [];
   for (const [k, flood] of (scenario.seedFloods ?? []).entries()) {

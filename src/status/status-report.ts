@@ -49,7 +49,16 @@ export interface StatusReport {
  * The status facts from state + config. Pure but for `problems`: when not given, they are read from
  * the modules' files (a few small reads), so every reader of the report sees them.
  */
-export function buildStatus(home: string, state: FanoState, config: FanoConfig, log: StatusReport['log'], lastTick: TickInfo | null, now: Date, backlogs?: Backlogs, problems?: Problem[]): StatusReport {
+export function buildStatus(
+  home: string,
+  state: FanoState,
+  config: FanoConfig,
+  log: StatusReport['log'],
+  lastTick: TickInfo | null,
+  now: Date,
+  backlogs?: Backlogs,
+  problems?: Problem[],
+): StatusReport {
   const byState: Record<string, number> = Object.fromEntries(TASK_STATES.map((s) => [s, 0]));
   const byModule: Record<string, number> = {};
   const tasks = Object.values(state.tasks);
@@ -85,12 +94,21 @@ export function buildStatus(home: string, state: FanoState, config: FanoConfig, 
     lastTick,
     log,
     // The consultation pseudo-module is bounded by its share of requests, not weighed against the modules.
-    weights: effectiveWeights(config, enabledModules(config).map((m) => m.module.name).filter((m) => m !== CONSULTATION_MODULE).concat(Object.keys(config.scheduler.weights)), consulted),
+    weights: effectiveWeights(
+      config,
+      enabledModules(config)
+        .map((m) => m.module.name)
+        .filter((m) => m !== CONSULTATION_MODULE)
+        .concat(Object.keys(config.scheduler.weights)),
+      consulted,
+    ),
     weightsSource: consulted ? 'consultation' : 'config',
     weightsReasoning: consulted ? (state.meta.weights?.reasoning ?? null) : null,
     weightsAt: consulted ? (state.meta.weights?.at ?? null) : null,
     // Derived from the state each time (never separate counters that could drift).
-    metrics: computeMetrics(state, now, backlogs ?? { blessedInsightsPending: 0, commentsPending: 0, seedsUnexplored: 0, sectionsDocumented: 0 }, { dayResetHour: config.quotas.dayResetHour }),
+    metrics: computeMetrics(state, now, backlogs ?? { blessedInsightsPending: 0, commentsPending: 0, seedsUnexplored: 0, sectionsDocumented: 0 }, {
+      dayResetHour: config.quotas.dayResetHour,
+    }),
     problems: problems ?? moduleProblems(home, state, config, now),
   };
 }

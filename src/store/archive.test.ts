@@ -23,7 +23,10 @@ describe('archive', () => {
     const old3 = done(2, '2025-02-01T00:00:00.000Z');
     const recent = done(5, '2025-03-09T00:00:00.000Z');
     const active = buildTask(6, { state: 'pending', finishedAt: null });
-    await s.append([old1, old2, old3, recent, active].map((task) => ({ type: 'task.put' as const, task })), NOW);
+    await s.append(
+      [old1, old2, old3, recent, active].map((task) => ({ type: 'task.put' as const, task })),
+      NOW,
+    );
     const n = await s.archive(new Date('2025-03-01T00:00:00.000Z'));
     expect(n).toBe(3);
     expect(Object.keys(s.state.tasks).sort()).toEqual([recent.key, active.key].sort());

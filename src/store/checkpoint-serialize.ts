@@ -148,7 +148,8 @@ export function rememberTaskBytes(buf: Buffer, tasks: Record<string, Task>): voi
 function endOfJsonString(buf: Buffer, start: number): number {
   for (let i = start + 1; i < buf.length; i++) {
     const c = buf[i];
-    if (c === 0x5c) i++; // backslash: skip the escaped byte
+    if (c === 0x5c)
+      i++; // backslash: skip the escaped byte
     else if (c === 0x22) return i + 1;
     else if (c === 0x0a) return -1;
   }

@@ -39,7 +39,12 @@ const noise = fc
   .map((parts) => cat(...parts));
 
 const comment = fc.oneof(
-  fc.constantFrom('<!-- COMMENT: make this clearer -->', '<!-- RESOLVED 2026-01-01T00:00:00.000Z: "x" — done -->', '<!-- PROTECTED -->kept<!-- /PROTECTED -->', '<!-- a note -->'),
+  fc.constantFrom(
+    '<!-- COMMENT: make this clearer -->',
+    '<!-- RESOLVED 2026-01-01T00:00:00.000Z: "x" — done -->',
+    '<!-- PROTECTED -->kept<!-- /PROTECTED -->',
+    '<!-- a note -->',
+  ),
   // malformed: a comment that is never closed
   fc.constantFrom('<!-- COMMENT: never closed', '<!-- unclosed'),
 );
@@ -56,7 +61,13 @@ const docArb = fc.record({
     fc.record({
       idn: fc.integer({ min: 1, max: 4 }),
       marker: fc.constantFrom('ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'unclosed', 'noid'),
-      parts: fc.array(fc.oneof(noise, comment.map((c) => enc.encode(`\n${c}\n`))), { maxLength: 4 }),
+      parts: fc.array(
+        fc.oneof(
+          noise,
+          comment.map((c) => enc.encode(`\n${c}\n`)),
+        ),
+        { maxLength: 4 },
+      ),
     }),
     { maxLength: 4 },
   ),
@@ -71,7 +82,9 @@ function build(d: Doc): { bytes: Uint8Array; ranges: Map<string, [number, number
   let at = d.preamble.length;
   const pieces: Piece[] = d.sections.map((s) => ({ id: `s-${s.idn}`, marker: s.marker as Piece['marker'], body: cat(...s.parts) }));
   for (const p of pieces) {
-    const head = enc.encode(`\n${p.marker === 'noid' ? '<!-- SECTION status: stable -->' : p.marker === 'unclosed' ? `<!-- SECTION id: ${p.id}` : `<!-- SECTION id: ${p.id} status: provisional -->`}\n`);
+    const head = enc.encode(
+      `\n${p.marker === 'noid' ? '<!-- SECTION status: stable -->' : p.marker === 'unclosed' ? `<!-- SECTION id: ${p.id}` : `<!-- SECTION id: ${p.id} status: provisional -->`}\n`,
+    );
     chunks.push(head, p.body);
     starts.push({ id: p.id, at: at + 1 });
     at += head.length + p.body.length;
@@ -134,7 +147,13 @@ describe('document patches work on bytes', () => {
     const h = tmpHome();
     const file = 'state/documenter/document.md';
     fs.mkdirSync(path.join(h, 'state/documenter'), { recursive: true });
-    const before = Buffer.concat([Buffer.from('# Notes\n\ncaf'), Buffer.from([0xe9, 0xff]), Buffer.from('\n<!-- SECTION id: s-a status: provisional -->\n## A\n\nalpha\n\n<!-- SECTION id: s-b -->\nbeta '), Buffer.from([0xc3]), Buffer.from('\n')]);
+    const before = Buffer.concat([
+      Buffer.from('# Notes\n\ncaf'),
+      Buffer.from([0xe9, 0xff]),
+      Buffer.from('\n<!-- SECTION id: s-a status: provisional -->\n## A\n\nalpha\n\n<!-- SECTION id: s-b -->\nbeta '),
+      Buffer.from([0xc3]),
+      Buffer.from('\n'),
+    ]);
     fs.writeFileSync(path.join(h, file), before);
     const A = '<!-- SECTION id: s-a status: provisional -->\n## A\n\nalpha\n\n';
     const A2 = '<!-- SECTION id: s-a status: provisional -->\n## A\n\nalpha, revised\n\n';

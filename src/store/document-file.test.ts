@@ -77,7 +77,9 @@ describe('planPatch', () => {
     const next = '<!-- SECTION id: s-n -->\n## N\n\nnew\n\n';
     expect(planPatch(DOC, 's-n', null, next, { before: 's-b' }).text).toBe(DOC.replace('<!-- SECTION id: s-b', `${next}<!-- SECTION id: s-b`));
     // A blank line is kept between what comes before and the new section.
-    expect(planPatch(DOC, 's-n', null, next, { before: 's-a', after: 's-b' }).text).toBe(DOC.replace('intro\n<!-- SECTION id: s-a', `intro\n\n${next}<!-- SECTION id: s-a`));
+    expect(planPatch(DOC, 's-n', null, next, { before: 's-a', after: 's-b' }).text).toBe(
+      DOC.replace('intro\n<!-- SECTION id: s-a', `intro\n\n${next}<!-- SECTION id: s-a`),
+    );
     expect(planPatch(DOC, 's-n', null, next, { before: 's-gone', after: 's-a' }).text).toBe(DOC.replace('<!-- SECTION id: s-b', `${next}<!-- SECTION id: s-b`));
     expect(planPatch(DOC, 's-n', null, next, { before: 's-gone' }).text).toBe(`${DOC}\n${next}`);
     // Replayed after a crash, the inserted section is found as it is: "already", never twice.
@@ -111,7 +113,15 @@ describe('patchSection on disk', () => {
 });
 
 describe('applyPendingPatches', () => {
-  const pending = (over: Record<string, Json> = {}): Json => ({ status: 'pending', file: FILE, sectionId: 's-a', base: A, next: A2, snapshotDir: 'state/documenter/history', ...over });
+  const pending = (over: Record<string, Json> = {}): Json => ({
+    status: 'pending',
+    file: FILE,
+    sectionId: 's-a',
+    base: A,
+    next: A2,
+    snapshotDir: 'state/documenter/history',
+    ...over,
+  });
 
   test('applies, logs the outcome, drops the texts, snapshots the day; a repeat after a crash is not applied twice', async () => {
     const h = home();

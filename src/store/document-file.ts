@@ -46,7 +46,15 @@ function readBytesOrNull(file: string): Buffer | null {
  * `expectedOld`. Synchronous from read to rename, so no other writer in this process interleaves.
  * Works on the file's bytes: everything outside the section is written back exactly as read.
  */
-export function patchSection(home: string, file: string, sectionId: string, expectedOld: string | null, next: string, opts: PatchOptions = {}, fence?: () => void): PatchResult {
+export function patchSection(
+  home: string,
+  file: string,
+  sectionId: string,
+  expectedOld: string | null,
+  next: string,
+  opts: PatchOptions = {},
+  fence?: () => void,
+): PatchResult {
   const full = path.join(home, file);
   // A missing file is only a base for a new section (it starts as `initialText`).
   const read = (): Buffer | null => readBytesOrNull(full) ?? (expectedOld === null ? Buffer.from(opts.initialText ?? '', 'utf8') : null);
@@ -100,7 +108,12 @@ export function hasPendingPatches(state: Store['state']): boolean {
  * Applies every pending patch of every module, in id order, each followed by one logged record of
  * its outcome. Returns the outcomes. A patch whose write throws (disk full) stays pending.
  */
-export async function applyPendingPatches(store: Store, now: () => Date, log?: Logger, opts: { skipFiles?: ReadonlySet<string> } = {}): Promise<Array<{ id: string; result: PatchResult }>> {
+export async function applyPendingPatches(
+  store: Store,
+  now: () => Date,
+  log?: Logger,
+  opts: { skipFiles?: ReadonlySet<string> } = {},
+): Promise<Array<{ id: string; result: PatchResult }>> {
   const done: Array<{ id: string; result: PatchResult }> = [];
   for (const { module, id, doc } of pendingPatches(store.state)) {
     // A file with an open problem (core/problems.ts) is not touched: its patches wait, pending,
@@ -108,21 +121,42 @@ export async function applyPendingPatches(store: Store, now: () => Date, log?: L
     if (opts.skipFiles?.has(doc.file)) continue;
     let result: PatchResult;
     try {
-      result = patchSection(store.home, doc.file, doc.sectionId, doc.base, doc.next ?? '', { after: doc.after ?? null, before: doc.before ?? null, ...(doc.initialText !== undefined ? { initialText: doc.initialText } : {}) }, () => store.fence());
+      result = patchSection(
+        store.home,
+        doc.file,
+        doc.sectionId,
+        doc.base,
+        doc.next ?? '',
+        { after: doc.after ?? null, before: doc.before ?? null, ...(doc.initialText !== undefined ? { initialText: doc.initialText } : {}) },
+        () => store.fence(),
+      );
     } catch (err) {
       if (err instanceof LockCompromisedError) throw err;
       log?.warn('document.patch_failed', { module, patch: id, file: doc.file, error: (err as Error).message });
       continue;
     }
     if (result === 'malformed') {
-      log?.warn('document.patch_refused', { module, patch: id, file: doc.file, section: doc.sectionId, reason: 'the file has a problem a person must fix (fano status lists it); the patch waits' });
+      log?.warn('document.patch_refused', {
+        module,
+        patch: id,
+        file: doc.file,
+        section: doc.sectionId,
+        reason: 'the file has a problem a person must fix (fano status lists it); the patch waits',
+      });
       continue;
     }
     const at = now();
     const applied = result === 'applied' || result === 'already';
     if (applied && doc.snapshotDir) snapshot(store, doc.file, doc.snapshotDir, at, log);
     // Once applied the texts are history (the snapshot, git): only the hash stays in the state.
-    const final: PatchRecord = { ...doc, status: applied ? 'applied' : 'conflict', base: null, next: null, nextHash: shortHash(doc.next ?? ''), resolvedAt: at.toISOString() };
+    const final: PatchRecord = {
+      ...doc,
+      status: applied ? 'applied' : 'conflict',
+      base: null,
+      next: null,
+      nextHash: shortHash(doc.next ?? ''),
+      resolvedAt: at.toISOString(),
+    };
     const ev: FanoEvent = { type: 'module.put', module, collection: PATCHES_COLLECTION, id, doc: final };
     await store.append([ev], at);
     log?.info(applied ? 'document.patched' : 'document.patch_conflict', { module, patch: id, file: doc.file, section: doc.sectionId, result });

@@ -70,7 +70,11 @@ describe('the tick lock fences a holder that lost it', () => {
     const home = tmpHome();
     const p = statePaths(home);
     fs.mkdirSync(p.dir, { recursive: true });
-    const lines = [encodeRecord(1, AT.toISOString(), [put(1)], 3), encodeRecord(2, AT.toISOString(), [put(2)], 2), encodeRecord(2, AT.toISOString(), [put(3)], 3)];
+    const lines = [
+      encodeRecord(1, AT.toISOString(), [put(1)], 3),
+      encodeRecord(2, AT.toISOString(), [put(2)], 2),
+      encodeRecord(2, AT.toISOString(), [put(3)], 3),
+    ];
     fs.writeFileSync(p.log, lines.map((l) => l.line).join(''));
     const s = await openT(home);
     expect(s.report.fenced).toEqual([{ line: 2, seq: 2, ep: 2 }]);

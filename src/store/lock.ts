@@ -131,9 +131,7 @@ class HeldLock implements StateLock {
     const reason = this.lostReason ?? this.check();
     if (reason !== null) {
       this.lose(reason);
-      throw new LockCompromisedError(
-        `the tick lock ${this.path} was lost (${reason}); nothing more was written, the next tick resumes from the state on disk`,
-      );
+      throw new LockCompromisedError(`the tick lock ${this.path} was lost (${reason}); nothing more was written, the next tick resumes from the state on disk`);
     }
   }
 

@@ -101,7 +101,7 @@ function readEpoch(buf: Buffer, start: number, end: number): number {
 /** The highest `ep` among the well-formed lines of `buf` (0 when none carries one). */
 export function highestEpoch(buf: Buffer): number {
   let max = 0;
-  for (let start = 0; start < buf.length; ) {
+  for (let start = 0; start < buf.length;) {
     const nl = buf.indexOf(0x0a, start);
     const end = nl < 0 ? buf.length : nl;
     const h = decodeHeader(buf, start, end);

@@ -39,7 +39,13 @@ const TEMP_RE = /^\..*\.tmp$/;
  * `fence` proves the tick lock is still ours right before each file write (store/lock.ts); when it
  * throws (LockCompromisedError) nothing more is written and the error propagates.
  */
-export function writeProjections(home: string, state: Readonly<FanoState>, specs: readonly ProjectionSpec[], log?: Logger, fence?: () => void): ProjectionReport {
+export function writeProjections(
+  home: string,
+  state: Readonly<FanoState>,
+  specs: readonly ProjectionSpec[],
+  log?: Logger,
+  fence?: () => void,
+): ProjectionReport {
   const report: ProjectionReport = { written: [], deleted: [], skipped: [], errors: [] };
   for (const spec of specs) {
     const dir = path.join(home, spec.dir);
@@ -96,7 +102,8 @@ export function writeProjections(home: string, state: Readonly<FanoState>, specs
       report.errors.push(`${spec.dir}: ${(err as Error).message}`);
     }
   }
-  if (log && (report.written.length > 0 || report.deleted.length > 0)) log.info('state.projected', { written: report.written.length, deleted: report.deleted.length });
+  if (log && (report.written.length > 0 || report.deleted.length > 0))
+    log.info('state.projected', { written: report.written.length, deleted: report.deleted.length });
   if (log && report.skipped.length > 0) log.info('state.projection_skipped', { files: report.skipped });
   if (log && report.errors.length > 0) log.warn('state.projection_failed', { errors: report.errors });
   return report;

@@ -74,9 +74,21 @@ export function lostFromCheckpoint(damaged: string, base: Readonly<FanoState>): 
 export function describeLost(l: LostFromCheckpoint, max = 8): string {
   const parts: string[] = [];
   const done = l.tasks.filter((t) => t.now === 'completed');
-  if (done.length > 0) parts.push(`${done.length} task(s) completed (${done.slice(0, max).map((t) => t.key).join(', ')}${done.length > max ? ', …' : ''})`);
+  if (done.length > 0)
+    parts.push(
+      `${done.length} task(s) completed (${done
+        .slice(0, max)
+        .map((t) => t.key)
+        .join(', ')}${done.length > max ? ', …' : ''})`,
+    );
   const other = l.tasks.filter((t) => t.now !== 'completed');
-  if (other.length > 0) parts.push(`${other.length} other task change(s) (${other.slice(0, max).map((t) => `${t.key} ${t.was ?? 'new'} → ${t.now}`).join(', ')}${other.length > max ? ', …' : ''})`);
+  if (other.length > 0)
+    parts.push(
+      `${other.length} other task change(s) (${other
+        .slice(0, max)
+        .map((t) => `${t.key} ${t.was ?? 'new'} → ${t.now}`)
+        .join(', ')}${other.length > max ? ', …' : ''})`,
+    );
   if (l.docs.length > 0) parts.push(`${l.docs.length} answer(s) and module record(s) (${l.docs.slice(0, max).join(', ')}${l.docs.length > max ? ', …' : ''})`);
   if (parts.length === 0) parts.push('nothing the damaged file still shows');
   return `${parts.join('; ')}${l.truncated ? '; the damaged file ends early, so there may be more' : ''}`;

@@ -142,7 +142,12 @@ describe('repairStore', () => {
     flipByteOnLine(p.log, 3);
     const damaged = fs.readFileSync(p.log, 'utf8').split('\n');
     const r = await repairStore(home);
-    expect(r).toMatchObject({ changed: true, base: 'checkpoint', kept: { records: 2, fromSeq: 1, toSeq: 2 }, lost: { lines: 3, fromLine: 3, movedTo: p.broken } });
+    expect(r).toMatchObject({
+      changed: true,
+      base: 'checkpoint',
+      kept: { records: 2, fromSeq: 1, toSeq: 2 },
+      lost: { lines: 3, fromLine: 3, movedTo: p.broken },
+    });
     expect(r.newCheckpointSeq).toBe(5); // seq numbers of lost records are never reused
     expect(fs.readFileSync(p.broken, 'utf8')).toBe(damaged.slice(2).join('\n'));
     expect(fs.readFileSync(p.log).length).toBe(0);

@@ -116,7 +116,6 @@ async function repairLocked(paths: StatePaths, noop: (notes: string[]) => Repair
     return { ...r, baseSeq, kept: keptOf(scan), newCheckpointSeq: baseSeq };
   }
 
-
   let movedTo: string | null = null;
   let lostLines = 0;
   if (bad) {

@@ -20,10 +20,16 @@ afterAll(cleanupHomes);
 
 const at = (s: number) => new Date(Date.UTC(2026, 0, 1) + s * 1000).toISOString();
 const event = fc.oneof(
-  fc.record({ i: fc.integer({ min: 0, max: 6 }), n: fc.integer({ min: 0, max: 3 }) }).map(({ i, n }): FanoEvent => ({ type: 'task.put', task: buildTask(i, { attempts: n }) })),
+  fc
+    .record({ i: fc.integer({ min: 0, max: 6 }), n: fc.integer({ min: 0, max: 3 }) })
+    .map(({ i, n }): FanoEvent => ({ type: 'task.put', task: buildTask(i, { attempts: n }) })),
   fc.uniqueArray(fc.integer({ min: 0, max: 6 }), { maxLength: 3 }).map((is): FanoEvent => ({ type: 'task.drop', keys: is.map((i) => buildTask(i).key) })),
-  fc.record({ b: fc.constantFrom('a', 'b'), n: fc.nat(9) }).map(({ b, n }): FanoEvent => ({ type: 'backend.put', name: b, backend: { ...emptyBackendState(), totalRequests: n } })),
-  fc.record({ id: fc.constantFrom('x', 'y', 'a/b', 'keys'), v: fc.nat(5) }).map(({ id, v }): FanoEvent => ({ type: 'module.put', module: 'm', collection: 'c', id, doc: { v, keys: ['not', 'the', 'record keys'] } })),
+  fc
+    .record({ b: fc.constantFrom('a', 'b'), n: fc.nat(9) })
+    .map(({ b, n }): FanoEvent => ({ type: 'backend.put', name: b, backend: { ...emptyBackendState(), totalRequests: n } })),
+  fc
+    .record({ id: fc.constantFrom('x', 'y', 'a/b', 'keys'), v: fc.nat(5) })
+    .map(({ id, v }): FanoEvent => ({ type: 'module.put', module: 'm', collection: 'c', id, doc: { v, keys: ['not', 'the', 'record keys'] } })),
   fc.constantFrom('x', 'y', 'a/b', 'keys').map((id): FanoEvent => ({ type: 'module.del', module: 'm', collection: 'c', id })),
   fc.boolean().map((p): FanoEvent => ({ type: 'meta.put', key: 'paused', value: p })),
 );

@@ -27,11 +27,23 @@ const { json } = fc.letrec<{ json: Json }>((tie) => ({
 const objArb = fc.dictionary(keyArb, json, { maxKeys: 4 }) as fc.Arbitrary<JsonObject>;
 
 const eventArb: fc.Arbitrary<FanoEvent> = fc.oneof(
-  fc.record({ i: fc.nat(6), key: fc.option(fc.oneof(keyArb, fc.constantFrom('q"uote', 'back\\slash', 'nl\nx')), { nil: undefined }), data: objArb, context: objArb }).map(
-    ({ i, key, data, context }) => ({ type: 'task.put' as const, task: buildTask(i, { data, context, ...(key !== undefined ? { key } : {}) }) }),
-  ),
-  fc.oneof(fc.nat(6).map((i) => buildTask(i).key), keyArb).map((k) => ({ type: 'task.drop' as const, keys: [k] })),
-  fc.record({ name: keyArb, n: fc.nat(50) }).map(({ name, n }) => ({ type: 'backend.put' as const, name, backend: { ...emptyBackendState(), totalRequests: n } })),
+  fc
+    .record({
+      i: fc.nat(6),
+      key: fc.option(fc.oneof(keyArb, fc.constantFrom('q"uote', 'back\\slash', 'nl\nx')), { nil: undefined }),
+      data: objArb,
+      context: objArb,
+    })
+    .map(({ i, key, data, context }) => ({ type: 'task.put' as const, task: buildTask(i, { data, context, ...(key !== undefined ? { key } : {}) }) })),
+  fc
+    .oneof(
+      fc.nat(6).map((i) => buildTask(i).key),
+      keyArb,
+    )
+    .map((k) => ({ type: 'task.drop' as const, keys: [k] })),
+  fc
+    .record({ name: keyArb, n: fc.nat(50) })
+    .map(({ name, n }) => ({ type: 'backend.put' as const, name, backend: { ...emptyBackendState(), totalRequests: n } })),
   fc.record({ module: keyArb, collection: keyArb, id: keyArb, doc: json }).map((e) => ({ type: 'module.put' as const, ...e })),
   fc.record({ module: keyArb, collection: keyArb, id: keyArb }).map((e) => ({ type: 'module.del' as const, ...e })),
   fc.dictionary(keyArb, fc.integer(), { maxKeys: 3 }).map((value) => ({ type: 'meta.put' as const, key: 'passes' as const, value })),
@@ -49,15 +61,19 @@ function fold(state: FanoState, batches: FanoEvent[][], firstSeq: number): numbe
 describe('checkpoint serialization', () => {
   it('equals stableStringify for every state the store can build, before and after a reload', () => {
     fc.assert(
-      fc.property(fc.array(fc.array(eventArb, { maxLength: 4 }), { maxLength: 8 }), fc.array(fc.array(eventArb, { maxLength: 3 }), { maxLength: 5 }), (a, b) => {
-        const state = emptyState();
-        const seq = fold(state, a, 1);
-        const text = serializeCheckpoint(seq, state);
-        expect(text).toBe(stableStringify({ lastSeq: seq, state }));
-        const reloaded = parseCheckpoint(text, 'checkpoint.json');
-        const seq2 = fold(reloaded.state, b, seq + 1);
-        expect(serializeCheckpoint(seq2, reloaded.state)).toBe(stableStringify({ lastSeq: seq2, state: reloaded.state }));
-      }),
+      fc.property(
+        fc.array(fc.array(eventArb, { maxLength: 4 }), { maxLength: 8 }),
+        fc.array(fc.array(eventArb, { maxLength: 3 }), { maxLength: 5 }),
+        (a, b) => {
+          const state = emptyState();
+          const seq = fold(state, a, 1);
+          const text = serializeCheckpoint(seq, state);
+          expect(text).toBe(stableStringify({ lastSeq: seq, state }));
+          const reloaded = parseCheckpoint(text, 'checkpoint.json');
+          const seq2 = fold(reloaded.state, b, seq + 1);
+          expect(serializeCheckpoint(seq2, reloaded.state)).toBe(stableStringify({ lastSeq: seq2, state: reloaded.state }));
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -66,7 +82,16 @@ describe('checkpoint serialization', () => {
 describe('checkpoint serialization of a hand-formatted checkpoint', () => {
   it('falls back to full serialization and still writes canonical bytes', () => {
     const state = emptyState();
-    fold(state, [[{ type: 'task.put', task: buildTask(1) }, { type: 'task.put', task: buildTask(2) }]], 1);
+    fold(
+      state,
+      [
+        [
+          { type: 'task.put', task: buildTask(1) },
+          { type: 'task.put', task: buildTask(2) },
+        ],
+      ],
+      1,
+    );
     const canonical = serializeCheckpoint(1, state);
     // Same JSON, other layouts: compact, and a task body whose fields are out of order.
     const compact = JSON.stringify(JSON.parse(canonical));

@@ -315,7 +315,10 @@ describe('corruption', () => {
     ['not JSON', '{"lastSeq": 3, "state": {'],
     ['an invalid task state', JSON.stringify({ lastSeq: 1, state: { ...buildState(1), tasks: { [buildTask(0).key]: { ...buildTask(0), state: 'done' } } } })],
     ['a task key that differs from its map key', JSON.stringify({ lastSeq: 1, state: { ...buildState(0), tasks: { other: buildTask(0) } } })],
-    ['a date that is not ISO', JSON.stringify({ lastSeq: 1, state: { ...buildState(0), tasks: { [buildTask(0).key]: { ...buildTask(0), createdAt: 'yesterday' } } } })],
+    [
+      'a date that is not ISO',
+      JSON.stringify({ lastSeq: 1, state: { ...buildState(0), tasks: { [buildTask(0).key]: { ...buildTask(0), createdAt: 'yesterday' } } } }),
+    ],
   ];
   for (const [name, text] of badCheckpoints) {
     it(`an unreadable checkpoint (${name}) exits 65 without changes`, async () => {

@@ -110,7 +110,9 @@ export async function openStore(home: string, opts: OpenStoreOptions = {}): Prom
     const loaded = loadFromDisk(paths);
     if (loaded.scan.maxEpoch >= lock.epoch) {
       // Someone wrote under a newer lock after ours was taken: we are the fenced-out holder.
-      throw new LockCompromisedError(`the tick lock ${paths.lock} was taken over while the state was loading (epoch ${loaded.scan.maxEpoch} ≥ ours, ${lock.epoch}); nothing was written`);
+      throw new LockCompromisedError(
+        `the tick lock ${paths.lock} was taken over while the state was loading (epoch ${loaded.scan.maxEpoch} ≥ ours, ${lock.epoch}); nothing was written`,
+      );
     }
     const report: LoadReport = { ...baseReport(loaded), orphansRemoved };
     const torn = loaded.scan.torn;
@@ -146,7 +148,15 @@ export async function readState(home: string): Promise<{ state: FanoState; check
 }
 
 function baseReport(loaded: LoadedState): LoadReport {
-  return { checkpointSeq: loaded.checkpointSeq, replayed: loaded.replayed, skipped: loaded.scan.skipped, tornTail: null, orphansRemoved: [], fenced: loaded.scan.fenced, foreignRemoved: [] };
+  return {
+    checkpointSeq: loaded.checkpointSeq,
+    replayed: loaded.replayed,
+    skipped: loaded.scan.skipped,
+    tornTail: null,
+    orphansRemoved: [],
+    fenced: loaded.scan.fenced,
+    foreignRemoved: [],
+  };
 }
 
 function removeOrphans(dir: string): string[] {
@@ -370,4 +380,3 @@ class FileStore implements Store {
     this.logSize = 0;
   }
 }
-

@@ -42,7 +42,9 @@ function harness(refusal: LlmResponse): { h: TickHarness; aRequests: () => numbe
   });
   h.modules = enabledModules(h.config) as Array<{ module: Module; options: JsonObject }>;
   const a = scriptedBackend('a', async () => refusal);
-  h.addBackend(a).addBackend(scriptedBackend('b', mockReplies(h.clock, mockResponders))).addBackend(scriptedBackend('c', mockReplies(h.clock, mockResponders)));
+  h.addBackend(a)
+    .addBackend(scriptedBackend('b', mockReplies(h.clock, mockResponders)))
+    .addBackend(scriptedBackend('c', mockReplies(h.clock, mockResponders)));
   return { h, aRequests: () => a.requests.length };
 }
 
@@ -50,7 +52,10 @@ const exchanges = (h: TickHarness): Task[] => Object.values(h.store.state.tasks)
 
 describe('a backend that cannot serve loses its work to a free one', () => {
   const cases: Array<[string, LlmResponse]> = [
-    ['rate-limited for three hours', { ...okReply(), outcome: 'rateLimited', text: '', resetAt: new Date(T0.getTime() + 3 * HOUR_MS).toISOString(), detail: 'limit' }],
+    [
+      'rate-limited for three hours',
+      { ...okReply(), outcome: 'rateLimited', text: '', resetAt: new Date(T0.getTime() + 3 * HOUR_MS).toISOString(), detail: 'limit' },
+    ],
     ['behind a login wall', { ...okReply(), outcome: 'loginRequired', text: '', sent: false, detail: 'log in' }],
   ];
   for (const [what, refusal] of cases) {
@@ -97,7 +102,17 @@ describe('a backend that cannot serve loses its work to a free one', () => {
       h.addBackend(scriptedBackend('a', slow)).addBackend(scriptedBackend('b', slow));
       await h.tick();
       const picks = h.events('task.picked').map((e) => [e.fields.llm, e.at - T0.getTime()]);
-      expect(picks).toEqual(policy === 'wait' ? [['a', 0], ['a', 2 * MINUTE_MS]] : [['a', 0], ['b', 0]]);
+      expect(picks).toEqual(
+        policy === 'wait'
+          ? [
+              ['a', 0],
+              ['a', 2 * MINUTE_MS],
+            ]
+          : [
+              ['a', 0],
+              ['b', 0],
+            ],
+      );
     });
   }
 });

@@ -92,11 +92,33 @@ export async function runPendingFetches(
       const textHash = textHashOf(r.text);
       // Text first, entry second: an entry never names a text that is not on disk.
       writeStateFile(fence, join(home, TEXTS_DIR, `${textHash}.txt`), r.text);
-      entry = { sourceId, url: s.url, addedBy: s.addedBy, fetchedAt: at, ok: true, error: null, finalUrl: r.finalUrl, contentType: r.contentType, textHash, chars: r.text.length };
+      entry = {
+        sourceId,
+        url: s.url,
+        addedBy: s.addedBy,
+        fetchedAt: at,
+        ok: true,
+        error: null,
+        finalUrl: r.finalUrl,
+        contentType: r.contentType,
+        textHash,
+        chars: r.text.length,
+      };
       result.fetched += 1;
       log.info('researcher.fetched', { url: s.url, sourceId, bytes: r.bytes, chars: r.text.length, textHash });
     } else {
-      entry = { sourceId, url: s.url, addedBy: s.addedBy, fetchedAt: at, ok: false, error: { kind: r.kind, message: r.message }, finalUrl: r.finalUrl, contentType: null, textHash: null, chars: 0 };
+      entry = {
+        sourceId,
+        url: s.url,
+        addedBy: s.addedBy,
+        fetchedAt: at,
+        ok: false,
+        error: { kind: r.kind, message: r.message },
+        finalUrl: r.finalUrl,
+        contentType: null,
+        textHash: null,
+        chars: 0,
+      };
       result.failed += 1;
       log.warn('researcher.fetch_failed', { url: s.url, sourceId, kind: r.kind, error: r.message });
     }

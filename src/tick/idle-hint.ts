@@ -131,7 +131,11 @@ export function tryIdleTick(home: string, now: Date): TickInfo | null {
   const info: TickInfo = { id: newTickId(now), startedAt: at, endedAt: at, outcome: 'idle', steps: 0, requests: 0, error: null };
   // One line in the day's idle log (not a file per tick), in the shape of a full tick's pino lines.
   const newDay = !existsSync(idleLogPath(home, now));
-  appendIdleLog(home, now, JSON.stringify({ level: 30, time: at, tickId: info.id, event: 'tick.idle', wakeAt: hint.wakeAt, reason: 'nothing changed since the last tick' }) + '\n');
+  appendIdleLog(
+    home,
+    now,
+    JSON.stringify({ level: 30, time: at, tickId: info.id, event: 'tick.idle', wakeAt: hint.wakeAt, reason: 'nothing changed since the last tick' }) + '\n',
+  );
   writeLastTick(home, info);
   // Full ticks keep runs/ within its limits; the first idle tick of a day does too, so a home
   // idle for weeks still sheds its old days.

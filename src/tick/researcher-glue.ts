@@ -63,16 +63,22 @@ export async function writeProposedSeeds(home: string, store: Store, now: () => 
   }
   const added: string[] = [];
   try {
-    editYamlList(() => store.fence(), file, 'seeds', 'seeds: []\n', (list, doc) => {
-      for (const s of pending) {
-        if (present.has(s.id)) continue;
-        const entry: Record<string, unknown> = { id: s.id, type: s.type, priority: s.priority, text: s.text, tags: ['research'] };
-        if (s.status === 'proposed') entry.status = 'proposed';
-        entry.notes = `proposed by the Researcher from verified findings ${s.findingIds.join(', ')}; sources: ${s.urls.join(' ')}`;
-        list.add(doc.createNode(entry));
-        added.push(s.id);
-      }
-    });
+    editYamlList(
+      () => store.fence(),
+      file,
+      'seeds',
+      'seeds: []\n',
+      (list, doc) => {
+        for (const s of pending) {
+          if (present.has(s.id)) continue;
+          const entry: Record<string, unknown> = { id: s.id, type: s.type, priority: s.priority, text: s.text, tags: ['research'] };
+          if (s.status === 'proposed') entry.status = 'proposed';
+          entry.notes = `proposed by the Researcher from verified findings ${s.findingIds.join(', ')}; sources: ${s.urls.join(' ')}`;
+          list.add(doc.createNode(entry));
+          added.push(s.id);
+        }
+      },
+    );
   } catch (err) {
     if (!(err instanceof YamlListFileError)) throw err;
     log.warn('researcher.seeds_not_written', { error: err.message, pending: pending.length });

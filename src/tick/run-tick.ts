@@ -167,7 +167,13 @@ export async function runTick(opts: TickOptions): Promise<TickSummary> {
  */
 function keepRunsBounded(home: string, config: FanoConfig, tickId: string, fileClockStart: Date, at: Date, log: Logger): void {
   try {
-    const r = pruneRuns(home, { keepDays: config.runs.keepDays, maxBytes: config.runs.maxMB * 1024 * 1024, now: new Date(), keep: [tickId, basename(idleLogPath(home, at))], keepSince: fileClockStart });
+    const r = pruneRuns(home, {
+      keepDays: config.runs.keepDays,
+      maxBytes: config.runs.maxMB * 1024 * 1024,
+      now: new Date(),
+      keep: [tickId, basename(idleLogPath(home, at))],
+      keepSince: fileClockStart,
+    });
     if (r.removed.length > 0) log.info('runs.pruned', { removed: r.removed.length, oldest: r.removed[0], freedBytes: r.freedBytes, totalBytes: r.totalBytes });
   } catch (err) {
     log.warn('runs.prune_failed', { error: (err as Error).message });
@@ -201,7 +207,10 @@ function leaveIdleHint(home: string, config: FanoConfig, state: Readonly<FanoSta
  * changes), so cron mails a problem once, and again only if it was fixed and came back.
  */
 async function noteProblems(opts: TickOptions, config: FanoConfig, store: Store, now: () => Date, log: Logger, info: TickSummary): Promise<Set<string>> {
-  const problems = [...moduleProblems(opts.home, store.state, config, now()), ...homeEscapeProblems(opts.home, [...new Set(moduleProjections(config).map((p) => p.dir))])];
+  const problems = [
+    ...moduleProblems(opts.home, store.state, config, now()),
+    ...homeEscapeProblems(opts.home, [...new Set(moduleProjections(config).map((p) => p.dir))]),
+  ];
   const was = store.state.meta.problemsNoted ?? [];
   const noted = new Set(was);
   for (const p of problems) {

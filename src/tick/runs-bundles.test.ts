@@ -10,7 +10,10 @@ function bundle(home: string, tick: string, req: string, page: string, at: strin
   const dir = bundleDir(home, tick, req);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'page.html'), page);
-  writeFileSync(join(dir, 'classification.json'), JSON.stringify({ backend: 'gpt', outcome: 'needsLogin', requestId: req, at, durationMs: Math.random() * 1000 }));
+  writeFileSync(
+    join(dir, 'classification.json'),
+    JSON.stringify({ backend: 'gpt', outcome: 'needsLogin', requestId: req, at, durationMs: Math.random() * 1000 }),
+  );
   return dir;
 }
 
@@ -21,7 +24,12 @@ describe('failure bundles kept once', () => {
     expect(first).toMatch(/runs\/bundles\/[0-9a-f]{16}$/);
     expect(existsSync(join(home, 'runs', 't1')), 'the emptied tick folder is removed').toBe(false);
     for (let i = 2; i <= 5; i++) {
-      const again = keepBundleOnce(home, bundle(home, `t${i}`, `r${i}`, '<p>Log in</p>', `2026-12-02T10:0${i}:00Z`), `r${i}`, new Date(`2026-12-02T10:0${i}:00Z`));
+      const again = keepBundleOnce(
+        home,
+        bundle(home, `t${i}`, `r${i}`, '<p>Log in</p>', `2026-12-02T10:0${i}:00Z`),
+        `r${i}`,
+        new Date(`2026-12-02T10:0${i}:00Z`),
+      );
       expect(again).toBe(first);
       expect(existsSync(join(home, 'runs', `t${i}`))).toBe(false);
     }

@@ -104,7 +104,8 @@ export function pruneRuns(home: string, opts: RetentionOptions): RetentionResult
   const { units, otherBytes } = runsUnits(home);
   const keep = new Set(opts.keep ?? []);
   // The newest besides the running tick's own: the last working tick's log stays for a person to read.
-  const newest = (kind: Unit['kind']) => units.filter((u) => u.kind === kind && !keep.has(u.name)).reduce<string | null>((a, u) => (a === null || u.name > a ? u.name : a), null);
+  const newest = (kind: Unit['kind']) =>
+    units.filter((u) => u.kind === kind && !keep.has(u.name)).reduce<string | null>((a, u) => (a === null || u.name > a ? u.name : a), null);
   for (const kind of ['tick', 'idle'] as const) {
     const n = newest(kind);
     if (n !== null) keep.add(n);

@@ -6,7 +6,10 @@ import { onFile } from '../errors.js';
 
 /** `20261123T181200Z-1a2b`: sorts by time, unique across overlapping attempts. */
 export function newTickId(now: Date): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `${stamp}-${randomBytes(2).toString('hex')}`;
 }
 

@@ -32,7 +32,10 @@ function workModule(over: Partial<Module> & { specs?: (now: Date) => TaskSpec[] 
     ...rest,
   };
 }
-const tasks = (...ns: number[]) => (): TaskSpec[] => ns.map((n) => ({ module: 'work', type: 'job', context: { n } }));
+const tasks =
+  (...ns: number[]) =>
+  (): TaskSpec[] =>
+    ns.map((n) => ({ module: 'work', type: 'job', context: { n } }));
 
 /** Answers after `ms` of virtual time. */
 const after =
@@ -73,7 +76,9 @@ describe('the tick loop', () => {
     // Picks at 0, 40 and 80 s; the third answers at 120 s, after the deadline, and is applied.
     expect(c.steps).toBe(3);
     expect(elapsed(h)).toBe(120 * S);
-    const states = Object.values(h.store.state.tasks).map((t) => t.state).sort();
+    const states = Object.values(h.store.state.tasks)
+      .map((t) => t.state)
+      .sort();
     expect(states).toEqual(['completed', 'completed', 'completed', 'pending', 'pending']);
     expect(h.events('tick.detaching')).toHaveLength(0);
   });
@@ -197,7 +202,12 @@ describe('the tick loop', () => {
     h.addBackend(scriptedBackend('a', after(h, S)));
     await h.tick();
     expect(byKey(h, 1)).toMatchObject({ state: 'paused', attempts: 1, lastError: { kind: 'module', message: 'prepare failed: no prompt for this' } });
-    expect(byKey(h, 2)).toMatchObject({ state: 'paused', attempts: 1, data: { kept: 'draft' }, lastError: { kind: 'module', message: 'answer not usable: not the format' } });
+    expect(byKey(h, 2)).toMatchObject({
+      state: 'paused',
+      attempts: 1,
+      data: { kept: 'draft' },
+      lastError: { kind: 'module', message: 'answer not usable: not the format' },
+    });
     // A failed prepare sends nothing and costs no quota.
     expect(h.store.state.backends.a!.recent).toHaveLength(1);
     expect(mod.failures).toEqual([]);
@@ -211,7 +221,14 @@ describe('the tick loop', () => {
 
   it('an answer that the module cannot read (onAnswer throws) is a module failure, not a crash', async () => {
     const h = new TickHarness({ start: T0 });
-    h.addModule(workModule({ specs: tasks(1), onAnswer: () => { throw new Error('bad yaml'); } }));
+    h.addModule(
+      workModule({
+        specs: tasks(1),
+        onAnswer: () => {
+          throw new Error('bad yaml');
+        },
+      }),
+    );
     h.addBackend(scriptedBackend('a', after(h, S)));
     h.config.backends = { a: h.config.backends.a! };
     await h.tick();

@@ -61,7 +61,8 @@ export async function runSlice(input: SliceInput, counts: SliceCounts): Promise<
   const loop = new TickLoop(input, counts);
   await loop.recoverInterrupted();
   // Document patches a dead tick logged but did not apply (or did not record) are finished first.
-  if (hasPendingPatches(input.store.state)) await applyPendingPatches(input.store, () => input.clock.now(), input.log, { ...(input.problemFiles ? { skipFiles: input.problemFiles } : {}) });
+  if (hasPendingPatches(input.store.state))
+    await applyPendingPatches(input.store, () => input.clock.now(), input.log, { ...(input.problemFiles ? { skipFiles: input.problemFiles } : {}) });
   await input.hooks?.beforeDiscovery?.();
   await loop.discover();
   if (input.store.state.meta.paused) {
@@ -130,7 +131,10 @@ export class TickLoop {
     const interrupted = Object.values(store.state.tasks).filter((t: Task) => t.state === 'running');
     if (interrupted.length === 0) return;
     const at = this.now();
-    await store.append(interrupted.map((t): FanoEvent => ({ type: 'task.put', task: interruptTask(t, at) })), at);
+    await store.append(
+      interrupted.map((t): FanoEvent => ({ type: 'task.put', task: interruptTask(t, at) })),
+      at,
+    );
     this.counts.recovered = interrupted.length;
     log.info('task.recovered', { tasks: interrupted.map((t) => t.key), harvest: interrupted.filter((t) => t.conversation?.submitted).map((t) => t.key) });
   }
@@ -230,7 +234,9 @@ export class TickLoop {
     }
     this.counts.requests += 1;
     const elapsedS = Math.round((this.now().getTime() - this.deadline) / 1000 + config.tick.maxSeconds);
-    this.input.progress?.(`${String(elapsedS).padStart(4)}s  → ${pick.task.type} ${pick.task.key} on ${pick.backend}  (${this.maxRequests - this.counts.steps} requests left in this tick)`);
+    this.input.progress?.(
+      `${String(elapsedS).padStart(4)}s  → ${pick.task.type} ${pick.task.key} on ${pick.backend}  (${this.maxRequests - this.counts.steps} requests left in this tick)`,
+    );
     const control: StepControl = { abort: new AbortController(), submitted: false };
     this.controls.set(pick.backend, control);
     const p = finishStep(deps, begun, requestId, control).finally(() => {
@@ -268,7 +274,8 @@ export class TickLoop {
     const timer = new AbortController();
     const wake = Number.isFinite(wakeAt) ? this.input.clock.sleep(Math.max(0, wakeAt - this.now().getTime()), timer.signal) : new Promise<void>(() => {});
     const stop = this.input.stop;
-    const stopped = stop && !pastDeadline ? new Promise<void>((res) => stop.addEventListener('abort', () => res(), { once: true, signal: timer.signal })) : null;
+    const stopped =
+      stop && !pastDeadline ? new Promise<void>((res) => stop.addEventListener('abort', () => res(), { once: true, signal: timer.signal })) : null;
     try {
       await Promise.race([...this.inflight.values(), wake, ...(stopped ? [stopped] : [])]);
     } catch (err) {

@@ -84,7 +84,13 @@ async function setup(): Promise<{ store: Store; held: Task; urgent: Task }> {
   const first = createTask({ module: 'explorer', type: 'exploration', context: { seed: 's1' } }, T0);
   const held = completeStep(claimTask(first, 'b', T0), { done: false, data: {}, url: 'mock://b/1' }, at(MIN_MS));
   const urgent = createTask({ module: 'explorer', type: 'synthesis', context: { seed: 's2' }, priority: 50 }, at(2 * MIN_MS));
-  await store.append([{ type: 'task.put', task: held }, { type: 'task.put', task: urgent }], at(2 * MIN_MS));
+  await store.append(
+    [
+      { type: 'task.put', task: held },
+      { type: 'task.put', task: urgent },
+    ],
+    at(2 * MIN_MS),
+  );
   return { store, held, urgent };
 }
 
@@ -137,7 +143,11 @@ describe('a preempting pick', () => {
     if ('failedEvents' in begun) throw new Error('prepare failed');
     await finishStep(d, begun, 'r001');
     const records = logRecords(store);
-    const fold = (s: FanoState) => applyEvents(s, records.flatMap((r) => r.events));
+    const fold = (s: FanoState) =>
+      applyEvents(
+        s,
+        records.flatMap((r) => r.events),
+      );
     const once = fold(structuredClone(store.state));
     expect(fold(structuredClone(once))).toEqual(once);
     expect(once).toEqual(store.state);

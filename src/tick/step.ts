@@ -80,11 +80,7 @@ export interface Begun {
  * running before the next pick (nothing may be picked twice within a tick). When the module
  * cannot build a prompt, returns the failure's events for the caller to log instead.
  */
-export function beginStep(
-  deps: StepDeps,
-  pick: Pick,
-  requestId: string,
-): Begun | { failedEvents: FanoEvent[] } {
+export function beginStep(deps: StepDeps, pick: Pick, requestId: string): Begun | { failedEvents: FanoEvent[] } {
   const { module } = deps.modules.get(pick.task.module) ?? {};
   const now = deps.now();
   // The allocator sends a task with a submitted prompt back to the backend that holds its answer.
@@ -117,7 +113,10 @@ export function beginStep(
   const { task, deep } = c;
   deps.scheduler.update(task);
   deps.scheduler.charge(task.module);
-  const claimEvents: FanoEvent[] = [{ type: 'task.put', task }, { type: 'meta.put', key: 'passes', value: deps.scheduler.passes() }];
+  const claimEvents: FanoEvent[] = [
+    { type: 'task.put', task },
+    { type: 'meta.put', key: 'passes', value: deps.scheduler.passes() },
+  ];
   // The displaced conversation's preemption (preemptions24h) is durable iff the claim is; the
   // scheduler learns it at once, so a later pick of that task in this tick claims it with its record.
   if (c.displaced) {
@@ -151,12 +150,7 @@ function moduleVerdict(deps: StepDeps, task: Task, text: string): ModuleVerdict 
  * data, quota) land in ONE record, so a crash anywhere leaves either "claimed, no result" (the
  * task is paused on the next load and retried) or "result applied" — never half, never twice.
  */
-export async function finishStep(
-  deps: StepDeps,
-  begun: Begun,
-  requestId: string,
-  control?: StepControl,
-): Promise<Task> {
+export async function finishStep(deps: StepDeps, begun: Begun, requestId: string, control?: StepControl): Promise<Task> {
   const { store, log } = deps;
   let task = begun.task;
   const backendName = task.conversation!.backend;
@@ -168,7 +162,16 @@ export async function finishStep(
   const t0 = deps.now().getTime();
   let res: LlmResponse;
   if (!backend) {
-    res = { outcome: 'siteError', text: '', url: null, resetAt: null, sent: false, detail: `backend "${backendName}" is not configured`, bundle: null, durationMs: 0 };
+    res = {
+      outcome: 'siteError',
+      text: '',
+      url: null,
+      resetAt: null,
+      sent: false,
+      detail: `backend "${backendName}" is not configured`,
+      bundle: null,
+      durationMs: 0,
+    };
   } else {
     const pending = backend.send(
       {
@@ -194,7 +197,16 @@ export async function finishStep(
     try {
       res = await pending;
     } catch (err) {
-      res = { outcome: 'siteError', text: '', url: null, resetAt: null, sent: true, detail: `gateway error: ${(err as Error).message}`, bundle: null, durationMs: deps.now().getTime() - t0 };
+      res = {
+        outcome: 'siteError',
+        text: '',
+        url: null,
+        resetAt: null,
+        sent: true,
+        detail: `gateway error: ${(err as Error).message}`,
+        bundle: null,
+        durationMs: deps.now().getTime() - t0,
+      };
     }
   }
   // A failure bundle is kept once by content: a parked backend re-probed every few minutes leaves
@@ -232,7 +244,13 @@ export async function finishStep(
     events.push({ type: 'backend.put', name: backendName, backend: d.backend });
     if (d.recovered) log.info('llm.recovered', { llm: backendName });
     if (res.outcome === 'rateLimited') {
-      log.warn('llm.rate_limited', { llm: backendName, requestId, resetAt: res.resetAt, retryAfterMs: resetAt ? resetAt.getTime() - now.getTime() : null, effectiveHourly: d.backend.effectiveHourly });
+      log.warn('llm.rate_limited', {
+        llm: backendName,
+        requestId,
+        resetAt: res.resetAt,
+        retryAfterMs: resetAt ? resetAt.getTime() - now.getTime() : null,
+        effectiveHourly: d.backend.effectiveHourly,
+      });
     } else if (res.outcome !== 'ok') {
       log.warn('llm.not_ok', { llm: backendName, requestId, outcome: res.outcome, detail: res.detail, bundle: res.bundle, sent: res.sent });
     }
@@ -249,7 +267,8 @@ export async function finishStep(
   if (task.state === 'completed') {
     log.info('task.completed', { taskId: task.key, requestId, durationMs, llmRequests: task.llmRequests });
     if (task.module === 'consultation') log.info('scheduler.priority_consultation', { taskId: task.key, ...(task.result as object) });
-  } else if (task.state === 'failed') log.error('task.failed', { taskId: task.key, requestId, error: task.lastError?.message, attempts: task.attempts, durationMs });
+  } else if (task.state === 'failed')
+    log.error('task.failed', { taskId: task.key, requestId, error: task.lastError?.message, attempts: task.attempts, durationMs });
   else log.info('task.yielded', { taskId: task.key, requestId, durationMs, outcome: res.outcome, notBefore: task.notBefore });
   return task;
 }

@@ -16,7 +16,16 @@ import { runSlice, type SliceCounts } from './slice.js';
 
 export type Reply = (req: LlmRequest, ctx: SendContext) => Promise<LlmResponse>;
 
-export const okReply = (text = 'answer', url: string | null = null): LlmResponse => ({ outcome: 'ok', text, url, resetAt: null, sent: true, detail: null, bundle: null, durationMs: 0 });
+export const okReply = (text = 'answer', url: string | null = null): LlmResponse => ({
+  outcome: 'ok',
+  text,
+  url,
+  resetAt: null,
+  sent: true,
+  detail: null,
+  bundle: null,
+  durationMs: 0,
+});
 
 /** A backend whose every request is answered by `reply` (which may sleep on the harness clock). */
 export function scriptedBackend(name: string, reply: Reply): Backend & { requests: LlmRequest[] } {
@@ -58,7 +67,8 @@ export class TickHarness {
     this.home = opts.home ?? '<memory>';
     this.store = createMemoryStore({ home: this.home, state: opts.state, now: () => this.clock.now() });
     this.config = harnessConfig(opts.config);
-    const rec = (level: LoggedEvent['level']) => (event: string, fields?: object) => void this.logged.push({ level, event, fields: { ...(fields ?? {}) }, at: this.clock.nowMs() });
+    const rec = (level: LoggedEvent['level']) => (event: string, fields?: object) =>
+      void this.logged.push({ level, event, fields: { ...(fields ?? {}) }, at: this.clock.nowMs() });
     this.log = { info: rec('info'), warn: rec('warn'), error: rec('error'), debug: rec('debug'), close: () => {}, file: null };
   }
 

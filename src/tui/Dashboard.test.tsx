@@ -60,7 +60,10 @@ function sampleState(): FanoState {
     },
     3 * HOUR_MS,
   );
-  const done = task({ module: 'explorer', type: 'exploration', context: { n: 'done' }, state: 'completed', finishedAt: ago(30 * MINUTE_MS), llmRequests: 2 }, 4 * HOUR_MS);
+  const done = task(
+    { module: 'explorer', type: 'exploration', context: { n: 'done' }, state: 'completed', finishedAt: ago(30 * MINUTE_MS), llmRequests: 2 },
+    4 * HOUR_MS,
+  );
   return stateWith([high, low, running, failed, done], {
     claude: { rateLimitedUntil: new Date(NOW.getTime() + 20 * MINUTE_MS).toISOString(), recent: [ago(MINUTE_MS)] },
     gemini: { needsHuman: { reason: 'loginRequired', since: ago(HOUR_MS), bundle: null } },
@@ -71,7 +74,10 @@ const keyOf = (s: FanoState, n: string) => Object.values(s.tasks).find((t) => t.
 /** 57 tasks as in the report that asked for this: one pending task among many completed ones of higher priority. */
 function busyState(): FanoState {
   const tasks = Array.from({ length: 56 }, (_, i) =>
-    task({ module: 'explorer', type: 'exploration', context: { n: `done${i}` }, priority: 60, state: 'completed', finishedAt: ago((i + 1) * MINUTE_MS) }, 5 * HOUR_MS),
+    task(
+      { module: 'explorer', type: 'exploration', context: { n: `done${i}` }, priority: 60, state: 'completed', finishedAt: ago((i + 1) * MINUTE_MS) },
+      5 * HOUR_MS,
+    ),
   );
   tasks.push(task({ module: 'documenter', type: 'incorporate_insight', context: { n: 'todo' }, priority: 0, state: 'pending' }, MINUTE_MS));
   return stateWith(tasks);
@@ -133,7 +139,10 @@ describe('Dashboard', () => {
     r.unmount();
     // Deep work with no deep request left anywhere says so.
     const day = NOW.toISOString().slice(0, 10);
-    const spent = stateWith([task({ context: { n: 'deep' }, state: 'pending', deep: true })], Object.fromEntries(['chatgpt', 'claude', 'gemini'].map((b) => [b, { deepDay: day, deepUsed: 4 }])));
+    const spent = stateWith(
+      [task({ context: { n: 'deep' }, state: 'pending', deep: true })],
+      Object.fromEntries(['chatgpt', 'claude', 'gemini'].map((b) => [b, { deepDay: day, deepUsed: 4 }])),
+    );
     const d = render(<Dashboard snapshot={snapshotOf(spent)} interactive={false} />);
     expect(d.lastFrame()).toMatch(/now\s+1 deep task\(s\) wait: their backends have no deep requests left today/);
     d.unmount();
@@ -173,7 +182,8 @@ describe('Dashboard', () => {
     const r = render(<Dashboard snapshot={snapshotOf(s)} size={{ rows: 24 }} />);
     let f = r.lastFrame()!;
     const first = listedKeys(f)[0]!;
-    for (let i = 0; i < 15; i++) f = await press(r, DOWN, `row ${i + 2} selected`, (x) => selectedKey(x) !== undefined && listedKeys(x).indexOf(selectedKey(x)!) >= 0 && x !== f);
+    for (let i = 0; i < 15; i++)
+      f = await press(r, DOWN, `row ${i + 2} selected`, (x) => selectedKey(x) !== undefined && listedKeys(x).indexOf(selectedKey(x)!) >= 0 && x !== f);
     expect(listedKeys(f)).not.toContain(first);
     expect(f.split('\n')).toHaveLength(23);
     const heading = (x: string) => /^events \((\d+)-\d+ of (\d+)/m.exec(x);

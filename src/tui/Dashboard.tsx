@@ -33,7 +33,10 @@ export function Dashboard(props: DashboardProps) {
   const { snapshot, readOnly = false, interactive = true, size } = props;
   const [ui, setUi] = useState<ViewState>(() => ({ ...initialViewState(), ...props.initialView }));
 
-  const rows = useMemo(() => sortWorkFirst(filterRows(taskRows(snapshot), { text: ui.text, state: ui.stateFilter }), ui.sort), [snapshot, ui.text, ui.stateFilter, ui.sort]);
+  const rows = useMemo(
+    () => sortWorkFirst(filterRows(taskRows(snapshot), { text: ui.text, state: ui.stateFilter }), ui.sort),
+    [snapshot, ui.text, ui.stateFilter, ui.sort],
+  );
   const events = useMemo(() => topEvents(snapshot, snapshot.status.problems), [snapshot]);
   const running = useMemo(() => new Map(runningLines(snapshot).map((r) => [r.key, r])), [snapshot]);
   const backends = backendLines(snapshot);
@@ -43,7 +46,14 @@ export function Dashboard(props: DashboardProps) {
   const footer = message ? 2 : 1;
   const fit = size
     ? layout({ rows: size.rows, backends: backends.length, footer, tasks: rows.length, events: events.length })
-    : { height: undefined, backendLines: backends.length, backendsHidden: 0, taskRows: Math.max(1, rows.length), eventRows: Math.min(ONCE_EVENTS, Math.max(1, events.length)), body: undefined };
+    : {
+        height: undefined,
+        backendLines: backends.length,
+        backendsHidden: 0,
+        taskRows: Math.max(1, rows.length),
+        eventRows: Math.min(ONCE_EVENTS, Math.max(1, events.length)),
+        body: undefined,
+      };
 
   // Keys read the latest render's state, not the closure of the render that subscribed: a key
   // typed between a frame and the effect that re-subscribes would otherwise act on stale state.
@@ -72,7 +82,12 @@ export function Dashboard(props: DashboardProps) {
   return (
     // A fixed height with overflow hidden: even a miscounted line can never make the frame taller.
     <Box flexDirection="column" height={fit.height} overflow="hidden">
-      <Header snapshot={snapshot} backends={backends.slice(0, fit.backendLines)} backendsHidden={fit.backendsHidden} problems={snapshot.status.problems.length} />
+      <Header
+        snapshot={snapshot}
+        backends={backends.slice(0, fit.backendLines)}
+        backendsHidden={fit.backendsHidden}
+        problems={snapshot.status.problems.length}
+      />
       <Box flexDirection="column" height={fit.body} overflow="hidden">
         {view.view === 'help' ? (
           <Help readOnly={readOnly} />

@@ -29,7 +29,9 @@ export function Details({ task: t, priority, now }: { task: Task; priority: Prio
   };
   return (
     <>
-      <Text bold wrap="truncate">task {t.key}</Text>
+      <Text bold wrap="truncate">
+        task {t.key}
+      </Text>
       {field('module', `${t.module} / ${t.type}`)}
       {field('state', `${t.state}${t.deep ? ' (deep)' : ''}, ${t.attempts} failed attempt(s), ${t.llmRequests} request(s)`)}
       {field('priority', priorityText(priority, t))}
@@ -57,7 +59,9 @@ export function Help({ readOnly }: { readOnly: boolean }) {
           {k.padEnd(13)} {k === 'p' && readOnly ? 'pause/resume (disabled: --read-only)' : d}
         </Text>
       ))}
-      <Text dimColor wrap="truncate">the screen refreshes when state/ or runs/ change; it never takes the tick lock</Text>
+      <Text dimColor wrap="truncate">
+        the screen refreshes when state/ or runs/ change; it never takes the tick lock
+      </Text>
     </>
   );
 }

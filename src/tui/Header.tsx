@@ -18,7 +18,17 @@ const STATUS_COLOR: Record<string, string> = {
 const HOUR_BAR = 8;
 const DEEP_BAR = 4;
 
-export function Header({ snapshot, backends, backendsHidden, problems }: { snapshot: TopSnapshot; backends: BackendLine[]; backendsHidden: number; problems: number }) {
+export function Header({
+  snapshot,
+  backends,
+  backendsHidden,
+  problems,
+}: {
+  snapshot: TopSnapshot;
+  backends: BackendLine[];
+  backendsHidden: number;
+  problems: number;
+}) {
   const { status, now } = snapshot;
   const last = status.lastTick;
   const next = nextTickAt(last, snapshot.intervalSeconds);
@@ -46,7 +56,8 @@ export function Header({ snapshot, backends, backendsHidden, problems }: { snaps
         <Text dimColor> {clock(now)} UTC</Text> {status.home}
       </Text>
       <Text wrap="truncate">
-        last tick {last ? `${clock(last.startedAt)} ${last.outcome} (${last.steps} step${last.steps === 1 ? '' : 's'}, ${last.requests} req)` : 'never (run `fano tick`)'}
+        last tick{' '}
+        {last ? `${clock(last.startedAt)} ${last.outcome} (${last.steps} step${last.steps === 1 ? '' : 's'}, ${last.requests} req)` : 'never (run `fano tick`)'}
         {' · '}next {next ? `${clock(next)} (${relativeTo(next, now)})` : '-'}
         {' · '}errors <Text color={total > 0 ? 'red' : 'green'}>{total}</Text>
         {parts.length > 0 ? ` (${parts.join(', ')})` : ''}
@@ -55,10 +66,14 @@ export function Header({ snapshot, backends, backendsHidden, problems }: { snaps
       {backends.map((l) => (
         <BackendRow key={l.name} line={l} />
       ))}
-      {backendsHidden > 0 ? <Text dimColor wrap="truncate">… {backendsHidden} more backend(s): `fano status` lists all</Text> : null}
+      {backendsHidden > 0 ? (
+        <Text dimColor wrap="truncate">
+          … {backendsHidden} more backend(s): `fano status` lists all
+        </Text>
+      ) : null}
       <Text wrap="truncate">
-        done/h <Text color="green">{sparkline(spark)}</Text> {spark.reduce((a, b) => a + b, 0)} in 24 h · {byState['running'] ?? 0} running · {byState['pending'] ?? 0} pending ·{' '}
-        {byState['paused'] ?? 0} paused · {byState['failed'] ?? 0} failed · {byState['completed'] ?? 0} completed
+        done/h <Text color="green">{sparkline(spark)}</Text> {spark.reduce((a, b) => a + b, 0)} in 24 h · {byState['running'] ?? 0} running ·{' '}
+        {byState['pending'] ?? 0} pending · {byState['paused'] ?? 0} paused · {byState['failed'] ?? 0} failed · {byState['completed'] ?? 0} completed
       </Text>
       <Text wrap="truncate" dimColor>
         {metricsLine(status.metrics)}
@@ -74,8 +89,9 @@ function BackendRow({ line }: { line: BackendLine }) {
   const learned = b.effectiveHourly !== b.hourlyLimit ? ` (learned ${b.effectiveHourly})` : '';
   return (
     <Text wrap="truncate">
-      {b.name.padEnd(9)} {bar(b.requestsThisHour, b.effectiveHourly, HOUR_BAR)} {`${b.requestsThisHour}/${b.hourlyLimit}`.padStart(7)} deep {bar(b.deepUsedToday, b.deepDailyLimit, DEEP_BAR)}{' '}
-      {`${b.deepUsedToday}/${b.deepDailyLimit}`.padEnd(5)} <Text color={color}>{line.detail ?? line.display}</Text>
+      {b.name.padEnd(9)} {bar(b.requestsThisHour, b.effectiveHourly, HOUR_BAR)} {`${b.requestsThisHour}/${b.hourlyLimit}`.padStart(7)} deep{' '}
+      {bar(b.deepUsedToday, b.deepDailyLimit, DEEP_BAR)} {`${b.deepUsedToday}/${b.deepDailyLimit}`.padEnd(5)}{' '}
+      <Text color={color}>{line.detail ?? line.display}</Text>
       <Text dimColor>{learned}</Text>
     </Text>
   );

@@ -22,15 +22,25 @@ export function windowAround(total: number, index: number, rows: number): number
 
 export function TaskPane(props: { rows: TaskRow[]; running: Map<string, RunningLine>; selected: string | null; height: number; focused: boolean }) {
   const { rows, selected, height } = props;
-  const start = windowAround(rows.length, rows.findIndex((r) => r.key === selected), height);
+  const start = windowAround(
+    rows.length,
+    rows.findIndex((r) => r.key === selected),
+    height,
+  );
   const shown = rows.slice(start, start + height);
   const lines: ReactElement[] = shown.map((r) => {
     const sel = r.key === selected;
     const run = props.running.get(r.key);
     return (
       <Text key={r.key} inverse={sel && props.focused} bold={sel} wrap="truncate">
-        {sel ? '›' : ' '} <Text color={STATE_COLOR[r.state] ?? 'white'}>{r.state.padEnd(9)}</Text> {String(r.priority).padStart(4)} {formatDuration(r.ageMs).padStart(7)}  {r.key}
-        {run ? <Text color="green"> {formatDuration(run.elapsedMs)} on {run.backend ?? '?'}: {run.phase}</Text> : null}
+        {sel ? '›' : ' '} <Text color={STATE_COLOR[r.state] ?? 'white'}>{r.state.padEnd(9)}</Text> {String(r.priority).padStart(4)}{' '}
+        {formatDuration(r.ageMs).padStart(7)} {r.key}
+        {run ? (
+          <Text color="green">
+            {' '}
+            {formatDuration(run.elapsedMs)} on {run.backend ?? '?'}: {run.phase}
+          </Text>
+        ) : null}
         {r.errorKind ? <Text color="red"> [{r.errorKind}]</Text> : null}
       </Text>
     );
@@ -41,7 +51,7 @@ export function TaskPane(props: { rows: TaskRow[]; running: Map<string, RunningL
         {'  state     prio     age  task'}
         <Text dimColor> ({range(start, shown.length, rows.length)})</Text>
       </Text>
-      {rows.length === 0 ? <Text dimColor>  no tasks match</Text> : lines}
+      {rows.length === 0 ? <Text dimColor> no tasks match</Text> : lines}
     </>
   );
 }

@@ -39,18 +39,26 @@ function blocked(snap: TopSnapshot): TopEvent[] {
     out.push({ at: null, tone: 'warn', text: `${waiting.length} task(s) wait: no backend can take work now` });
   } else {
     const byBackend = new Map<string, number>();
-    for (const t of waiting) if (t.llmPreference !== null && unable.has(t.llmPreference)) byBackend.set(t.llmPreference, (byBackend.get(t.llmPreference) ?? 0) + 1);
+    for (const t of waiting)
+      if (t.llmPreference !== null && unable.has(t.llmPreference)) byBackend.set(t.llmPreference, (byBackend.get(t.llmPreference) ?? 0) + 1);
     for (const [name, n] of [...byBackend].sort(([a], [b]) => a.localeCompare(b))) {
       out.push({ at: null, tone: 'warn', text: `${n} task(s) wait for ${name}: ${unable.get(name)}` });
     }
   }
   // Deep work waits for the quota day when no backend it may use has a deep request left.
   const deepLeft = (name: string) => snap.status.backends.some((b) => b.name === name && b.status !== 'disabled' && b.deepUsedToday < b.deepDailyLimit);
-  const deepWaiting = waiting.filter((t) => t.deep && (t.llmPreference !== null ? !deepLeft(t.llmPreference) : !snap.status.backends.some((b) => deepLeft(b.name))));
-  if (deepWaiting.length > 0) out.push({ at: null, tone: 'warn', text: `${deepWaiting.length} deep task(s) wait: their backends have no deep requests left today` });
+  const deepWaiting = waiting.filter(
+    (t) => t.deep && (t.llmPreference !== null ? !deepLeft(t.llmPreference) : !snap.status.backends.some((b) => deepLeft(b.name))),
+  );
+  if (deepWaiting.length > 0)
+    out.push({ at: null, tone: 'warn', text: `${deepWaiting.length} deep task(s) wait: their backends have no deep requests left today` });
   for (const t of waiting) {
     if (t.notBefore === null || Date.parse(t.notBefore) <= now) continue;
-    out.push({ at: t.lastError?.at ?? t.updatedAt, tone: 'warn', text: `${t.key} retries at ${hhmm(t.notBefore)} after ${errorText(t)} (attempt ${t.attempts})` });
+    out.push({
+      at: t.lastError?.at ?? t.updatedAt,
+      tone: 'warn',
+      text: `${t.key} retries at ${hhmm(t.notBefore)} after ${errorText(t)} (attempt ${t.attempts})`,
+    });
   }
   return out;
 }

@@ -44,7 +44,8 @@ export class FrameStdout extends EventEmitter {
  * The part of a terminal stream the stand-in provides (Ink's option is typed as a whole
  * WriteStream, but Ink reads only these, and must not read `rows`).
  */
-export type InkStdout = Pick<NodeJS.WriteStream, 'isTTY' | 'columns' | 'writableLength' | 'destroyed' | 'writable' | 'write'> & Pick<EventEmitter, 'on' | 'off' | 'emit'>;
+export type InkStdout = Pick<NodeJS.WriteStream, 'isTTY' | 'columns' | 'writableLength' | 'destroyed' | 'writable' | 'write'> &
+  Pick<EventEmitter, 'on' | 'off' | 'emit'>;
 
 export interface FullScreen {
   /** The stream to give Ink. */

@@ -12,7 +12,12 @@ describe('top layout', () => {
   it('never uses more than rows - 1 lines, at any size, with any number of backends, tasks and events', () => {
     for (const rows of [1, 12, 24, 45, 60, 200]) {
       for (const backends of [0, 1, 3, 9, 40]) {
-        for (const [tasks, events] of [[0, 0], [3, 200], [500, 2], [500, 500]] as const) {
+        for (const [tasks, events] of [
+          [0, 0],
+          [3, 200],
+          [500, 2],
+          [500, 500],
+        ] as const) {
           for (const footer of [1, 2]) {
             const l = layout({ rows, backends, footer, tasks, events });
             expect(l.height).toBe(Math.max(12, rows) - 1);

@@ -56,9 +56,9 @@ describe('dashboard model', () => {
     const base = task({ context: { n: 'p' }, state: 'running' });
     expect(taskPhase(base)).toBe('starting');
     expect(taskPhase({ ...base, conversation: { backend: 'x', url: null, turn: 2, submitted: null } })).toBe('preparing turn 3');
-    expect(taskPhase({ ...base, conversation: { backend: 'x', url: null, turn: 0, submitted: { requestId: 'r', at: ago(0), deep: true, promptHash: 'h' } } })).toBe(
-      'waiting for answer (turn 1, deep)',
-    );
+    expect(
+      taskPhase({ ...base, conversation: { backend: 'x', url: null, turn: 0, submitted: { requestId: 'r', at: ago(0), deep: true, promptHash: 'h' } } }),
+    ).toBe('waiting for answer (turn 1, deep)');
   });
 
   it('next tick and relative times', () => {
@@ -74,9 +74,24 @@ describe('dashboard model', () => {
 
 describe('metricsLine', () => {
   it('shows the 24 h figures and the run and queue times, weighted by the tasks done', () => {
-    const m = computeMetrics(emptyState(), new Date('2026-01-01T00:00:00Z'), { blessedInsightsPending: 0, commentsPending: 0, seedsUnexplored: 0, sectionsDocumented: 0 });
-    const withTimes = { ...m, tasksCompleted24h: { 'a:x': 3, 'b:y': 1 }, avgTaskDurationMin: { 'a:x': 2, 'b:y': 6 }, avgQueueWaitMin: { 'a:x': 10, 'b:y': 2 }, sectionsDocumented24h: 2, researchItems24h: { sourcesEvaluated: 1, findings: 3, seedsProposed: 0, total: 4 }, backends: { gpt: { llmRequestsTotal: 9, llmRequestsLastHour: 1, llmRequests24h: 7, deepUsesToday: 1, rateLimitHits24h: 0 } } };
-    expect(metricsLine(withTimes)).toBe('24 h: 2 section(s) documented · 4 research item(s) · requests gpt 7 · deep today gpt 1 · mean run 3.0 min, queue wait 8.0 min');
+    const m = computeMetrics(emptyState(), new Date('2026-01-01T00:00:00Z'), {
+      blessedInsightsPending: 0,
+      commentsPending: 0,
+      seedsUnexplored: 0,
+      sectionsDocumented: 0,
+    });
+    const withTimes = {
+      ...m,
+      tasksCompleted24h: { 'a:x': 3, 'b:y': 1 },
+      avgTaskDurationMin: { 'a:x': 2, 'b:y': 6 },
+      avgQueueWaitMin: { 'a:x': 10, 'b:y': 2 },
+      sectionsDocumented24h: 2,
+      researchItems24h: { sourcesEvaluated: 1, findings: 3, seedsProposed: 0, total: 4 },
+      backends: { gpt: { llmRequestsTotal: 9, llmRequestsLastHour: 1, llmRequests24h: 7, deepUsesToday: 1, rateLimitHits24h: 0 } },
+    };
+    expect(metricsLine(withTimes)).toBe(
+      '24 h: 2 section(s) documented · 4 research item(s) · requests gpt 7 · deep today gpt 1 · mean run 3.0 min, queue wait 8.0 min',
+    );
     expect(metricsLine({})).toBe('24 h: no figures yet');
   });
 });

@@ -79,7 +79,11 @@ export function taskPhase(t: Task): string {
  */
 export function backendLines(snap: TopSnapshot): BackendLine[] {
   const { status, state, now } = snap;
-  const working = new Set(Object.values(state.tasks).filter((t) => t.state === 'running').map(taskBackend));
+  const working = new Set(
+    Object.values(state.tasks)
+      .filter((t) => t.state === 'running')
+      .map(taskBackend),
+  );
   const until = (iso: string) => `until ${hhmm(iso)} (${relativeTo(new Date(iso), now)})`;
   return status.backends.map((b): BackendLine => {
     const line = (display: string, detail: string | null): BackendLine => ({ name: b.name, display, detail, b });
@@ -211,7 +215,11 @@ export function metricsLine(m: Metrics | Record<string, never>): string {
   if (!('backends' in m)) return '24 h: no figures yet';
   const backends = Object.entries(m.backends);
   const req = backends.map(([n, b]) => `${n} ${b.llmRequests24h}`).join(', ') || 'none';
-  const deep = backends.filter(([, b]) => b.deepUsesToday > 0).map(([n, b]) => `${n} ${b.deepUsesToday}`).join(', ') || '0';
+  const deep =
+    backends
+      .filter(([, b]) => b.deepUsesToday > 0)
+      .map(([n, b]) => `${n} ${b.deepUsesToday}`)
+      .join(', ') || '0';
   let n = 0;
   let run = 0;
   let wait = 0;

@@ -37,5 +37,10 @@ export function task(over: Partial<Task> & { module?: string; type?: string; con
 }
 
 export function snapshotOf(state: FanoState, opts: { lastTick?: TickInfo | null; now?: Date; config?: FanoConfig; problems?: Problem[] } = {}): TopSnapshot {
-  return buildSnapshot('/home/test/fano', opts.config ?? testConfig(), { state, lastTick: opts.lastTick ?? null, log: { checkpointSeq: 1, pendingRecords: 0 }, problems: opts.problems ?? [] }, opts.now ?? NOW);
+  return buildSnapshot(
+    '/home/test/fano',
+    opts.config ?? testConfig(),
+    { state, lastTick: opts.lastTick ?? null, log: { checkpointSeq: 1, pendingRecords: 0 }, problems: opts.problems ?? [] },
+    opts.now ?? NOW,
+  );
 }

@@ -112,7 +112,20 @@ export function reduceKey(
   if (input === '/') return done({ ...s, editing: true });
   if (key.escape) return done({ ...s, text: '', stateFilter: null });
   if (key.tab) return done({ ...s, focus: s.focus === 'tasks' ? 'events' : 'tasks' });
-  const delta = key.upArrow || input === 'k' ? -1 : key.downArrow || input === 'j' ? 1 : key.pageUp ? -page : key.pageDown ? page : key.home || input === 'g' ? -Infinity : key.end || input === 'G' ? Infinity : 0;
+  const delta =
+    key.upArrow || input === 'k'
+      ? -1
+      : key.downArrow || input === 'j'
+        ? 1
+        : key.pageUp
+          ? -page
+          : key.pageDown
+            ? page
+            : key.home || input === 'g'
+              ? -Infinity
+              : key.end || input === 'G'
+                ? Infinity
+                : 0;
   if (delta !== 0) {
     if (s.focus === 'events') return done(scroll(s, events, Number.isFinite(delta) ? delta : delta < 0 ? -events : events));
     return done(move(s, keys, Number.isFinite(delta) ? delta : delta < 0 ? -keys.length : keys.length));

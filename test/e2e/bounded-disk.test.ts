@@ -5,7 +5,20 @@
  * fresh clone leaves state/ as it found it.
  */
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statfsSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -17,7 +30,12 @@ import { TICK_ID_RE } from '../../src/tick/runs.js';
 import { STATE_GITIGNORE } from '../../src/store/paths.js';
 import { runFano, tempHome } from '../support/cli.js';
 
-const seeds = (n: number) => 'seeds:\n' + Array.from({ length: n }, (_, i) => `  - id: q${i}\n    type: question\n    text: Question ${i} about the seven points and seven lines of the Fano plane.\n`).join('');
+const seeds = (n: number) =>
+  'seeds:\n' +
+  Array.from(
+    { length: n },
+    (_, i) => `  - id: q${i}\n    type: question\n    text: Question ${i} about the seven points and seven lines of the Fano plane.\n`,
+  ).join('');
 const config = (extra: string) => `backends:
   mock:
     type: mock
@@ -157,7 +175,10 @@ describe.skipIf(!mountable)('the free-space guard (tmpfs, as root)', () => {
     try {
       const home = join(mnt, 'home');
       mkdirSync(join(home, 'state', 'explorer'), { recursive: true });
-      writeFileSync(join(home, 'fano.config.yaml'), config('state:\n  minFreeMB: 4\n').replace('failureRate: 0.3', 'failureRate: 0').replace('maxRequests: 3', 'maxRequests: 1'));
+      writeFileSync(
+        join(home, 'fano.config.yaml'),
+        config('state:\n  minFreeMB: 4\n').replace('failureRate: 0.3', 'failureRate: 0').replace('maxRequests: 3', 'maxRequests: 1'),
+      );
       writeFileSync(join(home, 'state', 'explorer', 'seeds.yaml'), seeds(3));
       const first = await runFano(['tick'], { home });
       expect(first.code, first.stderr).toBe(0);
@@ -167,7 +188,11 @@ describe.skipIf(!mountable)('the free-space guard (tmpfs, as root)', () => {
       const r = await runFano(['tick'], { home });
       expect(r.code, r.stderr).toBe(74);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
-      expect(r.stderr).toMatch(new RegExp(`^fano: ${home}: only \\d+\\.\\d MB free on its file system, below state.minFreeMB \\(4 MB\\); no work was done\\. Free some space .* or lower state.minFreeMB in fano.config.yaml`));
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `^fano: ${home}: only \\d+\\.\\d MB free on its file system, below state.minFreeMB \\(4 MB\\); no work was done\\. Free some space .* or lower state.minFreeMB in fano.config.yaml`,
+        ),
+      );
       expect(stateBytes(home), 'nothing under state/ changed').toEqual(before);
       expect([...files(join(home, 'runs')).keys()].sort(), 'no tick log, no bundle').toEqual(runsBefore);
       rmSync(filler);
@@ -187,27 +212,35 @@ describe('an idle tick in a fresh clone', () => {
   it.each([
     ['a home like the fano repository (config and state/.gitignore only)', 0],
     ['a home whose work is done and committed', 2],
-  ])('writes nothing under state/: %s', async (_what, seedCount) => {
-    // state/.gitignore as `fano init` writes it.
-    const home = tempHome({ 'fano.config.yaml': config('').replace('failureRate: 0.3', 'failureRate: 0'), 'state/.gitignore': STATE_GITIGNORE, ...(seedCount > 0 ? { 'state/explorer/seeds.yaml': seeds(seedCount) } : {}) });
-    for (let i = 0; i < 3; i++) expect((await runFano(['tick'], { home })).code).toBe(0);
-    if (seedCount === 0) for (const f of readdirSync(join(home, 'state'))) if (f !== '.gitignore') rmSync(join(home, 'state', f), { recursive: true });
-    writeFileSync(join(home, '.gitignore'), 'runs/\n');
-    git(home, 'init', '-q');
-    git(home, 'add', '-A');
-    git(home, 'commit', '-qm', 'home');
-    if (seedCount > 0) {
-      expect(existsSync(join(home, 'state', 'checkpoint.prev.json'))).toBe(true);
-      expect(git(home, 'ls-files', 'state').split('\n'), 'checkpoint.prev.json is git-ignored').not.toContain('state/checkpoint.prev.json');
-    }
-    const clone = tempHome();
-    git(clone, 'clone', '-q', home, 'c');
-    const c = join(clone, 'c');
-    const before = stateBytes(c);
-    const r = await runFano(['tick'], { home: c });
-    expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(readFileSync(join(c, 'runs', 'last-tick.json'), 'utf8')).outcome).toBe('idle');
-    expect(stateBytes(c)).toEqual(before);
-    expect(git(c, 'status', '--porcelain', '--ignored', 'state')).toBe('');
-  }, 60_000);
+  ])(
+    'writes nothing under state/: %s',
+    async (_what, seedCount) => {
+      // state/.gitignore as `fano init` writes it.
+      const home = tempHome({
+        'fano.config.yaml': config('').replace('failureRate: 0.3', 'failureRate: 0'),
+        'state/.gitignore': STATE_GITIGNORE,
+        ...(seedCount > 0 ? { 'state/explorer/seeds.yaml': seeds(seedCount) } : {}),
+      });
+      for (let i = 0; i < 3; i++) expect((await runFano(['tick'], { home })).code).toBe(0);
+      if (seedCount === 0) for (const f of readdirSync(join(home, 'state'))) if (f !== '.gitignore') rmSync(join(home, 'state', f), { recursive: true });
+      writeFileSync(join(home, '.gitignore'), 'runs/\n');
+      git(home, 'init', '-q');
+      git(home, 'add', '-A');
+      git(home, 'commit', '-qm', 'home');
+      if (seedCount > 0) {
+        expect(existsSync(join(home, 'state', 'checkpoint.prev.json'))).toBe(true);
+        expect(git(home, 'ls-files', 'state').split('\n'), 'checkpoint.prev.json is git-ignored').not.toContain('state/checkpoint.prev.json');
+      }
+      const clone = tempHome();
+      git(clone, 'clone', '-q', home, 'c');
+      const c = join(clone, 'c');
+      const before = stateBytes(c);
+      const r = await runFano(['tick'], { home: c });
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(readFileSync(join(c, 'runs', 'last-tick.json'), 'utf8')).outcome).toBe('idle');
+      expect(stateBytes(c)).toEqual(before);
+      expect(git(c, 'status', '--porcelain', '--ignored', 'state')).toBe('');
+    },
+    60_000,
+  );
 });

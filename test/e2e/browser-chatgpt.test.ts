@@ -79,7 +79,14 @@ describe.skipIf(SKIP_BROWSER)('browser gateway: the ChatGPT adapter against a Ch
 
   test('without the sign-in buttons too, a composer with no signed-in marker is still a guest one', async () => {
     fake.set('chatgpt', { loggedIn: false });
-    const guest = answers.wrap(createBrowserBackend('chatgpt', backendConfig({ url: fake.url('chatgpt'), selectors: { loggedOut: '#no-such-button' } }), browserConfig({ preloadPage: false }), { home: `${home.home}/guest` }));
+    const guest = answers.wrap(
+      createBrowserBackend(
+        'chatgpt',
+        backendConfig({ url: fake.url('chatgpt'), selectors: { loggedOut: '#no-such-button' } }),
+        browserConfig({ preloadPage: false }),
+        { home: `${home.home}/guest` },
+      ),
+    );
     try {
       const before = submissions();
       const res = await guest.send(request('hello'), context());

@@ -77,8 +77,20 @@ describe.skipIf(SKIP_BROWSER)('fano doctor and fano login (browser)', { timeout:
     expect(r.backends.map((b) => b.backend)).toEqual(['chatgpt', 'gemini']);
     expect(r.notProbed).toEqual([{ backend: 'mock', type: 'mock' }]);
     const checks = Object.fromEntries(r.backends[0]?.checks.map((c) => [c.name, c.status]) ?? []);
-    expect(checks).toMatchObject({ config: 'ok', browser: 'ok', page: 'ok', 'sign-in': 'ok', 'selectors.input': 'ok', 'selectors.send': 'ok', deep: 'ok', 'selectors.response': 'skipped', 'selectors.done': 'skipped' });
-    expect(r.backends[0]).toMatchObject({ adapter: { version: expect.any(Number), verifiedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/), file: expect.stringMatching(/sites\/chatgpt\.yaml$/) } });
+    expect(checks).toMatchObject({
+      config: 'ok',
+      browser: 'ok',
+      page: 'ok',
+      'sign-in': 'ok',
+      'selectors.input': 'ok',
+      'selectors.send': 'ok',
+      deep: 'ok',
+      'selectors.response': 'skipped',
+      'selectors.done': 'skipped',
+    });
+    expect(r.backends[0]).toMatchObject({
+      adapter: { version: expect.any(Number), verifiedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/), file: expect.stringMatching(/sites\/chatgpt\.yaml$/) },
+    });
     expect(fake.stats().total).toBe(before);
   });
 
@@ -91,13 +103,21 @@ describe.skipIf(SKIP_BROWSER)('fano doctor and fano login (browser)', { timeout:
   });
 
   test('only a late fallback matching is a warning that names the entries that no longer match', async () => {
-    const { code, text } = await doctor(config(fake, { chatgpt: { selectors: { input: ['#prompt-v2', 'div.ProseMirror[contenteditable="true"]'] } } }), 'chatgpt');
+    const { code, text } = await doctor(
+      config(fake, { chatgpt: { selectors: { input: ['#prompt-v2', 'div.ProseMirror[contenteditable="true"]'] } } }),
+      'chatgpt',
+    );
     expect(code).toBe(0);
-    expect(text).toMatch(/warning\s+selectors\.input\s+only fallback #2 of 2 matched: "div\.ProseMirror\[contenteditable=\\"true\\"\]".*"#prompt-v2".*no longer match/);
+    expect(text).toMatch(
+      /warning\s+selectors\.input\s+only fallback #2 of 2 matched: "div\.ProseMirror\[contenteditable=\\"true\\"\]".*"#prompt-v2".*no longer match/,
+    );
   });
 
   test('a churned selector: exit 69 and the exact selector named', async () => {
-    const { code, text } = await doctor(config(fake, { chatgpt: { selectors: { input: ['#prompt-v2', 'textarea.new-composer'], busy: 'div[[broken' } } }), 'chatgpt');
+    const { code, text } = await doctor(
+      config(fake, { chatgpt: { selectors: { input: ['#prompt-v2', 'textarea.new-composer'], busy: 'div[[broken' } } }),
+      'chatgpt',
+    );
     expect(code).toBe(69);
     expect(text).toMatch(/FAILED\s+selectors\.input\s+missing: none of "#prompt-v2", "textarea\.new-composer" matched/);
     expect(text).toMatch(/FAILED\s+selectors\.busy\s+invalid CSS: div\[\[broken/);
@@ -124,7 +144,9 @@ describe.skipIf(SKIP_BROWSER)('fano doctor and fano login (browser)', { timeout:
     const before = fake.stats().total;
     const { code, text } = await doctor(config(fake), 'chatgpt', false, true);
     expect(code, text).toBe(0);
-    expect(text).toMatch(/ok\s+send\s+page open [\d.]+ s, ready and signed in [\d.]+ s, .*prompt typed [\d.]+ s, sent [\d.]+ s, submit confirmed [\d.]+ s, answer complete [\d.]+ s \(total [\d.]+ s\); answer: "Answer \d+ to: Reply with one word: pong\./);
+    expect(text).toMatch(
+      /ok\s+send\s+page open [\d.]+ s, ready and signed in [\d.]+ s, .*prompt typed [\d.]+ s, sent [\d.]+ s, submit confirmed [\d.]+ s, answer complete [\d.]+ s \(total [\d.]+ s\); answer: "Answer \d+ to: Reply with one word: pong\./,
+    );
     expect(fake.stats().total).toBe(before + 1);
     expect(fake.stats().prompts.at(-1)?.prompt).toBe('Reply with one word: pong');
   });
@@ -133,7 +155,9 @@ describe.skipIf(SKIP_BROWSER)('fano doctor and fano login (browser)', { timeout:
     const { code, text } = await doctor(config(fake, { chatgpt: { selectors: { response: '.answer-v2 .markdown' } } }), 'chatgpt', false, true);
     expect(code).toBe(69);
     expect(text).toMatch(/FAILED\s+send\s+timeout: no finished answer after 5000 ms/);
-    expect(text).toMatch(/FAILED\s+selectors\.response\s+the prompt went out .* none of "\.answer-v2 \.markdown" matched an answer: the response locator is broken/);
+    expect(text).toMatch(
+      /FAILED\s+selectors\.response\s+the prompt went out .* none of "\.answer-v2 \.markdown" matched an answer: the response locator is broken/,
+    );
   });
 
   test('unknown backend: 64', async () => {
@@ -145,7 +169,10 @@ describe.skipIf(SKIP_BROWSER)('fano doctor and fano login (browser)', { timeout:
 
     test('fano login opens a tab in the attached browser (no display needed) and returns when it is closed', async () => {
       const lines: string[] = [];
-      const done = runLogin({ home: home.home, backend: 'chatgpt', config: config(fake, { browser: { cdpEndpoint: cdp.endpoint() } }), out: (s) => lines.push(s) }, { env: {}, platform: 'linux' });
+      const done = runLogin(
+        { home: home.home, backend: 'chatgpt', config: config(fake, { browser: { cdpEndpoint: cdp.endpoint() } }), out: (s) => lines.push(s) },
+        { env: {}, platform: 'linux' },
+      );
       // The person closes the tab once the site has loaded in it (a close sent while Chromium is
       // still navigating the new tab can be lost), and looks that it is gone.
       let target: { id: string } | undefined;

@@ -55,7 +55,10 @@ describe.skipIf(SKIP_BROWSER)('browser gateway: crash after submit', () => {
     return new Promise((resolve, reject) => {
       child.on('error', reject);
       child.on('exit', (_code, signal) => {
-        const lines = out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+        const lines = out
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as Record<string, unknown>);
         if (lines.length === 0) reject(new Error(`child printed nothing; stderr: ${err}`));
         else resolve({ lines, signal });
       });
@@ -72,7 +75,12 @@ describe.skipIf(SKIP_BROWSER)('browser gateway: crash after submit', () => {
     // The answer may still be streaming: the harvest must wait for it, on the same (crashed) profile.
     const backend = createBrowserBackend('chatgpt', backendConfig({ url: fake.url('chatgpt') }), browserConfig(), { home: home.home });
     try {
-      const conversation = { backend: 'chatgpt', url, turn: 0, submitted: { requestId: 'crash-1', at: new Date().toISOString(), deep: false, promptHash: 'x' } };
+      const conversation = {
+        backend: 'chatgpt',
+        url,
+        turn: 0,
+        submitted: { requestId: 'crash-1', at: new Date().toISOString(), deep: false, promptHash: 'x' },
+      };
       const res = await backend.send(request('Survive a crash [[slow]]', { conversation, harvestOnly: true }), context());
       expect(res).toMatchObject({ outcome: 'ok', sent: true, url });
       expect(res.text).toMatch(/^Answer 1 to: Survive a crash\..*It ends here\.$/s);

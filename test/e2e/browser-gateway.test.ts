@@ -40,7 +40,9 @@ describe.skipIf(SKIP_BROWSER)('browser gateway (chatgpt flavour)', () => {
   });
 
   /** The `browser.request` log line of a request. */
-  const logged = (requestId: string) => events.find(([e, f]) => e === 'browser.request' && (f as { requestId: string }).requestId === requestId)?.[1] as { navigated: boolean; outcome: string } | undefined;
+  const logged = (requestId: string) =>
+    events.find(([e, f]) => e === 'browser.request' && (f as { requestId: string }).requestId === requestId)?.[1] as
+      { navigated: boolean; outcome: string } | undefined;
 
   const bundleDir = (name: string) => path.join(home.home, 'runs', 'tick-1', name);
   const submissions = () => fake.stats().submissions.chatgpt;
@@ -58,7 +60,15 @@ describe.skipIf(SKIP_BROWSER)('browser gateway (chatgpt flavour)', () => {
   });
 
   test('a long multi-line prompt arrives intact', async () => {
-    const lines = ['# Task: review the draft', '', 'Keep these exactly:', '  - indented item <a href="x">&amp;</a>', '\tTabbed "quotes" and \'apostrophes\' $x^2$ \\ backslash', 'Ünïcödé — ✓ 数学', ''];
+    const lines = [
+      '# Task: review the draft',
+      '',
+      'Keep these exactly:',
+      '  - indented item <a href="x">&amp;</a>',
+      '\tTabbed "quotes" and \'apostrophes\' $x^2$ \\ backslash',
+      'Ünïcödé — ✓ 数学',
+      '',
+    ];
     for (let i = 0; i < 120; i += 1) lines.push(`Line ${i}: ${'lorem ipsum dolor sit amet '.repeat(2).trim()}`);
     lines.push('', 'Last line.');
     const prompt = lines.join('\n');
@@ -104,7 +114,12 @@ describe.skipIf(SKIP_BROWSER)('browser gateway (chatgpt flavour)', () => {
     expect(second.text).toMatch(/to: Second question\./);
     expect(third.text).toMatch(/to: Third question\./);
     const id = first.url?.split('/').at(-1);
-    expect(fake.stats().prompts.filter((p) => p.conv === id).map((p) => p.prompt)).toEqual(['First question', 'Second question', 'Third question']);
+    expect(
+      fake
+        .stats()
+        .prompts.filter((p) => p.conv === id)
+        .map((p) => p.prompt),
+    ).toEqual(['First question', 'Second question', 'Third question']);
   });
 
   test('a new conversation starts on the spare tab loaded during the previous answer; threads keep their page', async () => {
@@ -137,7 +152,8 @@ describe.skipIf(SKIP_BROWSER)('browser gateway (chatgpt flavour)', () => {
   });
 
   test('an answer that itself says "Something went wrong" or "rate limit" is ok (patterns only see site chrome)', async () => {
-    const words = "Something went wrong in the proof. You've reached our limit of messages? Rate limit exceeded. Log in to continue. Verify you are human. Network connection lost.";
+    const words =
+      "Something went wrong in the proof. You've reached our limit of messages? Rate limit exceeded. Log in to continue. Verify you are human. Network connection lost.";
     const res = await backend.send(request(`[[echo]] ${words}`), context(bundleDir('words')));
     expect(res.outcome).toBe('ok');
     expect(res.text).toBe(words);
@@ -239,7 +255,9 @@ describe.skipIf(SKIP_BROWSER)('browser gateway (chatgpt flavour)', () => {
   });
 
   test('a browser that cannot start is a siteError before sending, and close() is safe twice', async () => {
-    const b = createBrowserBackend('chatgpt', backendConfig({ url: fake.url('chatgpt') }), browserConfig({ executablePath: '/nonexistent/chromium' }), { home: home.home });
+    const b = createBrowserBackend('chatgpt', backendConfig({ url: fake.url('chatgpt') }), browserConfig({ executablePath: '/nonexistent/chromium' }), {
+      home: home.home,
+    });
     const res = await b.send(request('hi'), context());
     expect(res).toMatchObject({ outcome: 'siteError', sent: false });
     expect(res.detail).toContain('/nonexistent/chromium');

@@ -24,7 +24,13 @@ describe.skipIf(SKIP_BROWSER)('browser gateway: a React chat page whose URL neve
     fake = await startFakeSites();
     home = await tempHome();
     for (const name of ['realui-a', 'realui-b']) {
-      backends.push(answers.wrap(createBrowserBackend(name, backendConfig({ url: fake.url('react'), selectors: SELECTORS, timeouts: { normalMs: 20_000 } }), browserConfig(), { home: home.home })));
+      backends.push(
+        answers.wrap(
+          createBrowserBackend(name, backendConfig({ url: fake.url('react'), selectors: SELECTORS, timeouts: { normalMs: 20_000 } }), browserConfig(), {
+            home: home.home,
+          }),
+        ),
+      );
     }
   });
   afterAll(async () => {
@@ -69,7 +75,14 @@ describe.skipIf(SKIP_BROWSER)('browser gateway: a React chat page whose URL neve
 
   test('without a done marker, the quiet time decides: a configured 3 s waits out a 1.5 s pause', async () => {
     const { done: _done, ...noDone } = SELECTORS;
-    const b = answers.wrap(createBrowserBackend('realui-quiet', backendConfig({ url: fake.url('react'), selectors: noDone, timeouts: { stableMs: 3_000, normalMs: 20_000 } }), browserConfig(), { home: home.home }));
+    const b = answers.wrap(
+      createBrowserBackend(
+        'realui-quiet',
+        backendConfig({ url: fake.url('react'), selectors: noDone, timeouts: { stableMs: 3_000, normalMs: 20_000 } }),
+        browserConfig(),
+        { home: home.home },
+      ),
+    );
     try {
       const res = await b.send(request('A slow one [[pause=1500]]'), context());
       expect(res.outcome).toBe('ok');

@@ -63,7 +63,9 @@ async function tickWatchingLaunches(home: string): Promise<{ code: number | null
 }
 
 function tickLog(home: string): string {
-  const runs = execFileSync('ls', ['-t', join(home, 'runs')], { encoding: 'utf8' }).split('\n').filter((f) => f.endsWith('.jsonl'));
+  const runs = execFileSync('ls', ['-t', join(home, 'runs')], { encoding: 'utf8' })
+    .split('\n')
+    .filter((f) => f.endsWith('.jsonl'));
   return readFileSync(join(home, 'runs', runs[0]!), 'utf8');
 }
 
@@ -108,7 +110,11 @@ describe.skipIf(SKIP_BROWSER)('the resident browser', () => {
       // Through the resident driver: the tick itself loads no Playwright.
       expect(tickLog(home)).toContain('"browser.driver"');
       expect(tickLog(home)).not.toContain('"browser.driver_unavailable"');
-      requests.push(...tickLog(home).split('\n').filter((l) => l.includes('"browser.request"')));
+      requests.push(
+        ...tickLog(home)
+          .split('\n')
+          .filter((l) => l.includes('"browser.request"')),
+      );
     }
     expect(fake.stats().total).toBe(3);
     expect(fake.stats().pageLoads.chatgpt, `the ticks reused the warm page: ${requests.join('\n')}`).toBe(loads);

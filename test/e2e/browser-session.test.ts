@@ -73,9 +73,21 @@ describe.skipIf(SKIP_BROWSER)('browser session: the spare tab', () => {
 
       s.preload(fake.url('chatgpt'));
       const current = await s.page();
-      await expect.poll(() => current.context().pages().find((p) => p !== current)?.url()).toBe(fake.url('chatgpt'));
+      await expect
+        .poll(() =>
+          current
+            .context()
+            .pages()
+            .find((p) => p !== current)
+            ?.url(),
+        )
+        .toBe(fake.url('chatgpt'));
       // Someone used the spare tab after it loaded: it no longer shows a fresh start page.
-      await current.context().pages().find((p) => p !== current)?.goto(`${fake.url('chatgpt')}#elsewhere`);
+      await current
+        .context()
+        .pages()
+        .find((p) => p !== current)
+        ?.goto(`${fake.url('chatgpt')}#elsewhere`);
       expect(await s.takeSpare(fake.url('chatgpt'))).toBeNull();
       expect(await s.page()).toBe(current);
     } finally {

@@ -27,16 +27,18 @@ describe.skipIf(SKIP_BROWSER)('browser gateway: sites and deep mode', () => {
     gemini = answers.wrap(createBrowserBackend('gemini', backendConfig({ url: fake.url('gemini') }), browser, deps));
     claude = answers.wrap(createBrowserBackend('claude', backendConfig({ url: fake.url('claude') }), browser, deps));
     // A site with no built-in adapter: everything comes from config.
-    custom = answers.wrap(createBrowserBackend(
-      'mychat',
-      backendConfig({
-        url: fake.url('plain'),
-        selectors: { input: '#q', send: '#go', response: '.msg.bot .answer', busy: '.spinner', userMessage: '.msg.user', chrome: '#notice' },
-        patterns: { rateLimited: ['slow down'], loginRequired: ['members only'], challenge: ['prove you are human'], error: ['kaput'] },
-      }),
-      browser,
-      deps,
-    ));
+    custom = answers.wrap(
+      createBrowserBackend(
+        'mychat',
+        backendConfig({
+          url: fake.url('plain'),
+          selectors: { input: '#q', send: '#go', response: '.msg.bot .answer', busy: '.spinner', userMessage: '.msg.user', chrome: '#notice' },
+          patterns: { rateLimited: ['slow down'], loginRequired: ['members only'], challenge: ['prove you are human'], error: ['kaput'] },
+        }),
+        browser,
+        deps,
+      ),
+    );
   });
   afterEach(() => {
     for (const s of ['gemini', 'claude', 'plain'] as const) fake.set(s, DEFAULT_FAKE_OPTIONS);
@@ -138,7 +140,14 @@ describe.skipIf(SKIP_BROWSER)('browser gateway: sites and deep mode', () => {
     const second = await custom.send(request('And again', { conversation: { backend: 'mychat', url: first.url, turn: 1, submitted: null } }), context());
     expect(second.outcome).toBe('ok');
     expect(second.text).toMatch(/to: And again\./);
-    expect(new Set(fake.stats().prompts.filter((p) => p.site === 'plain').map((p) => p.conv)).size).toBe(1);
+    expect(
+      new Set(
+        fake
+          .stats()
+          .prompts.filter((p) => p.site === 'plain')
+          .map((p) => p.conv),
+      ).size,
+    ).toBe(1);
 
     fake.set('plain', { rateLimitText: 'Slow down! Come back in 2 hours.' });
     const rl = await custom.send(request('[[ratelimit]] x'), context());
@@ -154,7 +163,14 @@ describe.skipIf(SKIP_BROWSER)('browser gateway: sites and deep mode', () => {
         'roles',
         backendConfig({
           url: fake.url('plain'),
-          selectors: { input: 'role=textbox', send: 'role=button[name=/^ask$/i]', response: '.msg.bot >> .answer', busy: 'text="thinking…"', userMessage: '.msg.user', chrome: '#notice' },
+          selectors: {
+            input: 'role=textbox',
+            send: 'role=button[name=/^ask$/i]',
+            response: '.msg.bot >> .answer',
+            busy: 'text="thinking…"',
+            userMessage: '.msg.user',
+            chrome: '#notice',
+          },
         }),
         browserConfig({ preloadPage: false }),
         { home: `${home.home}/roles` },

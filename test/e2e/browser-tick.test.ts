@@ -79,7 +79,12 @@ describe.skipIf(SKIP_BROWSER)('fano tick on a browser backend', () => {
     expect(Object.keys(state.modules.echo?.results ?? {})).toEqual(['q1']);
     // What the ticks stored is, byte for byte, what the site sent (the harvested answer included).
     const stored = (state.modules.echo?.results?.q1 as { answers: string[] }).answers;
-    expect(stored).toEqual(fake.stats().prompts.filter((p) => url?.includes(p.conv)).map((p) => p.answer));
+    expect(stored).toEqual(
+      fake
+        .stats()
+        .prompts.filter((p) => url?.includes(p.conv))
+        .map((p) => p.answer),
+    );
   }, 120_000);
 
   it('a login wall parks the backend (not the task); a later tick re-probes and resumes by itself', async () => {
@@ -108,7 +113,12 @@ describe.skipIf(SKIP_BROWSER)('fano tick on a browser backend', () => {
         const { state } = await readState(home);
         const stored = (state.modules.echo?.results?.q1 as { answers: string[] }).answers;
         const conv = Object.values(state.tasks)[0]!.conversation?.url ?? '';
-        expect(stored).toEqual(fake.stats().prompts.filter((p) => conv.includes(p.conv)).map((p) => p.answer));
+        expect(stored).toEqual(
+          fake
+            .stats()
+            .prompts.filter((p) => conv.includes(p.conv))
+            .map((p) => p.answer),
+        );
         return;
       }
       await new Promise((r) => setTimeout(r, 1000));

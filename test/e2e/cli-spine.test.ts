@@ -7,7 +7,11 @@ import { runFano, startFano, tempHome } from '../support/cli.js';
 
 const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 const snapshot = (home: string) =>
-  Object.fromEntries(readdirSync(join(home, 'state')).filter((f) => f.endsWith('.json') || f.endsWith('.jsonl')).map((f) => [f, sha(join(home, 'state', f))]));
+  Object.fromEntries(
+    readdirSync(join(home, 'state'))
+      .filter((f) => f.endsWith('.json') || f.endsWith('.jsonl'))
+      .map((f) => [f, sha(join(home, 'state', f))]),
+  );
 
 async function initHome(extraConfig = ''): Promise<string> {
   const home = tempHome();
@@ -15,7 +19,12 @@ async function initHome(extraConfig = ''): Promise<string> {
   expect(r.code, r.stderr).toBe(0);
   // These tests drive the spine with the echo module (the Explorer has its own e2e tests).
   const cfg = join(home, 'fano.config.yaml');
-  writeFileSync(cfg, readFileSync(cfg, 'utf8').replace(/(\n {2}explorer:[^\n]*\n {4}enabled: )true/, '$1false').replace(/(\n {2}echo:[^\n]*\n {4}enabled: )false/, '$1true'));
+  writeFileSync(
+    cfg,
+    readFileSync(cfg, 'utf8')
+      .replace(/(\n {2}explorer:[^\n]*\n {4}enabled: )true/, '$1false')
+      .replace(/(\n {2}echo:[^\n]*\n {4}enabled: )false/, '$1true'),
+  );
   if (extraConfig) writeFileSync(join(home, 'fano.config.yaml'), readFileSync(join(home, 'fano.config.yaml'), 'utf8') + extraConfig);
   return home;
 }
@@ -43,7 +52,16 @@ describe('fano init / tick / status', () => {
     expect(s.tasks.total).toBe(2);
     expect(s.tasks.byState.completed).toBe(2);
     expect(s.tasks.byModule.echo).toBe(2);
-    expect(s.backends[0]).toMatchObject({ name: 'mock', type: 'mock', status: 'available', requestsThisHour: 4, hourlyLimit: 500, deepUsedToday: 0, rateLimitedUntil: null, usedUpUntil: null });
+    expect(s.backends[0]).toMatchObject({
+      name: 'mock',
+      type: 'mock',
+      status: 'available',
+      requestsThisHour: 4,
+      hourlyLimit: 500,
+      deepUsedToday: 0,
+      rateLimitedUntil: null,
+      usedUpUntil: null,
+    });
     expect(typeof s.backends[0].deepDailyLimit).toBe('number');
     expect(s.lastTick).toMatchObject({ outcome: 'idle' });
     expect(Date.parse(s.lastTick.startedAt)).not.toBeNaN();

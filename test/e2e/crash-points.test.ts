@@ -20,25 +20,29 @@ describe.concurrent('crash points on the mock', () => {
     expect(Object.keys(reference.modules.echo?.results ?? {})).toHaveLength(SEEDS);
   }, 600_000);
 
-  it.each(CRASH_POINTS.map((p) => [p]))('crash point %s: recovers to the same final state', async (point) => {
-    // The archive point only fires when finished tasks are archived: archive them at once there.
-    const home = newHome(SEEDS, point === 'archive.appended' ? 0 : 7);
-    const obs = new Observer();
-    let crashes = 0;
-    // Crash at the 1st, 2nd, 3rd... time the point is reached, restarting in between.
-    for (let nth = 1; nth <= 6; nth++) {
-      const r = await runFano(['tick'], { home, env: { FANO_CRASH_AT: `${point}@${nth}` } });
-      if (r.signal === 'SIGKILL') {
-        crashes++;
-        await afterKill(home, crashes);
-      } else expect(r.code, r.stderr).toBe(0);
-      await obs.check(home);
+  it.each(CRASH_POINTS.map((p) => [p]))(
+    'crash point %s: recovers to the same final state',
+    async (point) => {
+      // The archive point only fires when finished tasks are archived: archive them at once there.
+      const home = newHome(SEEDS, point === 'archive.appended' ? 0 : 7);
+      const obs = new Observer();
+      let crashes = 0;
+      // Crash at the 1st, 2nd, 3rd... time the point is reached, restarting in between.
+      for (let nth = 1; nth <= 6; nth++) {
+        const r = await runFano(['tick'], { home, env: { FANO_CRASH_AT: `${point}@${nth}` } });
+        if (r.signal === 'SIGKILL') {
+          crashes++;
+          await afterKill(home, crashes);
+        } else expect(r.code, r.stderr).toBe(0);
+        await obs.check(home);
+        await verifyOk(home);
+      }
+      await tickUntilDone(home, obs);
       await verifyOk(home);
-    }
-    await tickUntilDone(home, obs);
-    await verifyOk(home);
-    expect(await obs.lost(home)).toEqual([]);
-    expect(await normalize(home)).toEqual(await referenceP);
-    expect(crashes, `FANO_CRASH_AT=${point} never fired`).toBeGreaterThan(0);
-  }, 600_000);
+      expect(await obs.lost(home)).toEqual([]);
+      expect(await normalize(home)).toEqual(await referenceP);
+      expect(crashes, `FANO_CRASH_AT=${point} never fired`).toBeGreaterThan(0);
+    },
+    600_000,
+  );
 });

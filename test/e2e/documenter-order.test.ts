@@ -75,7 +75,8 @@ describe('the document in reading order', () => {
 
     // Ten ticks of changes to both sections: new insights, a comment, reviews.
     for (let i = 0; i < 10; i++) {
-      if (i % 3 === 0) await bless(h, { id: `i-g${i}`, text: `Geometry fact ${i}.`, tag: 'geometry' }, { id: `i-o${i}`, text: `Oval fact ${i}.`, tag: 'ovals' });
+      if (i % 3 === 0)
+        await bless(h, { id: `i-g${i}`, text: `Geometry fact ${i}.`, tag: 'geometry' }, { id: `i-o${i}`, text: `Oval fact ${i}.`, tag: 'ovals' });
       if (i === 4) writeFileSync(join(h, DOC), read(h).replace('## Geometry\n', '## Geometry\n\n<!-- COMMENT: say which plane -->\n'));
       await tick(h);
       expect(order(h), `after tick ${i + 1}`).toEqual(mine);

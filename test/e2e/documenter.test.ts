@@ -56,7 +56,12 @@ describe('the Documenter on the mock', () => {
     expect((await runFano(['init', home])).code).toBe(0);
     expect(read(home)).toContain('# Research notes');
     const cfg = join(home, 'fano.config.yaml');
-    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace(/exchangesBeforeSynthesis: 4 /, 'exchangesBeforeSynthesis: 1 ').replace(/latencyMs: 50/, 'latencyMs: 5'));
+    writeFileSync(
+      cfg,
+      readFileSync(cfg, 'utf8')
+        .replace(/exchangesBeforeSynthesis: 4 /, 'exchangesBeforeSynthesis: 1 ')
+        .replace(/latencyMs: 50/, 'latencyMs: 5'),
+    );
 
     // Insights first (the panel may or may not bless them: the person blesses them all).
     let ids: string[] = [];
@@ -85,8 +90,13 @@ describe('the Documenter on the mock', () => {
 
     // The person types a comment under the first section's heading.
     const first = doc.sections[0]!;
-    writeFileSync(join(home, DOC), read(home).replace(`${first.heading}\n`, `${first.heading}\n\n<!-- COMMENT: please explain where the count comes from -->\n`));
-    expect((await commentList(home)).comments).toEqual([expect.objectContaining({ state: 'open', sectionId: first.meta.id, text: 'please explain where the count comes from' })]);
+    writeFileSync(
+      join(home, DOC),
+      read(home).replace(`${first.heading}\n`, `${first.heading}\n\n<!-- COMMENT: please explain where the count comes from -->\n`),
+    );
+    expect((await commentList(home)).comments).toEqual([
+      expect.objectContaining({ state: 'open', sectionId: first.meta.id, text: 'please explain where the count comes from' }),
+    ]);
     for (let i = 0; i < 3 && parseDocument(read(home)).comments.length > 0; i++) await tick(home);
     expect(parseDocument(read(home)).comments).toEqual([]);
     expect(read(home)).toMatch(/<!-- RESOLVED \S+: "please explain where the count comes from" — /);
@@ -128,7 +138,10 @@ describe('the Documenter on the mock', () => {
 
   it('a disputed comment escalates to NEEDS_HUMAN_REVIEW and `comment list` says so', async () => {
     const home = documentHome(PERSON_DOC.replace('is small.', 'is small. <!-- COMMENT: I disagree with this -->'));
-    writeFileSync(join(home, 'fano.config.yaml'), `${readFileSync(join(home, 'fano.config.yaml'), 'utf8')}  documenter: {maxDisputes: 2, disputeRetryMinutes: 0}\n`);
+    writeFileSync(
+      join(home, 'fano.config.yaml'),
+      `${readFileSync(join(home, 'fano.config.yaml'), 'utf8')}  documenter: {maxDisputes: 2, disputeRetryMinutes: 0}\n`,
+    );
     // One step: the first dispute (a whole tick goes on to the second at once: it uses its budget).
     expect((await runFano(['tick', '--once'], { home })).code).toBe(0);
     expect((await commentList(home)).comments).toEqual([expect.objectContaining({ state: 'attempted' })]);
@@ -139,23 +152,27 @@ describe('the Documenter on the mock', () => {
     expect(Object.keys((await readState(home)).state.modules.documenter?.patches ?? {})).toHaveLength(2);
   }, 60_000);
 
-  it.each(DOCUMENT_CRASH_POINTS.map((p) => [p]))('SIGKILL at %s leaves the old or the new document, and the change lands exactly once', async (point) => {
-    const original = PERSON_DOC.replace('is small.', 'is small. <!-- COMMENT: clarify -->');
-    const home = documentHome(original);
-    const r = await runFano(['tick'], { home, env: { FANO_CRASH_AT: point } });
-    expect(r.signal).toBe('SIGKILL');
-    const after = read(home);
-    if (point === 'document.before-rename') expect(after).toBe(original);
-    else expect(after).toMatch(/<!-- RESOLVED \S+: "clarify"/);
-    expect(parseDocument(after).malformed).toEqual([]);
-    await sleep(3_500); // the killed tick's lock goes stale
-    await tick(home);
-    const text = read(home);
-    expect(text.match(/<!-- RESOLVED/g)).toHaveLength(1);
-    expect(text.match(/Clarification/g)).toHaveLength(1);
-    const patches = Object.values((await readState(home)).state.modules.documenter?.patches ?? {}) as Array<{ status: string }>;
-    expect(patches.map((p) => p.status)).toEqual(['applied']);
-    expect(readdirSync(join(home, 'state/documenter')).sort()).toEqual(['document.md', 'document.provenance.md', 'history']);
-    expect((await runFano(['verify'], { home })).code).toBe(0);
-  }, 60_000);
+  it.each(DOCUMENT_CRASH_POINTS.map((p) => [p]))(
+    'SIGKILL at %s leaves the old or the new document, and the change lands exactly once',
+    async (point) => {
+      const original = PERSON_DOC.replace('is small.', 'is small. <!-- COMMENT: clarify -->');
+      const home = documentHome(original);
+      const r = await runFano(['tick'], { home, env: { FANO_CRASH_AT: point } });
+      expect(r.signal).toBe('SIGKILL');
+      const after = read(home);
+      if (point === 'document.before-rename') expect(after).toBe(original);
+      else expect(after).toMatch(/<!-- RESOLVED \S+: "clarify"/);
+      expect(parseDocument(after).malformed).toEqual([]);
+      await sleep(3_500); // the killed tick's lock goes stale
+      await tick(home);
+      const text = read(home);
+      expect(text.match(/<!-- RESOLVED/g)).toHaveLength(1);
+      expect(text.match(/Clarification/g)).toHaveLength(1);
+      const patches = Object.values((await readState(home)).state.modules.documenter?.patches ?? {}) as Array<{ status: string }>;
+      expect(patches.map((p) => p.status)).toEqual(['applied']);
+      expect(readdirSync(join(home, 'state/documenter')).sort()).toEqual(['document.md', 'document.provenance.md', 'history']);
+      expect((await runFano(['verify'], { home })).code).toBe(0);
+    },
+    60_000,
+  );
 });

@@ -79,7 +79,13 @@ describe('the review of an insight on four mock backends', () => {
     expect(md).toContain(`- claim ${claim.claim + 1}: **refuted**`);
     expect(md).toContain(`counterexample: ${counterexample.replace(/\s+/g, ' ')}`);
     expect(md).toContain(`Decided by the verification: rejected (claim ${claim.claim + 1} refuted in verification).`);
-    const shown = JSON.parse((await runFano(['insight', 'show', r.id, '--json'], { home })).stdout) as { statement: string; kind: string; argument: string; dependsOn: string[]; verification: Array<{ verdict: string; counterexample: string | null }> };
+    const shown = JSON.parse((await runFano(['insight', 'show', r.id, '--json'], { home })).stdout) as {
+      statement: string;
+      kind: string;
+      argument: string;
+      dependsOn: string[];
+      verification: Array<{ verdict: string; counterexample: string | null }>;
+    };
     expect(shown.statement).toBe(r.text);
     expect(shown.kind).toMatch(/^(proved|computed|conjectured)$/);
     expect(shown.argument.length).toBeGreaterThan(10);
@@ -96,9 +102,23 @@ describe('the review of an insight on four mock backends', () => {
     const [majority] = [...counts.entries()].find(([, n]) => n === 2)!;
     const minority = r2.filter((x) => x.rating !== majority).map((x) => x.slot);
     expect(a.rounds.find((x) => x.round === 3)!.reviews.map((x) => x.slot)).toEqual(minority);
-    expect(a.rounds.find((x) => x.round === 4)!.reviews.map((x) => x.slot).sort()).toEqual(r2.filter((x) => x.rating === majority).map((x) => x.slot).sort());
+    expect(
+      a.rounds
+        .find((x) => x.round === 4)!
+        .reviews.map((x) => x.slot)
+        .sort(),
+    ).toEqual(
+      r2
+        .filter((x) => x.rating === majority)
+        .map((x) => x.slot)
+        .sort(),
+    );
     // The decision is the majority of each reviewer's last rating.
-    const last = r2.map((x) => a.rounds.find((y) => y.round === 4)!.reviews.find((y) => y.slot === x.slot) ?? a.rounds.find((y) => y.round === 3)!.reviews.find((y) => y.slot === x.slot)!);
+    const last = r2.map(
+      (x) =>
+        a.rounds.find((y) => y.round === 4)!.reviews.find((y) => y.slot === x.slot) ??
+        a.rounds.find((y) => y.round === 3)!.reviews.find((y) => y.slot === x.slot)!,
+    );
     const lastCounts = new Map<string, number>();
     for (const x of last) lastCounts.set(x.rating, (lastCounts.get(x.rating) ?? 0) + 1);
     const decided = [...lastCounts.entries()].find(([, n]) => n >= 2)?.[0];
@@ -115,7 +135,10 @@ describe('the review of an insight on four mock backends', () => {
     }
     expect(amd).toContain("## Review round 3 (the minority's strongest case)");
     expect(amd).toContain("## Review round 4 (the majority's answer)");
-    const listed = JSON.parse((await runFano(['insight', 'list', '--json'], { home })).stdout) as Array<{ id: string; reviews: Array<{ round: number; claims: unknown[]; structuralDepth: unknown; naturalness: unknown }> }>;
+    const listed = JSON.parse((await runFano(['insight', 'list', '--json'], { home })).stdout) as Array<{
+      id: string;
+      reviews: Array<{ round: number; claims: unknown[]; structuralDepth: unknown; naturalness: unknown }>;
+    }>;
     const entry = listed.find((x) => x.id === a.id)!;
     expect(entry.reviews.map((x) => x.round).sort()).toEqual(a.rounds.flatMap((x) => x.reviews.map(() => x.round)).sort());
     for (const x of entry.reviews) expect(x).toMatchObject({ claims: expect.any(Array), structuralDepth: expect.any(Object), naturalness: expect.any(Object) });

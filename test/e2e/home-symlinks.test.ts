@@ -42,24 +42,31 @@ const SEEDS = `seeds:
 const outside = () => mkdtempSync(join(tmpdir(), 'fano-outside-'));
 
 describe('a folder fano writes into that leads out of the home is refused', () => {
-  it.each([['state/explorer/threads'], ['state/explorer/insights']])('%s as a symlink out: nothing written there, one problem, the work goes on', async (rel) => {
-    const home = tempHome({ 'fano.config.yaml': CONFIG, 'state/explorer/seeds.yaml': SEEDS }, 'fano-home-');
-    const target = outside();
-    symlinkSync(target, join(home, rel));
-    const stderrs: string[] = [];
-    for (let i = 0; i < 6; i++) {
-      const r = await runFano(['tick'], { home });
-      expect(r.code, r.stderr).toBe(0);
-      stderrs.push(r.stderr);
-    }
-    expect(readdirSync(target)).toEqual([]);
-    const mentions = stderrs.join('').split('\n').filter((l) => l.includes(rel) && l.includes('leads out of the home'));
-    expect(mentions, stderrs.join('')).toHaveLength(1);
-    const { state } = await readState(home);
-    expect(Object.keys(state.modules.explorer?.threads ?? {}).length).toBeGreaterThan(0);
-    const v = await runFano(['verify'], { home });
-    expect(v.code).toBe(0);
-  }, 120_000);
+  it.each([['state/explorer/threads'], ['state/explorer/insights']])(
+    '%s as a symlink out: nothing written there, one problem, the work goes on',
+    async (rel) => {
+      const home = tempHome({ 'fano.config.yaml': CONFIG, 'state/explorer/seeds.yaml': SEEDS }, 'fano-home-');
+      const target = outside();
+      symlinkSync(target, join(home, rel));
+      const stderrs: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const r = await runFano(['tick'], { home });
+        expect(r.code, r.stderr).toBe(0);
+        stderrs.push(r.stderr);
+      }
+      expect(readdirSync(target)).toEqual([]);
+      const mentions = stderrs
+        .join('')
+        .split('\n')
+        .filter((l) => l.includes(rel) && l.includes('leads out of the home'));
+      expect(mentions, stderrs.join('')).toHaveLength(1);
+      const { state } = await readState(home);
+      expect(Object.keys(state.modules.explorer?.threads ?? {}).length).toBeGreaterThan(0);
+      const v = await runFano(['verify'], { home });
+      expect(v.code).toBe(0);
+    },
+    120_000,
+  );
 
   it('runs/ as a symlink out: the tick exits 73 naming it, before writing anything', async () => {
     const home = tempHome({ 'fano.config.yaml': CONFIG, 'state/explorer/seeds.yaml': SEEDS }, 'fano-home-');

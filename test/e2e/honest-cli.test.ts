@@ -15,7 +15,19 @@ afterAll(() => removeTempHomes());
 describe('honest CLI answers', () => {
   it('every command on a folder that is not a home exits 78 and says so', async () => {
     const empty = tempHome({}, 'fano-nohome-');
-    for (const args of [['verify'], ['repair'], ['status'], ['seed', 'list'], ['tick'], ['tasks'], ['comment', 'list'], ['insight', 'list'], ['source', 'list'], ['schedule', '--cron'], ['config', 'check']]) {
+    for (const args of [
+      ['verify'],
+      ['repair'],
+      ['status'],
+      ['seed', 'list'],
+      ['tick'],
+      ['tasks'],
+      ['comment', 'list'],
+      ['insight', 'list'],
+      ['source', 'list'],
+      ['schedule', '--cron'],
+      ['config', 'check'],
+    ]) {
       const r = await runFano(args, { home: empty });
       expect(r.code, `${args.join(' ')}: ${r.stdout}${r.stderr}`).toBe(78);
       expect(r.stderr).toContain(`${empty} is not a fano home`);
@@ -35,7 +47,8 @@ describe('honest CLI answers', () => {
       expect(r.code, r.stderr).toBe(78);
       expect(r.stderr).toMatch(/fano\.config\.yaml:5:5: scheduler\.weights\.reseacher: no module "reseacher" \(did you mean "researcher"\?\)/);
     }
-    const bomb = 'a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n';
+    const bomb =
+      'a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n';
     for (const text of [bomb, `tick: ${'['.repeat(20000)}${']'.repeat(20000)}\n`]) {
       writeFileSync(cfg, text);
       for (const cmd of [['tick'], ['status']]) {
@@ -60,9 +73,16 @@ describe('honest CLI answers', () => {
     expect((await runFano(['init', home])).code).toBe(0);
     const cfg = join(home, 'fano.config.yaml');
     expect(readFileSync(cfg, 'utf8')).toMatch(/hourlyLimit: 500 /);
-    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace(/hourlyLimit: 500 /, 'hourlyLimit: 2 ').replace(/latencyMs: 50/, 'latencyMs: 5'));
+    writeFileSync(
+      cfg,
+      readFileSync(cfg, 'utf8')
+        .replace(/hourlyLimit: 500 /, 'hourlyLimit: 2 ')
+        .replace(/latencyMs: 50/, 'latencyMs: 5'),
+    );
     expect((await runFano(['tick'], { home })).code).toBe(0);
-    const st = JSON.parse((await runFano(['status', '--json'], { home })).stdout) as { backends: Array<{ name: string; requestsThisHour: number; usedUpUntil: string | null }> };
+    const st = JSON.parse((await runFano(['status', '--json'], { home })).stdout) as {
+      backends: Array<{ name: string; requestsThisHour: number; usedUpUntil: string | null }>;
+    };
     const mock = st.backends.find((b) => b.name === 'mock')!;
     expect(mock.requestsThisHour).toBe(2);
     expect(Date.parse(mock.usedUpUntil!)).toBeGreaterThan(Date.now() + 55 * 60_000);
@@ -97,7 +117,10 @@ describe('honest CLI answers', () => {
     expect((await runFano(['verify'], { home })).code).toBe(0);
   }, 60_000);
 
-  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  for (const [sig, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
     it(`${sig} stops a tick at its next safe point: exit ${code}, "interrupted: the next tick resumes", and it does`, async () => {
       const home = tempHome({}, 'fano-int-');
       expect((await runFano(['init', home])).code).toBe(0);

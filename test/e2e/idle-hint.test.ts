@@ -12,7 +12,10 @@ const lastEvent = (home: string) => {
   const last = JSON.parse(readFileSync(join(home, 'runs/last-tick.json'), 'utf8')) as { id: string; startedAt: string };
   if (existsSync(join(home, 'runs', `${last.id}.jsonl`))) return readFileSync(join(home, 'runs', `${last.id}.jsonl`), 'utf8');
   const idle = readFileSync(join(home, 'runs', `idle-${last.startedAt.slice(0, 10)}.jsonl`), 'utf8');
-  return idle.split('\n').filter((l) => l.includes(`"tickId":"${last.id}"`)).join('\n');
+  return idle
+    .split('\n')
+    .filter((l) => l.includes(`"tickId":"${last.id}"`))
+    .join('\n');
 };
 
 describe('idle fast path', () => {
@@ -43,7 +46,10 @@ describe('idle fast path', () => {
   }, 60_000);
 
   it('a backoff ending wakes the full path', async () => {
-    const home = tempHome({ 'fano.config.yaml': CONFIG.replace('latencyMs: 5', 'latencyMs: 5\n    failureRate: 1') + 'retries:\n  transientDelaySeconds: 2\n', 'state/explorer/seeds.yaml': seeds(1) });
+    const home = tempHome({
+      'fano.config.yaml': CONFIG.replace('latencyMs: 5', 'latencyMs: 5\n    failureRate: 1') + 'retries:\n  transientDelaySeconds: 2\n',
+      'state/explorer/seeds.yaml': seeds(1),
+    });
     expect((await runFano(['tick'], { home })).code).toBe(0);
     const hint = JSON.parse(readFileSync(join(home, 'runs/idle-hint.json'), 'utf8'));
     const task = Object.values((await readState(home)).state.tasks)[0]!;

@@ -19,7 +19,8 @@ const ROUNDS = Number(process.env.FENCE_ROUNDS ?? 20);
 const STALE_MS = 2000;
 
 const config = echoHomeConfig({ mock: { latencyMs: 250, seed: 3 }, turns: 3, tick: { maxRequests: 4, lockStaleSeconds: STALE_MS / 1000 } });
-const seeds = 'seeds:\n' + Array.from({ length: 60 }, (_, i) => `  - id: s${i}\n    type: question\n    text: Question number ${i} about the seven lines.\n`).join('');
+const seeds =
+  'seeds:\n' + Array.from({ length: 60 }, (_, i) => `  - id: s${i}\n    type: question\n    text: Question number ${i} about the seven lines.\n`).join('');
 
 const newHome = () => tempHome({ 'fano.config.yaml': config, 'state/explorer/seeds.yaml': seeds }, 'fano-fence-');
 
@@ -87,19 +88,29 @@ async function round(home: string, order: 'during' | 'after'): Promise<void> {
   }
   // B checkpointed (the log then held only B's records, then none): any record of A's epoch now in
   // the log, or moved aside by B as foreign bytes, was written after B took over.
-  expect(epochs(log).filter((e) => e <= epochA), 'records of the fenced tick in the log').toEqual([]);
-  expect(epochs(broken).filter((e) => e === epochA), 'records of the fenced tick moved aside by B').toEqual([]);
+  expect(
+    epochs(log).filter((e) => e <= epochA),
+    'records of the fenced tick in the log',
+  ).toEqual([]);
+  expect(
+    epochs(broken).filter((e) => e === epochA),
+    'records of the fenced tick moved aside by B',
+  ).toEqual([]);
   const cp = JSON.parse(readFileSync(join(home, 'state', 'checkpoint.json'), 'utf8')) as { epoch: number };
   expect(cp.epoch).toBeGreaterThan(epochA);
 }
 
 describe.concurrent('a tick paused past the stale time writes nothing after the takeover', () => {
-  it.each([['during' as const], ['after' as const]])(`A resumes %s B's tick: ${ROUNDS} rounds, zero records from A`, async (order) => {
-    const home = newHome();
-    for (let i = 0; i < ROUNDS; i++) await round(home, order);
-    const v = await runFano(['verify'], { home });
-    expect(v.code, v.stdout + v.stderr).toBe(0);
-  }, 600_000);
+  it.each([['during' as const], ['after' as const]])(
+    `A resumes %s B's tick: ${ROUNDS} rounds, zero records from A`,
+    async (order) => {
+      const home = newHome();
+      for (let i = 0; i < ROUNDS; i++) await round(home, order);
+      const v = await runFano(['verify'], { home });
+      expect(v.code, v.stdout + v.stderr).toBe(0);
+    },
+    600_000,
+  );
 });
 
 describe('a blocked event loop cannot lose the lock unnoticed', () => {

@@ -51,7 +51,10 @@ describe('problems a person must fix', () => {
   it('an unterminated COMMENT: listed with its line, printed once, the document untouched (its other comment is not answered either)', async () => {
     const doc = `# Notes\n\n${marker('s-a')}\n## A\n\nAlpha.\n\n<!-- COMMENT: say more about alpha\n\nA paragraph the comment swallows.\n\n${marker('s-b')}\n## B\n\nBeta.\n\n<!-- COMMENT: expand beta -->\n`;
     const home = tempHome({ 'fano.config.yaml': CONFIG, [DOC]: doc, [SEEDS]: 'seeds: []\n' });
-    await twoTicks(home, /fano: problem: state\/documenter\/document\.md:8: the HTML comment "<!-- COMMENT: say more about alpha" is not closed before the next "<!--" \(line 12\); fix: close it with -->/);
+    await twoTicks(
+      home,
+      /fano: problem: state\/documenter\/document\.md:8: the HTML comment "<!-- COMMENT: say more about alpha" is not closed before the next "<!--" \(line 12\); fix: close it with -->/,
+    );
     expect(bytes(home, DOC).equals(Buffer.from(doc))).toBe(true);
     expect(await problems(home)).toEqual([expect.objectContaining({ file: DOC, line: 8 })]);
     const list = await runFano(['comment', 'list', '--json'], { home });
@@ -72,11 +75,34 @@ describe('problems a person must fix', () => {
     const home = tempHome({ 'fano.config.yaml': CONFIG, [DOC]: doc, [SEEDS]: 'seeds: []\n' });
     // The state of a home where fano wrote s-combinatorics earlier (an applied patch).
     const store = await openStore(home);
-    const patch = { status: 'applied', file: DOC, sectionId: 's-combinatorics', base: null, next: null, after: null, nextHash: 'x', resolvedAt: '2026-01-01T00:00:00.000Z', unit: 'insight:i-1', taskType: 'incorporate_insight', task: 't', summary: 's', insightIds: ['i-1'], backend: 'mock', mode: 'normal', conversation: null, at: '2026-01-01T00:00:00.000Z', initialText: '', snapshotDir: 'state/documenter/history' };
+    const patch = {
+      status: 'applied',
+      file: DOC,
+      sectionId: 's-combinatorics',
+      base: null,
+      next: null,
+      after: null,
+      nextHash: 'x',
+      resolvedAt: '2026-01-01T00:00:00.000Z',
+      unit: 'insight:i-1',
+      taskType: 'incorporate_insight',
+      task: 't',
+      summary: 's',
+      insightIds: ['i-1'],
+      backend: 'mock',
+      mode: 'normal',
+      conversation: null,
+      at: '2026-01-01T00:00:00.000Z',
+      initialText: '',
+      snapshotDir: 'state/documenter/history',
+    };
     await store.append([{ type: 'module.put', module: 'documenter', collection: 'patches', id: 'p-1', doc: patch }], new Date());
     await store.checkpoint();
     await store.close();
-    await twoTicks(home, /document\.md:8: section "s-combinatorics" has lost its SECTION marker: its heading "Combinatorics" now reads as part of section "s-intro"; fix: put "<!-- SECTION id: s-combinatorics -->" back/);
+    await twoTicks(
+      home,
+      /document\.md:8: section "s-combinatorics" has lost its SECTION marker: its heading "Combinatorics" now reads as part of section "s-intro"; fix: put "<!-- SECTION id: s-combinatorics -->" back/,
+    );
     expect(bytes(home, DOC).equals(Buffer.from(doc))).toBe(true);
     expect(await problems(home)).toEqual([expect.objectContaining({ file: DOC, line: 8 })]);
   });

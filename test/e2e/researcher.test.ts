@@ -26,7 +26,8 @@ beforeAll(async () => {
   server = createServer((req, res) => {
     if (req.url === '/fano') return void res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE);
     // The mock answers prompts carrying MOCK-MALFORMED badly at first (see its mock-responder).
-    if (req.url === '/odd') return void res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE.replace('</body>', '<p>MOCK-MALFORMED.</p></body>'));
+    if (req.url === '/odd')
+      return void res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE.replace('</body>', '<p>MOCK-MALFORMED.</p></body>'));
     if (req.url === '/big') {
       res.writeHead(200, { 'content-type': 'text/html' });
       res.end('<p>' + 'x'.repeat(50_000) + '</p>');
@@ -121,7 +122,10 @@ describe('the Researcher in real ticks', () => {
   }, 60_000);
 
   it('a malformed answer gets one repair prompt, and the repaired answer is applied with its quotes checked', async () => {
-    const home = tempHome({ 'fano.config.yaml': CONFIG, 'state/explorer/seeds.yaml': 'seeds:\n  - id: s1\n    text: Why seven points?\n' }, 'fano-researcher-repair-');
+    const home = tempHome(
+      { 'fano.config.yaml': CONFIG, 'state/explorer/seeds.yaml': 'seeds:\n  - id: s1\n    text: Why seven points?\n' },
+      'fano-researcher-repair-',
+    );
     expect((await runFano(['source', 'add', `${base}/odd`], { home })).code).toBe(0);
     for (let i = 0; i < 3; i++) expect((await runFano(['tick'], { home })).code).toBe(0);
 

@@ -14,7 +14,8 @@ const served = (home: string) => (JSON.parse(readFileSync(join(home, 'runs/mock/
 describe('tick time budget', () => {
   it('detaches a slow submitted request at the deadline; the next tick harvests it without resubmitting', async () => {
     const home = tempHome({
-      'fano.config.yaml': 'backends:\n  mock:\n    type: mock\n    latencyMs: 4000\ntick:\n  maxSeconds: 1\nmodules:\n  explorer:\n    enabled: false\n  echo:\n    enabled: true\n    turns: 1\n',
+      'fano.config.yaml':
+        'backends:\n  mock:\n    type: mock\n    latencyMs: 4000\ntick:\n  maxSeconds: 1\nmodules:\n  explorer:\n    enabled: false\n  echo:\n    enabled: true\n    turns: 1\n',
       'state/explorer/seeds.yaml': seeds(1),
     });
     const t0 = Date.now();
@@ -28,7 +29,10 @@ describe('tick time budget', () => {
     expect(served(home)).toBe(1);
 
     // The harvest itself is not subject to the budget of a request that has not yet started.
-    writeFileSync(join(home, 'fano.config.yaml'), readFileSync(join(home, 'fano.config.yaml'), 'utf8').replace('latencyMs: 4000', 'latencyMs: 10').replace('maxSeconds: 1', 'maxSeconds: 30'));
+    writeFileSync(
+      join(home, 'fano.config.yaml'),
+      readFileSync(join(home, 'fano.config.yaml'), 'utf8').replace('latencyMs: 4000', 'latencyMs: 10').replace('maxSeconds: 1', 'maxSeconds: 30'),
+    );
     const second = await runFano(['tick'], { home });
     expect(second.code, second.stderr).toBe(0);
     ({ state } = await readState(home));
@@ -40,7 +44,8 @@ describe('tick time budget', () => {
 
   it('a long tick picks up work that appears while it runs', async () => {
     const home = tempHome({
-      'fano.config.yaml': 'backends:\n  mock:\n    type: mock\n    latencyMs: 2500\ntick:\n  maxSeconds: 100\n  maxRequests: 100\n  rediscoverSeconds: 2\nmodules:\n  explorer:\n    enabled: false\n  echo:\n    enabled: true\n    turns: 30\n',
+      'fano.config.yaml':
+        'backends:\n  mock:\n    type: mock\n    latencyMs: 2500\ntick:\n  maxSeconds: 100\n  maxRequests: 100\n  rediscoverSeconds: 2\nmodules:\n  explorer:\n    enabled: false\n  echo:\n    enabled: true\n    turns: 30\n',
       'state/explorer/seeds.yaml': seeds(1),
     });
     const tick = startFano(['tick'], { home });

@@ -34,7 +34,10 @@ function safeScreen(): string {
 async function initHome(turns = 2): Promise<string> {
   const home = tempHome();
   expect((await runFano(['init', home])).code).toBe(0);
-  writeFileSync(join(home, 'fano.config.yaml'), `backends:\n  mock:\n    type: mock\nmodules:\n  echo:\n    enabled: true\n    turns: ${turns}\n  explorer:\n    enabled: false\n`);
+  writeFileSync(
+    join(home, 'fano.config.yaml'),
+    `backends:\n  mock:\n    type: mock\nmodules:\n  echo:\n    enabled: true\n    turns: ${turns}\n  explorer:\n    enabled: false\n`,
+  );
   return home;
 }
 
@@ -52,28 +55,32 @@ afterAll(() => {
 
 // Each `fano` run here is a node start-up: a second when quiet, several under load.
 describe('fano top', { timeout: 90_000 }, () => {
-  it.skipIf(!HAS_TMUX)('runs in a terminal, updates when a tick runs beside it, p pauses durably, q quits', async () => {
-    const home = await initHome();
-    tmux('new-session', '-d', '-s', 'top', '-x', '120', '-y', '50', `${process.execPath} ${FANO_BIN} --home ${home} top`);
-    await until('the first frame', () => screen().includes('fano top') && screen().includes('last tick never'));
-    expect(screen()).toMatch(/^mock .* idle\s*$/m);
+  it.skipIf(!HAS_TMUX)(
+    'runs in a terminal, updates when a tick runs beside it, p pauses durably, q quits',
+    async () => {
+      const home = await initHome();
+      tmux('new-session', '-d', '-s', 'top', '-x', '120', '-y', '50', `${process.execPath} ${FANO_BIN} --home ${home} top`);
+      await until('the first frame', () => screen().includes('fano top') && screen().includes('last tick never'));
+      expect(screen()).toMatch(/^mock .* idle\s*$/m);
 
-    expect((await runFano(['tick'], { home })).code).toBe(0);
-    await until('the tick to show', () => /last tick \d\d:\d\d:\d\d ok/.test(screen()) && /done echo:exploration:/.test(screen()));
-    expect(screen()).toMatch(/completed\s+\d+/);
+      expect((await runFano(['tick'], { home })).code).toBe(0);
+      await until('the tick to show', () => /last tick \d\d:\d\d:\d\d ok/.test(screen()) && /done echo:exploration:/.test(screen()));
+      expect(screen()).toMatch(/completed\s+\d+/);
 
-    tmux('send-keys', '-t', 'top', 'p');
-    await until('the pause flag', () => screen().includes('[PAUSED'));
-    const st = JSON.parse((await runFano(['status', '--json'], { home })).stdout);
-    expect(st.paused).toBe(true);
+      tmux('send-keys', '-t', 'top', 'p');
+      await until('the pause flag', () => screen().includes('[PAUSED'));
+      const st = JSON.parse((await runFano(['status', '--json'], { home })).stdout);
+      expect(st.paused).toBe(true);
 
-    tmux('send-keys', '-t', 'top', 'p');
-    await until('resume', () => !screen().includes('[PAUSED') && screen().includes('resumed'));
-    expect(JSON.parse((await runFano(['status', '--json'], { home })).stdout).paused).toBe(false);
+      tmux('send-keys', '-t', 'top', 'p');
+      await until('resume', () => !screen().includes('[PAUSED') && screen().includes('resumed'));
+      expect(JSON.parse((await runFano(['status', '--json'], { home })).stdout).paused).toBe(false);
 
-    tmux('send-keys', '-t', 'top', 'q');
-    await until('top to quit', () => spawnSync('tmux', ['-L', SOCKET, 'has-session', '-t', 'top']).status !== 0);
-  }, 60_000);
+      tmux('send-keys', '-t', 'top', 'q');
+      await until('top to quit', () => spawnSync('tmux', ['-L', SOCKET, 'has-session', '-t', 'top']).status !== 0);
+    },
+    60_000,
+  );
 
   it.skipIf(!HAS_TMUX)(
     'full screen at 80x24 and 140x45: 30 s with ticks beside it, the title stays first, no scrollback, no screen clears, the old screen comes back',
@@ -169,7 +176,8 @@ describe('fano top', { timeout: 90_000 }, () => {
     expect(r.stdout).toMatch(/^ {2}state {5}prio {5}age {2}task \(2\)$/m); // the list heading: both sample tasks
     expect(r.stdout).not.toContain('p pause');
     const help = await runFano(['top', '--help'], { home });
-    for (const key of ['↑ ↓  j k', 'PgUp PgDn', 'home end', 'tab', 'enter', 'esc', ' s ', ' f ', ' / ', ' p ', ' ? ', 'q  ctrl-c']) expect(help.stdout).toContain(key);
+    for (const key of ['↑ ↓  j k', 'PgUp PgDn', 'home end', 'tab', 'enter', 'esc', ' s ', ' f ', ' / ', ' p ', ' ? ', 'q  ctrl-c'])
+      expect(help.stdout).toContain(key);
     const live = await runFano(['top'], { home });
     expect(live.code).toBe(64);
     expect(live.stderr).toContain('--once');
@@ -222,7 +230,10 @@ describe('fano schedule', () => {
     // A fake crontab(1) on PATH keeps the table in a file.
     const bin = tempHome();
     const table = join(bin, 'table');
-    writeFileSync(join(bin, 'crontab'), `#!/bin/sh\nif [ "$1" = "-l" ]; then [ -f '${table}' ] || { echo "no crontab for x" >&2; exit 1; }; cat '${table}'; else cat > '${table}'; fi\n`);
+    writeFileSync(
+      join(bin, 'crontab'),
+      `#!/bin/sh\nif [ "$1" = "-l" ]; then [ -f '${table}' ] || { echo "no crontab for x" >&2; exit 1; }; cat '${table}'; else cat > '${table}'; fi\n`,
+    );
     chmodSync(join(bin, 'crontab'), 0o755);
     const env = { PATH: `${bin}:${dirname(process.execPath)}:/usr/bin:/bin` };
     const first = await runFano(['schedule', '--cron', '--install'], { home, env });

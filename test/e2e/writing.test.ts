@@ -88,7 +88,11 @@ describe('mathematics on the mock, end to end', () => {
     expect(dup.text).not.toBe(original.text);
     const check = Object.values(s.tasks).find((t) => t.type === 'dedupe_check' && t.context.insightId === dup.id)!;
     expect(check.state).toBe('completed');
-    const listed = JSON.parse((await runFano(['insight', 'list', '--json'], { home })).stdout) as Array<{ id: string; status: string; duplicateOf: string | null }>;
+    const listed = JSON.parse((await runFano(['insight', 'list', '--json'], { home })).stdout) as Array<{
+      id: string;
+      status: string;
+      duplicateOf: string | null;
+    }>;
     expect(listed.find((i) => i.id === dup.id)).toMatchObject({ status: 'duplicate', duplicateOf: original.id });
   }, 240_000);
 

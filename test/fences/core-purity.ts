@@ -9,7 +9,19 @@ import { importsOf, isTestCode, resolveSpecifier, type SourceTree } from './sour
 const PACKAGES = new Set(['node:crypto']);
 
 /** Globals that reach outside the computation: the process, timers, the clock, the network. */
-const GLOBALS = new Set(['process', 'require', 'setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval', 'clearImmediate', 'queueMicrotask', 'performance', 'fetch']);
+const GLOBALS = new Set([
+  'process',
+  'require',
+  'setTimeout',
+  'setInterval',
+  'setImmediate',
+  'clearTimeout',
+  'clearInterval',
+  'clearImmediate',
+  'queueMicrotask',
+  'performance',
+  'fetch',
+]);
 const RANDOM = new Set(['randomUUID', 'randomBytes', 'randomInt', 'randomFill', 'randomFillSync', 'getRandomValues']);
 
 const isIdent = (n: ts.Node, text: string): boolean => ts.isIdentifier(n) && n.text === text;

@@ -5,7 +5,10 @@ import { stateWriterViolations, writeCapabilities, WRITERS_OUTSIDE_STORE } from 
 describe('only src/store writes state/', () => {
   test('the scanner sees named, namespace and promise writes, and write-file-atomic', () => {
     expect(writeCapabilities("import { readFileSync, renameSync, writeFileSync as w } from 'node:fs';")).toEqual(['renameSync', 'writeFileSync']);
-    expect(writeCapabilities("import fs from 'node:fs';\nfs.readFileSync(a);\nfs.promises.writeFile(a, b);\nfs.mkdirSync(d);")).toEqual(['mkdirSync', 'writeFile']);
+    expect(writeCapabilities("import fs from 'node:fs';\nfs.readFileSync(a);\nfs.promises.writeFile(a, b);\nfs.mkdirSync(d);")).toEqual([
+      'mkdirSync',
+      'writeFile',
+    ]);
     expect(writeCapabilities("import writeFileAtomic from 'write-file-atomic';")).toEqual(['write-file-atomic']);
     expect(writeCapabilities("import { readFileSync } from 'node:fs';\n// fs.writeFileSync( in a comment is not an import")).toEqual([]);
   });

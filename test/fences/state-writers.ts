@@ -32,9 +32,41 @@ export const WRITERS_OUTSIDE_STORE: Readonly<Record<string, string>> = {
 const MAY_NAME_STATE = new Set(['src/gateway/browser/session.ts', 'src/gateway/browser/resident.ts', 'src/cli/init.ts', 'src/tick/idle-hint.ts']);
 
 const WRITE_FNS = [
-  'writeFile', 'writeFileSync', 'appendFile', 'appendFileSync', 'rename', 'renameSync', 'mkdir', 'mkdirSync', 'rm', 'rmSync', 'rmdir', 'rmdirSync',
-  'unlink', 'unlinkSync', 'copyFile', 'copyFileSync', 'cp', 'cpSync', 'createWriteStream', 'truncate', 'truncateSync', 'ftruncate', 'ftruncateSync',
-  'link', 'linkSync', 'symlink', 'symlinkSync', 'utimes', 'utimesSync', 'open', 'openSync', 'write', 'writeSync', 'mkdtemp', 'mkdtempSync',
+  'writeFile',
+  'writeFileSync',
+  'appendFile',
+  'appendFileSync',
+  'rename',
+  'renameSync',
+  'mkdir',
+  'mkdirSync',
+  'rm',
+  'rmSync',
+  'rmdir',
+  'rmdirSync',
+  'unlink',
+  'unlinkSync',
+  'copyFile',
+  'copyFileSync',
+  'cp',
+  'cpSync',
+  'createWriteStream',
+  'truncate',
+  'truncateSync',
+  'ftruncate',
+  'ftruncateSync',
+  'link',
+  'linkSync',
+  'symlink',
+  'symlinkSync',
+  'utimes',
+  'utimesSync',
+  'open',
+  'openSync',
+  'write',
+  'writeSync',
+  'mkdtemp',
+  'mkdtempSync',
 ];
 const FS_MODULES = new Set(['fs', 'node:fs', 'fs/promises', 'node:fs/promises']);
 const STATE_NAMES = /['"`]state['"`/]|\b(SEEDS_PATH|SOURCES_PATH|CACHE_DIR|TEXTS_DIR|RESEARCHER_DIR|DOCUMENT_PATH|GUIDANCE_PATH|PROMPT_DIR|statePaths)\b/;
@@ -62,7 +94,9 @@ export function stateWriterViolations(tree: SourceTree): string[] {
     const caps = writeCapabilities(source);
     if (caps.length === 0) continue;
     if (!(file in WRITERS_OUTSIDE_STORE)) {
-      out.push(`${file}: writes files (${caps.join(', ')}) outside src/store; write under state/ through the store (store/state-files.ts), or list what it writes in test/fences/state-writers.ts`);
+      out.push(
+        `${file}: writes files (${caps.join(', ')}) outside src/store; write under state/ through the store (store/state-files.ts), or list what it writes in test/fences/state-writers.ts`,
+      );
     } else if (!MAY_NAME_STATE.has(file) && STATE_NAMES.test(stripComments(source))) {
       out.push(`${file}: writes files and names a path under state/; only src/store writes state/`);
     }

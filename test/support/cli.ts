@@ -13,7 +13,10 @@ export interface RunResult {
   stderr: string;
 }
 
-export function startFano(args: string[], opts: { home?: string; env?: Record<string, string | undefined> } = {}): { child: ChildProcess; done: Promise<RunResult> } {
+export function startFano(
+  args: string[],
+  opts: { home?: string; env?: Record<string, string | undefined> } = {},
+): { child: ChildProcess; done: Promise<RunResult> } {
   const env: Record<string, string | undefined> = { ...process.env, FANO_CRASH_AT: undefined, FANO_HOME: undefined, ...opts.env };
   const child = spawn(process.execPath, [FANO_BIN, ...(opts.home ? ['--home', opts.home] : []), ...args], {
     env: Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)),

@@ -24,7 +24,11 @@ export const config = (archiveAfterDays = 7) =>
   });
 export const seedsYaml = (count = SEEDS) =>
   'seeds:\n' +
-  Array.from({ length: count }, (_, i) => `  - id: s${i}\n    type: ${i % 2 ? 'question' : 'conjecture'}\n    priority: ${1 + (i % 10)}\n    text: Seed number ${i} about lines and points.\n`).join('') +
+  Array.from(
+    { length: count },
+    (_, i) =>
+      `  - id: s${i}\n    type: ${i % 2 ? 'question' : 'conjecture'}\n    priority: ${1 + (i % 10)}\n    text: Seed number ${i} about lines and points.\n`,
+  ).join('') +
   '  - id: ax\n    type: axiom\n    text: An axiom is context only.\n';
 
 /** archiveAfterDays 0 moves every finished task to state/archive/ at the end of its tick. */
@@ -75,7 +79,7 @@ export class Observer {
     }
     for (const [seed, n] of perSeed) expect(n, `two active tasks for seed ${seed}`).toBe(1);
     for (const r of Object.values(state.modules.echo?.results ?? {})) {
-      expect(((r as { answers: unknown[] }).answers).length).toBe(TURNS);
+      expect((r as { answers: unknown[] }).answers.length).toBe(TURNS);
     }
     return state;
   }
@@ -127,4 +131,3 @@ export async function referenceRun(seeds: number) {
   await verifyOk(home);
   return normalize(home);
 }
-

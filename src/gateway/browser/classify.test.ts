@@ -40,17 +40,32 @@ describe('the real sites’ limit and error texts', () => {
     ['claude', 'Claude usage limit reached. Your limit will reset at 3pm (America/Santiago).', 'rateLimited', null],
     ['claude', 'You are out of free messages until 3 PM', 'rateLimited', local(2026, 1, 10, 15)],
     ['claude', 'Come back Thursday at 10 AM', 'rateLimited', local(2026, 1, 12, 10)],
-    ['chatgpt', "You've reached the current usage cap for GPT-4. You can continue with the default model now, or try again after 7:06 PM.", 'rateLimited', local(2026, 1, 10, 19, 6)],
+    [
+      'chatgpt',
+      "You've reached the current usage cap for GPT-4. You can continue with the default model now, or try again after 7:06 PM.",
+      'rateLimited',
+      local(2026, 1, 10, 19, 6),
+    ],
     ['chatgpt', "You've reached our limit of messages per 24 hours. Please try again later.", 'rateLimited', null],
     ['chatgpt', 'You have sent too many messages to the model. Please try again later.', 'rateLimited', null],
     ['chatgpt', 'Too many requests in 1 hour. Try again later.', 'rateLimited', null],
-    ['chatgpt', 'Only one message at a time. Please allow any other responses to complete before sending another message, or wait one minute.', 'transient', null],
+    [
+      'chatgpt',
+      'Only one message at a time. Please allow any other responses to complete before sending another message, or wait one minute.',
+      'transient',
+      null,
+    ],
     ['gemini', "You've reached your limit for chats with Deep Think until Jan 10, 2:56 PM", 'deepLimited', local(2027, 0, 10, 14, 56)],
     ['gemini', 'A lot of people are using Deep Think right now and I need a moment to sort through everything', 'overloaded', null],
     ['chatgpt', 'Network connection lost. Attempting to reconnect…', 'reconnecting', null],
     ['chatgpt', 'Reconnecting…', 'reconnecting', null],
     ['gemini', 'Stopped thinking', 'reconnecting', null],
-    ['chatgpt', 'Suspicious activity detected. To secure your account, we have temporarily limited access. Follow the steps to regain access.', 'accountBlocked', null],
+    [
+      'chatgpt',
+      'Suspicious activity detected. To secure your account, we have temporarily limited access. Follow the steps to regain access.',
+      'accountBlocked',
+      null,
+    ],
     ['chatgpt', 'Something went wrong. If this issue persists please contact us through our help center.', 'siteError', null],
   ])('%s: %s', (site, text, kind, resetAt) => {
     const f = classifyChrome([text], compiled(site), now);
@@ -76,7 +91,11 @@ describe('the real sites’ limit and error texts', () => {
   });
 
   test('configured patterns replace the defaults', () => {
-    const site = resolveSite('x', browserBackendSchema.parse({ type: 'browser', url: 'http://127.0.0.1/', selectors: { input: '#q', response: '.a' }, patterns: { error: ['kaput'] } }), sites);
+    const site = resolveSite(
+      'x',
+      browserBackendSchema.parse({ type: 'browser', url: 'http://127.0.0.1/', selectors: { input: '#q', response: '.a' }, patterns: { error: ['kaput'] } }),
+      sites,
+    );
     const p = compileSitePatterns(site.patterns);
     expect(classifyChrome(['all kaput'], p, now)?.kind).toBe('siteError');
     expect(classifyChrome(['Something went wrong'], p, now)).toBeNull();

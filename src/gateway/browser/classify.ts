@@ -19,7 +19,8 @@ export function compileSitePatterns(p: SitePatterns): CompiledSitePatterns {
 }
 
 /** What a finding means for the request. */
-export type ChromeKind = 'rateLimited' | 'deepLimited' | 'loginRequired' | 'challenge' | 'accountBlocked' | 'overloaded' | 'transient' | 'reconnecting' | 'siteError';
+export type ChromeKind =
+  'rateLimited' | 'deepLimited' | 'loginRequired' | 'challenge' | 'accountBlocked' | 'overloaded' | 'transient' | 'reconnecting' | 'siteError';
 
 export interface ChromeFinding {
   kind: ChromeKind;

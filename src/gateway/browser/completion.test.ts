@@ -16,7 +16,17 @@ const BASE: CompletionOptions = {
 const iso = (ms: number) => `+${ms}`;
 
 type S = Partial<TrackedSample> & { atMs: number };
-const sample = (s: S): TrackedSample => ({ busy: false, thinking: false, done: false, hasNew: false, text: '', stopped: false, chrome: null, body: null, ...s });
+const sample = (s: S): TrackedSample => ({
+  busy: false,
+  thinking: false,
+  done: false,
+  hasNew: false,
+  text: '',
+  stopped: false,
+  chrome: null,
+  body: null,
+  ...s,
+});
 
 /** Feeds samples every `step` ms from `from` with the given fields; returns the first verdict and when. */
 function run(opts: Partial<CompletionOptions>, phases: Array<[number, Omit<S, 'atMs'>]>, step = 25) {
@@ -139,11 +149,19 @@ describe('what the site says', () => {
   const finding = (kind: ChromeFinding['kind'], resetAt: string | null = null): ChromeFinding => ({ kind, text: 'banner', pattern: 'p', resetAt });
 
   test('a stopped marker is truncated, with the partial text', () => {
-    expect(run({}, [[300, streaming('par')], [1000, { hasNew: true, text: 'part', stopped: true }]])?.v).toMatchObject({ outcome: 'truncated', text: 'part' });
+    expect(
+      run({}, [
+        [300, streaming('par')],
+        [1000, { hasNew: true, text: 'part', stopped: true }],
+      ])?.v,
+    ).toMatchObject({ outcome: 'truncated', text: 'part' });
   });
 
   test('limits and walls end the request', () => {
-    expect(run({}, [[100, { chrome: finding('rateLimited', '2026-01-01T00:00:00.000Z') }]])?.v).toMatchObject({ outcome: 'rateLimited', resetAt: '2026-01-01T00:00:00.000Z' });
+    expect(run({}, [[100, { chrome: finding('rateLimited', '2026-01-01T00:00:00.000Z') }]])?.v).toMatchObject({
+      outcome: 'rateLimited',
+      resetAt: '2026-01-01T00:00:00.000Z',
+    });
     expect(run({}, [[100, { chrome: finding('deepLimited', 'x') }]])?.v).toMatchObject({ outcome: 'rateLimited', deepOnly: true, resetAt: 'x' });
     expect(run({}, [[100, { chrome: finding('transient') }]])?.v).toMatchObject({ outcome: 'overloaded', resetAt: '+60000' });
     expect(run({}, [[100, { chrome: finding('overloaded') }]])?.v).toMatchObject({ outcome: 'overloaded', resetAt: '+600000' });
@@ -151,18 +169,28 @@ describe('what the site says', () => {
   });
 
   test('an overload notice written as the answer is overloaded, never ok', () => {
-    expect(run({ hasDoneMarker: true }, [[1000, { hasNew: true, text: 'A lot of people…', done: true, body: 'overloaded' }]])?.v).toMatchObject({ outcome: 'overloaded', resetAt: '+600000' });
+    expect(run({ hasDoneMarker: true }, [[1000, { hasNew: true, text: 'A lot of people…', done: true, body: 'overloaded' }]])?.v).toMatchObject({
+      outcome: 'overloaded',
+      resetAt: '+600000',
+    });
   });
 
   test('a site error after part of the answer is truncated; before it, a site error', () => {
-    expect(run({}, [[100, streaming('part')], [200, { hasNew: true, text: 'part', chrome: finding('siteError') }]])?.v).toMatchObject({ outcome: 'truncated', text: 'part' });
+    expect(
+      run({}, [
+        [100, streaming('part')],
+        [200, { hasNew: true, text: 'part', chrome: finding('siteError') }],
+      ])?.v,
+    ).toMatchObject({ outcome: 'truncated', text: 'part' });
     expect(run({}, [[100, { chrome: finding('siteError') }]])?.v).toMatchObject({ outcome: 'siteError' });
   });
 
   test('a lost connection asks for a reload; after it, an answer that does not continue is truncated', () => {
     const t = new CompletionTracker({ ...BASE, hasDoneMarker: true }, iso);
     t.observe(sample({ atMs: 0, ...streaming('half') }));
-    expect(t.observe(sample({ atMs: 25, hasNew: true, text: 'half', chrome: finding('reconnecting') }))).toEqual({ reconnect: expect.objectContaining({ kind: 'reconnecting' }) });
+    expect(t.observe(sample({ atMs: 25, hasNew: true, text: 'half', chrome: finding('reconnecting') }))).toEqual({
+      reconnect: expect.objectContaining({ kind: 'reconnecting' }),
+    });
     t.reloaded(100);
     let v = null;
     for (let at = 125; !v && at < 20_000; at += 25) v = t.observe(sample({ atMs: at, hasNew: true, text: 'half' }));
@@ -180,7 +208,17 @@ describe('what the site says', () => {
 
 describe('submitState', () => {
   const base: SubmitBaseline = { url: 'u0', userCount: 1, responseCount: 1, startMs: 0, evidenceMs: 3000, holdsPrompt: (t) => t === 'the prompt' };
-  const s = (o: Partial<Parameters<typeof submitState>[1]>) => ({ atMs: 100, url: 'u0', userCount: 1, responseCount: 1, busy: false, thinking: false, inputText: 'the prompt', chrome: null, ...o });
+  const s = (o: Partial<Parameters<typeof submitState>[1]>) => ({
+    atMs: 100,
+    url: 'u0',
+    userCount: 1,
+    responseCount: 1,
+    busy: false,
+    thinking: false,
+    inputText: 'the prompt',
+    chrome: null,
+    ...o,
+  });
 
   test.each([
     ['a user turn appeared', { userCount: 2 }],

@@ -104,7 +104,12 @@ export class CompletionTracker {
       return this.fromChrome(s.chrome, text);
     }
     if (s.body === 'overloaded') {
-      return { outcome: 'overloaded', text: '', detail: `site overloaded (in the answer): ${text.trim().slice(0, 300)}`, resetAt: this.nowIso(this.opts.overloadedRetryMs) };
+      return {
+        outcome: 'overloaded',
+        text: '',
+        detail: `site overloaded (in the answer): ${text.trim().slice(0, 300)}`,
+        resetAt: this.nowIso(this.opts.overloadedRetryMs),
+      };
     }
     const quietMs = s.atMs - Math.max(this.lastChangeMs, this.lastActiveMs);
     if (!active) {
@@ -120,7 +125,17 @@ export class CompletionTracker {
       this.doneStreak = 0;
     }
     if (s.atMs - this.opts.startMs >= this.opts.watchdogMs) {
-      const why = s.busy ? 'the site still shows it is generating' : s.thinking ? 'the site still shows it is thinking' : s.body === 'stillWorking' ? 'the site still shows a placeholder' : text === '' ? 'no answer appeared' : this.opts.hasDoneMarker ? 'the done marker never appeared' : 'the answer never settled';
+      const why = s.busy
+        ? 'the site still shows it is generating'
+        : s.thinking
+          ? 'the site still shows it is thinking'
+          : s.body === 'stillWorking'
+            ? 'the site still shows a placeholder'
+            : text === ''
+              ? 'no answer appeared'
+              : this.opts.hasDoneMarker
+                ? 'the done marker never appeared'
+                : 'the answer never settled';
       return { outcome: 'timeout', text, detail: `no finished answer after ${this.opts.watchdogMs} ms: ${why}`, resetAt: null };
     }
     return null;
@@ -142,7 +157,12 @@ export class CompletionTracker {
 
   private finished(text: string, fallback: boolean): Verdict {
     if (text.trim() === '') {
-      return { outcome: 'empty', text: '', detail: this.newSeen ? 'the answer finished with no text' : 'the site finished without showing an answer', resetAt: null };
+      return {
+        outcome: 'empty',
+        text: '',
+        detail: this.newSeen ? 'the answer finished with no text' : 'the site finished without showing an answer',
+        resetAt: null,
+      };
     }
     return fallback ? { outcome: 'ok', text, detail: null, resetAt: null, fallback: true } : { outcome: 'ok', text, detail: null, resetAt: null };
   }

@@ -27,7 +27,12 @@ export function sameText(a: string, b: string): boolean {
  * Types the prompt and checks the composer holds it; returns the page as it is then (the
  * baseline of the submit) and the send button, or why nothing can be sent.
  */
-export async function typePrompt(page: Page, script: PageScript, prompt: string, responses: number): Promise<{ sample: RawSample; send: ClickTarget } | { problem: string }> {
+export async function typePrompt(
+  page: Page,
+  script: PageScript,
+  prompt: string,
+  responses: number,
+): Promise<{ sample: RawSample; send: ClickTarget } | { problem: string }> {
   // Fast path: tag, focus + select the composer in-page, then one trusted insertText of the whole
   // prompt (no key-by-key typing, so no Enter can submit half a prompt, and no actionability waits).
   if (!(await script.focusInput())) return { problem: 'the chat input disappeared before typing; not sent' };

@@ -113,7 +113,10 @@ export class RequestRun {
     }
     const max = this.site.maxPromptChars;
     if (!req.harvestOnly && max !== null && req.prompt.length > max) {
-      return { outcome: 'notSent', detail: `the prompt has ${req.prompt.length} characters, more than this site's composer takes (maxPromptChars ${max}); not sent` };
+      return {
+        outcome: 'notSent',
+        detail: `the prompt has ${req.prompt.length} characters, more than this site's composer takes (maxPromptChars ${max}); not sent`,
+      };
     }
     const target = req.conversation?.url ?? this.site.url;
     const started = this.opts.newChat && !req.harvestOnly ? await startNewChat(this.page, this.script, this.sel) : false;
@@ -140,7 +143,10 @@ export class RequestRun {
       return this.watch(null, null);
     }
     if (!ready.sample.inputPresent) {
-      return { outcome: 'siteError', detail: `the chat input was not found within ${nav} ms (selectors.input: ${this.sel.input.map((l) => l.source).join(' | ')})` };
+      return {
+        outcome: 'siteError',
+        detail: `the chat input was not found within ${nav} ms (selectors.input: ${this.sel.input.map((l) => l.source).join(' | ')})`,
+      };
     }
     let s = ready.sample;
     if (this.navigated && req.conversation?.url) {
@@ -304,23 +310,41 @@ export class RequestRun {
     for (;;) {
       const s = await this.sample(responseBaseline);
       const atMs = performance.now();
-      const chrome = classifyChrome(s.chrome.filter((t) => !this.preexisting.has(t)), this.patterns, this.ctx.now());
+      const chrome = classifyChrome(
+        s.chrome.filter((t) => !this.preexisting.has(t)),
+        this.patterns,
+        this.ctx.now(),
+      );
       if (!evidence && baseline) {
         const state = submitState(baseline, { ...s, atMs, chrome });
         if (state === 'notSent') {
           this.sent = false;
-          return { outcome: 'notSent', detail: `no sign of the submit within ${baseline.evidenceMs} ms (no user turn, no busy sign, the composer still holds the prompt); not sent` };
+          return {
+            outcome: 'notSent',
+            detail: `no sign of the submit within ${baseline.evidenceMs} ms (no user turn, no busy sign, the composer still holds the prompt); not sent`,
+          };
         }
         evidence = state === 'sent';
       }
       if (isNew && convUrl === null) convUrl = conversationUrlOf(this.site, s.url, baseline?.url ?? null);
       if (evidence && !reported && (!waitForUrl || convUrl !== null)) await report();
-      const tracked: TrackedSample = { atMs, busy: s.busy, thinking: s.thinking, done: s.done, hasNew: s.hasNew, text: s.text, stopped: s.stopped, chrome, body: classifyAnswerBody(s.hasNew ? s.text : '', this.patterns) };
+      const tracked: TrackedSample = {
+        atMs,
+        busy: s.busy,
+        thinking: s.thinking,
+        done: s.done,
+        hasNew: s.hasNew,
+        text: s.text,
+        stopped: s.stopped,
+        chrome,
+        body: classifyAnswerBody(s.hasNew ? s.text : '', this.patterns),
+      };
       const v = evidence ? tracker.observe(tracked) : null;
       if (v && waitForUrl && convUrl === null) convUrl = await this.awaitConversationUrl(baseline?.url ?? null);
       if (v && 'reconnect' in v) {
         const url = convUrl ?? req.conversation?.url ?? null;
-        if (url === null || reloads >= MAX_RELOADS) return { outcome: s.hasNew && s.text.trim() ? 'truncated' : 'siteError', text: s.text, detail: describeFinding(v.reconnect) };
+        if (url === null || reloads >= MAX_RELOADS)
+          return { outcome: s.hasNew && s.text.trim() ? 'truncated' : 'siteError', text: s.text, detail: describeFinding(v.reconnect) };
         reloads += 1;
         this.log('browser.reconnecting', { backend: this.site.name, requestId: req.requestId, url, reloads, text: v.reconnect.text });
         const problem = await this.open(url);
@@ -417,4 +441,3 @@ class CallbackError extends Error {
     super('onSubmitted failed');
   }
 }
-

@@ -48,7 +48,16 @@ export function createBrowserBackend(name: string, cfg: BrowserBackendConfig, br
     } catch (e) {
       const detail = `the browser did not start (${browser.cdpEndpoint ? `cdpEndpoint ${browser.cdpEndpoint}` : `executablePath ${browser.executablePath}`}): ${String(e instanceof Error ? e.message : e).split('\n')[0]}`;
       log('browser.start-failed', { backend: name, detail });
-      return { outcome: 'siteError', text: '', url: req.conversation?.url ?? null, resetAt: null, sent: req.harvestOnly, detail, bundle: null, durationMs: Date.now() - started };
+      return {
+        outcome: 'siteError',
+        text: '',
+        url: req.conversation?.url ?? null,
+        resetAt: null,
+        sent: req.harvestOnly,
+        detail,
+        bundle: null,
+        durationMs: Date.now() - started,
+      };
     }
     // A follow-up on the page that just finished this conversation cleanly needs no reload either.
     const target = req.conversation?.url ?? null;

@@ -264,9 +264,13 @@ export class PageScript {
   private async call<T>(method: string, args: unknown[]): Promise<T> {
     const a = JSON.stringify(args);
     const k = JSON.stringify(this.key);
-    const quick = await this.page.evaluate(`(() => { const F = window.__fanoV2; if (!F || !F.has(${k})) return ${JSON.stringify(MISSING)}; return F.${method}(...${a}); })()`);
+    const quick = await this.page.evaluate(
+      `(() => { const F = window.__fanoV2; if (!F || !F.has(${k})) return ${JSON.stringify(MISSING)}; return F.${method}(...${a}); })()`,
+    );
     if (quick !== MISSING) return quick as T;
-    return (await this.page.evaluate(`(() => { const F = window.__fanoV2 || (window.__fanoV2 = ${MODULE}); F.configure(${k}, ${this.configJson}); return F.${method}(...${a}); })()`));
+    return await this.page.evaluate(
+      `(() => { const F = window.__fanoV2 || (window.__fanoV2 = ${MODULE}); F.configure(${k}, ${this.configJson}); return F.${method}(...${a}); })()`,
+    );
   }
 
   /** Installs the module and configuration in the current document ahead of use (a spare tab while it waits). */

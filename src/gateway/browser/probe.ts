@@ -58,26 +58,44 @@ function selectorCheck(key: SelectorKey, list: readonly Locator[], r: SelectorRe
   const entry = list[r.index]!.source;
   const where = r.visible ? '' : ' (present but not visible)';
   if (r.index > 0) {
-    return { name, status: 'warning', detail: `only fallback #${r.index + 1} of ${list.length} matched: ${JSON.stringify(entry)}${where}; the earlier ones (${listText(list.slice(0, r.index))}) no longer match, so the site may have changed: update the adapter` };
+    return {
+      name,
+      status: 'warning',
+      detail: `only fallback #${r.index + 1} of ${list.length} matched: ${JSON.stringify(entry)}${where}; the earlier ones (${listText(list.slice(0, r.index))}) no longer match, so the site may have changed: update the adapter`,
+    };
   }
   return { name, status: 'ok', detail: `matched ${JSON.stringify(entry)}${where}` };
 }
 
-export async function probeBrowserBackend(name: string, cfg: BrowserBackendConfig, browser: FanoConfig['browser'], home: string, sites: SiteCatalog = fileSiteCatalog(home)): Promise<BackendReport> {
+export async function probeBrowserBackend(
+  name: string,
+  cfg: BrowserBackendConfig,
+  browser: FanoConfig['browser'],
+  home: string,
+  sites: SiteCatalog = fileSiteCatalog(home),
+): Promise<BackendReport> {
   const checks: DoctorCheck[] = [];
   let site: SiteProfile | null = null;
   const report = (): BackendReport => ({
     backend: name,
     site: siteKind(name, cfg, sites),
     url: site?.url ?? null,
-    adapter: site?.adapter ? { file: site.adapter.file, version: site.adapter.version, verifiedAt: site.adapter.verifiedAt, source: site.adapter.source } : null,
+    adapter: site?.adapter
+      ? { file: site.adapter.file, version: site.adapter.version, verifiedAt: site.adapter.verifiedAt, source: site.adapter.source }
+      : null,
     ok: checks.every((c) => c.status !== 'failed'),
     checks,
   });
   try {
     site = resolveSite(name, cfg, sites);
     const a = site.adapter;
-    checks.push({ name: 'config', status: 'ok', detail: a ? `adapter ${site.site} version ${a.version}, verified ${a.verifiedAt} (${a.file}), ${site.url}` : `custom site from fano.config.yaml, ${site.url}` });
+    checks.push({
+      name: 'config',
+      status: 'ok',
+      detail: a
+        ? `adapter ${site.site} version ${a.version}, verified ${a.verifiedAt} (${a.file}), ${site.url}`
+        : `custom site from fano.config.yaml, ${site.url}`,
+    });
   } catch (e) {
     checks.push({ name: 'config', status: 'failed', detail: firstLine(e) });
     return report();
@@ -88,9 +106,21 @@ export async function probeBrowserBackend(name: string, cfg: BrowserBackendConfi
     let page;
     try {
       page = await session.page();
-      checks.push({ name: 'browser', status: 'ok', detail: browser.cdpEndpoint ? `attached to ${browser.cdpEndpoint}` : session.attached ? 'attached to the resident browser' : `launched ${browser.executablePath}` });
+      checks.push({
+        name: 'browser',
+        status: 'ok',
+        detail: browser.cdpEndpoint
+          ? `attached to ${browser.cdpEndpoint}`
+          : session.attached
+            ? 'attached to the resident browser'
+            : `launched ${browser.executablePath}`,
+      });
     } catch (e) {
-      checks.push({ name: 'browser', status: 'failed', detail: `could not ${browser.cdpEndpoint ? `attach to ${browser.cdpEndpoint}` : `launch ${browser.executablePath}`}: ${firstLine(e)}` });
+      checks.push({
+        name: 'browser',
+        status: 'failed',
+        detail: `could not ${browser.cdpEndpoint ? `attach to ${browser.cdpEndpoint}` : `launch ${browser.executablePath}`}: ${firstLine(e)}`,
+      });
       return report();
     }
     try {
@@ -115,7 +145,8 @@ export async function probeBrowserBackend(name: string, cfg: BrowserBackendConfi
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
     const onLogin = site.auth.loginUrls.find((u) => s.url.includes(u));
-    const blocked = onLogin !== undefined || (finding !== null && ['loginRequired', 'challenge', 'accountBlocked'].includes(finding.kind)) || (s.loggedOut && !s.loggedIn);
+    const blocked =
+      onLogin !== undefined || (finding !== null && ['loginRequired', 'challenge', 'accountBlocked'].includes(finding.kind)) || (s.loggedOut && !s.loggedIn);
     checks.push(signInCheck(name, site, s, finding ? describeFinding(finding) : null, finding?.kind ?? null, onLogin));
     if (finding && !blocked) checks.push({ name: 'banner', status: 'warning', detail: `the page shows ${describeFinding(finding)}` });
 
@@ -144,7 +175,11 @@ export async function probeBrowserBackend(name: string, cfg: BrowserBackendConfi
       // The one-toggle deep keys are noise next to a recipe that does not use them.
       if ((key === 'deepMode' || key === 'deepModeActive') && list.length === 0 && site.deep) continue;
       if (ANSWER_KEYS.includes(key) && r.invalid.length === 0 && list.length > 0) {
-        checks.push({ name: `selectors.${key}`, status: 'skipped', detail: `not checked: it shows only during or after an answer, and this page has none (\`fano ask ${name} hello\` exercises it)` });
+        checks.push({
+          name: `selectors.${key}`,
+          status: 'skipped',
+          detail: `not checked: it shows only during or after an answer, and this page has none (\`fano ask ${name} hello\` exercises it)`,
+        });
       } else if (blocked && r.invalid.length === 0 && list.length > 0) {
         checks.push({ name: `selectors.${key}`, status: 'skipped', detail: 'not checked: the page is behind a sign-in wall or a challenge' });
       } else {
@@ -162,14 +197,22 @@ function signInCheck(name: string, site: SiteProfile, s: RawSample, finding: str
   if (onLogin) return { name: 'sign-in', status: 'failed', detail: `the site sent the browser to its sign-in page (${s.url}): ${login}` };
   if (kind === 'loginRequired') return { name: 'sign-in', status: 'failed', detail: `login wall ("${finding}"): ${login}` };
   if (kind === 'challenge') return { name: 'sign-in', status: 'failed', detail: `challenge page ("${finding}"): solve it with \`fano login ${name}\`` };
-  if (kind === 'accountBlocked') return { name: 'sign-in', status: 'failed', detail: `the site locked the account ("${finding}"): sign in with \`fano login ${name}\` and follow the site's steps` };
-  if (s.loggedOut && !s.loggedIn) return { name: 'sign-in', status: 'failed', detail: `signed out: the page shows its sign-in buttons (selectors.loggedOut): ${login}` };
+  if (kind === 'accountBlocked')
+    return {
+      name: 'sign-in',
+      status: 'failed',
+      detail: `the site locked the account ("${finding}"): sign in with \`fano login ${name}\` and follow the site's steps`,
+    };
+  if (s.loggedOut && !s.loggedIn)
+    return { name: 'sign-in', status: 'failed', detail: `signed out: the page shows its sign-in buttons (selectors.loggedOut): ${login}` };
   const markers = site.selectors.loggedIn;
   if (markers.length === 0) return { name: 'sign-in', status: 'ok', detail: 'no login wall (no loggedIn selector configured)' };
   if (s.loggedIn) return { name: 'sign-in', status: 'ok', detail: 'signed in (selectors.loggedIn visible)' };
   const detail = `none of selectors.loggedIn is visible (${listText(markers)}): ${login}, or fix the selector if you are signed in`;
   // A site that shows its composer to guests sends nothing without the marker.
-  return site.auth.requireSignedIn ? { name: 'sign-in', status: 'failed', detail: `not signed in? ${detail}` } : { name: 'sign-in', status: 'warning', detail: `could not confirm the sign-in: ${detail}` };
+  return site.auth.requireSignedIn
+    ? { name: 'sign-in', status: 'failed', detail: `not signed in? ${detail}` }
+    : { name: 'sign-in', status: 'warning', detail: `could not confirm the sign-in: ${detail}` };
 }
 
 function firstStepTarget(site: SiteProfile): Locator[] {
@@ -181,8 +224,17 @@ function deepCheck(site: SiteProfile, r: SelectorReport): DoctorCheck {
   const step = site.deep?.on[0];
   if (!step || !('target' in step)) return { name: 'deep', status: 'skipped', detail: 'the recipe starts without a visible target' };
   if (r.invalid.length > 0) return { name: 'deep', status: 'failed', detail: `invalid CSS in the recipe's first step: ${r.invalid.join(' | ')}` };
-  if (r.index < 0) return { name: 'deep', status: 'failed', detail: `the deep-mode recipe's first step finds nothing to ${step.action} (${listText(step.target)}): deep requests would not be sent` };
-  return { name: 'deep', status: r.index > 0 ? 'warning' : 'ok', detail: `recipe of ${site.deep!.on.length} step(s); its first step ${r.index > 0 ? `matched only fallback #${r.index + 1}` : 'matched'} ${JSON.stringify(step.target[r.index]!.source)} (the recipe itself runs with the first deep request)` };
+  if (r.index < 0)
+    return {
+      name: 'deep',
+      status: 'failed',
+      detail: `the deep-mode recipe's first step finds nothing to ${step.action} (${listText(step.target)}): deep requests would not be sent`,
+    };
+  return {
+    name: 'deep',
+    status: r.index > 0 ? 'warning' : 'ok',
+    detail: `recipe of ${site.deep!.on.length} step(s); its first step ${r.index > 0 ? `matched only fallback #${r.index + 1}` : 'matched'} ${JSON.stringify(step.target[r.index]!.source)} (the recipe itself runs with the first deep request)`,
+  };
 }
 
 /**
@@ -194,7 +246,10 @@ export async function residentSignedIn(endpoint: string, site: SiteProfile): Pro
   const browser = await chromium.connectOverCDP(endpoint);
   try {
     const origin = new URL(site.url).origin;
-    const page = browser.contexts()[0]?.pages().find((p) => p.url().startsWith(origin));
+    const page = browser
+      .contexts()[0]
+      ?.pages()
+      .find((p) => p.url().startsWith(origin));
     if (!page) return null;
     const s = await new PageScript(page, pageConfig(site)).sample(null);
     if (site.auth.loginUrls.some((u) => s.url.includes(u)) || (s.loggedOut && !s.loggedIn)) return false;

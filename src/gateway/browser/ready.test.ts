@@ -42,7 +42,12 @@ describe('judgeReady', () => {
   });
 
   test('a banner stops it unsent, except a stale reconnect toast or a deep-only limit for a normal request', () => {
-    expect(judgeReady(page(), finding('rateLimited'), ctx())).toEqual({ outcome: 'rateLimited', detail: 'rate limited: the banner', resetAt: 'reset', deepOnly: false });
+    expect(judgeReady(page(), finding('rateLimited'), ctx())).toEqual({
+      outcome: 'rateLimited',
+      detail: 'rate limited: the banner',
+      resetAt: 'reset',
+      deepOnly: false,
+    });
     expect(judgeReady(page(), finding('transient'), ctx())).toMatchObject({ outcome: 'overloaded', resetAt: 'later' });
     expect(judgeReady(page(), finding('reconnecting'), ctx())).toBe('ready');
     expect(judgeReady(page(), finding('deepLimited'), ctx())).toBe('ready');
@@ -50,13 +55,22 @@ describe('judgeReady', () => {
   });
 
   test('a sign-in URL or sign-in buttons are a login wall, whatever else the page shows', () => {
-    expect(judgeReady(page({ url: 'https://auth.openai.com/authorize' }), null, ctx())).toMatchObject({ outcome: 'loginRequired', detail: expect.stringContaining('sign-in page') });
-    expect(judgeReady(page({ loggedIn: false, loggedOut: true }), null, ctx())).toMatchObject({ outcome: 'loginRequired', detail: expect.stringContaining('guest composer') });
+    expect(judgeReady(page({ url: 'https://auth.openai.com/authorize' }), null, ctx())).toMatchObject({
+      outcome: 'loginRequired',
+      detail: expect.stringContaining('sign-in page'),
+    });
+    expect(judgeReady(page({ loggedIn: false, loggedOut: true }), null, ctx())).toMatchObject({
+      outcome: 'loginRequired',
+      detail: expect.stringContaining('guest composer'),
+    });
   });
 
   test('a composer without the signed-in marker is waited on, then is a guest composer', () => {
     expect(judgeReady(page({ loggedIn: false }), null, ctx({ elapsedMs: SIGNED_IN_GRACE_MS - 1 }))).toBe('wait');
-    expect(judgeReady(page({ loggedIn: false }), null, ctx({ elapsedMs: SIGNED_IN_GRACE_MS }))).toMatchObject({ outcome: 'loginRequired', detail: expect.stringContaining('none of selectors.loggedIn is visible') });
+    expect(judgeReady(page({ loggedIn: false }), null, ctx({ elapsedMs: SIGNED_IN_GRACE_MS }))).toMatchObject({
+      outcome: 'loginRequired',
+      detail: expect.stringContaining('none of selectors.loggedIn is visible'),
+    });
     // A site that shows no composer to guests needs no marker.
     expect(judgeReady(page({ loggedIn: false }), null, ctx({ requireSignedIn: false }))).toBe('ready');
   });

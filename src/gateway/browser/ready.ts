@@ -43,8 +43,13 @@ export function judgeReady(s: RawSample, finding: ChromeFinding | null, c: Ready
     return { outcome: outcomeOf(finding.kind), detail: describeFinding(finding), resetAt: c.retryAt(finding), deepOnly: finding.kind === 'deepLimited' };
   }
   const login = `run \`fano login ${c.backend}\``;
-  if (c.loginUrls.some((u) => s.url.includes(u))) return { outcome: 'loginRequired', detail: `the site sent the browser to its sign-in page (${s.url}): ${login}` };
-  if (s.loggedOut && !s.loggedIn) return { outcome: 'loginRequired', detail: `signed out: the page shows its sign-in buttons (selectors.loggedOut) — a guest composer is never used: ${login}` };
+  if (c.loginUrls.some((u) => s.url.includes(u)))
+    return { outcome: 'loginRequired', detail: `the site sent the browser to its sign-in page (${s.url}): ${login}` };
+  if (s.loggedOut && !s.loggedIn)
+    return {
+      outcome: 'loginRequired',
+      detail: `signed out: the page shows its sign-in buttons (selectors.loggedOut) — a guest composer is never used: ${login}`,
+    };
   const present = c.harvest ? s.inputPresent || s.responseCount > 0 : s.inputPresent && (!c.reopening || s.responseCount > 0 || c.threadGraceOver);
   if (!present) return 'wait';
   if (!c.requireSignedIn || s.loggedIn) return 'ready';

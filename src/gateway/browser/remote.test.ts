@@ -20,7 +20,10 @@ const ok = (text: string): LlmResponse => ({ outcome: 'ok', text, url: 'http://x
 /** A driver that runs `script` on each request (its messages in, a way to answer out). */
 async function scriptedDriver(home: string, script: (m: ToDriver, reply: (x: FromDriver) => void, sock: net.Socket) => void): Promise<net.Server> {
   const server = net.createServer((sock) => {
-    sock.on('data', lineReader((m) => script(m as ToDriver, (x) => sock.write(`${JSON.stringify(x)}\n`), sock)));
+    sock.on(
+      'data',
+      lineReader((m) => script(m as ToDriver, (x) => sock.write(`${JSON.stringify(x)}\n`), sock)),
+    );
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   writeDriver(home, { version: 1, pid: process.pid, port: (server.address() as net.AddressInfo).port, token: 't0k', startedAt: new Date().toISOString() });

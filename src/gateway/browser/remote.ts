@@ -37,7 +37,9 @@ export function createDriverBackend(name: string, cfg: BrowserBackendConfig, bro
     const rec = browser.cdpEndpoint ? null : readDriver(deps.home);
     if (!rec) return viaLocal(req, ctx);
     const started = Date.now();
-    const out = pidAlive(rec.pid) ? await overDriver(rec, name, cfg, browser, req, ctx, deps.log) : { kind: 'fallback' as const, reason: `its process (pid ${rec.pid}) is not running` };
+    const out = pidAlive(rec.pid)
+      ? await overDriver(rec, name, cfg, browser, req, ctx, deps.log)
+      : { kind: 'fallback' as const, reason: `its process (pid ${rec.pid}) is not running` };
     if (out.kind === 'result') return out.res;
     if (out.kind === 'throw') throw out.error;
     if (out.kind === 'fallback') {
@@ -94,7 +96,10 @@ function overDriver(
       if (!socket.destroyed) socket.write(`${JSON.stringify(m)}\n`);
     };
     const onAbort = () => write({ t: 'abort' });
-    const connectTimer = setTimeout(() => end({ kind: 'fallback', reason: `no answer on 127.0.0.1:${rec.port} within ${CONNECT_TIMEOUT_MS} ms` }), CONNECT_TIMEOUT_MS);
+    const connectTimer = setTimeout(
+      () => end({ kind: 'fallback', reason: `no answer on 127.0.0.1:${rec.port} within ${CONNECT_TIMEOUT_MS} ms` }),
+      CONNECT_TIMEOUT_MS,
+    );
     socket.once('connect', () => {
       clearTimeout(connectTimer);
       log('browser.driver', { backend: name, port: rec.port, pid: rec.pid });

@@ -37,7 +37,10 @@ const DURATION = String.raw`(?:\d+(?:\.\d+)?|an?|one)\s*(?:s|secs?|seconds?|m|mi
 /** Phrases that state how a site counts, never when it resets. Removed before parsing. */
 const WINDOW_PHRASES = [
   // "too many requests in 1 hour", "50 messages in the last 3 hours"
-  new RegExp(String.raw`\b(?:requests?|messages?|prompts?|chats?|queries|conversations?|uses?)\b(?:\s+\w+){0,3}?\s+(?:in|within|over|during)\s+(?:the\s+)?(?:last\s+|past\s+)?${DURATION}`, 'gi'),
+  new RegExp(
+    String.raw`\b(?:requests?|messages?|prompts?|chats?|queries|conversations?|uses?)\b(?:\s+\w+){0,3}?\s+(?:in|within|over|during)\s+(?:the\s+)?(?:last\s+|past\s+)?${DURATION}`,
+    'gi',
+  ),
   new RegExp(String.raw`\b(?:per|every|each)\s+(?:${DURATION}|hour|day|week)`, 'gi'),
   new RegExp(String.raw`\bin\s+the\s+(?:last|past)\s+${DURATION}`, 'gi'),
 ];

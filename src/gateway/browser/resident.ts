@@ -147,7 +147,12 @@ export async function findResident(home: string, backend: string): Promise<Resid
  * The resident browser of a backend (`fano browser start`), for a session to attach to; null to
  * launch a browser of its own. Says in the log which, and why a resident one could not be used.
  */
-export function residentAttach(home: string, name: string, keepPage: boolean, log: (event: string, fields: object) => void): () => Promise<{ endpoint: string; keepPage: boolean } | null> {
+export function residentAttach(
+  home: string,
+  name: string,
+  keepPage: boolean,
+  log: (event: string, fields: object) => void,
+): () => Promise<{ endpoint: string; keepPage: boolean } | null> {
   return async () => {
     const found = await findResident(home, name);
     if (found === null) return null;
@@ -215,7 +220,15 @@ export async function startResident(o: StartOptions): Promise<ResidentRecord> {
       }
     }
   }
-  const record: ResidentRecord = { version: 1, startedAt: new Date().toISOString(), mode, display, xvfbPid, supervisorPid: o.supervised ? process.pid : null, backends: {} };
+  const record: ResidentRecord = {
+    version: 1,
+    startedAt: new Date().toISOString(),
+    mode,
+    display,
+    xvfbPid,
+    supervisorPid: o.supervised ? process.pid : null,
+    backends: {},
+  };
   const logDir = path.join(o.home, 'runs');
   mkdirSync(logDir, { recursive: true });
   try {
@@ -234,7 +247,11 @@ export async function startResident(o: StartOptions): Promise<ResidentRecord> {
         b.url,
       ];
       const log = openSync(path.join(logDir, `browser-${b.name}.log`), 'a');
-      const child = spawn(o.browser.executablePath, args, { detached: !o.supervised, stdio: ['ignore', log, log], env: { ...o.env, ...(display ? { DISPLAY: display } : {}) } });
+      const child = spawn(o.browser.executablePath, args, {
+        detached: !o.supervised,
+        stdio: ['ignore', log, log],
+        env: { ...o.env, ...(display ? { DISPLAY: display } : {}) },
+      });
       closeSync(log);
       if (!o.supervised) child.unref();
       const pid = child.pid;
@@ -243,11 +260,14 @@ export async function startResident(o: StartOptions): Promise<ResidentRecord> {
       const portFile = path.join(profile, 'DevToolsActivePort');
       const up = await waitFor(() => existsSync(portFile) || !pidAlive(pid), START_TIMEOUT_MS);
       if (!up || !existsSync(portFile)) {
-        throw new ResidentStartError(`Chromium for ${b.name} ${pidAlive(pid) ? `did not open its debugging port within ${START_TIMEOUT_MS / 1000} s` : 'exited at once'} (see runs/browser-${b.name}.log)`);
+        throw new ResidentStartError(
+          `Chromium for ${b.name} ${pidAlive(pid) ? `did not open its debugging port within ${START_TIMEOUT_MS / 1000} s` : 'exited at once'} (see runs/browser-${b.name}.log)`,
+        );
       }
       const port = Number(readFileSync(portFile, 'utf8').split('\n')[0]);
       const endpoint = `http://127.0.0.1:${port}`;
-      if (!(await waitFor(() => endpointResponds(endpoint), START_TIMEOUT_MS))) throw new ResidentStartError(`Chromium for ${b.name} does not answer on ${endpoint}`);
+      if (!(await waitFor(() => endpointResponds(endpoint), START_TIMEOUT_MS)))
+        throw new ResidentStartError(`Chromium for ${b.name} does not answer on ${endpoint}`);
       // The warm page is what ticks come for: wait until it shows the site (a site that does not
       // load now is no reason to fail: the first tick loads it again).
       const origin = new URL(b.url).origin;

@@ -49,7 +49,11 @@ describe('resolveSite', () => {
   });
 
   test('an unknown name is a custom site that works from config alone', () => {
-    const s = resolveSite('mychat', cfg({ url: 'http://127.0.0.1:9/', selectors: { input: '#q', response: '.answer' }, patterns: { rateLimited: ['slow down'] } }), sites);
+    const s = resolveSite(
+      'mychat',
+      cfg({ url: 'http://127.0.0.1:9/', selectors: { input: '#q', response: '.answer' }, patterns: { rateLimited: ['slow down'] } }),
+      sites,
+    );
     expect(s.site).toBe('custom');
     expect(s.adapter).toBeNull();
     expect(s.selectors.busy).toEqual([]);

@@ -39,14 +39,16 @@ export async function fetchUrl(url: string, opts: FetchOptions): Promise<FetchRe
   // One deadline for the whole chain of redirects, not one per hop.
   const signal = AbortSignal.timeout(opts.timeoutMs);
   for (let hop = 0; ; hop++) {
-    if (current.protocol !== 'http:' && current.protocol !== 'https:') return { ok: false, kind: 'badUrl', message: `only http(s) URLs are fetched (got ${current.protocol})`, finalUrl: current.href };
+    if (current.protocol !== 'http:' && current.protocol !== 'https:')
+      return { ok: false, kind: 'badUrl', message: `only http(s) URLs are fetched (got ${current.protocol})`, finalUrl: current.href };
     try {
       checkLiteralHost(current.hostname, opts.allowPrivate);
       const res = await get(current, opts, signal);
       const status = res.statusCode ?? 0;
       if (REDIRECTS.has(status) && res.headers.location) {
         res.resume();
-        if (hop >= opts.maxRedirects) return { ok: false, kind: 'tooManyRedirects', message: `more than ${opts.maxRedirects} redirects`, finalUrl: current.href };
+        if (hop >= opts.maxRedirects)
+          return { ok: false, kind: 'tooManyRedirects', message: `more than ${opts.maxRedirects} redirects`, finalUrl: current.href };
         current = new URL(res.headers.location, current);
         continue;
       }
@@ -54,10 +56,18 @@ export async function fetchUrl(url: string, opts: FetchOptions): Promise<FetchRe
         res.resume();
         return { ok: false, kind: 'http', message: `HTTP ${status}`, finalUrl: current.href };
       }
-      const contentType = String(res.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+      const contentType = String(res.headers['content-type'] ?? '')
+        .split(';')[0]!
+        .trim()
+        .toLowerCase();
       if (!TEXT_TYPES.includes(contentType)) {
         res.destroy();
-        return { ok: false, kind: 'contentType', message: `content type "${contentType || 'none'}" is not a readable page (${TEXT_TYPES.join(', ')})`, finalUrl: current.href };
+        return {
+          ok: false,
+          kind: 'contentType',
+          message: `content type "${contentType || 'none'}" is not a readable page (${TEXT_TYPES.join(', ')})`,
+          finalUrl: current.href,
+        };
       }
       const declared = Number(res.headers['content-length'] ?? NaN);
       if (Number.isFinite(declared) && declared > opts.maxBytes) {

@@ -32,7 +32,12 @@ describe('consultation module', () => {
     const { state, ctx, task } = setup();
     const out = consultationModule.onAnswer(task, '{"weights": {"explorer": 20, "researcher": 60}, "reasoning": "Research backlog."}', ctx);
     applyEvents(state, out.events);
-    expect(state.meta.weights).toEqual({ values: { explorer: 25, researcher: 75 }, source: 'consultation', reasoning: 'Research backlog.', at: ctx.now.toISOString() });
+    expect(state.meta.weights).toEqual({
+      values: { explorer: 25, researcher: 75 },
+      source: 'consultation',
+      reasoning: 'Research backlog.',
+      at: ctx.now.toISOString(),
+    });
     expect(out.result).toMatchObject({ applied: true });
     // Just consulted: not due again at once.
     expect(consultationModule.discover({ ...ctx, state })).toEqual([]);

@@ -42,7 +42,11 @@ interface Opts {
  * One builder for the tick (src/modules/index.ts) and the simulator, so both consult alike.
  */
 export function consultationOptions(config: FanoConfig, modules: string[]): Record<string, unknown> {
-  const backends = Object.fromEntries(Object.entries(config.backends).filter(([, b]) => b.enabled).map(([name, b]) => [name, { hourlyLimit: b.hourlyLimit }]));
+  const backends = Object.fromEntries(
+    Object.entries(config.backends)
+      .filter(([, b]) => b.enabled)
+      .map(([name, b]) => [name, { hourlyLimit: b.hourlyLimit }]),
+  );
   return { consultation: config.scheduler.consultation, modules, weights: config.scheduler.weights, backends, backlog: { ...backlogOptions(config) } };
 }
 
@@ -59,7 +63,10 @@ function opts(o: JsonObject): Opts {
     modules: Array.isArray(o.modules) ? o.modules.map(String) : [],
     weights: (o.weights ?? {}) as Record<string, number>,
     backends: (o.backends ?? {}) as Record<string, { hourlyLimit: number }>,
-    backlog: { secondRound: (o.backlog as JsonObject | undefined)?.secondRound !== false, maxAttempts: Number((o.backlog as JsonObject | undefined)?.maxAttempts ?? 2) },
+    backlog: {
+      secondRound: (o.backlog as JsonObject | undefined)?.secondRound !== false,
+      maxAttempts: Number((o.backlog as JsonObject | undefined)?.maxAttempts ?? 2),
+    },
   };
 }
 

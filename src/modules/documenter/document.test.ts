@@ -54,19 +54,35 @@ describe('parseDocument', () => {
   });
 
   test('an unclosed PROTECTED block is reported', () => {
-    expect(parseDocument('<!-- SECTION id: s -->\n<!-- PROTECTED -->\nmine\n').malformed).toEqual([{ line: 2, message: 'PROTECTED block is not closed: everything after it is protected' }]);
+    expect(parseDocument('<!-- SECTION id: s -->\n<!-- PROTECTED -->\nmine\n').malformed).toEqual([
+      { line: 2, message: 'PROTECTED block is not closed: everything after it is protected' },
+    ]);
   });
 });
 
 describe('markers', () => {
   test('render and parse round-trip: the marker fano writes is one short line of id, status and insights', () => {
     const m = { id: 's-x', status: 'needs_work' as const, insights: ['i-a', 'i-b'] };
-    const line = renderMarker({ ...m, updated: '2026-01-01T00:00:00.000Z', reviewed: null, by: 'm/deep', conv: 'https://chatgpt.com/c/0123456789abcdef0123456789abcdef' } as never);
+    const line = renderMarker({
+      ...m,
+      updated: '2026-01-01T00:00:00.000Z',
+      reviewed: null,
+      by: 'm/deep',
+      conv: 'https://chatgpt.com/c/0123456789abcdef0123456789abcdef',
+    } as never);
     expect(line).toBe('<!-- SECTION id: s-x status: needs_work insights: [i-a, i-b] -->');
     expect(parseMarker(line)).toEqual({ ...m, updated: null, reviewed: null, by: null, conv: null });
     // An older long marker still reads, every field of it.
     const old = '<!-- SECTION id: s-x status: stable insights: [i-a] updated: 2026-01-01T00:00:00.000Z reviewed: - by: m/deep conv: mock://m/c/1 -->';
-    expect(parseMarker(old)).toEqual({ id: 's-x', status: 'stable', insights: ['i-a'], updated: '2026-01-01T00:00:00.000Z', reviewed: null, by: 'm/deep', conv: 'mock://m/c/1' });
+    expect(parseMarker(old)).toEqual({
+      id: 's-x',
+      status: 'stable',
+      insights: ['i-a'],
+      updated: '2026-01-01T00:00:00.000Z',
+      reviewed: null,
+      by: 'm/deep',
+      conv: 'mock://m/c/1',
+    });
   });
   test('comment hashes ignore whitespace, not words', () => {
     expect(commentHash('s', 'a  b\nc')).toBe(commentHash('s', 'a b c'));

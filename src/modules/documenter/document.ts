@@ -78,7 +78,15 @@ export function parseMarker(head: string): SectionMeta | string {
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
-  return { id, status: status as SectionStatus, insights, updated: orNull(field(head, 'updated')), reviewed: orNull(field(head, 'reviewed')), by: orNull(field(head, 'by')), conv: orNull(field(head, 'conv')) };
+  return {
+    id,
+    status: status as SectionStatus,
+    insights,
+    updated: orNull(field(head, 'updated')),
+    reviewed: orNull(field(head, 'reviewed')),
+    by: orNull(field(head, 'by')),
+    conv: orNull(field(head, 'conv')),
+  };
 }
 
 /** The short marker fano writes: what a reader and editor need; provenance lives in the state (provenance.ts). */
@@ -144,7 +152,9 @@ function parseDocumentText(text: string): ParsedDocument {
     owner.push({ id: meta.id, from: b.start + 1, to: b.end });
   }
   const prot = protectedRanges(text);
-  for (const [a, z] of prot) if (!PROTECTED_CLOSE_RE.test(text.slice(a, z))) malformed.push({ line: lineAt(text, a), message: 'PROTECTED block is not closed: everything after it is protected' });
+  for (const [a, z] of prot)
+    if (!PROTECTED_CLOSE_RE.test(text.slice(a, z)))
+      malformed.push({ line: lineAt(text, a), message: 'PROTECTED block is not closed: everything after it is protected' });
   const comments: CommentMarker[] = [];
   COMMENT_RE.lastIndex = 0;
   let m: RegExpExecArray | null;
@@ -237,7 +247,13 @@ export function restoreSpans(modelText: string, kept: Kept, replace: Record<numb
       missing.push(value);
       return;
     }
-    text = text.slice(0, at) + value + text.slice(at + ph.length).split(ph).join('');
+    text =
+      text.slice(0, at) +
+      value +
+      text
+        .slice(at + ph.length)
+        .split(ph)
+        .join('');
   });
   text = text.trimEnd();
   if (missing.length > 0) text = `${text}${text === '' ? '' : '\n\n'}${missing.join('\n\n')}`;
@@ -282,7 +298,10 @@ one section at a time, and never writes over a section you changed while it was 
  * and an abstract (the starter's instructions live in the README and guidance.md).
  */
 export function renderPreamble(title: string, abstract: string): string {
-  const t = neutralize(title).replace(/\s+/g, ' ').replace(/^#+\s*/, '').trim();
+  const t = neutralize(title)
+    .replace(/\s+/g, ' ')
+    .replace(/^#+\s*/, '')
+    .trim();
   return `# ${t}\n\n${neutralize(abstract).trim()}\n\n`;
 }
 

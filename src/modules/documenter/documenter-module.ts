@@ -27,7 +27,13 @@ export const documenterModule: Module = {
   name: MODULE,
 
   /** The sidecar with each section's provenance (the short SECTION markers do not carry it). */
-  projections: [projection(collection<{ id: string }>(MODULE, PROVENANCE_COLLECTION), { dir: 'state/documenter', ext: PROVENANCE_EXT, render: (_id, _doc, state) => renderProvenance(state) })],
+  projections: [
+    projection(collection<{ id: string }>(MODULE, PROVENANCE_COLLECTION), {
+      dir: 'state/documenter',
+      ext: PROVENANCE_EXT,
+      render: (_id, _doc, state) => renderProvenance(state),
+    }),
+  ],
 
   /** The document's edits create work (comments); guidance is watched for its problems. */
   discoveryInputs: () => [DOCUMENT_PATH, GUIDANCE_PATH],
@@ -122,7 +128,10 @@ export const documenterModule: Module = {
       // When a section was last changed and reviewed: fano's record, or an older long marker's fields.
       const prov = sectionProvenance(state);
       const latest = (...t: Array<string | null | undefined>): string | null => t.reduce<string | null>((a, x) => (x && (a === null || x > a) ? x : a), null);
-      const dates = (id: string, m: SectionMeta) => ({ reviewed: latest(m.reviewed, prov.get(id)?.reviewed), changed: latest(m.reviewed, m.updated, prov.get(id)?.updated) });
+      const dates = (id: string, m: SectionMeta) => ({
+        reviewed: latest(m.reviewed, prov.get(id)?.reviewed),
+        changed: latest(m.reviewed, m.updated, prov.get(id)?.updated),
+      });
       const due = doc.sections
         .filter((s) => !busySections.has(s.meta.id))
         // A section fano just wrote or reviewed is not due yet; one a person wrote (no dates) is.

@@ -38,7 +38,10 @@ const incorporateSchema = z
     title: z.string().trim().max(120).nullable().optional(),
     text: text,
     summary: short,
-    prerequisites: z.array(z.object({ title: z.string().trim().min(3).max(120), reason: z.string().trim().max(300) })).max(3).optional(),
+    prerequisites: z
+      .array(z.object({ title: z.string().trim().min(3).max(120), reason: z.string().trim().max(300) }))
+      .max(3)
+      .optional(),
     /** Asked for with the document's first section: they replace the starter preamble. */
     documentTitle: z.string().trim().min(3).max(120).nullable().optional(),
     abstract: z.string().trim().min(1).max(1_200).nullable().optional(),

@@ -10,12 +10,36 @@ import type { ModuleContext, StepOutcome, StepRequest } from '../module.js';
 import type { ParseResult } from '../shared/answer-format.js';
 import { collection, docList, docOf, docsById, putDoc } from '../shared/collections.js';
 import { noCleanup, type HandlerTable, type TaskHandler, type TaskOf } from '../shared/task-handlers.js';
-import { commentHash, inMarker, keepSpans, neutralize, parseDocument, renderMarker, renderPreamble, renderSection, restoreSpans, sectionIdFor, STARTER_DOCUMENT, type SectionMeta } from './document.js';
+import {
+  commentHash,
+  inMarker,
+  keepSpans,
+  neutralize,
+  parseDocument,
+  renderMarker,
+  renderPreamble,
+  renderSection,
+  restoreSpans,
+  sectionIdFor,
+  STARTER_DOCUMENT,
+  type SectionMeta,
+} from './document.js';
 import { parseCommentAnswer, parseDraft, parseIncorporate, parseReviewAnswer } from './formats.js';
 import { commentPrompt, draftPrompt, incorporatePrompt, reviewPrompt, type SectionView } from './prompts.js';
 import { documentProblems, guidanceProblems } from './problems.js';
 import { PROVENANCE_COLLECTION, PROVENANCE_DOC } from './provenance.js';
-import { DISPUTES, documenterOptions, DOCUMENT_PATH, GUIDANCE_PATH, HISTORY_DIR, MODULE, PATCHES, PLANS, type DocumenterTasks, type PatchDoc } from './types.js';
+import {
+  DISPUTES,
+  documenterOptions,
+  DOCUMENT_PATH,
+  GUIDANCE_PATH,
+  HISTORY_DIR,
+  MODULE,
+  PATCHES,
+  PLANS,
+  type DocumenterTasks,
+  type PatchDoc,
+} from './types.js';
 
 /**
  * What each Documenter task type does, one entry per type (documenter-module.ts discovers them).
@@ -68,13 +92,19 @@ function baseSection(base: string, sectionId: string): { meta: SectionMeta | nul
 function strict<T>(task: AnyTask, answer: string, parsed: ParseResult<T>, ok: (v: T) => StepOutcome): StepOutcome {
   if (parsed.ok) return ok(parsed.value);
   if (task.data.phase !== 'repair') return { done: false, data: { ...task.data, phase: 'repair', raw: answer, error: parsed.error }, events: [] };
-  return { done: false, data: { ...task.data, phase: 'ask', raw: null, error: null }, events: [], fail: `not in the expected format after a repair prompt: ${parsed.error}` };
+  return {
+    done: false,
+    data: { ...task.data, phase: 'ask', raw: null, error: null },
+    events: [],
+    fail: `not in the expected format after a repair prompt: ${parsed.error}`,
+  };
 }
 
 /** What every prompt starts from: the document as it is now, the guidance, the repair state. */
 function reading(task: AnyTask, ctx: ModuleContext) {
   const problem = problemsOf(ctx)[0];
-  if (problem) throw new Error(`${problem.file}${problem.line !== null ? `:${problem.line}` : ''} has a problem to fix first (${problem.message}); nothing of it is sent`);
+  if (problem)
+    throw new Error(`${problem.file}${problem.line !== null ? `:${problem.line}` : ''} has a problem to fix first (${problem.message}); nothing of it is sent`);
   const docText = readText(ctx.home, DOCUMENT_PATH);
   const doc = parseDocument(docText ?? '');
   return {
@@ -99,9 +129,21 @@ function writing(type: keyof DocumenterTasks, task: AnyTask, ctx: ModuleContext,
   const mode = task.deep ? 'deep' : 'normal';
   const conv = task.conversation?.url ?? null;
   const stamp = { updated: at, by: `${backend}/${mode}`, conv };
-  const taken = new Set<string>([...Object.keys(base), ...docList(ctx.state, PATCHES).filter((p) => p.status !== 'conflict').map((p) => p.sectionId)]);
+  const taken = new Set<string>([
+    ...Object.keys(base),
+    ...docList(ctx.state, PATCHES)
+      .filter((p) => p.status !== 'conflict')
+      .map((p) => p.sectionId),
+  ]);
   let patches = 0;
-  const patch = (sectionId: string, baseText: string | null, next: string, summary: string, insightIds: string[] = [], place: { after?: string | null; before?: string | null } = {}): FanoEvent => {
+  const patch = (
+    sectionId: string,
+    baseText: string | null,
+    next: string,
+    summary: string,
+    insightIds: string[] = [],
+    place: { after?: string | null; before?: string | null } = {},
+  ): FanoEvent => {
     const doc: PatchDoc = {
       status: 'pending',
       file: DOCUMENT_PATH,
@@ -128,11 +170,19 @@ function writing(type: keyof DocumenterTasks, task: AnyTask, ctx: ModuleContext,
     return putDoc(PATCHES, `p-${at.replace(/[-:.]/g, '')}-${shortHash(task.key)}${n === 0 ? '' : `-${n}`}`, doc);
   };
   const sidecar = docOf(ctx.state, PROVENANCE, PROVENANCE_DOC) === undefined ? [putDoc(PROVENANCE, PROVENANCE_DOC, { id: PROVENANCE_DOC })] : [];
-  const finish = (events: FanoEvent[], result: Json): StepOutcome => ({ done: true, data: { phase: 'ask', raw: null, error: null, ...keep }, result, events: [...events, ...sidecar] });
+  const finish = (events: FanoEvent[], result: Json): StepOutcome => ({
+    done: true,
+    data: { phase: 'ask', raw: null, error: null, ...keep },
+    result,
+    events: [...events, ...sidecar],
+  });
   const newSection = (title: string, text: string, insights: string[], preferredId?: string): { id: string; text: string } => {
     const id = preferredId && !taken.has(preferredId) ? preferredId : sectionIdFor(title, taken);
     const heading = `## ${neutralize(title).replace(/\s+/g, ' ').trim()}`;
-    return { id, text: renderSection({ id, status: 'provisional', insights, reviewed: null, ...stamp }, heading, restoreSpans(text, { prose: '', spans: [] })) };
+    return {
+      id,
+      text: renderSection({ id, status: 'provisional', insights, reviewed: null, ...stamp }, heading, restoreSpans(text, { prose: '', spans: [] })),
+    };
   };
   return { at, base, stamp, taken, patch, finish, newSection };
 }
@@ -155,7 +205,14 @@ const incorporateInsight: Entry<'incorporate_insight'> = {
     }
     // The first section: the starter preamble (untouched by the person) gives way to a title and abstract.
     const starter = doc.sections.length === 0 && doc.malformed.length === 0 && (docText === null || doc.preamble === STARTER_DOCUMENT);
-    const prompt = incorporatePrompt({ guidance, sections: views, omitted: doc.sections.length - views.length, insight: { id: ins.id, text: ins.text, tags: ins.tags, ...(ins.kind ? { kind: ins.kind } : {}), ...(ins.argument ? { argument: ins.argument } : {}) }, firstSection: starter, ...(repair ? { repair } : {}) });
+    const prompt = incorporatePrompt({
+      guidance,
+      sections: views,
+      omitted: doc.sections.length - views.length,
+      insight: { id: ins.id, text: ins.text, tags: ins.tags, ...(ins.kind ? { kind: ins.kind } : {}), ...(ins.argument ? { argument: ins.argument } : {}) },
+      firstSection: starter,
+      ...(repair ? { repair } : {}),
+    });
     return { prompt, deep: task.deep, data: { base, insightText: ins.text, ...(starter ? { preamble: STARTER_DOCUMENT } : {}) } };
   },
 
@@ -168,11 +225,16 @@ const incorporateInsight: Entry<'incorporate_insight'> = {
         // and not one word of the text changes.
         const sid = a.sectionId ?? '';
         const coveredBase = base[sid];
-        if (coveredBase === undefined || sid === PREAMBLE_ID) throw new Error(`the answer says section "${sid}" covers ${insightId}, but that section was not in the prompt`);
+        if (coveredBase === undefined || sid === PREAMBLE_ID)
+          throw new Error(`the answer says section "${sid}" covers ${insightId}, but that section was not in the prompt`);
         const meta = baseSection(coveredBase, sid).meta!;
         const insights = meta.insights.includes(insightId) ? meta.insights : [...meta.insights, insightId];
         const next = `${renderMarker({ ...meta, insights })}\n${coveredBase.slice(coveredBase.indexOf('\n') + 1)}`;
-        return finish([patch(sid, coveredBase, next, `linked ${insightId}, already covered: ${a.summary}`, [insightId])], { insightId, placement: 'covered', sectionId: sid });
+        return finish([patch(sid, coveredBase, next, `linked ${insightId}, already covered: ${a.summary}`, [insightId])], {
+          insightId,
+          placement: 'covered',
+          sectionId: sid,
+        });
       }
       const events: FanoEvent[] = [];
       const target = a.placement === 'existing' && a.sectionId ? a.sectionId : null;
@@ -259,7 +321,10 @@ const addressComment: Entry<'address_comment'> = {
       const next = at0 < 0 ? baseText : baseText.slice(0, at0) + marker + baseText.slice(at0 + raw.length);
       const unit = task.context.unit;
       return finish(
-        [putDoc(DISPUTES, unit, { unit, sectionId, text: comment, count, lastAt: at, reason: neutralize(a.record) }), patch(sectionId, baseText, next, `comment disputed (${count}): ${a.record}`)],
+        [
+          putDoc(DISPUTES, unit, { unit, sectionId, text: comment, count, lastAt: at, reason: neutralize(a.record) }),
+          patch(sectionId, baseText, next, `comment disputed (${count}): ${a.record}`),
+        ],
         { sectionId, action: 'dispute', count },
       );
     });
@@ -274,7 +339,11 @@ const reviewSection: Entry<'review_section'> = {
     const s = find(task.context.sectionId);
     if (!s) throw new Error(`section ${task.context.sectionId} is gone`);
     const v = viewOf(s.meta.id, s.heading, s.meta.insights, s.body);
-    return { prompt: reviewPrompt({ guidance, section: v, status: s.meta.status, ...(repair ? { repair } : {}) }), deep: task.deep, data: { base: { [s.meta.id]: s.text } } };
+    return {
+      prompt: reviewPrompt({ guidance, section: v, status: s.meta.status, ...(repair ? { repair } : {}) }),
+      deep: task.deep,
+      data: { base: { [s.meta.id]: s.text } },
+    };
   },
 
   onAnswer(task, answer, ctx) {
@@ -311,7 +380,11 @@ const draftSection: Entry<'draft_section'> = {
     // document is ordered now, a person's reordering included).
     const needs = new Set(p.neededBy ?? []);
     const first = doc.sections.find((s) => needs.has(s.meta.id) || s.meta.insights.includes(p.forInsight));
-    return { prompt: draftPrompt({ guidance, title: p.title, reason: p.reason, outline, ...(repair ? { repair } : {}) }), deep: task.deep, data: { base: {}, before: first?.meta.id ?? null } };
+    return {
+      prompt: draftPrompt({ guidance, title: p.title, reason: p.reason, outline, ...(repair ? { repair } : {}) }),
+      deep: task.deep,
+      data: { base: {}, before: first?.meta.id ?? null },
+    };
   },
 
   onAnswer(task, answer, ctx) {

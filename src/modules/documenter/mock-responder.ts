@@ -44,12 +44,16 @@ function incorporate(seed: number, prompt: string): string {
   const paragraph = resultBlock(id, text, lineValue(prompt, 'INSIGHT KIND') ?? 'conjectured', lineValue(prompt, 'ARGUMENT') ?? '');
   // By the insight, not the whole prompt: a change of the prompt's wording moves no section.
   const wants = unit(h('documenter.plan', seed, id)) < 0.25 || /\bneeds background\b/i.test(text);
-  const prerequisites = wants && !secs.has(`s-background-on-${tag}`) ? [{ title: `Background on ${tag}`, reason: `the ${tag} results assume familiar definitions` }] : [];
+  const prerequisites =
+    wants && !secs.has(`s-background-on-${tag}`) ? [{ title: `Background on ${tag}`, reason: `the ${tag} results assume familiar definitions` }] : [];
   if (secs.has(target)) {
     const prose = secs.get(target)!.trim();
     return fenced({ placement: 'existing', sectionId: target, text: `${prose}\n\n${paragraph}`, summary: `added ${id} to ${target}`, prerequisites });
   }
-  const first = lineValue(prompt, 'FIRST SECTION') === 'yes' ? { documentTitle: `Notes on ${tag}`, abstract: `This document develops what is known about ${tag}, starting from one reviewed result: ${text}` } : {};
+  const first =
+    lineValue(prompt, 'FIRST SECTION') === 'yes'
+      ? { documentTitle: `Notes on ${tag}`, abstract: `This document develops what is known about ${tag}, starting from one reviewed result: ${text}` }
+      : {};
   return fenced({ placement: 'new', title: cap(tag), text: paragraph, summary: `new section for ${id}`, prerequisites, ...first });
 }
 
@@ -61,7 +65,11 @@ function comment(seed: number, prompt: string): string {
     return fenced({ action: 'dispute', record: `The section already states this correctly; the comment "${c.slice(0, 60)}" does not point to an error.` });
   }
   const x = h('documenter.comment', seed, prompt);
-  return fenced({ action: 'revise', text: `${prose}\n\nClarification (${x.slice(0, 6)}): this addresses the remark "${c.slice(0, 80)}".`, record: 'Added a clarifying paragraph at the end of the section.' });
+  return fenced({
+    action: 'revise',
+    text: `${prose}\n\nClarification (${x.slice(0, 6)}): this addresses the remark "${c.slice(0, 80)}".`,
+    record: 'Added a clarifying paragraph at the end of the section.',
+  });
 }
 
 function review(seed: number, prompt: string): string {
@@ -72,7 +80,11 @@ function review(seed: number, prompt: string): string {
 function draft(seed: number, prompt: string): string {
   const title = lineValue(prompt, 'PLAN TITLE') ?? 'Background';
   const x = h('documenter.draft', seed, prompt);
-  return fenced({ title, text: `This section collects the definitions used later (${x.slice(0, 6)}): ${lineValue(prompt, 'WHY IT IS NEEDED') ?? ''}.`, summary: `drafted ${title}` });
+  return fenced({
+    title,
+    text: `This section collects the definitions used later (${x.slice(0, 6)}): ${lineValue(prompt, 'WHY IT IS NEEDED') ?? ''}.`,
+    summary: `drafted ${title}`,
+  });
 }
 
 export function documenterMockAnswer(seed: number, prompt: string): string | null {

@@ -21,7 +21,14 @@ function utf8Problem(file: string, bytes: Uint8Array): Problem[] {
   const bad = invalidUtf8Lines(bytes);
   if (bad.length === 0) return [];
   const more = bad.length > MAX_LINES ? ` and ${bad.length - MAX_LINES} more` : '';
-  return [{ file, line: bad[0]!, message: `not valid UTF-8 text (line ${bad.slice(0, MAX_LINES).join(', ')}${more}); fano never re-encodes a person's text`, fix: UTF8_FIX }];
+  return [
+    {
+      file,
+      line: bad[0]!,
+      message: `not valid UTF-8 text (line ${bad.slice(0, MAX_LINES).join(', ')}${more}); fano never re-encodes a person's text`,
+      fix: UTF8_FIX,
+    },
+  ];
 }
 
 /**
@@ -74,7 +81,14 @@ export function documentProblems(bytes: Uint8Array | null, state: Readonly<FanoS
   const parsed = parseDocument(text);
   for (const m of parsed.malformed) {
     if (!/^section marker:|PROTECTED/.test(m.message)) continue; // the others are structure problems above
-    out.push({ file: DOCUMENT_PATH, line: m.line, message: m.message, fix: /PROTECTED/.test(m.message) ? 'close the block with <!-- /PROTECTED -->' : 'correct the marker (status: provisional|stable|needs_work, insights: [a, b])' });
+    out.push({
+      file: DOCUMENT_PATH,
+      line: m.line,
+      message: m.message,
+      fix: /PROTECTED/.test(m.message)
+        ? 'close the block with <!-- /PROTECTED -->'
+        : 'correct the marker (status: provisional|stable|needs_work, insights: [a, b])',
+    });
   }
   if (out.length === 0) out.push(...missingMarkers(text, state));
   return out;

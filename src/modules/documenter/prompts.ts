@@ -22,7 +22,9 @@ function guidanceBlock(guidance: string): string[] {
 }
 
 export function sectionBlock(s: SectionView): string {
-  return [`=== SECTION ${s.id} | ${s.heading ?? '(no heading)'} | insights: ${s.insights.join(', ') || '-'} ===`, s.prose.trim(), '=== END SECTION ==='].join('\n');
+  return [`=== SECTION ${s.id} | ${s.heading ?? '(no heading)'} | insights: ${s.insights.join(', ') || '-'} ===`, s.prose.trim(), '=== END SECTION ==='].join(
+    '\n',
+  );
 }
 
 const KEEP_RULE = 'Leave every [[keep:N]] placeholder exactly where it belongs: it stands for text you must not change.';
@@ -84,7 +86,14 @@ export function incorporatePrompt(o: {
   return lines.join('\n');
 }
 
-export function commentPrompt(o: { guidance: string; section: SectionView; keepIndex: number; comment: string; attempts: number; repair?: { raw: string; error: string } }): string {
+export function commentPrompt(o: {
+  guidance: string;
+  section: SectionView;
+  keepIndex: number;
+  comment: string;
+  attempts: number;
+  repair?: { raw: string; error: string };
+}): string {
   const lines = [
     'The researcher left a comment on a section of the living research document. Revise the section to address it, or, if the comment is mistaken, dispute it and say why.',
     ...STANDARDS,
@@ -99,7 +108,12 @@ export function commentPrompt(o: { guidance: string; section: SectionView; keepI
     sectionBlock(o.section),
   ];
   if (o.repair) lines.push('', 'REPAIR: yes', `Your previous answer could not be used (${one(o.repair.error)}). Answer again in the format below.`);
-  lines.push(...formatBlock(DOC_FORMAT.comment, '{"action": "revise" | "dispute", "text": "<the FULL revised section text without its heading, for revise>", "record": "<for the researcher: what you changed and why, or why not>"}'));
+  lines.push(
+    ...formatBlock(
+      DOC_FORMAT.comment,
+      '{"action": "revise" | "dispute", "text": "<the FULL revised section text without its heading, for revise>", "record": "<for the researcher: what you changed and why, or why not>"}',
+    ),
+  );
   return lines.join('\n');
 }
 
@@ -116,7 +130,12 @@ export function reviewPrompt(o: { guidance: string; section: SectionView; status
     sectionBlock(o.section),
   ];
   if (o.repair) lines.push('', 'REPAIR: yes', `Your previous answer could not be used (${one(o.repair.error)}). Answer again in the format below.`);
-  lines.push(...formatBlock(DOC_FORMAT.review, '{"action": "keep" | "revise", "status": "provisional" | "stable" | "needs_work", "text": "<the FULL revised section text without its heading, for revise>", "summary": "<one line>"}'));
+  lines.push(
+    ...formatBlock(
+      DOC_FORMAT.review,
+      '{"action": "keep" | "revise", "status": "provisional" | "stable" | "needs_work", "text": "<the FULL revised section text without its heading, for revise>", "summary": "<one line>"}',
+    ),
+  );
   return lines.join('\n');
 }
 

@@ -3,7 +3,13 @@ import { applyEvents } from '../../core/reducer.js';
 import { emptyState } from '../../core/types.js';
 import { documentCounts, documentedInsightIds } from './queries.js';
 
-const patch = (id: string, status: string, insightIds: string[]) => ({ type: 'module.put' as const, module: 'documenter', collection: 'patches', id, doc: { status, insightIds } });
+const patch = (id: string, status: string, insightIds: string[]) => ({
+  type: 'module.put' as const,
+  module: 'documenter',
+  collection: 'patches',
+  id,
+  doc: { status, insightIds },
+});
 
 test('documented insights: section markers plus pending or applied changes, not conflicted ones', () => {
   const state = applyEvents(emptyState(), [patch('p-1', 'applied', ['i-a']), patch('p-2', 'pending', ['i-b']), patch('p-3', 'conflict', ['i-c'])]);

@@ -56,7 +56,10 @@ describe('paraphrase duplicates', () => {
     const checks = specs.filter((x) => x.type === 'dedupe_check');
     expect(checks.map((c) => c.context.insightId)).toContain(twin.id);
 
-    const check = running(checks.find((c) => c.context.insightId === twin.id)!, 'mock-b');
+    const check = running(
+      checks.find((c) => c.context.insightId === twin.id)!,
+      'mock-b',
+    );
     const req = m.prepare(check, ctx(state, home));
     expect(req.prompt).toContain(`NEW INSIGHT: [${twin.id}]`);
     expect(req.prompt).toContain(`- [${orig.id}] ${orig.text}`);
@@ -76,7 +79,11 @@ describe('paraphrase duplicates', () => {
   test('a new claim is found distinct and goes on to review', () => {
     const home = tempHome(SEEDS);
     const a = insight({ id: 'i-a', text: 'The symmetries of the plane act transitively on points, on lines and on flags.' });
-    const b = insight({ id: 'i-b', text: 'A naive induction on the plane fails because removing one element breaks the regularity.', createdAt: '2026-01-01T01:00:00.000Z' });
+    const b = insight({
+      id: 'i-b',
+      text: 'A naive induction on the plane fails because removing one element breaks the regularity.',
+      createdAt: '2026-01-01T01:00:00.000Z',
+    });
     const state = stateWith(put('threads', 'q1', thread({ status: 'synthesized' }, 4)), put('insights', a.id, a), put('insights', b.id, b));
     expect(dedupeCandidates(state, a)).toEqual([]);
     expect(dedupeCandidates(state, b).map((c) => c.id)).toEqual(['i-a']);
@@ -91,7 +98,10 @@ describe('paraphrase duplicates', () => {
   });
 
   test('an answer naming an insight it was not shown is unreadable (the repair prompt follows)', () => {
-    expect(parseDedupe('{"duplicateOf": "i-zzz", "reasoning": "same"}', ['i-a'])).toEqual({ ok: false, error: expect.stringMatching(/^duplicateOf: "i-zzz" is not one of the existing insights shown/) });
+    expect(parseDedupe('{"duplicateOf": "i-zzz", "reasoning": "same"}', ['i-a'])).toEqual({
+      ok: false,
+      error: expect.stringMatching(/^duplicateOf: "i-zzz" is not one of the existing insights shown/),
+    });
     expect(parseDedupe('{"duplicateOf": null, "reasoning": "new"}', ['i-a'])).toEqual({ ok: true, value: { duplicateOf: null, reasoning: 'new' } });
   });
 });

@@ -87,7 +87,10 @@ export function parseDedupe(answer: string, candidates: readonly string[]): Pars
   const r = parseWith(answer, z.strictObject({ duplicateOf: z.string().trim().min(1).nullable(), reasoning: z.string().trim().min(1).max(2000) }));
   if (!r.ok) return r;
   if (r.value.duplicateOf !== null && !candidates.includes(r.value.duplicateOf)) {
-    return { ok: false, error: `duplicateOf: "${r.value.duplicateOf}" is not one of the existing insights shown (${candidates.join(', ')}); give one of them, or null` };
+    return {
+      ok: false,
+      error: `duplicateOf: "${r.value.duplicateOf}" is not one of the existing insights shown (${candidates.join(', ')}); give one of them, or null`,
+    };
   }
   return r;
 }
@@ -102,7 +105,12 @@ export const dedupeCheck: TaskHandler<ExplorerTasks['dedupe_check']['context'], 
     const ins = docOf(ctx.state, INSIGHTS, task.context.insightId);
     if (!ins) throw new Error(`insight ${task.context.insightId} not found`);
     const shown = task.data.candidates ?? [];
-    if (task.data.phase === 'repair') return { prompt: sharedRepairPrompt(loadTemplate(ctx.home, 'repair'), task.data.raw ?? '', task.data.error ?? '', dedupeFormatBlock()), deep: false, data: { candidates: shown } };
+    if (task.data.phase === 'repair')
+      return {
+        prompt: sharedRepairPrompt(loadTemplate(ctx.home, 'repair'), task.data.raw ?? '', task.data.error ?? '', dedupeFormatBlock()),
+        deep: false,
+        data: { candidates: shown },
+      };
     // The candidates are fixed when the prompt is built (logged with the claim): the answer is read against what the model saw.
     const candidates = dedupeCandidates(ctx.state, ins);
     return { prompt: dedupePrompt(ctx.home, ins, candidates), deep: false, data: { candidates: candidates.map((c) => c.id) } };

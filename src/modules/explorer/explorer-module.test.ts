@@ -27,10 +27,16 @@ describe('explorer discover', () => {
   test('a malformed seeds file is a problem naming the line and the fix; discovery starts no thread meanwhile', () => {
     const home = tempHome('seeds:\n  - id: a\n    text: ok\n  - id: b\n    type: lemma\n    text: bad type\n');
     expect(m.discover(ctx(stateWith(), home))).toEqual([]);
-    expect(m.problems!(ctx(stateWith(), home))).toEqual([{ file: 'state/explorer/seeds.yaml', line: 4, message: 'seed "b" has type "lemma"', fix: 'use type axiom, conjecture or question' }]);
+    expect(m.problems!(ctx(stateWith(), home))).toEqual([
+      { file: 'state/explorer/seeds.yaml', line: 4, message: 'seed "b" has type "lemma"', fix: 'use type axiom, conjecture or question' },
+    ]);
     const broken = tempHome('seeds:\n  - id: a\n   text: [unclosed\n');
     expect(m.discover(ctx(stateWith(), broken))).toEqual([]);
-    expect(m.problems!(ctx(stateWith(), broken))[0]).toMatchObject({ file: 'state/explorer/seeds.yaml', line: expect.any(Number), message: expect.stringMatching(/YAML syntax/) });
+    expect(m.problems!(ctx(stateWith(), broken))[0]).toMatchObject({
+      file: 'state/explorer/seeds.yaml',
+      line: expect.any(Number),
+      message: expect.stringMatching(/YAML syntax/),
+    });
   });
 
   test('one thread per non-axiom seed, never a second task while one is active; proposed seeds wait', () => {
@@ -111,14 +117,33 @@ describe('explorer steps', () => {
     const asked = m.prepare({ ...task, data: { ...task.data, phase: 'ask' } }, ctx(state, home));
     expect(asked.prompt).toContain('- [ax] Lines have three points.');
     task = { ...task, data: { ...task.data, ...asked.data } };
-    const one = { statement: 'Seven points follow from three per line.', kind: 'proved', argument: 'Count flags: $v r = b k$ and $(v-1) = r(k-1)$.', claims: ['$v = 7$'], dependsOn: ['ax'], tags: ['Geometry'], confidence: 0.8, exchanges: [0, 2] };
+    const one = {
+      statement: 'Seven points follow from three per line.',
+      kind: 'proved',
+      argument: 'Count flags: $v r = b k$ and $(v-1) = r(k-1)$.',
+      claims: ['$v = 7$'],
+      dependsOn: ['ax'],
+      tags: ['Geometry'],
+      confidence: 0.8,
+      exchanges: [0, 2],
+    };
     const unknown = step(state, home, task, JSON.stringify({ insights: [{ ...one, dependsOn: ['nope'] }] }));
     expect(unknown.fail).toMatch(/dependsOn: unknown id\(s\) nope/);
     task = { ...task, data: { ...task.data, ...step(state, home, task, 'nope').data } };
     const ok = step(state, home, task, `\`\`\`json\n${JSON.stringify({ insights: [one] })}\n\`\`\``);
     expect(ok.done).toBe(true);
     const [ins] = insightViews(state);
-    expect(ins).toMatchObject({ text: one.statement, kind: 'proved', argument: one.argument, claims: ['$v = 7$'], dependsOn: ['ax'], tags: ['geometry'], exchanges: [0, 2], status: 'in_review', provenance: { backend: 'mock-a', mode: 'deep' } });
+    expect(ins).toMatchObject({
+      text: one.statement,
+      kind: 'proved',
+      argument: one.argument,
+      claims: ['$v = 7$'],
+      dependsOn: ['ax'],
+      tags: ['geometry'],
+      exchanges: [0, 2],
+      status: 'in_review',
+      provenance: { backend: 'mock-a', mode: 'deep' },
+    });
     expect(ins!.panel).not.toContain('mock-a');
     expect(new Set(ins!.panel).size).toBe(2);
     expect(threadOf(state)).toMatchObject({ status: 'synthesized', insightIds: [ins!.id] });
@@ -146,7 +171,13 @@ describe('explorer steps', () => {
   test('after round 1, each claim goes to a prove-or-refute task, deep, never on the author; a confident refutation rejects with its counterexample', () => {
     const home = tempHome(SEEDS);
     const ins = insight({ claims: ['$v = b$', '$v = 7$'], kind: 'computed', argument: 'Count flags.' });
-    const state = stateWith(put('threads', 'q1', thread({ status: 'synthesized' }, 4)), put('insights', ins.id, ins), review(ins, 1, 0, 'bless'), review(ins, 1, 1, 'reject'), review(ins, 1, 2, 'bless'));
+    const state = stateWith(
+      put('threads', 'q1', thread({ status: 'synthesized' }, 4)),
+      put('insights', ins.id, ins),
+      review(ins, 1, 0, 'bless'),
+      review(ins, 1, 1, 'reject'),
+      review(ins, 1, 2, 'bless'),
+    );
     const specs = byType(m.discover(ctx(state, home)) as TaskSpec[], 'verify_claim');
     expect(specs.map((s) => s.context.claim)).toEqual([0, 1]);
     expect(byType(m.discover(ctx(state, home)) as TaskSpec[], 'review')).toEqual([]);
@@ -162,17 +193,26 @@ describe('explorer steps', () => {
     // a refutation needs its counterexample (repair prompt), then it is recorded and decides
     const bad = step(state, home, t, '{"verdict":"refuted","confidence":0.9,"argument":"false","counterexample":null}');
     expect(bad.data.error).toMatch(/counterexample/);
-    step(state, home, { ...t, data: bad.data }, '{"verdict":"refuted","confidence":0.9,"argument":"It fails.","counterexample":"The plane of order 3 has 13 points."}');
+    step(
+      state,
+      home,
+      { ...t, data: bad.data },
+      '{"verdict":"refuted","confidence":0.9,"argument":"It fails.","counterexample":"The plane of order 3 has 13 points."}',
+    );
     const [v] = insightViews(state);
     expect(v).toMatchObject({ status: 'in_review', toVerify: [0] });
     const t0 = running(specs[0]!, 'mock-c');
     step(state, home, t0, '{"verdict":"proved","confidence":0.8,"argument":"Counting flags gives $vr = bk$.","counterexample":null}');
     const [after] = insightViews(state);
     expect(after).toMatchObject({ status: 'rejected', decidedBy: 'verification' });
-    expect(after!.verification[1]!.verification).toMatchObject({ verdict: 'refuted', counterexample: 'The plane of order 3 has 13 points.', backend: 'mock-b' });
+    expect(after!.verification[1]!.verification).toMatchObject({
+      verdict: 'refuted',
+      counterexample: 'The plane of order 3 has 13 points.',
+      backend: 'mock-b',
+    });
   });
 
-  test('round 2: a reviewer reads the others\' full reviews, the verification and the principles; a change of mind is recorded', () => {
+  test("round 2: a reviewer reads the others' full reviews, the verification and the principles; a change of mind is recorded", () => {
     const home = tempHome(SEEDS);
     const ins = insight();
     const long = `a long argument ${'x'.repeat(900)} END`;
@@ -202,16 +242,37 @@ describe('explorer steps', () => {
     expect(unreadable).toMatchObject({ done: false, events: [] });
     expect(m.prepare({ ...t, data: unreadable.data }, ctx(state, home)).prompt).toContain('REPAIR: yes');
     const claims = [{ claim: ins.text, verdict: 'verified', argument: 'checked' }];
-    const rubric = { claims, structuralDepth: { verdict: 'structural', argument: 'why' }, naturalness: { verdict: 'natural', argument: 'yes' }, rating: 'bless', confidence: 0.9, reasoning: 'convinced by the proof' };
-    expect(step(state, home, { ...t, data: unreadable.data }, JSON.stringify({ ...rubric, claims: [{ ...claims[0], verdict: 'unclear' }] })).fail).toMatch(/"bless" needs every claim verified/);
+    const rubric = {
+      claims,
+      structuralDepth: { verdict: 'structural', argument: 'why' },
+      naturalness: { verdict: 'natural', argument: 'yes' },
+      rating: 'bless',
+      confidence: 0.9,
+      reasoning: 'convinced by the proof',
+    };
+    expect(step(state, home, { ...t, data: unreadable.data }, JSON.stringify({ ...rubric, claims: [{ ...claims[0], verdict: 'unclear' }] })).fail).toMatch(
+      /"bless" needs every claim verified/,
+    );
     step(state, home, t, JSON.stringify(rubric));
-    expect(insightViews(state)[0]!.rounds[1]!.reviews[0]).toMatchObject({ slot: 1, rating: 'bless', changedFrom: 'reject', claims, structuralDepth: { verdict: 'structural' } });
+    expect(insightViews(state)[0]!.rounds[1]!.reviews[0]).toMatchObject({
+      slot: 1,
+      rating: 'bless',
+      changedFrom: 'reject',
+      claims,
+      structuralDepth: { verdict: 'structural' },
+    });
   });
 
   test('a comment typed into the insight file becomes a task; asking for a change revises and re-reviews', () => {
     const home = tempHome(SEEDS);
     const ins = insight();
-    const state = stateWith(put('threads', 'q1', thread({ status: 'synthesized' }, 4)), put('insights', ins.id, ins), review(ins, 1, 0, 'bless'), review(ins, 1, 1, 'bless'), review(ins, 1, 2, 'bless'));
+    const state = stateWith(
+      put('threads', 'q1', thread({ status: 'synthesized' }, 4)),
+      put('insights', ins.id, ins),
+      review(ins, 1, 0, 'bless'),
+      review(ins, 1, 1, 'bless'),
+      review(ins, 1, 2, 'bless'),
+    );
     mkdirSync(join(home, 'state/explorer/insights'), { recursive: true });
     writeFileSync(join(home, 'state/explorer/insights/i-1.md'), 'text\n<!-- COMMENT: please rephrase with "exactly" -->\n');
     const [c] = byType(m.discover(ctx(state, home)) as TaskSpec[], 'address_comment');
@@ -226,17 +287,23 @@ describe('explorer steps', () => {
     // the recorded comment is not offered again; the new revision gets a fresh panel round
     const next = m.discover(ctx(state, home)) as TaskSpec[];
     expect(byType(next, 'address_comment')).toEqual([]);
-    expect(byType(next, 'review').map((s) => [s.context.revision, s.context.round])).toEqual([[1, 1], [1, 1], [1, 1]]);
+    expect(byType(next, 'review').map((s) => [s.context.revision, s.context.round])).toEqual([
+      [1, 1],
+      [1, 1],
+      [1, 1],
+    ]);
   });
 
   test('a unit that fails for good is retried once with a new key, then the thread is marked failed', () => {
     const home = tempHome(SEEDS);
     const state = stateWith();
     const [s] = m.discover(ctx(state, home)) as TaskSpec[];
-    for (const e of m.handleFailure(createTask(s!, new Date()), 'empty', ctx(state, home))) if (e.type === 'module.put') ((state.modules.explorer ??= {})[e.collection] ??= {})[e.id] = e.doc;
+    for (const e of m.handleFailure(createTask(s!, new Date()), 'empty', ctx(state, home)))
+      if (e.type === 'module.put') ((state.modules.explorer ??= {})[e.collection] ??= {})[e.id] = e.doc;
     const [again] = m.discover(ctx(state, home)) as TaskSpec[];
     expect(again!.context.attempt).toBe(1);
-    for (const e of m.handleFailure(createTask(again!, new Date()), 'empty', ctx(state, home))) if (e.type === 'module.put') ((state.modules.explorer ??= {})[e.collection] ??= {})[e.id] = e.doc;
+    for (const e of m.handleFailure(createTask(again!, new Date()), 'empty', ctx(state, home)))
+      if (e.type === 'module.put') ((state.modules.explorer ??= {})[e.collection] ??= {})[e.id] = e.doc;
     expect(threadOf(state)).toMatchObject({ status: 'failed' });
     expect(m.discover(ctx(state, home))).toEqual([]);
   });

@@ -92,7 +92,11 @@ export const explorerModule: Module = {
     }
     const out: TaskSpec[] = [];
 
-    const exchangeSpec = (threadId: string, thread: ThreadDoc | null, seed: { id: string; text: string; type: string; notes?: string | undefined; tags: string[]; priority: number }) => {
+    const exchangeSpec = (
+      threadId: string,
+      thread: ThreadDoc | null,
+      seed: { id: string; text: string; type: string; notes?: string | undefined; tags: string[]; priority: number },
+    ) => {
       const n = thread?.exchanges.length ?? 0;
       const attempt = failCount(state, failureUnit.exchange(threadId, n));
       if (attempt >= opts.maxAttempts) return;
@@ -138,7 +142,8 @@ export const explorerModule: Module = {
       if (dedupePending(state, ins, opts.maxAttempts)) {
         const unit = dedupeUnit(ins.id, ins.revision);
         const seedPriority = seedById.get(ins.seedId)?.priority ?? 5;
-        if (!busyUnits.has(unit)) out.push(spec('dedupe_check', { insightId: ins.id, revision: ins.revision, attempt: failCount(state, unit), seedPriority }, { phase: 'ask' }));
+        if (!busyUnits.has(unit))
+          out.push(spec('dedupe_check', { insightId: ins.id, revision: ins.revision, attempt: failCount(state, unit), seedPriority }, { phase: 'ask' }));
       }
       const view = insightView(state, ins, opts);
       for (const { round, slot } of view.missing) {
@@ -155,7 +160,14 @@ export const explorerModule: Module = {
         // backend (limited, logged out) never moves to the author.
         const author = ins.provenance.backend;
         const avoid = author !== backend ? { llmAvoid: [author] } : {};
-        out.push(spec('review', { insightId: ins.id, revision: ins.revision, round, slot, attempt: failCount(state, unit), seedPriority }, { phase: 'ask' }, { llmPreference: backend, deep, ...avoid }));
+        out.push(
+          spec(
+            'review',
+            { insightId: ins.id, revision: ins.revision, round, slot, attempt: failCount(state, unit), seedPriority },
+            { phase: 'ask' },
+            { llmPreference: backend, deep, ...avoid },
+          ),
+        );
       }
       // Verification: each claim to a prove-or-refute task, in deep mode on a backend with deep
       // quota left (the strongest a home has), never on the author's while another exists.
@@ -168,7 +180,14 @@ export const explorerModule: Module = {
         const seedPriority = seedById.get(ins.seedId)?.priority ?? 5;
         const avoid = backend !== null && author !== backend ? { llmAvoid: [author] } : {};
         // Above the reviews' base priority (the default base + VERIFY_PRIORITY): round 2 waits on it.
-        out.push(spec('verify_claim', { insightId: ins.id, revision: ins.revision, claim, attempt: failCount(state, unit), seedPriority }, { phase: 'ask' }, { llmPreference: backend, deep, priority: VERIFY_PRIORITY, ...avoid }));
+        out.push(
+          spec(
+            'verify_claim',
+            { insightId: ins.id, revision: ins.revision, claim, attempt: failCount(state, unit), seedPriority },
+            { phase: 'ask' },
+            { llmPreference: backend, deep, priority: VERIFY_PRIORITY, ...avoid },
+          ),
+        );
       }
     }
 

@@ -40,7 +40,10 @@ export interface SynthesizedInsight {
  * unknown one is an error the repair prompt names, never silently dropped. An empty list is a
  * valid answer: a thread that established nothing yields nothing.
  */
-export function parseSynthesis(answer: string, opts: { maxInsights: number; exchangeCount: number; knownIds: ReadonlySet<string> }): ParseResult<SynthesizedInsight[]> {
+export function parseSynthesis(
+  answer: string,
+  opts: { maxInsights: number; exchangeCount: number; knownIds: ReadonlySet<string> },
+): ParseResult<SynthesizedInsight[]> {
   const schema = z.strictObject({
     insights: z
       .array(
@@ -52,7 +55,15 @@ export function parseSynthesis(answer: string, opts: { maxInsights: number; exch
           dependsOn: z.array(z.string().trim().min(1).max(100)).max(20),
           tags: z.array(z.string().trim().min(1).max(40)).max(8),
           confidence: z.number().min(0).max(1),
-          exchanges: z.array(z.number().int().min(0).max(Math.max(0, opts.exchangeCount - 1))).min(1),
+          exchanges: z
+            .array(
+              z
+                .number()
+                .int()
+                .min(0)
+                .max(Math.max(0, opts.exchangeCount - 1)),
+            )
+            .min(1),
         }),
       )
       .max(opts.maxInsights),
@@ -61,8 +72,10 @@ export function parseSynthesis(answer: string, opts: { maxInsights: number; exch
   if (!r.ok) return r;
   for (const [i, ins] of r.value.insights.entries()) {
     const unknown = ins.dependsOn.filter((d) => !opts.knownIds.has(d));
-    if (unknown.length > 0) return { ok: false, error: `insights.${i}.dependsOn: unknown id(s) ${unknown.join(', ')} (use only the ids in brackets shown in the prompt)` };
-    if (ins.kind !== 'conjectured' && ins.argument.length < 20) return { ok: false, error: `insights.${i}.argument: a ${ins.kind} insight needs its ${ins.kind === 'proved' ? 'proof' : 'computation'}` };
+    if (unknown.length > 0)
+      return { ok: false, error: `insights.${i}.dependsOn: unknown id(s) ${unknown.join(', ')} (use only the ids in brackets shown in the prompt)` };
+    if (ins.kind !== 'conjectured' && ins.argument.length < 20)
+      return { ok: false, error: `insights.${i}.argument: a ${ins.kind} insight needs its ${ins.kind === 'proved' ? 'proof' : 'computation'}` };
   }
   return {
     ok: true,
@@ -95,7 +108,9 @@ export function parseReview(answer: string, claimCount: number): ParseResult<Par
   const r = parseWith(
     answer,
     z.strictObject({
-      claims: z.array(z.strictObject({ claim: z.string().trim().min(1).max(CLAIM_MAX_CHARS), verdict: z.enum(['verified', 'refuted', 'unclear']), argument: TEXT })).length(claimCount),
+      claims: z
+        .array(z.strictObject({ claim: z.string().trim().min(1).max(CLAIM_MAX_CHARS), verdict: z.enum(['verified', 'refuted', 'unclear']), argument: TEXT }))
+        .length(claimCount),
       structuralDepth: z.strictObject({ verdict: z.enum(['structural', 'superficial', 'unclear']), argument: TEXT }),
       naturalness: z.strictObject({ verdict: z.enum(['natural', 'contrived', 'unclear']), argument: TEXT }),
       rating: z.enum(['bless', 'uncertain', 'reject']),
@@ -105,7 +120,8 @@ export function parseReview(answer: string, claimCount: number): ParseResult<Par
   );
   if (!r.ok) return r;
   const notVerified = r.value.claims.flatMap((c, i) => (c.verdict === 'verified' ? [] : [i + 1]));
-  if (r.value.rating === 'bless' && notVerified.length > 0) return { ok: false, error: `rating: "bless" needs every claim verified, and claim ${notVerified.join(', ')} is not` };
+  if (r.value.rating === 'bless' && notVerified.length > 0)
+    return { ok: false, error: `rating: "bless" needs every claim verified, and claim ${notVerified.join(', ')} is not` };
   return r;
 }
 
@@ -128,7 +144,8 @@ export function parseVerification(answer: string): ParseResult<ParsedVerificatio
     }),
   );
   if (!r.ok) return r;
-  if (r.value.verdict === 'refuted' && r.value.counterexample === null) return { ok: false, error: 'counterexample: a "refuted" verdict needs the specific counterexample' };
+  if (r.value.verdict === 'refuted' && r.value.counterexample === null)
+    return { ok: false, error: 'counterexample: a "refuted" verdict needs the specific counterexample' };
   if (r.value.verdict === 'proved' && r.value.argument.length < 20) return { ok: false, error: 'argument: a "proved" verdict needs the proof' };
   return r;
 }

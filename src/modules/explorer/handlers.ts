@@ -73,7 +73,10 @@ const keepRaw = (unit: string, at: string): RawAnswerKeep => ({ module: MODULE, 
  * A final failure: the unit's failure count goes up; once it reaches maxAttempts, `giveUp` adds
  * what the failed unit leaves behind (below that, discover offers a fresh attempt with a new key).
  */
-function countFailure<K extends keyof ExplorerTasks>(unitOfTask: (task: XTask<K>) => string, giveUp: (task: XTask<K>, message: string, at: string, ctx: ModuleContext) => FanoEvent[]) {
+function countFailure<K extends keyof ExplorerTasks>(
+  unitOfTask: (task: XTask<K>) => string,
+  giveUp: (task: XTask<K>, message: string, at: string, ctx: ModuleContext) => FanoEvent[],
+) {
   return (task: XTask<K>, error: string, ctx: ModuleContext): FanoEvent[] => {
     const opts = explorerOptions(ctx.options);
     const at = ctx.now.toISOString();
@@ -86,7 +89,13 @@ function countFailure<K extends keyof ExplorerTasks>(unitOfTask: (task: XTask<K>
 }
 
 /** A thread whose exchange or synthesis is given up is marked failed (created if it has none yet). */
-function failThread(tid: string, seed: { seedId: string; seedText: string; seedType: string }, message: string, at: string, state: Readonly<FanoState>): FanoEvent[] {
+function failThread(
+  tid: string,
+  seed: { seedId: string; seedText: string; seedType: string },
+  message: string,
+  at: string,
+  state: Readonly<FanoState>,
+): FanoEvent[] {
   const thread = docOf(state, THREADS, tid) ?? newThread({ id: tid, ...seed, tags: [], at });
   return [putDoc(THREADS, tid, { ...thread, status: 'failed', error: message, updatedAt: at })];
 }
@@ -104,9 +113,23 @@ const exchange: ExplorerEntry<'exploration' | 'critique'> = {
     const { threadId, exchange: index } = task.context;
     if (task.data.phase === 'repair') return { prompt: exchangeRepairPrompt(ctx.home, task.data.raw ?? '', task.data.error ?? '', opts), deep: task.deep };
     const thread = docOf(ctx.state, THREADS, threadId) ?? null;
-    const seed = { id: thread?.seedId ?? task.context.seedId, text: thread?.seedText ?? task.data.seedText, type: thread?.seedType ?? task.data.seedType, notes: task.data.seedNotes ?? thread?.seedNotes ?? null };
+    const seed = {
+      id: thread?.seedId ?? task.context.seedId,
+      text: thread?.seedText ?? task.data.seedText,
+      type: thread?.seedType ?? task.data.seedType,
+      notes: task.data.seedNotes ?? thread?.seedNotes ?? null,
+    };
     return {
-      prompt: exchangePrompt({ home: ctx.home, role: roleFor(index), index, seed, axioms: task.data.axioms, blessed: blessedFor(ctx.state, opts), thread, opts }),
+      prompt: exchangePrompt({
+        home: ctx.home,
+        role: roleFor(index),
+        index,
+        seed,
+        axioms: task.data.axioms,
+        blessed: blessedFor(ctx.state, opts),
+        thread,
+        opts,
+      }),
       deep: task.deep,
     };
   },
@@ -119,14 +142,31 @@ const exchange: ExplorerEntry<'exploration' | 'critique'> = {
     const problem = latexProblem(answer);
     const parsed: ParseResult<string> = problem === null ? { ok: true, value: answer } : { ok: false, error: `the LaTeX does not balance: ${problem}` };
     return strictStep(task, answer, parsed, keepRaw(exchangeUnit(task), at), (text) => {
-      const thread = docOf(ctx.state, THREADS, tid) ?? newThread({ id: tid, seedId, seedText: task.data.seedText, seedType: task.data.seedType, seedNotes: task.data.seedNotes ?? null, tags: task.data.tags, at });
+      const thread =
+        docOf(ctx.state, THREADS, tid) ??
+        newThread({
+          id: tid,
+          seedId,
+          seedText: task.data.seedText,
+          seedType: task.data.seedType,
+          seedNotes: task.data.seedNotes ?? null,
+          tags: task.data.tags,
+          at,
+        });
       const repairedError = task.data.phase === 'repair' ? (task.data.error ?? null) : null;
       const next = appendExchange(thread, makeExchange({ index, backend: backendOf(task), mode: modeOf(task), text, at, repairedError }), opts);
-      return { done: true, data: clearRepair(task.data), result: { threadId: tid, exchange: index, repaired: repairedError !== null }, events: next === thread ? [] : [putDoc(THREADS, tid, next)] };
+      return {
+        done: true,
+        data: clearRepair(task.data),
+        result: { threadId: tid, exchange: index, repaired: repairedError !== null },
+        events: next === thread ? [] : [putDoc(THREADS, tid, next)],
+      };
     });
   },
 
-  handleFailure: countFailure(exchangeUnit, (task, message, at, ctx) => failThread(task.context.threadId, { seedId: task.context.seedId, seedText: task.data.seedText, seedType: task.data.seedType }, message, at, ctx.state)),
+  handleFailure: countFailure(exchangeUnit, (task, message, at, ctx) =>
+    failThread(task.context.threadId, { seedId: task.context.seedId, seedText: task.data.seedText, seedType: task.data.seedType }, message, at, ctx.state),
+  ),
 };
 
 const synthesis: ExplorerEntry<'synthesis'> = {
@@ -136,11 +176,16 @@ const synthesis: ExplorerEntry<'synthesis'> = {
     const opts = explorerOptions(ctx.options);
     const thread = docOf(ctx.state, THREADS, task.context.threadId);
     if (!thread) throw new Error(`thread ${task.context.threadId} not found`);
-    if (task.data.phase === 'repair') return { prompt: repairPrompt(ctx.home, 'synthesis', task.data.raw ?? '', task.data.error ?? '', opts.maxInsightsPerSynthesis), deep: task.deep };
+    if (task.data.phase === 'repair')
+      return { prompt: repairPrompt(ctx.home, 'synthesis', task.data.raw ?? '', task.data.error ?? '', opts.maxInsightsPerSynthesis), deep: task.deep };
     const seed = { id: thread.seedId, text: thread.seedText, type: thread.seedType, notes: thread.seedNotes ?? null };
     const { axioms, seedIds } = axiomSeeds(ctx.home, task.data.axioms);
     // The seed ids the prompt showed go into the task's data: onAnswer checks dependsOn against them.
-    return { prompt: synthesisPrompt({ home: ctx.home, seed, axioms, blessed: blessedFor(ctx.state, opts), thread, opts }), deep: task.deep, data: { seedIds } };
+    return {
+      prompt: synthesisPrompt({ home: ctx.home, seed, axioms, blessed: blessedFor(ctx.state, opts), thread, opts }),
+      deep: task.deep,
+      data: { seedIds },
+    };
   },
 
   onAnswer(task, answer, ctx) {
@@ -201,7 +246,9 @@ const synthesis: ExplorerEntry<'synthesis'> = {
   },
 
   // A synthesis is only offered for a thread that exists; its context has no seed of its own.
-  handleFailure: countFailure(synthesisUnit, (task, message, at, ctx) => failThread(task.context.threadId, { seedId: '', seedText: '', seedType: '' }, message, at, ctx.state)),
+  handleFailure: countFailure(synthesisUnit, (task, message, at, ctx) =>
+    failThread(task.context.threadId, { seedId: '', seedText: '', seedType: '' }, message, at, ctx.state),
+  ),
 };
 
 /** What a review or verification prompt shows of the insight's origin: seed, axioms, source exchanges. */
@@ -220,7 +267,11 @@ const review: ExplorerEntry<'review'> = {
     const { insightId, round, slot } = task.context;
     const ins = docOf(state, INSIGHTS, insightId);
     if (!ins) throw new Error(`insight ${insightId} not found`);
-    if (task.data.phase === 'repair') return { prompt: repairPrompt(ctx.home, 'review', task.data.raw ?? '', task.data.error ?? '', opts.maxInsightsPerSynthesis, structureOf(ins).claims), deep: task.deep };
+    if (task.data.phase === 'repair')
+      return {
+        prompt: repairPrompt(ctx.home, 'review', task.data.raw ?? '', task.data.error ?? '', opts.maxInsightsPerSynthesis, structureOf(ins).claims),
+        deep: task.deep,
+      };
     const reviews = docsById(state, REVIEWS);
     const get = (r: number, s: number): ReviewDoc | undefined => reviews[reviewId(ins.id, ins.revision, r, s)];
     const own = previousReview(reviews, ins, round, slot);
@@ -259,7 +310,12 @@ const review: ExplorerEntry<'review'> = {
         task: task.key,
         at,
       };
-      return { done: true, data: { ...task.data, raw: null, error: null }, result: { insightId, round, slot, rating: r.rating }, events: [putDoc(REVIEWS, reviewId(insightId, revision, round, slot), doc)] };
+      return {
+        done: true,
+        data: { ...task.data, raw: null, error: null },
+        result: { insightId, round, slot, rating: r.rating },
+        events: [putDoc(REVIEWS, reviewId(insightId, revision, round, slot), doc)],
+      };
     });
   },
 
@@ -283,7 +339,8 @@ const verifyClaim: ExplorerEntry<'verify_claim'> = {
 
   prepare(task, ctx) {
     const opts = explorerOptions(ctx.options);
-    if (task.data.phase === 'repair') return { prompt: repairPrompt(ctx.home, 'verify', task.data.raw ?? '', task.data.error ?? '', opts.maxInsightsPerSynthesis), deep: task.deep };
+    if (task.data.phase === 'repair')
+      return { prompt: repairPrompt(ctx.home, 'verify', task.data.raw ?? '', task.data.error ?? '', opts.maxInsightsPerSynthesis), deep: task.deep };
     const ins = docOf(ctx.state, INSIGHTS, task.context.insightId);
     if (!ins) throw new Error(`insight ${task.context.insightId} not found`);
     const { seed, axioms, insight } = context(ins, ctx, opts);
@@ -310,7 +367,12 @@ const verifyClaim: ExplorerEntry<'verify_claim'> = {
         task: task.key,
         at,
       };
-      return { done: true, data: { ...task.data, raw: null, error: null }, result: { insightId, claim, verdict: v.verdict }, events: [putDoc(VERIFICATIONS, verificationId(insightId, revision, claim), doc)] };
+      return {
+        done: true,
+        data: { ...task.data, raw: null, error: null },
+        result: { insightId, claim, verdict: v.verdict },
+        events: [putDoc(VERIFICATIONS, verificationId(insightId, revision, claim), doc)],
+      };
     });
   },
 
@@ -323,10 +385,14 @@ const addressComment: ExplorerEntry<'address_comment'> = {
 
   prepare(task, ctx) {
     const opts = explorerOptions(ctx.options);
-    if (task.data.phase === 'repair') return { prompt: repairPrompt(ctx.home, 'comment', task.data.raw ?? '', task.data.error ?? '', opts.maxInsightsPerSynthesis), deep: task.deep };
+    if (task.data.phase === 'repair')
+      return { prompt: repairPrompt(ctx.home, 'comment', task.data.raw ?? '', task.data.error ?? '', opts.maxInsightsPerSynthesis), deep: task.deep };
     const ins = docOf(ctx.state, INSIGHTS, task.context.insightId);
     if (!ins) throw new Error(`insight ${task.context.insightId} not found`);
-    return { prompt: commentPrompt({ home: ctx.home, insight: ins, status: insightView(ctx.state, ins, opts).status, comment: task.data.text }), deep: task.deep };
+    return {
+      prompt: commentPrompt({ home: ctx.home, insight: ins, status: insightView(ctx.state, ins, opts).status, comment: task.data.text }),
+      deep: task.deep,
+    };
   },
 
   onAnswer(task, answer, ctx) {
@@ -369,7 +435,17 @@ const addressComment: ExplorerEntry<'address_comment'> = {
   handleFailure: countFailure(commentUnit, (task, _message, at, ctx) => {
     const { commentId, insightId } = task.context;
     const old = docOf(ctx.state, COMMENTS, commentId);
-    const doc: CommentDoc = { id: commentId, insightId, text: task.data.text, source: task.data.source, status: 'failed', answer: null, revised: false, createdAt: old?.createdAt ?? at, answeredAt: null };
+    const doc: CommentDoc = {
+      id: commentId,
+      insightId,
+      text: task.data.text,
+      source: task.data.source,
+      status: 'failed',
+      answer: null,
+      revised: false,
+      createdAt: old?.createdAt ?? at,
+      answeredAt: null,
+    };
     return [putDoc(COMMENTS, commentId, doc)];
   }),
 };

@@ -53,45 +53,53 @@ const CLAIMS: readonly MockClaim[] = [
   {
     claim: 'In {s}, any two distinct points $p \\neq q$ lie on exactly one common line $\\ell(p, q)$.',
     kind: 'proved',
-    argument: 'Existence is the axiom. If $p, q$ lay on two lines $\\ell \\neq m$, then $|\\ell \\cap m| \\geq 2$, against the axiom that two lines meet in one point.',
+    argument:
+      'Existence is the axiom. If $p, q$ lay on two lines $\\ell \\neq m$, then $|\\ell \\cap m| \\geq 2$, against the axiom that two lines meet in one point.',
   },
   {
     claim: 'If {s} has $v$ points and $b$ lines, every line has $k = 3$ points and every point lies on $r = 3$ lines, then $v = b = 7$.',
     kind: 'computed',
-    argument: 'Counting flags $(p, \\ell)$ with $p \\in \\ell$ gives $v r = b k$, so $v = b$. Counting pairs of points through one point: $(v - 1) = r (k - 1) = 6$, so $v = 7$.',
+    argument:
+      'Counting flags $(p, \\ell)$ with $p \\in \\ell$ gives $v r = b k$, so $v = b$. Counting pairs of points through one point: $(v - 1) = r (k - 1) = 6$, so $v = 7$.',
   },
   {
     claim: 'Identifying the points of {s} with the nonzero vectors of $\\mathbb{F}_2^3$, its lines are exactly the sets $\\{x, y, x + y\\}$ with $x \\neq y$.',
     kind: 'proved',
-    argument: 'A 2-dimensional subspace of $\\mathbb{F}_2^3$ has $3$ nonzero vectors $x, y, x + y$; there are $7$ such subspaces and any two nonzero vectors span exactly one.',
+    argument:
+      'A 2-dimensional subspace of $\\mathbb{F}_2^3$ has $3$ nonzero vectors $x, y, x + y$; there are $7$ such subspaces and any two nonzero vectors span exactly one.',
   },
   {
     claim: 'The automorphism group $G = \\mathrm{Aut}$ of {s} has order $|G| = 168 = 7 \\cdot 6 \\cdot 4$.',
     kind: 'computed',
-    argument: 'An automorphism is fixed by the images of a non-collinear triple $(p, q, r)$: $7$ choices for $p$, $6$ for $q$, $4$ for $r$ off the line $\\ell(p, q)$, each extending uniquely.',
+    argument:
+      'An automorphism is fixed by the images of a non-collinear triple $(p, q, r)$: $7$ choices for $p$, $6$ for $q$, $4$ for $r$ off the line $\\ell(p, q)$, each extending uniquely.',
   },
   {
     claim: 'The automorphism group of {s} acts transitively on its $21$ flags.',
     kind: 'proved',
-    argument: '$G \\cong \\mathrm{GL}_3(\\mathbb{F}_2)$ acts transitively on pairs (nonzero vector, 2-dimensional subspace containing it) by extending a basis.',
+    argument:
+      '$G \\cong \\mathrm{GL}_3(\\mathbb{F}_2)$ acts transitively on pairs (nonzero vector, 2-dimensional subspace containing it) by extending a basis.',
   },
   {
     claim: 'Every permutation of the $7$ points of {s} that maps lines to sets of $3$ points is an automorphism.',
     kind: 'proved',
     argument: 'A permutation preserves the size of every set, so it maps each line to a $3$-set, hence to a line.',
-    counterexample: 'The transposition of two points maps some line $\\{a, b, c\\}$ with $a$ moved and $b$ fixed to $\\{a\\prime, b, c\\}$, a $3$-set that is not a line: $3$-sets are not lines in general ($35$ of them, $7$ lines).',
+    counterexample:
+      'The transposition of two points maps some line $\\{a, b, c\\}$ with $a$ moved and $b$ fixed to $\\{a\\prime, b, c\\}$, a $3$-set that is not a line: $3$-sets are not lines in general ($35$ of them, $7$ lines).',
   },
   {
     claim: 'Removing one point of {s} and the lines through it leaves a configuration of $6$ points and $4$ lines in which every two points are joined.',
     kind: 'computed',
     argument: 'Each point lies on $3$ lines, so $7 - 3 = 4$ lines remain, each missing the removed point, with all $3$ of their points kept.',
-    counterexample: 'Two points $a, b$ on a common line through the removed point $p$ are joined only by $\\ell(a, b) = \\ell(p, a)$, which was removed: they are not joined in what is left.',
+    counterexample:
+      'Two points $a, b$ on a common line through the removed point $p$ are joined only by $\\ell(a, b) = \\ell(p, a)$, which was removed: they are not joined in what is left.',
   },
   {
     claim: 'The number $7$ of points of {s} equals the number of imaginary octonion units, and this explains the octonion multiplication table.',
     kind: 'conjectured',
     argument: 'Both counts are $7$; the seven lines list the seven quaternionic triples.',
-    counterexample: 'An equality of counts explains nothing: the orientation of the lines, which the multiplication table needs, is extra data not determined by the plane.',
+    counterexample:
+      'An equality of counts explains nothing: the orientation of the lines, which the multiplication table needs, is extra data not determined by the plane.',
   },
 ];
 
@@ -118,7 +126,10 @@ const PARAPHRASES: readonly string[] = [
 ];
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const CLAIM_PATTERNS = [...CLAIMS.map((c) => c.claim), ...PARAPHRASES].map((t, i) => ({ claim: i % CLAIMS.length, re: new RegExp(`^${escapeRe(t).replaceAll(escapeRe('{s}'), '(.+?)')}$`) }));
+const CLAIM_PATTERNS = [...CLAIMS.map((c) => c.claim), ...PARAPHRASES].map((t, i) => ({
+  claim: i % CLAIMS.length,
+  re: new RegExp(`^${escapeRe(t).replaceAll(escapeRe('{s}'), '(.+?)')}$`),
+}));
 
 /** Which claim (and about what) a statement of the mock makes, in either wording; null for any other text. */
 export function claimKeyOf(text: string): string | null {
@@ -198,7 +209,8 @@ function synthesisAnswer(seed: number, prompt: string): string {
 function dedupeAnswer(prompt: string): string {
   const mine = claimKeyOf(/^NEW INSIGHT: \[[^\]]+\] (.*)$/m.exec(prompt)?.[1] ?? '');
   for (const c of prompt.matchAll(/^- \[([^\]]+)\] (.*)$/gm)) {
-    if (mine !== null && claimKeyOf(c[2]!) === mine) return JSON.stringify({ duplicateOf: c[1], reasoning: `Both state the same claim in other words; nothing in the new one goes beyond [${c[1]}].` });
+    if (mine !== null && claimKeyOf(c[2]!) === mine)
+      return JSON.stringify({ duplicateOf: c[1], reasoning: `Both state the same claim in other words; nothing in the new one goes beyond [${c[1]}].` });
   }
   return JSON.stringify({ duplicateOf: null, reasoning: 'None of the existing insights states this claim; it is new.' });
 }
@@ -216,7 +228,8 @@ function claimsOf(prompt: string): string[] {
  */
 function truthOf(claim: string): { false: boolean; counterexample: string; numerology: boolean; argument: string | null } {
   const mc = mockClaimOf(claim);
-  if (mc) return { false: mc.counterexample !== undefined, counterexample: mc.counterexample ?? '', numerology: mc.kind === 'conjectured', argument: mc.argument };
+  if (mc)
+    return { false: mc.counterexample !== undefined, counterexample: mc.counterexample ?? '', numerology: mc.kind === 'conjectured', argument: mc.argument };
   const bad = unit(h('explorer.truth', normalizeText(claim))) < 0.2;
   return { false: bad, counterexample: 'Already the smallest case fails: with $n = 2$ the two sides differ.', numerology: false, argument: null };
 }
@@ -243,8 +256,16 @@ function reviewAnswer(seed: number, prompt: string): string {
   const verdicts = claims.map((c, i) => {
     const t = truthOf(c);
     const n = unit(x, i * 3);
-    if (t.false) return n < 0.6 ? { claim: c, verdict: 'refuted' as const, argument: `Counterexample: ${t.counterexample}` } : { claim: c, verdict: 'verified' as const, argument: 'Checked on the standard model; it holds there.' };
-    if (n < 0.8 || (round >= 2 && proved.has(i))) return { claim: c, verdict: 'verified' as const, argument: t.argument ? `The argument is complete: ${t.argument}` : 'Checked step by step; every number agrees.' };
+    if (t.false)
+      return n < 0.6
+        ? { claim: c, verdict: 'refuted' as const, argument: `Counterexample: ${t.counterexample}` }
+        : { claim: c, verdict: 'verified' as const, argument: 'Checked on the standard model; it holds there.' };
+    if (n < 0.8 || (round >= 2 && proved.has(i)))
+      return {
+        claim: c,
+        verdict: 'verified' as const,
+        argument: t.argument ? `The argument is complete: ${t.argument}` : 'Checked step by step; every number agrees.',
+      };
     return { claim: c, verdict: 'unclear' as const, argument: 'The argument skips the step where uniqueness is used; I could not close it.' };
   });
   const numerology = claims.some((c) => truthOf(c).numerology);
@@ -252,18 +273,33 @@ function reviewAnswer(seed: number, prompt: string): string {
   const structuralDepth = numerology
     ? { verdict: 'superficial', argument: 'It matches two counts without a map between the structures: numerology, not structure.' }
     : { verdict: 'structural', argument: 'It explains why, through the incidence structure, not just that two numbers agree.' };
-  const naturalness = contrived ? { verdict: 'contrived', argument: 'A skeptical reader would call this a restatement of the definitions.' } : { verdict: 'natural', argument: 'A standard question any geometer would ask.' };
-  let rating: Rating = verdicts.some((v) => v.verdict === 'refuted') || numerology ? 'reject' : verdicts.every((v) => v.verdict === 'verified') && !contrived ? 'bless' : 'uncertain';
-  let reasoning = { bless: 'Every claim checks out and the result explains a structure.', uncertain: 'Not yet: a step is open or the result is too close to the definitions.', reject: 'A claim is false, or the statement is numerology.' }[rating];
+  const naturalness = contrived
+    ? { verdict: 'contrived', argument: 'A skeptical reader would call this a restatement of the definitions.' }
+    : { verdict: 'natural', argument: 'A standard question any geometer would ask.' };
+  let rating: Rating =
+    verdicts.some((v) => v.verdict === 'refuted') || numerology
+      ? 'reject'
+      : verdicts.every((v) => v.verdict === 'verified') && !contrived
+        ? 'bless'
+        : 'uncertain';
+  let reasoning = {
+    bless: 'Every claim checks out and the result explains a structure.',
+    uncertain: 'Not yet: a step is open or the result is too close to the definitions.',
+    reject: 'A claim is false, or the statement is numerology.',
+  }[rating];
   if (round >= 3) {
     const others = [...prompt.matchAll(RATING_LINE)].map((m) => m[1] as Rating).slice(1); // the first header is its own review
     const theirs = others[0] ?? rating;
     const yields = unit(noise, 50) < (round === 3 ? 0.35 : 0.2);
     if (yields && theirs !== rating) {
       rating = theirs;
-      reasoning = round === 3 ? `On reflection the majority is right: I now rate it ${theirs}.` : `The minority's case is right: I change my rating to ${theirs}.`;
+      reasoning =
+        round === 3 ? `On reflection the majority is right: I now rate it ${theirs}.` : `The minority's case is right: I change my rating to ${theirs}.`;
     } else {
-      reasoning = round === 3 ? `My strongest case: ${reasoning} The majority has not answered that point.` : `In answer to the minority: ${reasoning} Their case does not touch this.`;
+      reasoning =
+        round === 3
+          ? `My strongest case: ${reasoning} The majority has not answered that point.`
+          : `In answer to the minority: ${reasoning} Their case does not touch this.`;
     }
     if (rating === 'bless') for (const v of verdicts) Object.assign(v, { verdict: 'verified', argument: 'Checked again after the argument round.' });
   }
@@ -275,9 +311,28 @@ function verifyAnswer(seed: number, prompt: string): string {
   const claim = lineValue(prompt, 'CLAIM') ?? '';
   const t = truthOf(claim);
   const x = h('explorer.verify', seed, prompt);
-  if (t.false) return JSON.stringify({ verdict: 'refuted', confidence: 0.9, argument: 'The claim is false; the counterexample below contradicts it directly.', counterexample: t.counterexample });
-  if (unit(x, 0) < 0.75) return JSON.stringify({ verdict: 'proved', confidence: 0.85, argument: t.argument ? `Proof. ${t.argument} $\\blacksquare$` : 'Proof. By induction on the number of points, every step forced by the axioms. $\\blacksquare$', counterexample: null });
-  return JSON.stringify({ verdict: 'unclear', confidence: 0.5, argument: 'Neither a proof nor a counterexample: the uniqueness step needs an argument I could not supply.', counterexample: null });
+  if (t.false)
+    return JSON.stringify({
+      verdict: 'refuted',
+      confidence: 0.9,
+      argument: 'The claim is false; the counterexample below contradicts it directly.',
+      counterexample: t.counterexample,
+    });
+  if (unit(x, 0) < 0.75)
+    return JSON.stringify({
+      verdict: 'proved',
+      confidence: 0.85,
+      argument: t.argument
+        ? `Proof. ${t.argument} $\\blacksquare$`
+        : 'Proof. By induction on the number of points, every step forced by the axioms. $\\blacksquare$',
+      counterexample: null,
+    });
+  return JSON.stringify({
+    verdict: 'unclear',
+    confidence: 0.5,
+    argument: 'Neither a proof nor a counterexample: the uniqueness step needs an argument I could not supply.',
+    counterexample: null,
+  });
 }
 
 function commentAnswer(seed: number, prompt: string): string {
@@ -286,7 +341,13 @@ function commentAnswer(seed: number, prompt: string): string {
   const revise = /\b(revise|rewrite|change|fix|should|clarify|rephrase)\b/i.test(comment);
   const x = h('explorer.comment', seed, prompt);
   const revisedText = revise ? `${insight.replace(/[.!?]\s*$/, '')}, made precise (${x.slice(0, 6)}).` : null;
-  return JSON.stringify({ answer: revise ? `Agreed: the insight is revised to address "${comment.slice(0, 80)}".` : `Thank you. On "${comment.slice(0, 80)}": the insight stands as stated.`, revise, revisedText });
+  return JSON.stringify({
+    answer: revise
+      ? `Agreed: the insight is revised to address "${comment.slice(0, 80)}".`
+      : `Thank you. On "${comment.slice(0, 80)}": the insight stands as stated.`,
+    revise,
+    revisedText,
+  });
 }
 
 export function explorerMockAnswer(seed: number, prompt: string): string | null {

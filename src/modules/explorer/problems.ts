@@ -56,7 +56,8 @@ export function explorerProblems(home: string, state: Readonly<FanoState>): Prob
     const file = rel(INSIGHTS_DIR, `${id}.md`);
     const bytes = readBytes(join(home, file));
     if (!bytes) continue;
-    for (const p of unterminatedComments(bytesToBinary(bytes))) out.push({ file, line: p.line, message: p.message, fix: `${p.fix} (fano reads the comment, and updates this file, once it is closed)` });
+    for (const p of unterminatedComments(bytesToBinary(bytes)))
+      out.push({ file, line: p.line, message: p.message, fix: `${p.fix} (fano reads the comment, and updates this file, once it is closed)` });
   }
   return out;
 }

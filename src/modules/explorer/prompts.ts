@@ -233,7 +233,8 @@ export function loadTemplate(home: string, name: TemplateName): string {
 function distance(a: string, b: string): number {
   const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
   for (let j = 1; j <= b.length; j++) d[0]![j] = j;
-  for (let i = 1; i <= a.length; i++) for (let j = 1; j <= b.length; j++) d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++) d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
   return d[a.length]![b.length]!;
 }
 
@@ -243,21 +244,30 @@ export function promptProblems(name: string, bytes: Uint8Array): Problem[] {
   const names = Object.keys(DEFAULT_TEMPLATES) as TemplateName[];
   if (!names.includes(name as TemplateName)) {
     const near = names.filter((n) => distance(n, name) <= 2);
-    return [{ file, line: null, message: `"${name}.md" is not a prompt fano uses${near.length > 0 ? ` (did you mean ${near.map((n) => `${n}.md`).join(' or ')}?)` : ''}`, fix: `rename it to one of ${names.map((n) => `${n}.md`).join(', ')}` }];
+    return [
+      {
+        file,
+        line: null,
+        message: `"${name}.md" is not a prompt fano uses${near.length > 0 ? ` (did you mean ${near.map((n) => `${n}.md`).join(' or ')}?)` : ''}`,
+        fix: `rename it to one of ${names.map((n) => `${n}.md`).join(', ')}`,
+      },
+    ];
   }
   const bad = invalidUtf8Lines(bytes);
   if (bad.length > 0) return [{ file, line: bad[0]!, message: 'not valid UTF-8 text', fix: 'save the file as UTF-8' }];
   const out: Problem[] = unterminatedComments(bytesToBinary(bytes)).map((p) => ({ file, ...p }));
   const known = new Set([...DEFAULT_TEMPLATES[name as TemplateName].matchAll(/\{\{(\w+)\}\}/g)].map((m) => m[1]!));
-  new TextDecoder().decode(bytes).split('\n').forEach((l, i) => {
-    for (const m of l.matchAll(/\{\{(\w+)\}\}/g)) {
-      if (!known.has(m[1]!)) out.push({ file, line: i + 1, message: `unknown placeholder {{${m[1]}}}`, fix: `use only ${[...known].map((k) => `{{${k}}}`).join(', ')}` });
-    }
-  });
+  new TextDecoder()
+    .decode(bytes)
+    .split('\n')
+    .forEach((l, i) => {
+      for (const m of l.matchAll(/\{\{(\w+)\}\}/g)) {
+        if (!known.has(m[1]!))
+          out.push({ file, line: i + 1, message: `unknown placeholder {{${m[1]}}}`, fix: `use only ${[...known].map((k) => `{{${k}}}`).join(', ')}` });
+      }
+    });
   return out;
 }
-
-
 
 export interface SeedInfo {
   id: string;
@@ -341,7 +351,12 @@ export function answerBudgetChars(opts: Pick<ExplorerOptions, 'contextBudgetChar
 }
 
 /** The repair prompt of an exchange whose mathematics does not read (unbalanced `$`), with the home's `repair.md`. */
-export function exchangeRepairPrompt(home: string, raw: string, error: string, opts: Pick<ExplorerOptions, 'contextBudgetChars' | 'keepRecentExchanges'>): string {
+export function exchangeRepairPrompt(
+  home: string,
+  raw: string,
+  error: string,
+  opts: Pick<ExplorerOptions, 'contextBudgetChars' | 'keepRecentExchanges'>,
+): string {
   return sharedRepairPrompt(loadTemplate(home, 'repair'), raw, error, formatBlock('exchange', { answerChars: answerBudgetChars(opts) }));
 }
 
@@ -365,7 +380,14 @@ export function synthesisPrompt(args: {
 }
 
 /** The shared repair prompt (../strict-answer.ts), with this home's `repair.md` override if any. */
-export function repairPrompt(home: string, kind: 'synthesis' | 'review' | 'verify' | 'comment', raw: string, error: string, maxInsights: number, claims: readonly string[] = []): string {
+export function repairPrompt(
+  home: string,
+  kind: 'synthesis' | 'review' | 'verify' | 'comment',
+  raw: string,
+  error: string,
+  maxInsights: number,
+  claims: readonly string[] = [],
+): string {
   // A review answers claim by claim: the repair prompt lists them again (it is self-contained).
   const listed = claims.length > 0 ? `CLAIMS:\n${claims.map((c, i) => `CLAIM ${i + 1}: ${flat(c)}`).join('\n')}\n\n` : '';
   return sharedRepairPrompt(loadTemplate(home, 'repair'), raw, error, `${listed}${formatBlock(kind, { maxInsights })}`);
@@ -442,7 +464,10 @@ export function verificationSection(v: ReadonlyArray<ClaimVerification>): string
   for (const c of v) {
     const d = c.verification;
     if (!d) lines.push(`- claim ${c.claim + 1}: ${c.abstained ? 'no verdict (the task failed)' : 'not verified'}`);
-    else lines.push(`- claim ${c.claim + 1}: ${d.verdict} (confidence ${d.confidence}; ${d.backend}, ${d.mode})\n  ${d.argument}${d.counterexample ? `\n  Counterexample: ${d.counterexample}` : ''}`);
+    else
+      lines.push(
+        `- claim ${c.claim + 1}: ${d.verdict} (confidence ${d.confidence}; ${d.backend}, ${d.mode})\n  ${d.argument}${d.counterexample ? `\n  Counterexample: ${d.counterexample}` : ''}`,
+      );
   }
   return lines.join('\n');
 }
@@ -472,12 +497,23 @@ export function reviewPrompt(args: {
   const name: TemplateName = args.round === 2 ? 'review-round2' : args.round === 3 ? 'review-argument' : 'review-answer';
   const stances = (args.stances ?? []).map(reviewText).join('\n\n');
   return withFormat(
-    fill(loadTemplate(args.home, name), { ...common, verification: verificationSection(args.verification ?? []), own: args.own ? reviewText(args.own) : 'none', stances: stances || 'none' }),
+    fill(loadTemplate(args.home, name), {
+      ...common,
+      verification: verificationSection(args.verification ?? []),
+      own: args.own ? reviewText(args.own) : 'none',
+      stances: stances || 'none',
+    }),
     formatBlock('review'),
   );
 }
 
-export function verifyPrompt(args: { home: string; claim: number; seed: SeedInfo; axioms: ReadonlyArray<{ id: string; text: string }>; insight: InsightStructure }): string {
+export function verifyPrompt(args: {
+  home: string;
+  claim: number;
+  seed: SeedInfo;
+  axioms: ReadonlyArray<{ id: string; text: string }>;
+  insight: InsightStructure;
+}): string {
   return withFormat(
     fill(loadTemplate(args.home, 'verify'), {
       claim: flat(args.insight.claims[args.claim] ?? args.insight.statement),
@@ -491,5 +527,8 @@ export function verifyPrompt(args: { home: string; claim: number; seed: SeedInfo
 }
 
 export function commentPrompt(args: { home: string; insight: { text: string }; status: string; comment: string }): string {
-  return withFormat(fill(loadTemplate(args.home, 'comment'), { insight: args.insight.text, status: args.status, comment: args.comment }), formatBlock('comment'));
+  return withFormat(
+    fill(loadTemplate(args.home, 'comment'), { insight: args.insight.text, status: args.status, comment: args.comment }),
+    formatBlock('comment'),
+  );
 }

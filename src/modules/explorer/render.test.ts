@@ -5,7 +5,10 @@ import { insight, put, review, stateWith, thread } from './test-builders.js';
 
 describe('explorer files', () => {
   it('a thread reads as markdown: seed, status, insights, summary, each exchange with role, backend, mode and time', () => {
-    const t = thread({ id: 'fano-no-ovals', seedId: 'fano-no-ovals', seedText: 'The Fano plane has no ovals of size 4.', insightIds: ['i-1'] }, 3, ['mock-a', 'mock-b']);
+    const t = thread({ id: 'fano-no-ovals', seedId: 'fano-no-ovals', seedText: 'The Fano plane has no ovals of size 4.', insightIds: ['i-1'] }, 3, [
+      'mock-a',
+      'mock-b',
+    ]);
     t.exchanges[1] = { ...t.exchanges[1]!, text: 'A critique. <!-- SECTION id: s-x --> sneaked in' };
     t.summary = { text: 'Notes so far.', throughIndex: 1 };
     const md = renderThreadMarkdown(t);
@@ -26,7 +29,11 @@ describe('explorer files', () => {
 
   it("an insight's updatedAt moves with its reviews and comments (they are documents of their own)", () => {
     const ins = insight({ id: 'i-1', createdAt: '2026-01-10T10:00:00.000Z', updatedAt: '2026-01-10T10:00:00.000Z' });
-    const s = stateWith(put('insights', ins.id, ins), review(ins, 1, 0, 'bless', { at: '2026-01-10T11:00:00.000Z' }), review(ins, 1, 1, 'bless', { at: '2026-01-10T11:30:00.000Z' }));
+    const s = stateWith(
+      put('insights', ins.id, ins),
+      review(ins, 1, 0, 'bless', { at: '2026-01-10T11:00:00.000Z' }),
+      review(ins, 1, 1, 'bless', { at: '2026-01-10T11:30:00.000Z' }),
+    );
     const v = insightView(s, ins);
     expect(v.updatedAt).toBe('2026-01-10T11:30:00.000Z');
     expect(v.createdAt).toBe('2026-01-10T10:00:00.000Z');
@@ -35,7 +42,14 @@ describe('explorer files', () => {
   });
 
   it('an insight file shows the statement, its kind, the argument, its claims and what it depends on; an older insight reads as a conjecture', () => {
-    const ins = insight({ id: 'i-2', text: 'If every line has $3$ points then $v = 7$.', kind: 'computed', argument: 'Count flags: $v r = b k$.', claims: ['$v = b$', '$v = 7$'], dependsOn: ['ax', 'i-1'] });
+    const ins = insight({
+      id: 'i-2',
+      text: 'If every line has $3$ points then $v = 7$.',
+      kind: 'computed',
+      argument: 'Count flags: $v r = b k$.',
+      claims: ['$v = b$', '$v = 7$'],
+      dependsOn: ['ax', 'i-1'],
+    });
     const md = renderInsight(insightView(stateWith(put('insights', ins.id, ins)), ins));
     expect(md).toMatch(/kind: computed\n/);
     expect(md).toContain('# Insight i-2 (computed)\n\n## Statement\n\nIf every line has $3$ points then $v = 7$.');

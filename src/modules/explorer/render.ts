@@ -43,7 +43,12 @@ export function renderThreadMarkdown(doc: ThreadDoc): string {
     lines.push(`## Running summary (exchanges 1–${doc.summary.throughIndex + 1})`, '', neutral(doc.summary.text).trim(), '');
   }
   for (const x of doc.exchanges) {
-    lines.push(`## Exchange ${x.index + 1}: ${x.role === 'explore' ? 'exploring' : 'critiquing'}, ${x.backend} (${x.mode}), ${when(x.at)}`, '', neutral(x.text).trim(), '');
+    lines.push(
+      `## Exchange ${x.index + 1}: ${x.role === 'explore' ? 'exploring' : 'critiquing'}, ${x.backend} (${x.mode}), ${when(x.at)}`,
+      '',
+      neutral(x.text).trim(),
+      '',
+    );
   }
   if (doc.exchanges.length === 0) lines.push('_No exchange yet: the first is sent at a coming tick._', '');
   return lines.join('\n');
@@ -62,10 +67,18 @@ function neutral(s: string): string {
   return s.replace(/<!--/g, '<!—').replace(/-->/g, '—>');
 }
 
-const ROUND_NAME: Record<number, string> = { 2: ' (after reading the others and the verification)', 3: " (the minority's strongest case)", 4: " (the majority's answer)" };
+const ROUND_NAME: Record<number, string> = {
+  2: ' (after reading the others and the verification)',
+  3: " (the minority's strongest case)",
+  4: " (the majority's answer)",
+};
 const flat = (s: string) => s.replace(/\s+/g, ' ').trim();
 
-const ARGUMENT_HEADING: Record<InsightStructure['kind'], string> = { proved: 'Proof', computed: 'Computation', conjectured: 'Evidence (a conjecture: not proved)' };
+const ARGUMENT_HEADING: Record<InsightStructure['kind'], string> = {
+  proved: 'Proof',
+  computed: 'Computation',
+  conjectured: 'Evidence (a conjecture: not proved)',
+};
 
 export function renderInsight(v: InsightView): string {
   const st = structureOf(v);
@@ -85,16 +98,49 @@ export function renderInsight(v: InsightView): string {
     similarity: v.similarity,
     panel: v.panel,
     reason: v.reason,
-    verification: v.verification.map((c) => ({ claim: c.claim + 1, verdict: c.verification?.verdict ?? (c.abstained ? 'failed' : 'pending'), confidence: c.verification?.confidence ?? null, backend: c.verification?.backend ?? null })),
+    verification: v.verification.map((c) => ({
+      claim: c.claim + 1,
+      verdict: c.verification?.verdict ?? (c.abstained ? 'failed' : 'pending'),
+      confidence: c.verification?.confidence ?? null,
+      backend: c.verification?.backend ?? null,
+    })),
     reviews: v.rounds.flatMap((r) =>
-      r.reviews.map((x) => ({ round: r.round, slot: x.slot, backend: x.backend, mode: x.mode, rating: x.rating, confidence: x.confidence, claims: (x.claims ?? []).map((c) => c.verdict), structuralDepth: x.structuralDepth?.verdict ?? null, naturalness: x.naturalness?.verdict ?? null, changedFrom: x.changedFrom, at: x.at })),
+      r.reviews.map((x) => ({
+        round: r.round,
+        slot: x.slot,
+        backend: x.backend,
+        mode: x.mode,
+        rating: x.rating,
+        confidence: x.confidence,
+        claims: (x.claims ?? []).map((c) => c.verdict),
+        structuralDepth: x.structuralDepth?.verdict ?? null,
+        naturalness: x.naturalness?.verdict ?? null,
+        changedFrom: x.changedFrom,
+        at: x.at,
+      })),
     ),
     decision: v.decision,
     createdAt: v.createdAt,
     updatedAt: v.updatedAt,
   };
-  const lines: string[] = ['---', stringify(front, { lineWidth: 0 }).trimEnd(), '---', '', `# Insight ${v.id} (${st.kind})`, '', '## Statement', '', neutral(st.statement), ''];
-  lines.push(`## ${ARGUMENT_HEADING[st.kind]}`, '', st.argument.trim() === '' ? '_None recorded (extracted before insights carried their argument)._' : neutral(st.argument), '');
+  const lines: string[] = [
+    '---',
+    stringify(front, { lineWidth: 0 }).trimEnd(),
+    '---',
+    '',
+    `# Insight ${v.id} (${st.kind})`,
+    '',
+    '## Statement',
+    '',
+    neutral(st.statement),
+    '',
+  ];
+  lines.push(
+    `## ${ARGUMENT_HEADING[st.kind]}`,
+    '',
+    st.argument.trim() === '' ? '_None recorded (extracted before insights carried their argument)._' : neutral(st.argument),
+    '',
+  );
   lines.push('## Claims', '', ...st.claims.map((c, i) => `${i + 1}. ${neutral(c)}`), '');
   if (st.dependsOn.length > 0) lines.push(`Depends on: ${st.dependsOn.map((d) => (d.startsWith('i-') ? `[${d}](${d}.md)` : `seed \`${d}\``)).join(', ')}`, '');
   if (v.duplicateOf) lines.push(`Duplicate of [${v.duplicateOf}](${v.duplicateOf}.md) (similarity ${v.similarity}).`, '');
@@ -125,7 +171,8 @@ export function renderInsight(v: InsightView): string {
     lines.push('');
   }
   if (v.reason && v.decidedBy !== 'human') lines.push(`Decided by the ${v.decidedBy}: ${v.status} (${v.reason}).`, '');
-  if (v.decision) lines.push('## Decision', '', `${v.decision.status} by a human at ${v.decision.at}${v.decision.note ? `: ${neutral(v.decision.note)}` : ''}`, '');
+  if (v.decision)
+    lines.push('## Decision', '', `${v.decision.status} by a human at ${v.decision.at}${v.decision.note ? `: ${neutral(v.decision.note)}` : ''}`, '');
   if (v.history.length > 0) {
     lines.push('## Earlier revisions', '');
     for (const h of v.history) lines.push(`- revision ${h.revision} (${h.reason}): ${neutral(h.text)}`);
@@ -139,7 +186,10 @@ export function renderInsight(v: InsightView): string {
     }
     lines.push('');
   }
-  lines.push(`_To comment, add an HTML comment whose text starts with "COMMENT:" anywhere in this file, or run \`fano insight comment ${v.id} "<text>"\`._`, '');
+  lines.push(
+    `_To comment, add an HTML comment whose text starts with "COMMENT:" anywhere in this file, or run \`fano insight comment ${v.id} "<text>"\`._`,
+    '',
+  );
   return lines.join('\n');
 }
 

@@ -7,7 +7,13 @@ import { DEFAULT_OPTIONS, FAILURES, REVIEWS, VERIFICATIONS, type InsightDoc, typ
 type Verdict = 'proved' | 'refuted' | 'unclear';
 
 /** The panel's state after these ratings per round (rounds 1 to 4 by slot) and verdicts per claim. */
-function stateOf(ins: InsightDoc, r1: Rating[], r2: Array<Rating | null> = [], v: Verdict[] = [], later: { r3?: Array<Rating | null>; r4?: Array<Rating | null> } = {}) {
+function stateOf(
+  ins: InsightDoc,
+  r1: Rating[],
+  r2: Array<Rating | null> = [],
+  v: Verdict[] = [],
+  later: { r3?: Array<Rating | null>; r4?: Array<Rating | null> } = {},
+) {
   const rounds = [r1, r2, later.r3 ?? [], later.r4 ?? []];
   const reviews = rounds.flatMap((rs, k) => rs.flatMap((r, i) => (r === null ? [] : [review(ins, k + 1, i, r)])));
   const s = stateWith(...reviews, ...v.map((d, c) => verification(ins, c, d)));
@@ -35,7 +41,13 @@ describe('review panel', () => {
   });
 
   test('a unanimous reject in round 1 decides at once; anything else first has every claim verified', () => {
-    expect(stateOf(insight(), ['reject', 'reject', 'reject'])).toMatchObject({ status: 'rejected', disputed: false, decidedBy: 'panel', missing: [], toVerify: [] });
+    expect(stateOf(insight(), ['reject', 'reject', 'reject'])).toMatchObject({
+      status: 'rejected',
+      disputed: false,
+      decidedBy: 'panel',
+      missing: [],
+      toVerify: [],
+    });
     const two = insight({ claims: ['$v = b$', '$v = 7$'] });
     expect(stateOf(two, ['bless', 'bless', 'bless'])).toMatchObject({ status: 'in_review', missing: [], toVerify: [0, 1] });
     expect(stateOf(two, ['bless', 'bless', 'bless'], [], ['proved'])).toMatchObject({ status: 'in_review', toVerify: [1] });
@@ -54,8 +66,16 @@ describe('review panel', () => {
     expect(st).toMatchObject({ status: 'rejected', decidedBy: 'verification', reason: 'claim 2 refuted in verification', missing: [] });
     expect(st.verification[1]!.verification).toMatchObject({ verdict: 'refuted', counterexample: 'n = 2' });
     // a refutation the verifier is not sure of is only shown to round 2
-    const s = stateWith(review(ins, 1, 0, 'bless'), review(ins, 1, 1, 'bless'), review(ins, 1, 2, 'bless'), verification(ins, 0, 'proved'), verification(ins, 1, 'refuted', { confidence: 0.5 }));
-    expect(reviewState(ins, docsById(s, REVIEWS), docsById(s, FAILURES), DEFAULT_OPTIONS, docsById(s, VERIFICATIONS)).missing).toEqual([0, 1, 2].map((slot) => ({ round: 2, slot })));
+    const s = stateWith(
+      review(ins, 1, 0, 'bless'),
+      review(ins, 1, 1, 'bless'),
+      review(ins, 1, 2, 'bless'),
+      verification(ins, 0, 'proved'),
+      verification(ins, 1, 'refuted', { confidence: 0.5 }),
+    );
+    expect(reviewState(ins, docsById(s, REVIEWS), docsById(s, FAILURES), DEFAULT_OPTIONS, docsById(s, VERIFICATIONS)).missing).toEqual(
+      [0, 1, 2].map((slot) => ({ round: 2, slot })),
+    );
   });
 
   test('a unanimous bless whose claims were not all proved goes to round 2', () => {
@@ -95,13 +115,22 @@ describe('review panel', () => {
   });
 
   test('round 2 without a majority → needs development (disputed), no argument round', () => {
-    expect(stateOf(insight(), ['bless', 'reject', 'uncertain'], ['bless', 'reject', 'uncertain'], ['proved'])).toMatchObject({ status: 'needs_development', disputed: true, missing: [] });
+    expect(stateOf(insight(), ['bless', 'reject', 'uncertain'], ['bless', 'reject', 'uncertain'], ['proved'])).toMatchObject({
+      status: 'needs_development',
+      disputed: true,
+      missing: [],
+    });
   });
 
   test('a reviewer whose review keeps failing abstains; so does a verification', () => {
     const ins = insight();
     const fail = (id: string) => ({ type: 'module.put' as const, module: 'explorer', collection: 'failures', id, doc: { count: 2, lastError: 'x', at: 'y' } });
-    const s = stateWith(review(ins, 1, 0, 'uncertain'), review(ins, 1, 1, 'uncertain'), fail(failureUnit.review(ins.id, 0, 1, 2)), fail(failureUnit.verify(ins.id, 0, 0)));
+    const s = stateWith(
+      review(ins, 1, 0, 'uncertain'),
+      review(ins, 1, 1, 'uncertain'),
+      fail(failureUnit.review(ins.id, 0, 1, 2)),
+      fail(failureUnit.verify(ins.id, 0, 0)),
+    );
     const st = reviewState(ins, docsById(s, REVIEWS), docsById(s, FAILURES), DEFAULT_OPTIONS, docsById(s, VERIFICATIONS));
     expect(st).toMatchObject({ status: 'needs_development', missing: [], toVerify: [] });
     expect(st.rounds[0]!.abstained).toEqual([2]);

@@ -111,8 +111,24 @@ export function reviewState(
   const slots = ins.panel.map((_, i) => i);
   const rounds: RoundView[] = [roundView(1, slots)];
   const base = { rounds, verification };
-  const done = (status: InsightStatus, disputed: boolean, decidedBy: ReviewState['decidedBy'], reason: string | null): ReviewState => ({ ...base, status, disputed, decidedBy, reason, missing: [], toVerify: [] });
-  const waiting = (disputed: boolean, missing: ReviewState['missing'], toVerify: number[] = []): ReviewState => ({ ...base, status: 'in_review', disputed, decidedBy: null, reason: null, missing, toVerify });
+  const done = (status: InsightStatus, disputed: boolean, decidedBy: ReviewState['decidedBy'], reason: string | null): ReviewState => ({
+    ...base,
+    status,
+    disputed,
+    decidedBy,
+    reason,
+    missing: [],
+    toVerify: [],
+  });
+  const waiting = (disputed: boolean, missing: ReviewState['missing'], toVerify: number[] = []): ReviewState => ({
+    ...base,
+    status: 'in_review',
+    disputed,
+    decidedBy: null,
+    reason: null,
+    missing,
+    toVerify,
+  });
   /** A round over `slots`, shown once any of it exists or it is due; its missing seats, or null when complete. */
   const runRound = (round: number, roundSlots: number[]): ReviewState['missing'] | null => {
     const view = roundView(round, roundSlots);
@@ -133,7 +149,11 @@ export function reviewState(
 
   const r1 = rounds[0]!;
   const missing1 = slots.filter((s) => !get(1, s) && !abstains(1, s));
-  if (missing1.length > 0) return waiting(false, missing1.map((slot) => ({ round: 1, slot })));
+  if (missing1.length > 0)
+    return waiting(
+      false,
+      missing1.map((slot) => ({ round: 1, slot })),
+    );
   const ratings1 = r1.reviews.map((r) => r.rating);
   if (ratings1.length === 0) return done('needs_development', false, 'panel', 'every reviewer abstained');
   const unanimous1 = ratings1.every((r) => r === ratings1[0]);
@@ -145,14 +165,20 @@ export function reviewState(
   const refuted = confidentRefutations(verification);
   if (refuted.length > 0) return done('rejected', !unanimous1, 'verification', `claim ${refuted.map((v) => v.claim + 1).join(', ')} refuted in verification`);
   const allProved = verification.every((c) => c.verification?.verdict === 'proved');
-  if (unanimous1 && (ratings1[0] !== 'bless' || allProved)) return done(STATUS_OF[ratings1[0]!], false, 'panel', `unanimous in round 1${allProved ? ', every claim proved in verification' : ''}`);
+  if (unanimous1 && (ratings1[0] !== 'bless' || allProved))
+    return done(STATUS_OF[ratings1[0]!], false, 'panel', `unanimous in round 1${allProved ? ', every claim proved in verification' : ''}`);
 
   const r2slots = r1.reviews.map((r) => r.slot);
   if (!opts.secondRound || r2slots.length < 2) {
     const m = majority(ratings1);
     // A bless needs every claim checked: without a second round, an unproved claim holds it back.
     const status = m === 'bless' && !allProved ? 'needs_development' : m ? STATUS_OF[m] : 'needs_development';
-    return done(status, true, 'panel', m ? `majority in round 1${status !== STATUS_OF[m] ? ', but not every claim was proved' : ''}` : 'no majority in round 1');
+    return done(
+      status,
+      true,
+      'panel',
+      m ? `majority in round 1${status !== STATUS_OF[m] ? ', but not every claim was proved' : ''}` : 'no majority in round 1',
+    );
   }
   const missing2 = runRound(2, r2slots);
   if (missing2) return waiting(true, missing2);

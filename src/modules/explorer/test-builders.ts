@@ -55,7 +55,15 @@ export function put(collection: string, id: string, doc: unknown): FanoEvent {
 export function thread(over: Partial<ThreadDoc> = {}, exchanges = 0, backends = ['mock-a', 'mock-b']): ThreadDoc {
   const t = newThread({ id: 'q1', seedId: 'q1', seedText: 'Why does the plane have seven points?', seedType: 'question', tags: [], at: AT });
   for (let i = 0; i < exchanges; i++) {
-    t.exchanges.push(makeExchange({ index: i, backend: backends[i % backends.length]!, mode: 'normal', text: `Exchange ${i} says something.\nKEY POINTS: point ${i}`, at: AT }));
+    t.exchanges.push(
+      makeExchange({
+        index: i,
+        backend: backends[i % backends.length]!,
+        mode: 'normal',
+        text: `Exchange ${i} says something.\nKEY POINTS: point ${i}`,
+        at: AT,
+      }),
+    );
   }
   return { ...t, ...over };
 }
@@ -83,7 +91,21 @@ export function insight(over: Partial<InsightDoc> = {}): InsightDoc {
 }
 
 export function review(ins: InsightDoc, round: number, slot: number, rating: ReviewDoc['rating'], over: Partial<ReviewDoc> = {}): FanoEvent {
-  const doc: ReviewDoc = { insightId: ins.id, revision: ins.revision, round, slot, backend: ins.panel[slot]!, mode: 'normal', rating, confidence: 0.8, reasoning: `r${round}s${slot}`, changedFrom: null, task: 't', at: AT, ...over };
+  const doc: ReviewDoc = {
+    insightId: ins.id,
+    revision: ins.revision,
+    round,
+    slot,
+    backend: ins.panel[slot]!,
+    mode: 'normal',
+    rating,
+    confidence: 0.8,
+    reasoning: `r${round}s${slot}`,
+    changedFrom: null,
+    task: 't',
+    at: AT,
+    ...over,
+  };
   return put('reviews', reviewId(ins.id, ins.revision, round, slot), doc);
 }
 

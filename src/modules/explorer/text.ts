@@ -20,7 +20,9 @@ export function normalizeText(s: string): string {
 const STOP = new Set('a an the of and or to in on is are be by for with that this it its as at from which what'.split(' '));
 
 function shingles(s: string): Set<string> {
-  const words = normalizeText(s).split(' ').filter((w) => w !== '' && !STOP.has(w));
+  const words = normalizeText(s)
+    .split(' ')
+    .filter((w) => w !== '' && !STOP.has(w));
   const out = new Set<string>(words);
   for (let i = 0; i + 1 < words.length; i++) out.add(`${words[i]} ${words[i + 1]}`);
   return out;

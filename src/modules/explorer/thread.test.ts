@@ -46,14 +46,19 @@ describe('threads', () => {
   });
 
   test('a small thread is not summarized', () => {
-    const t = appendExchange(thread(), makeExchange({ index: 0, backend: 'a', mode: 'normal', text: 'short', at: AT }), { contextBudgetChars: 8000, keepRecentExchanges: 2, summaryMaxChars: 2000 });
+    const t = appendExchange(thread(), makeExchange({ index: 0, backend: 'a', mode: 'normal', text: 'short', at: AT }), {
+      contextBudgetChars: 8000,
+      keepRecentExchanges: 2,
+      summaryMaxChars: 2000,
+    });
     expect(t.summary).toBeNull();
   });
 
   test('the summary itself is bounded, keeping its head (earliest notes)', () => {
     const opts = { contextBudgetChars: 1000, keepRecentExchanges: 1, summaryMaxChars: 300 };
     let t = thread();
-    for (let i = 0; i < 20; i++) t = appendExchange(t, makeExchange({ index: i, backend: 'a', mode: 'normal', text: `${'y'.repeat(900)}\nKEY POINTS: note number ${i}`, at: AT }), opts);
+    for (let i = 0; i < 20; i++)
+      t = appendExchange(t, makeExchange({ index: i, backend: 'a', mode: 'normal', text: `${'y'.repeat(900)}\nKEY POINTS: note number ${i}`, at: AT }), opts);
     expect(t.summary!.text.length).toBeLessThanOrEqual(300);
     expect(t.summary!.text).toContain('note number 0');
     expect(t.summary!.text).toContain('note number 18');

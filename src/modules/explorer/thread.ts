@@ -6,7 +6,15 @@ import type { Exchange, ExplorerOptions, Role, ThreadDoc } from './types.js';
 
 /** Thread state transitions, pure (time comes in as an ISO string). */
 
-export function newThread(args: { id: string; seedId: string; seedText: string; seedType: string; seedNotes?: string | null; tags: string[]; at: string }): ThreadDoc {
+export function newThread(args: {
+  id: string;
+  seedId: string;
+  seedText: string;
+  seedType: string;
+  seedNotes?: string | null;
+  tags: string[];
+  at: string;
+}): ThreadDoc {
   return {
     id: args.id,
     seedId: args.seedId,
@@ -36,7 +44,14 @@ export function noteFor(e: Exchange): string {
   return `- #${e.index} ${e.role} (${e.backend}): ${e.keyPoints}`;
 }
 
-export function makeExchange(args: { index: number; backend: string; mode: 'deep' | 'normal'; text: string; at: string; repairedError?: string | null }): Exchange {
+export function makeExchange(args: {
+  index: number;
+  backend: string;
+  mode: 'deep' | 'normal';
+  text: string;
+  at: string;
+  repairedError?: string | null;
+}): Exchange {
   const text = args.text.trim();
   return {
     ...(args.repairedError ? { repaired: { error: args.repairedError } } : {}),
@@ -62,7 +77,11 @@ function liveChars(thread: ThreadDoc): number {
  * earlier turns established (definitions, assumptions); their key points stay pinned.
  * Idempotent by index: an exchange already present is not appended twice.
  */
-export function appendExchange(thread: ThreadDoc, ex: Exchange, opts: Pick<ExplorerOptions, 'contextBudgetChars' | 'keepRecentExchanges' | 'summaryMaxChars'>): ThreadDoc {
+export function appendExchange(
+  thread: ThreadDoc,
+  ex: Exchange,
+  opts: Pick<ExplorerOptions, 'contextBudgetChars' | 'keepRecentExchanges' | 'summaryMaxChars'>,
+): ThreadDoc {
   if (thread.exchanges.some((e) => e.index === ex.index)) return thread;
   let next: ThreadDoc = { ...thread, exchanges: [...thread.exchanges, ex], updatedAt: ex.at };
   for (;;) {
@@ -81,7 +100,14 @@ export function appendExchange(thread: ThreadDoc, ex: Exchange, opts: Pick<Explo
  * usable (so explore and critique come from different vendors), then the one least used in this
  * thread; ties broken by a per-thread rotation so threads spread over the backends.
  */
-export function chooseExchangeBackend(thread: ThreadDoc | null, threadId: string, index: number, state: Readonly<FanoState>, now: Date, opts: Pick<ExplorerOptions, 'backends'>): string | null {
+export function chooseExchangeBackend(
+  thread: ThreadDoc | null,
+  threadId: string,
+  index: number,
+  state: Readonly<FanoState>,
+  now: Date,
+  opts: Pick<ExplorerOptions, 'backends'>,
+): string | null {
   const names = Object.keys(opts.backends).sort();
   if (names.length === 0) return null;
   const prev = thread?.exchanges.find((e) => e.index === index - 1)?.backend ?? null;
@@ -107,7 +133,14 @@ export function deepLeft(backend: string, state: Readonly<FanoState>, now: Date,
  * deep quota left first (deep mode is the strongest model a home has), then the least loaded by a
  * per-claim rotation. Null when no backend is configured.
  */
-export function verifierFor(insightId: string, claim: number, author: string, state: Readonly<FanoState>, now: Date, opts: Pick<ExplorerOptions, 'backends'>): string | null {
+export function verifierFor(
+  insightId: string,
+  claim: number,
+  author: string,
+  state: Readonly<FanoState>,
+  now: Date,
+  opts: Pick<ExplorerOptions, 'backends'>,
+): string | null {
   const names = Object.keys(opts.backends).sort();
   const others = names.filter((n) => n !== author);
   const pool = others.length > 0 ? others : names;

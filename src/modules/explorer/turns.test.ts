@@ -38,7 +38,9 @@ describe('explore and critique turns', () => {
     const [s] = m.discover(ctx(state, home)) as TaskSpec[];
     const prompt = m.prepare(running(s!, 'mock-a'), ctx(state, home)).prompt;
     expect(prompt).toMatch(/Work out the smallest cases explicitly/);
-    expect(prompt).toContain('SEED NOTES (from the researcher who wrote the seed):\nI suspect the answer is the count of nonzero vectors of $\\mathbb{F}_2^3$.');
+    expect(prompt).toContain(
+      'SEED NOTES (from the researcher who wrote the seed):\nI suspect the answer is the count of nonzero vectors of $\\mathbb{F}_2^3$.',
+    );
     expect(prompt).toMatch(/NOTATION: write all mathematics in LaTeX: inline between single dollars/);
     expect(prompt).not.toMatch(/\b\d+ words\b/);
     // The length comes from the context budget: the exchanges kept verbatim fit whole.
@@ -65,7 +67,11 @@ describe('explore and critique turns', () => {
     const broken = 'The order is $|G| = 168 and nothing closes it.\n\nKEY POINTS: order';
     const first = step(state, home, task, broken);
     expect(first.done).toBe(false);
-    expect(first.data).toMatchObject({ phase: 'repair', raw: broken, error: expect.stringMatching(/^the LaTeX does not balance: line 1: an inline formula opened with \$ is not closed/) });
+    expect(first.data).toMatchObject({
+      phase: 'repair',
+      raw: broken,
+      error: expect.stringMatching(/^the LaTeX does not balance: line 1: an inline formula opened with \$ is not closed/),
+    });
     expect(threadOf(state)).toBeUndefined();
 
     const again = { ...task, data: first.data };
@@ -77,7 +83,10 @@ describe('explore and critique turns', () => {
 
     const done = step(state, home, again, 'The order is $|G| = 168$.\n\nKEY POINTS: order');
     expect(done.done).toBe(true);
-    expect(threadOf(state).exchanges[0]).toMatchObject({ text: 'The order is $|G| = 168$.\n\nKEY POINTS: order', repaired: { error: expect.stringMatching(/does not balance/) } });
+    expect(threadOf(state).exchanges[0]).toMatchObject({
+      text: 'The order is $|G| = 168$.\n\nKEY POINTS: order',
+      repaired: { error: expect.stringMatching(/does not balance/) },
+    });
   });
 
   test('still unbalanced after the repair prompt: the step fails and both answers are kept', () => {

@@ -38,7 +38,7 @@ export type Exchange = {
   at: string;
   /** Set when the first answer did not read (e.g. an unbalanced `$`) and this text came from the repair prompt. */
   repaired?: { error: string } | null;
-}
+};
 
 export type ThreadDoc = {
   id: string;
@@ -59,7 +59,7 @@ export type ThreadDoc = {
   error: string | null;
   createdAt: string;
   updatedAt: string;
-}
+};
 
 export type InsightDoc = {
   id: string;
@@ -94,7 +94,7 @@ export type InsightDoc = {
   decision: { status: 'blessed' | 'rejected'; note: string | null; at: string; revision: number; by: 'human' } | null;
   createdAt: string;
   updatedAt: string;
-}
+};
 
 /** One claim as a reviewer judged it: checked true, shown false, or neither. */
 export type ClaimVerdict = 'verified' | 'refuted' | 'unclear';
@@ -122,7 +122,7 @@ export type ReviewDoc = {
   changedFrom: Rating | null;
   task: string;
   at: string;
-}
+};
 
 /**
  * A prove-or-refute task's answer on one claim of one revision of an insight (id:
@@ -141,7 +141,7 @@ export type VerificationDoc = {
   counterexample: string | null;
   task: string;
   at: string;
-}
+};
 
 export type CommentDoc = {
   id: string;
@@ -153,13 +153,13 @@ export type CommentDoc = {
   revised: boolean;
   createdAt: string;
   answeredAt: string | null;
-}
+};
 
 export type FailureDoc = {
   count: number;
   lastError: string;
   at: string;
-}
+};
 
 export interface ExplorerOptions {
   exchangesBeforeSynthesis: number;

@@ -63,7 +63,11 @@ export function researchFormatBlock(kind: keyof typeof RFORMAT): string {
   const head = [`FORMAT: ${RFORMAT[kind]}`, 'Answer with ONE JSON object and nothing else, exactly of this shape:'];
   switch (kind) {
     case 'questions':
-      return [...head, '{"questions": [{"text": "<a question outside sources could answer>", "urls": ["<a page likely to answer it>"]}]}', 'Between 1 and 5 questions; urls may be empty.'].join('\n');
+      return [
+        ...head,
+        '{"questions": [{"text": "<a question outside sources could answer>", "urls": ["<a page likely to answer it>"]}]}',
+        'Between 1 and 5 questions; urls may be empty.',
+      ].join('\n');
     case 'evaluate':
       return [...head, '{"trust": <0..1>, "relevance": <0..1>, "reasoning": "<why, in a few sentences>"}'].join('\n');
     case 'extract':

@@ -16,7 +16,6 @@ import { RFORMAT } from './formats.js';
 const MALFORMED = 'MOCK-MALFORMED';
 const RESEARCH_FORMATS: ReadonlySet<string> = new Set(Object.values(RFORMAT));
 
-
 function sourceTextOf(prompt: string): string {
   return /^SOURCE TEXT BEGIN\n([\s\S]*?)\nSOURCE TEXT END$/m.exec(prompt)?.[1] ?? '';
 }
@@ -66,22 +65,34 @@ function freshAnswer(seed: number, prompt: string): string | null {
       const text = sourceTextOf(prompt);
       const bad = /UNTRUSTWORTHY/.test(text);
       const trust = bad ? 0.2 : Math.round((0.7 + unit(x) * 0.25) * 100) / 100;
-      return JSON.stringify({ trust, relevance: bad ? 0.3 : 0.8, reasoning: bad ? 'The page flags itself as unreliable and cites nothing.' : 'A carefully written page with definitions and references.' });
+      return JSON.stringify({
+        trust,
+        relevance: bad ? 0.3 : 0.8,
+        reasoning: bad ? 'The page flags itself as unreliable and cites nothing.' : 'A carefully written page with definitions and references.',
+      });
     }
     case RFORMAT.extract: {
       const real = sentences(sourceTextOf(prompt)).slice(0, 2);
       const findings = real.map((q) => ({ claim: `The source states: ${q.slice(0, 120)}`, quote: q }));
       // Always one invented quote: the citation check must reject it.
-      findings.push({ claim: 'The source proves a strong classification theorem.', quote: `Every such structure is unique up to isomorphism and this was proved in 1893 (${x.slice(0, 6)}).` });
+      findings.push({
+        claim: 'The source proves a strong classification theorem.',
+        quote: `Every such structure is unique up to isomorphism and this was proved in 1893 (${x.slice(0, 6)}).`,
+      });
       return JSON.stringify({ findings });
     }
     case RFORMAT.synthesize: {
       const ids = [...prompt.matchAll(/^FINDING (\S+): (.+?) \| QUOTE/gm)].map((m) => ({ id: m[1]!, claim: m[2]! }));
-      const seeds = ids.slice(0, 2).map((f) => ({ text: `Can the exploration confirm this: ${f.claim.slice(0, 200)}?`, type: 'question', priority: 5, findings: [f.id] }));
+      const seeds = ids
+        .slice(0, 2)
+        .map((f) => ({ text: `Can the exploration confirm this: ${f.claim.slice(0, 200)}?`, type: 'question', priority: 5, findings: [f.id] }));
       return JSON.stringify({ seeds });
     }
     case CONSULTATION_FORMAT: {
-      const modules = (lineValue(prompt, 'MODULE NAMES') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+      const modules = (lineValue(prompt, 'MODULE NAMES') ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       // Weigh by queued work: where the backlog builds, effort goes.
       const weights: Record<string, number> = {};
       for (const m of modules) {

@@ -18,7 +18,18 @@ const TEXT = `${REAL} Its automorphism group is the simple group of order 168 ac
 /** A home with one fetched source (cache entry + content-addressed text), as the tick leaves it. */
 function homeWith(text = TEXT): string {
   const textHash = textHashOf(text);
-  const entry = { sourceId: sourceIdFor(URL), url: URL, addedBy: 'person', fetchedAt: NOW.toISOString(), ok: true, error: null, finalUrl: URL, contentType: 'text/html', textHash, chars: text.length };
+  const entry = {
+    sourceId: sourceIdFor(URL),
+    url: URL,
+    addedBy: 'person',
+    fetchedAt: NOW.toISOString(),
+    ok: true,
+    error: null,
+    finalUrl: URL,
+    contentType: 'text/html',
+    textHash,
+    chars: text.length,
+  };
   return tempHome(
     {
       'state/explorer/seeds.yaml': 'seeds:\n  - id: s1\n    text: Why seven points?\n',
@@ -66,7 +77,12 @@ describe('researcher strict answers: one repair prompt', () => {
     expect(prompt).toContain(researchFormatBlock('extract'));
 
     // The repaired answer goes through the same checks: the invented quote stays unverified.
-    const answer = JSON.stringify({ findings: [{ claim: 'The plane has seven points.', quote: REAL }, { claim: 'It was classified in 1893.', quote: 'This structure was classified completely in the year 1893.' }] });
+    const answer = JSON.stringify({
+      findings: [
+        { claim: 'The plane has seven points.', quote: REAL },
+        { claim: 'It was classified in 1893.', quote: 'This structure was classified completely in the year 1893.' },
+      ],
+    });
     const { out: ok } = step(state, home, next, answer);
     expect(ok).toMatchObject({ done: true, result: { findings: 2, verified: 1, unverified: 1 } });
     expect(ok.data).toMatchObject({ phase: 'ask', raw: null, error: null });

@@ -161,7 +161,14 @@ function applyEvaluation(task: RTask<'evaluate_source'>, e: ParsedEvaluation, ct
   const sid = task.context.sourceId;
   const old = docOf(ctx.state, SOURCES, sid);
   const trusted = e.trust >= opts.minTrust && e.relevance >= opts.minRelevance;
-  const evaluation: Evaluation = { trust: e.trust, relevance: e.relevance, trusted, reasoning: e.reasoning, textHash: task.context.textHash, at: ctx.now.toISOString() };
+  const evaluation: Evaluation = {
+    trust: e.trust,
+    relevance: e.relevance,
+    trusted,
+    reasoning: e.reasoning,
+    textHash: task.context.textHash,
+    at: ctx.now.toISOString(),
+  };
   const doc: SourceDoc = {
     id: sid,
     url: task.data.url,
@@ -185,7 +192,17 @@ function applyFindings(task: RTask<'extract_content'>, found: ParsedFinding[], c
     if (ids.includes(id)) continue;
     ids.push(id);
     if (check.verified) verified += 1;
-    const doc: FindingDoc = { id, sourceId: sid, url: task.data.url, claim: f.claim, quote: f.quote, verified: check.verified, reason: check.verified ? null : check.reason, textHash, createdAt: at };
+    const doc: FindingDoc = {
+      id,
+      sourceId: sid,
+      url: task.data.url,
+      claim: f.claim,
+      quote: f.quote,
+      verified: check.verified,
+      reason: check.verified ? null : check.reason,
+      textHash,
+      createdAt: at,
+    };
     events.push(putDoc(FINDINGS, id, doc));
   }
   events.push(putDoc(EXTRACTIONS, `${sid}-${textHash}`, { sourceId: sid, textHash, findingIds: ids, verified, unverified: ids.length - verified, at }));
@@ -211,7 +228,17 @@ function applySeeds(task: RTask<'synthesize_findings'>, seeds: ParsedSeed[], ctx
     if (seedIds.includes(id) || docOf(ctx.state, PROPOSED_SEEDS, id) !== undefined) continue;
     seedIds.push(id);
     const urls = [...new Set(cited.flatMap((f) => findings[f]?.url ?? []))].sort();
-    const doc: ProposedSeedDoc = { id, text: s.text, type: s.type, priority: s.priority, findingIds: cited, urls, status: opts.autoApprove ? 'active' : 'proposed', written: false, createdAt: at };
+    const doc: ProposedSeedDoc = {
+      id,
+      text: s.text,
+      type: s.type,
+      priority: s.priority,
+      findingIds: cited,
+      urls,
+      status: opts.autoApprove ? 'active' : 'proposed',
+      written: false,
+      createdAt: at,
+    };
     events.push(putDoc(PROPOSED_SEEDS, id, doc));
   }
   const id = task.context.findings;
@@ -261,7 +288,11 @@ const HANDLERS: HandlerTable<ResearcherTasks> = {
         .map((id) => findings[id])
         .filter((f): f is FindingDoc => f !== undefined)
         .map((f) => `FINDING ${f.id}: ${f.claim} | QUOTE: "${f.quote}" | SOURCE: ${f.url}`);
-      return ['Combine these verified findings from outside sources into new seeds (questions or conjectures) for the exploration of the research topics.', research, ...lines];
+      return [
+        'Combine these verified findings from outside sources into new seeds (questions or conjectures) for the exploration of the research topics.',
+        research,
+        ...lines,
+      ];
     },
     apply: applySeeds,
   }),
@@ -323,7 +354,8 @@ export const researcherModule: Module = {
       const basis = sha256Hex(...latest.map((i) => i.id)).slice(0, 16);
       const last = lastQuestionAt(state);
       const due = last === '' || now.getTime() - Date.parse(last) >= opts.questionsEveryHours * HOUR_MS;
-      if (due && !docList(state, QUESTIONS).some((q) => q.basis === basis)) out.push(spec('generate_questions', { basis }, { insights: latest.map((i) => i.text) }));
+      if (due && !docList(state, QUESTIONS).some((q) => q.basis === basis))
+        out.push(spec('generate_questions', { basis }, { insights: latest.map((i) => i.text) }));
     }
     return out;
   },

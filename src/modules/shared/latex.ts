@@ -86,7 +86,12 @@ export function mathSpans(text: string): MathScan {
       j++;
     }
     if (close < 0) {
-      return fail(i, display ? 'a display formula opened with $$ is never closed (add the closing $$)' : 'an inline formula opened with $ is not closed in its paragraph (close it with $, or write a literal dollar as \\$)');
+      return fail(
+        i,
+        display
+          ? 'a display formula opened with $$ is never closed (add the closing $$)'
+          : 'an inline formula opened with $ is not closed in its paragraph (close it with $, or write a literal dollar as \\$)',
+      );
     }
     const tex = text.slice(i + open, close);
     if (tex.trim() === '') return fail(i, `an empty formula ${display ? '$$$$' : '$$'} (remove it)`);
