@@ -144,6 +144,8 @@ describe('honest CLI answers', () => {
       expect(r.code, r.stderr).toBe(code);
       expect(r.stderr).toMatch(/fano: interrupted: the next tick resumes/);
       expect((await runFano(['verify'], { home })).code).toBe(0);
+      // The slow mock only had to keep a request in flight for the signal; the next tick need not wait.
+      writeFileSync(cfg, readFileSync(cfg, 'utf8').replace(/latencyMs: 1500/, 'latencyMs: 50'));
       const next = await runFano(['tick'], { home });
       expect(next.code, next.stderr).toBe(0);
       expect((await runFano(['verify'], { home })).code).toBe(0);
