@@ -29,6 +29,7 @@ import { readState } from '../../src/store/store.js';
 import { TICK_ID_RE } from '../../src/tick/runs.js';
 import { STATE_GITIGNORE } from '../../src/store/paths.js';
 import { runFano, tempHome } from '../support/cli.js';
+import { canMountTmpfs } from '../support/tmpfs.js';
 
 const seeds = (n: number) =>
   'seeds:\n' +
@@ -133,20 +134,6 @@ describe('runs/ stays bounded', () => {
   }, 240_000);
 });
 
-function canMount(): boolean {
-  if (process.getuid?.() !== 0) return false;
-  const probe = mkdtempSync(join(tmpdir(), 'fano-mount-probe-'));
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe], { stdio: 'ignore' });
-    execFileSync('umount', [probe], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  } finally {
-    rmSync(probe, { recursive: true, force: true });
-  }
-}
-
 /** Fills the file system holding `dir` until about `free` bytes are left. */
 function fill(dir: string, free: number): string {
   const file = join(dir, 'filler.bin');
@@ -166,7 +153,7 @@ function stateBytes(home: string): Record<string, string> {
   return out;
 }
 
-const mountable = canMount();
+const mountable = canMountTmpfs();
 
 describe.skipIf(!mountable)('the free-space guard (tmpfs, as root)', () => {
   it('below state.minFreeMB a tick does no work, says why and the fix, exits 74; with room again it works', async () => {

@@ -12,20 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readState } from '../../src/store/store.js';
 import { runFano, type RunResult } from '../support/cli.js';
 import { echoHomeConfig } from '../support/echo-home.js';
-
-function canMount(): boolean {
-  if (process.getuid?.() !== 0) return false;
-  const probe = mkdtempSync(join(tmpdir(), 'fano-mount-probe-'));
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe], { stdio: 'ignore' });
-    execFileSync('umount', [probe], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  } finally {
-    rmSync(probe, { recursive: true, force: true });
-  }
-}
+import { canMountTmpfs } from '../support/tmpfs.js';
 
 // minFreeMB 0: this test is about the writes themselves failing, not the guard before them.
 const config = echoHomeConfig({ mock: { latencyMs: 0, seed: 5 }, turns: 2, tick: { maxRequests: 6 }, state: { minFreeMB: 0 } });
@@ -65,7 +52,7 @@ async function completed(home: string): Promise<number> {
   return Object.values(state.tasks).filter((t) => t.state === 'completed').length;
 }
 
-const mountable = canMount();
+const mountable = canMountTmpfs();
 
 describe.skipIf(!mountable)('a full or read-only disk is a clear message, never a bug (tmpfs, as root)', () => {
   const mnt = mountable ? mkdtempSync(join(tmpdir(), 'fano-tmpfs-')) : '';
