@@ -5,6 +5,7 @@ import { UsageError } from '../errors.js';
 import { moduleProjections } from '../modules/index.js';
 import { insightView, insightViews, type InsightView } from '../modules/explorer/queries.js';
 import { renderInsight } from '../modules/explorer/render.js';
+import { claimVerdict } from '../modules/explorer/review.js';
 import { structureOf } from '../modules/explorer/structure.js';
 import { commentIdFor } from '../modules/explorer/text.js';
 import { COMMENTS, explorerOptions, INSIGHT_STATUSES, INSIGHTS, MODULE, type CommentDoc, type InsightDoc } from '../modules/explorer/types.js';
@@ -60,7 +61,7 @@ function summary(v: InsightView) {
     reason: v.reason,
     verification: v.verification.map((c) => ({
       claim: c.text,
-      verdict: c.verification?.verdict ?? (c.abstained ? 'failed' : 'pending'),
+      verdict: claimVerdict(c),
       confidence: c.verification?.confidence ?? null,
       argument: c.verification?.argument ?? null,
       counterexample: c.verification?.counterexample ?? null,

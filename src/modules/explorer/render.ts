@@ -3,6 +3,7 @@ import { unterminatedComments } from '../../core/document-sections.js';
 import { stableStringify } from '../../core/stable-json.js';
 import type { FanoState, Json } from '../../core/types.js';
 import { insightView, type InsightView } from './queries.js';
+import { claimVerdict } from './review.js';
 import { structureOf, type InsightStructure } from './structure.js';
 import { normalizeText } from './text.js';
 import type { InsightDoc, ThreadDoc } from './types.js';
@@ -100,7 +101,7 @@ export function renderInsight(v: InsightView): string {
     reason: v.reason,
     verification: v.verification.map((c) => ({
       claim: c.claim + 1,
-      verdict: c.verification?.verdict ?? (c.abstained ? 'failed' : 'pending'),
+      verdict: claimVerdict(c),
       confidence: c.verification?.confidence ?? null,
       backend: c.verification?.backend ?? null,
     })),

@@ -60,6 +60,11 @@ export interface ClaimVerification {
   abstained: boolean;
 }
 
+/** A claim's verdict as shown to a person: the verification's, else failed (abstained) or pending. */
+export function claimVerdict(c: ClaimVerification): VerificationDoc['verdict'] | 'failed' | 'pending' {
+  return c.verification?.verdict ?? (c.abstained ? 'failed' : 'pending');
+}
+
 export interface ReviewState {
   status: InsightStatus;
   disputed: boolean;
