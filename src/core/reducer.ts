@@ -1,26 +1,32 @@
 import type { FanoEvent, MetaPut } from './events.js';
 import type { FanoState, Meta } from './types.js';
+import { touch } from './versions.js';
 
 /**
  * The one reducer. Live events and replayed log records go through here, so replay is the normal
  * start-up path. It mutates `state` in place for speed (100k records replay in well under a
- * second); callers that need the old state keep a copy. Pure otherwise: no I/O, no clock.
+ * second); callers that need the old state keep a copy. Every change is counted per container
+ * (core/versions.ts), so readers can memoise what they derive. Pure otherwise: no I/O, no clock.
  */
 export function applyEvent(state: FanoState, ev: FanoEvent): FanoState {
   switch (ev.type) {
     case 'task.put':
       state.tasks[ev.task.key] = ev.task;
+      touch(state.tasks);
       break;
     case 'task.drop':
       for (const k of ev.keys) delete state.tasks[k];
+      touch(state.tasks);
       break;
     case 'backend.put':
       state.backends[ev.name] = ev.backend;
+      touch(state.backends);
       break;
     case 'module.put': {
       const mod = (state.modules[ev.module] ??= {});
       const coll = (mod[ev.collection] ??= {});
       coll[ev.id] = ev.doc;
+      touch(coll);
       break;
     }
     case 'module.del': {
@@ -30,6 +36,7 @@ export function applyEvent(state: FanoState, ev: FanoEvent): FanoState {
       const coll = mod?.[ev.collection];
       if (!mod || !coll) break;
       delete coll[ev.id];
+      touch(coll);
       if (Object.keys(coll).length === 0) delete mod[ev.collection];
       if (Object.keys(mod).length === 0) delete state.modules[ev.module];
       break;

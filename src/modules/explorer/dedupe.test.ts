@@ -1,3 +1,4 @@
+import { applyEvents } from '../../core/reducer.js';
 import { describe, expect, test } from 'vitest';
 import type { FanoState, Task } from '../../core/types.js';
 import type { TaskSpec } from '../module.js';
@@ -13,9 +14,11 @@ import { DEFAULT_OPTIONS, type InsightDoc } from './types.js';
 
 function step(state: FanoState, home: string, task: Task, answer: string) {
   const out = m.onAnswer(task, answer, ctx(state, home));
-  for (const e of out.events) {
-    if (e.type === 'module.put') ((state.modules[e.module] ??= {})[e.collection] ??= {})[e.id] = e.doc;
-  }
+  // Through the reducer, as the store applies them (it also counts the changes derived views are memoised on).
+  applyEvents(
+    state,
+    out.events.filter((e) => e.type === 'module.put'),
+  );
   return out;
 }
 

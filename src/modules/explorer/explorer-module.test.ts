@@ -1,3 +1,4 @@
+import { applyEvents } from '../../core/reducer.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -17,9 +18,11 @@ const threadOf = (s: FanoState) => s.modules.explorer?.threads?.q1 as unknown as
 /** Runs one step of `task` with `answer` the way the tick would and applies its events. */
 function step(state: FanoState, home: string, task: Task, answer: string, opts = options()) {
   const out = m.onAnswer(task, answer, ctx(state, home, opts));
-  for (const e of out.events) {
-    if (e.type === 'module.put') ((state.modules[e.module] ??= {})[e.collection] ??= {})[e.id] = e.doc;
-  }
+  // Through the reducer, as the store applies them (it also counts the changes derived views are memoised on).
+  applyEvents(
+    state,
+    out.events.filter((e) => e.type === 'module.put'),
+  );
   return out;
 }
 
@@ -298,12 +301,16 @@ describe('explorer steps', () => {
     const home = tempHome(SEEDS);
     const state = stateWith();
     const [s] = m.discover(ctx(state, home)) as TaskSpec[];
-    for (const e of m.handleFailure(createTask(s!, new Date()), 'empty', ctx(state, home)))
-      if (e.type === 'module.put') ((state.modules.explorer ??= {})[e.collection] ??= {})[e.id] = e.doc;
+    applyEvents(
+      state,
+      m.handleFailure(createTask(s!, new Date()), 'empty', ctx(state, home)).filter((e) => e.type === 'module.put'),
+    );
     const [again] = m.discover(ctx(state, home)) as TaskSpec[];
     expect(again!.context.attempt).toBe(1);
-    for (const e of m.handleFailure(createTask(again!, new Date()), 'empty', ctx(state, home)))
-      if (e.type === 'module.put') ((state.modules.explorer ??= {})[e.collection] ??= {})[e.id] = e.doc;
+    applyEvents(
+      state,
+      m.handleFailure(createTask(again!, new Date()), 'empty', ctx(state, home)).filter((e) => e.type === 'module.put'),
+    );
     expect(threadOf(state)).toMatchObject({ status: 'failed' });
     expect(m.discover(ctx(state, home))).toEqual([]);
   });
