@@ -1,6 +1,6 @@
 import type { FanoEvent, MetaPut } from './events.js';
 import type { FanoState, Meta } from './types.js';
-import { touch } from './versions.js';
+import { taskChanged, touch } from './versions.js';
 
 /**
  * The one reducer. Live events and replayed log records go through here, so replay is the normal
@@ -12,11 +12,13 @@ export function applyEvent(state: FanoState, ev: FanoEvent): FanoState {
   switch (ev.type) {
     case 'task.put':
       state.tasks[ev.task.key] = ev.task;
-      touch(state.tasks);
+      taskChanged(state.tasks, ev.task.key, ev.task);
       break;
     case 'task.drop':
-      for (const k of ev.keys) delete state.tasks[k];
-      touch(state.tasks);
+      for (const k of ev.keys) {
+        delete state.tasks[k];
+        taskChanged(state.tasks, k, undefined);
+      }
       break;
     case 'backend.put':
       state.backends[ev.name] = ev.backend;

@@ -12,7 +12,8 @@ import {
   type ConsultationOptions,
 } from '../../core/consultation.js';
 import { computeMetrics, type Backlogs } from '../../core/metrics.js';
-import { ACTIVE_STATES, type FanoState, type Json, type JsonObject, type Task } from '../../core/types.js';
+import { type FanoState, type Json, type JsonObject, type Task } from '../../core/types.js';
+import { activeTasks } from '../../core/versions.js';
 import type { Module, ModuleContext, StepOutcome, StepRequest, TaskSpec } from '../module.js';
 import { HOUR_MS, MINUTE_MS } from '../../core/time.js';
 
@@ -117,10 +118,7 @@ export const consultationModule: Module = {
   discover(ctx: ModuleContext): TaskSpec[] {
     const o = opts(ctx.options);
     if (o.modules.length === 0) return [];
-    for (const key in ctx.state.tasks) {
-      const t = ctx.state.tasks[key]!;
-      if (t.module === CONSULTATION_MODULE && ACTIVE_STATES.has(t.state)) return []; // one at a time
-    }
+    if (activeTasks(ctx.state).some((t) => t.module === CONSULTATION_MODULE)) return []; // one at a time
     if (!consultationDue(ctx.state, ctx.now, o.consultation).due) return [];
     // The running number makes every consultation its own unit of work (its own key); a failed
     // one counts too, or the next would have its key and never be queued (keys are never reused).

@@ -1,5 +1,5 @@
 import type { Problem } from '../../core/problems.js';
-import { ACTIVE_STATES } from '../../core/types.js';
+import { activeTasks } from '../../core/versions.js';
 import { blessedInsights } from '../explorer/index.js';
 import type { Module, ModuleContext, TaskSpec } from '../module.js';
 import { collection, docList, docsById, projection } from '../shared/collections.js';
@@ -75,8 +75,8 @@ export const documenterModule: Module = {
     const busyUnits = new Set<string>();
     const busySections = new Set<string>(pendingSections);
     let activeReview = false;
-    for (const t of Object.values(state.tasks)) {
-      if (t.module !== MODULE || !ACTIVE_STATES.has(t.state)) continue;
+    for (const t of activeTasks(state)) {
+      if (t.module !== MODULE) continue;
       if (typeof t.context.unit === 'string') busyUnits.add(t.context.unit);
       if (typeof t.context.sectionId === 'string') busySections.add(t.context.sectionId);
       if (t.type === 'review_section') activeReview = true;

@@ -5,6 +5,7 @@ import { PREAMBLE_ID } from '../../core/document-sections.js';
 import type { FanoEvent } from '../../core/events.js';
 import type { Problem } from '../../core/problems.js';
 import type { Json, JsonObject } from '../../core/types.js';
+import { sameStamp, stampOf, type Stamp } from '../../core/versions.js';
 import { blessedInsights } from '../explorer/index.js';
 import type { ModuleContext, StepOutcome, StepRequest } from '../module.js';
 import type { ParseResult } from '../shared/answer-format.js';
@@ -71,8 +72,24 @@ function readBytes(home: string, rel: string): Buffer | null {
   }
 }
 
+/**
+ * The last problem check: the same bytes and the same patches give the same problems. Every
+ * discovery asks (after each answer of a tick), and checking a document's bytes costs far more
+ * than comparing them.
+ */
+let lastCheck: { doc: Buffer | null; guidance: Buffer | null; patches: Stamp; problems: Problem[] } | null = null;
+
+const sameBytes = (a: Buffer | null, b: Buffer | null) => (a === null || b === null ? a === b : a.equals(b));
+
 export function problemsOf(ctx: Pick<ModuleContext, 'home' | 'state'>): Problem[] {
-  return [...documentProblems(readBytes(ctx.home, DOCUMENT_PATH), ctx.state), ...guidanceProblems(readBytes(ctx.home, GUIDANCE_PATH))];
+  const doc = readBytes(ctx.home, DOCUMENT_PATH);
+  const guidance = readBytes(ctx.home, GUIDANCE_PATH);
+  const patches = stampOf([docsById(ctx.state, PATCHES)]);
+  const last = lastCheck;
+  if (last && patches !== null && sameStamp(last.patches, patches) && sameBytes(last.doc, doc) && sameBytes(last.guidance, guidance)) return [...last.problems];
+  const problems = [...documentProblems(doc, ctx.state), ...guidanceProblems(guidance)];
+  lastCheck = patches === null ? null : { doc, guidance, patches, problems: [...problems] };
+  return problems;
 }
 
 function viewOf(id: string, heading: string | null, insights: string[], body: string): SectionView & { kept: ReturnType<typeof keepSpans> } {

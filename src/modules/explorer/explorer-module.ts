@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { unterminatedComments } from '../../core/document-sections.js';
-import { ACTIVE_STATES } from '../../core/types.js';
+import { activeTasks } from '../../core/versions.js';
 import type { Module, ModuleContext, TaskSpec } from '../module.js';
 import { SEEDS_PATH } from '../seeds-file.js';
 import { docList, docOf, docsById, projection } from '../shared/collections.js';
@@ -84,8 +84,8 @@ export const explorerModule: Module = {
     // In flight: at most one task per thread (exchange or synthesis), one per review/comment unit.
     const busyThreads = new Set<string>();
     const busyUnits = new Set<string>();
-    for (const t of Object.values(state.tasks)) {
-      if (t.module !== MODULE || !ACTIVE_STATES.has(t.state)) continue;
+    for (const t of activeTasks(state)) {
+      if (t.module !== MODULE) continue;
       if (typeof t.context.threadId === 'string') busyThreads.add(t.context.threadId);
       const unit = unitOf(t);
       if (unit !== null) busyUnits.add(unit);

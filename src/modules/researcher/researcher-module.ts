@@ -1,7 +1,8 @@
 import { sha256Hex } from '../../core/hash.js';
 import { HOUR_MS } from '../../core/time.js';
 import type { FanoEvent } from '../../core/events.js';
-import { ACTIVE_STATES, type FanoState, type Json, type JsonObject } from '../../core/types.js';
+import { type FanoState, type Json, type JsonObject } from '../../core/types.js';
+import { activeTasks } from '../../core/versions.js';
 import type { Module, ModuleContext, StepOutcome, TaskSpec } from '../module.js';
 import { readSeeds } from '../seeds-file.js';
 import type { ParseResult } from '../shared/answer-format.js';
@@ -320,7 +321,7 @@ export const researcherModule: Module = {
     const opts = researcherOptions(ctx.options);
     const { state, home, now } = ctx;
     const out: TaskSpec[] = [];
-    const active = Object.values(state.tasks).filter((t) => t.module === RESEARCHER && ACTIVE_STATES.has(t.state));
+    const active = activeTasks(state).filter((t) => t.module === RESEARCHER);
     const activeTypes = new Set(active.map((t) => t.type));
     const sources = docsById(state, SOURCES);
     const extractions = docsById(state, EXTRACTIONS);
