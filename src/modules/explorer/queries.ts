@@ -14,6 +14,9 @@ import {
   type ExplorerOptions,
   type InsightDoc,
   type ThreadDoc,
+  type ReviewDoc,
+  type FailureDoc,
+  type VerificationDoc,
 } from './types.js';
 
 /**
@@ -44,9 +47,15 @@ function computeView(
   ins: InsightDoc,
   ownComments: CommentDoc[],
   opts: Pick<ExplorerOptions, 'secondRound' | 'maxAttempts'>,
+  from: DerivedFrom = [docsById(state, REVIEWS), docsById(state, FAILURES), docsById(state, VERIFICATIONS)],
 ): InsightView {
   const comments = [...ownComments].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
-  const review = reviewState(ins, docsById(state, REVIEWS), docsById(state, FAILURES), opts, docsById(state, VERIFICATIONS));
+  const [reviews, failures, verifications] = from as unknown as [
+    Readonly<Record<string, ReviewDoc>>,
+    Readonly<Record<string, FailureDoc>>,
+    Readonly<Record<string, VerificationDoc>>,
+  ];
+  const review = reviewState(ins, reviews, failures, opts, verifications);
   // Reviews and comments are documents of their own; the insight changed when any of them did.
   const times = [
     ins.updatedAt,
@@ -97,11 +106,61 @@ function cachedViews(state: Readonly<FanoState>, opts: Pick<ExplorerOptions, 'se
     else byInsight.set(c.insightId, [c]);
   }
   const byDoc = new Map<InsightDoc, InsightView>();
-  for (const ins of docList(state, INSIGHTS)) byDoc.set(ins, computeView(state, ins, byInsight.get(ins.id) ?? [], opts));
+  const sources: DerivedFrom = [docsById(state, REVIEWS), docsById(state, FAILURES), docsById(state, VERIFICATIONS)];
+  for (const ins of docList(state, INSIGHTS)) byDoc.set(ins, memoView(state, ins, byInsight.get(ins.id) ?? [], opts, optsKey, sources));
   const sorted = [...byDoc.values()].sort(byAge);
   const cache: ViewCache = { stamp, optsKey, byDoc, sorted, blessed: sorted.filter((v) => v.status === 'blessed') };
   viewCaches.set(state, cache);
   return cache;
+}
+
+/** The collections an insight's status is derived from: reviews, failures, verifications. */
+type DerivedFrom = readonly [Readonly<Record<string, unknown>>, Readonly<Record<string, unknown>>, Readonly<Record<string, unknown>>];
+
+/**
+ * One insight's view, reused while the insight document, its comments and every review, failure
+ * and verification document its derivation looked up (present or absent) are the same objects:
+ * a review of one insight does not re-derive the others.
+ */
+interface ViewMemo {
+  optsKey: string;
+  comments: CommentDoc[];
+  /** (collection, id, what the lookup found). */
+  lookups: Array<readonly [0 | 1 | 2, string, unknown]>;
+  view: InsightView;
+}
+
+const viewMemos = new WeakMap<InsightDoc, ViewMemo>();
+
+function memoView(
+  state: Readonly<FanoState>,
+  ins: InsightDoc,
+  comments: CommentDoc[],
+  opts: Pick<ExplorerOptions, 'secondRound' | 'maxAttempts'>,
+  optsKey: string,
+  sources: DerivedFrom,
+): InsightView {
+  const m = viewMemos.get(ins);
+  if (
+    m &&
+    m.optsKey === optsKey &&
+    m.comments.length === comments.length &&
+    m.comments.every((c, i) => c === comments[i]) &&
+    m.lookups.every(([c, id, doc]) => sources[c][id] === doc)
+  )
+    return m.view;
+  const lookups: ViewMemo['lookups'] = [];
+  const tracked = (c: 0 | 1 | 2) =>
+    new Proxy(sources[c], {
+      get(target, id) {
+        const doc = Reflect.get(target, id) as unknown;
+        if (typeof id === 'string') lookups.push([c, id, doc]);
+        return doc;
+      },
+    });
+  const view = computeView(state, ins, comments, opts, [tracked(0), tracked(1), tracked(2)]);
+  viewMemos.set(ins, { optsKey, comments, lookups, view });
+  return view;
 }
 
 const byAge = (a: InsightView, b: InsightView) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id);
