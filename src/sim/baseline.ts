@@ -226,7 +226,7 @@ export class BaselineDriver implements SimDriver {
       } else if (out.done) {
         this.open.delete(task.key);
         const done: Task = { ...next, state: 'completed', finishedAt: at, result: out.result ?? null };
-        if (task.module !== CONSULTATION) this.metrics.tasksCompleted++;
+        if (task.module !== CONSULTATION) this.metrics.onCompleted(task.module, task.type, task.context);
         this.current = null;
         await this.host.put(done, now, out.events);
       } else {

@@ -181,7 +181,7 @@ function observeTasks(events: readonly FanoEvent[], store: MemoryStore, metrics:
     if (ev.task.module === CONSULTATION) continue;
     const was = store.state.tasks[ev.task.key]?.state;
     if (ev.task.state === was) continue;
-    if (ev.task.state === 'completed') metrics.tasksCompleted++;
+    if (ev.task.state === 'completed') metrics.onCompleted(ev.task.module, ev.task.type, ev.task.context);
     else if (ev.task.state === 'failed') metrics.tasksFailed++;
   }
 }

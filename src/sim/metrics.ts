@@ -29,6 +29,8 @@ export class SimMetrics implements SimObserver {
   readonly moduleRequests = new Map<string, number>();
   tasksCompleted = 0;
   tasksFailed = 0;
+  /** Tasks completed by `module:type` (the verification and argument tasks among them). */
+  readonly completedByType = new Map<string, number>();
   longestWaitMs = 0;
   longestWaitTask: string | null = null;
   longestDeepWaitMs = 0;
@@ -59,6 +61,13 @@ export class SimMetrics implements SimObserver {
   }
 
   /** A request of `module`'s task went out (the module shares). */
+  /** A task done; one with a round in its context (a review's round: 3 and 4 are the argument round) is counted per round. */
+  onCompleted(module: string, type: string, context: Readonly<Record<string, unknown>>): void {
+    this.tasksCompleted++;
+    const k = `${module}:${type}${typeof context.round === 'number' ? `.round${context.round}` : ''}`;
+    this.completedByType.set(k, (this.completedByType.get(k) ?? 0) + 1);
+  }
+
   onRequest(module: string): void {
     this.moduleRequests.set(module, (this.moduleRequests.get(module) ?? 0) + 1);
   }
@@ -133,6 +142,8 @@ export interface SimAlgoReport {
   okAnswers: number;
   hiddenCapacity: number;
   tasksCompleted: number;
+  /** Tasks completed by `module:type` (`.roundN` for a task of one round, e.g. `explorer:review.round3`); the keys in order. */
+  tasksCompletedByType: Record<string, number>;
   tasksFailed: number;
   commentsArrived: number;
   commentsAddressed: number;
@@ -235,6 +246,7 @@ export function buildReport(m: SimMetrics, world: World, board: HumanBoard, bles
     okAnswers: ok,
     hiddenCapacity: round(cap, 1),
     tasksCompleted: m.tasksCompleted,
+    tasksCompletedByType: Object.fromEntries([...m.completedByType].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
     tasksFailed: m.tasksFailed,
     commentsArrived: comments.length,
     commentsAddressed: [...board.commentDoneAt.values()].filter((t) => t <= endMs).length,

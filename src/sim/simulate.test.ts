@@ -41,6 +41,14 @@ describe('fano on the simulator: the real modules through the real tick loop', (
     expect(fano1.stepsPerTickP50).toBeGreaterThan(0);
   });
 
+  test('the figures list the tasks done by type, the verification and each review round among them', () => {
+    const byType = fano1.tasksCompletedByType;
+    expect(Object.values(byType).reduce((a, b) => a + b, 0)).toBe(fano1.tasksCompleted);
+    expect(byType['explorer:verify_claim']).toBeGreaterThan(0);
+    expect(byType['explorer:review.round1']).toBeGreaterThan(0);
+    expect(Object.keys(byType)).toEqual(Object.keys(byType).sort());
+  });
+
   test('the keys scripts read are all there', () => {
     const keys: Array<keyof SimReport> = [
       'scenario',
