@@ -142,7 +142,9 @@ modules:
     maxRebases: 5              # times a change is redone after you edited its section meanwhile (default 5)
     deep: false                # ask in deep mode (default false)
     contextBudgetChars: 30000  # characters of the document an incorporation prompt carries (default 30000)
-    # steer the writing in state/documenter/guidance.md (included in every Documenter prompt)
+    checkRewrites: 1           # times new text the check sent back goes to its writer again before it goes in marked needs_work (default 1)
+    # steer the writing in state/documenter/guidance.md (included in every Documenter prompt);
+    # override a prompt with state/documenter/prompts/<name>.md
   researcher:                  # outside sources -> verified findings -> proposed seeds (state/researcher/)
     enabled: true              # (default true)
     autoApprove: false         # proposed seeds become active without \`fano seed approve\` (default false)

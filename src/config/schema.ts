@@ -210,6 +210,12 @@ export const configSchema = z.strictObject({
           maxRebases: z.number().int().nonnegative().default(5).describe('times a change is redone after a person edited its section meanwhile'),
           deep: z.boolean().default(false).describe('ask in deep mode'),
           contextBudgetChars: z.number().int().min(1000).default(30000).describe('characters of the document an incorporation prompt carries'),
+          checkRewrites: z
+            .number()
+            .int()
+            .nonnegative()
+            .default(1)
+            .describe('times new text the check sent back goes to its writer again before fano applies it marked needs_work'),
         })
         .prefault({}),
       researcher: z

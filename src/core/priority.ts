@@ -28,6 +28,9 @@ export const BASE_PRIORITIES: Readonly<Record<string, number>> = {
   incorporate_insight: 55,
   review_section: 40,
   draft_section: 50,
+  // A checked change holds its section until it goes in: its check and rewrite come soon after it.
+  check_section: 60,
+  rewrite_section: 60,
   // Researcher
   evaluate_source: 45,
   extract_content: 40,

@@ -267,6 +267,8 @@ export async function finishStep(deps: StepDeps, begun: Begun, requestId: string
   if (task.state === 'completed') {
     log.info('task.completed', { taskId: task.key, requestId, durationMs, llmRequests: task.llmRequests });
     if (task.module === 'consultation') log.info('scheduler.priority_consultation', { taskId: task.key, ...(task.result as object) });
+    // The check of new text before it goes into the document: its verdict and what fano did.
+    if (task.module === 'documenter' && task.type === 'check_section') log.info('documenter.check', { taskId: task.key, ...(task.result as object) });
   } else if (task.state === 'failed')
     log.error('task.failed', { taskId: task.key, requestId, error: task.lastError?.message, attempts: task.attempts, durationMs });
   else log.info('task.yielded', { taskId: task.key, requestId, durationMs, outcome: res.outcome, notBefore: task.notBefore });

@@ -59,24 +59,36 @@ class Harness {
     return (mod.discover(this.ctx(now)) as TaskSpec[]).filter((s) => !(taskKey(s.module, s.type, s.context) in this.store.state.tasks));
   }
   /** Claims a spec: the prepared data is merged in, as beginStep does. */
-  async claim(spec: TaskSpec, now = T): Promise<{ task: Task; prompt: string }> {
+  async claim(spec: TaskSpec, now = T, backend = 'mock'): Promise<{ task: Task; prompt: string }> {
     const t = createTask(spec, now);
     const req = mod.prepare(t, this.ctx(now));
     const task: Task = {
       ...t,
       state: 'running',
       data: { ...t.data, ...req.data },
-      conversation: { backend: 'mock', url: 'mock://c/1', turn: 0, submitted: null },
+      conversation: { backend, url: `${backend}://c/1`, turn: 0, submitted: null },
     };
     await this.store.append([{ type: 'task.put', task }], now);
     return { task, prompt: req.prompt };
   }
+  /** The step's answer logged; new text then passes its check (approved on mock-b, see checks.test.ts for the rest). */
   async answer(task: Task, text: string, now = T) {
+    const out = await this.log(task, text, now);
+    for (let i = 0; i < 3; i++) {
+      const check = this.discover(now).find((s) => s.type === 'check_section');
+      if (!check) break;
+      const c = await this.claim(check, now, 'mock-b');
+      await this.log(c.task, JSON.stringify({ verdict: 'approve', issues: [], summary: 'fine' }), now);
+    }
+    return { out, applied: await applyPendingPatches(this.store, () => now) };
+  }
+  /** One answer of a claimed task, its outcome logged as a tick does. */
+  async log(task: Task, text: string, now = T) {
     const out = mod.onAnswer(task, text, this.ctx(now));
     expect(out.fail).toBeUndefined();
     const done = completeStep(task, { done: out.done, data: out.data, result: out.result, url: null }, now);
     await this.store.append([{ type: 'task.put', task: done }, ...out.events], now);
-    return { out, applied: await applyPendingPatches(this.store, () => now) };
+    return out;
   }
   /** One full step on the mock. */
   async step(spec: TaskSpec, now = T) {
@@ -105,7 +117,7 @@ describe('incorporate_insight', () => {
       conv: 'mock://c/1',
     });
     expect(renderProvenance(h.store.state)).toMatch(
-      /## s-geometry\n\nupdated: 2026-03-01T12:00:00.000Z · reviewed: - · by: mock\/normal · conv: mock:\/\/c\/1\n[\s\S]*\| 2026-03-01T12:00:00.000Z \| incorporate_insight \| mock\/normal \| mock:\/\/c\/1 \| applied \| new section for i-1 \|/,
+      /## s-geometry\n\nupdated: 2026-03-01T12:00:00.000Z · reviewed: - · by: mock\/normal · conv: mock:\/\/c\/1\n[\s\S]*\| 2026-03-01T12:00:00.000Z \| incorporate_insight \| mock\/normal \| mock:\/\/c\/1 \| applied \| approved by mock-b\/normal \| new section for i-1 \|/,
     );
     expect(h.read()).toContain('**Conjecture** [i-1]**.** The plane has seven points.\n\n*Status:* conjectured, not proved.');
     expect(doc.preamble).toBe(

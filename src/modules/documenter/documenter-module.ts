@@ -5,10 +5,11 @@ import type { Module, ModuleContext, TaskSpec } from '../module.js';
 import { collection, docList, docsById, projection } from '../shared/collections.js';
 import { dispatchByType, taskSpec } from '../shared/task-handlers.js';
 import { commentHash, parseDocument, type SectionMeta } from './document.js';
-import { HANDLERS, problemsOf, readText } from './handlers.js';
+import { HANDLERS } from './handlers.js';
+import { documentProblemsOf, openProposals, problemsOf, readText } from './step-kit.js';
 import { PROVENANCE_COLLECTION, PROVENANCE_EXT, renderProvenance, sectionProvenance } from './provenance.js';
 import { documentedInsightIds } from './queries.js';
-import { DISPUTES, documenterOptions, DOCUMENT_PATH, GUIDANCE_PATH, MODULE, PATCHES, PLANS, type DocumenterTasks } from './types.js';
+import { DISPUTES, documenterOptions, DOCUMENT_PATH, GUIDANCE_PATH, MODULE, PATCHES, PLANS, PROPOSALS, type DocumenterTasks } from './types.js';
 import { HOUR_MS, MINUTE_MS } from '../../core/time.js';
 
 /**
@@ -53,7 +54,7 @@ export const documenterModule: Module = {
 
   discover(ctx: ModuleContext): TaskSpec[] {
     // A document or guidance with a problem is left alone until a person fixes it (status lists it).
-    if (problemsOf(ctx).length > 0) return [];
+    if (documentProblemsOf(ctx).length > 0) return [];
     const opts = documenterOptions(ctx.options);
     const { state, now } = ctx;
     const docText = readText(ctx.home, DOCUMENT_PATH);
@@ -72,6 +73,8 @@ export const documenterModule: Module = {
       }
       if (p.status === 'pending') pendingSections.add(p.sectionId);
     }
+    // A proposal the check dropped is redone like a conflict (a new key: rebase + 1).
+    for (const p of docList(state, PROPOSALS)) if (p.status === 'dropped') conflicts.set(p.unit, (conflicts.get(p.unit) ?? 0) + 1);
     const busyUnits = new Set<string>();
     const busySections = new Set<string>(pendingSections);
     let activeReview = false;
@@ -82,8 +85,23 @@ export const documenterModule: Module = {
       if (t.type === 'review_section') activeReview = true;
     }
     const out: TaskSpec[] = [];
-    const spec = <K extends keyof DocumenterTasks>(type: K, context: DocumenterTasks[K]['context'], data: DocumenterTasks[K]['data']) =>
-      out.push(taskSpec<DocumenterTasks, K>(MODULE, type, context, data, { deep: opts.deep }));
+    const spec = <K extends keyof DocumenterTasks>(
+      type: K,
+      context: DocumenterTasks[K]['context'],
+      data: DocumenterTasks[K]['data'],
+      extra: Pick<TaskSpec, 'llmPreference' | 'llmAvoid'> = {},
+    ) => out.push(taskSpec<DocumenterTasks, K>(MODULE, type, context, data, { deep: opts.deep, ...extra }));
+
+    // New text waiting for its check, or for its writer's rewrite: its unit and sections are busy
+    // until it is applied or dropped. The check runs on another backend than the writer's; the
+    // rewrite goes back to the writer.
+    for (const p of openProposals(state)) {
+      busyUnits.add(p.unit);
+      for (const x of p.patches) busySections.add(x.doc.sectionId);
+      const context = { unit: p.unit, proposalId: p.id, sectionId: p.sectionId, round: p.round, rebase: 0 };
+      if (p.status === 'checking') spec('check_section', context, { phase: 'ask' }, p.writer !== 'unknown' ? { llmAvoid: [p.writer] } : {});
+      else spec('rewrite_section', context, { phase: 'ask' }, p.writer !== 'unknown' ? { llmPreference: p.writer } : {});
+    }
     /** The unit's rebase count when it may be offered now (not busy, not rebased too often), else null. */
     const rebaseOf = (unit: string): number | null => {
       const rebase = conflicts.get(unit) ?? 0;

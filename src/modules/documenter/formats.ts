@@ -11,6 +11,8 @@ export const DOC_FORMAT = {
   comment: 'fano.doc.comment.v1',
   review: 'fano.doc.review.v1',
   draft: 'fano.doc.draft.v1',
+  check: 'fano.doc.check.v1',
+  rewrite: 'fano.doc.rewrite.v1',
 } as const;
 
 const SECTION_TEXT_MAX_CHARS = 20_000;
@@ -68,3 +70,25 @@ export const parseReviewAnswer = (a: string) => balanced(parseWith(a, reviewSche
 const draftSchema = z.object({ title: z.string().trim().min(3).max(120), text: text.min(1), summary: short });
 export type DraftAnswer = z.infer<typeof draftSchema>;
 export const parseDraft = (a: string) => balanced(parseWith(a, draftSchema), (v) => ({ text: v.text }));
+
+const issueSchema = z.object({
+  kind: z.enum(['correctness', 'exposition']),
+  where: z.string().trim().min(1).max(500),
+  problem: z.string().trim().min(1).max(2_000),
+  fix: z.string().trim().max(2_000),
+});
+export type CheckIssue = z.infer<typeof issueSchema>;
+
+/**
+ * The check of a change before it goes in: a verdict and the issues behind it. "revise" without an
+ * issue says nothing the writer could fix, so it is unreadable (the repair prompt), never a verdict.
+ */
+const checkSchema = z
+  .object({ verdict: z.enum(['approve', 'revise']), issues: z.array(issueSchema).max(20), summary: short })
+  .refine((v) => v.verdict === 'approve' || v.issues.length > 0, { message: 'verdict "revise" needs at least one issue' });
+export type CheckAnswer = z.infer<typeof checkSchema>;
+export const parseCheck = (a: string) => parseWith(a, checkSchema);
+
+const rewriteSchema = z.object({ text: text.min(1), summary: short });
+export type RewriteAnswer = z.infer<typeof rewriteSchema>;
+export const parseRewrite = (a: string) => balanced(parseWith(a, rewriteSchema), (v) => ({ text: v.text }));

@@ -1,208 +1,37 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { shortHash } from '../../core/document-patch.js';
 import { PREAMBLE_ID } from '../../core/document-sections.js';
 import type { FanoEvent } from '../../core/events.js';
-import type { Problem } from '../../core/problems.js';
-import type { Json, JsonObject } from '../../core/types.js';
-import { sameStamp, stampOf, type Stamp } from '../../core/versions.js';
 import { blessedInsights } from '../explorer/index.js';
-import type { ModuleContext, StepOutcome, StepRequest } from '../module.js';
-import type { ParseResult } from '../shared/answer-format.js';
-import { collection, docList, docOf, docsById, putDoc } from '../shared/collections.js';
-import { noCleanup, type HandlerTable, type TaskHandler, type TaskOf } from '../shared/task-handlers.js';
+import type { StepRequest } from '../module.js';
+import { docOf, docsById, putDoc } from '../shared/collections.js';
+import { noCleanup, type HandlerTable } from '../shared/task-handlers.js';
+import { CHECK_HANDLERS } from './checks.js';
 import {
   commentHash,
   inMarker,
   keepSpans,
   neutralize,
-  parseDocument,
   renderMarker,
   renderPreamble,
   renderSection,
   restoreSpans,
   sectionIdFor,
   STARTER_DOCUMENT,
-  type SectionMeta,
 } from './document.js';
 import { parseCommentAnswer, parseDraft, parseIncorporate, parseReviewAnswer } from './formats.js';
 import { commentPrompt, draftPrompt, incorporatePrompt, reviewPrompt, type SectionView } from './prompts.js';
-import { documentProblems, guidanceProblems } from './problems.js';
-import { PROVENANCE_COLLECTION, PROVENANCE_DOC } from './provenance.js';
-import {
-  DISPUTES,
-  documenterOptions,
-  DOCUMENT_PATH,
-  GUIDANCE_PATH,
-  HISTORY_DIR,
-  MODULE,
-  PATCHES,
-  PLANS,
-  type DocumenterTasks,
-  type PatchDoc,
-} from './types.js';
+import { baseSection, reading, strict, viewOf, writing, type Entry } from './step-kit.js';
+import { DISPUTES, documenterOptions, PLANS, type DocumenterTasks } from './types.js';
 
 /**
  * What each Documenter task type does, one entry per type (documenter-module.ts discovers them).
  * `prepare` reads the document as it is now and records the section text(s) the prompt was built
  * from in the task (`base`); `onAnswer` turns the answer into pending patches based on exactly
- * those texts, which the store applies compare-and-swap.
+ * those texts, which the store applies compare-and-swap. A change that writes new text is first a
+ * proposal: a check on another backend reads it before its patches are logged (checks.ts); a change
+ * of markers only (a link, a dispute, a status) is logged at once.
  */
 
-type DTask<K extends keyof DocumenterTasks> = TaskOf<DocumenterTasks[K]['context'], DocumenterTasks[K]['data']>;
-type Entry<K extends keyof DocumenterTasks> = TaskHandler<DocumenterTasks[K]['context'], DocumenterTasks[K]['data']>;
-type AnyTask = DTask<keyof DocumenterTasks>;
-
-/** The provenance sidecar is rendered from one (empty) document, created with the first change. */
-const PROVENANCE = collection<{ id: string }>(MODULE, PROVENANCE_COLLECTION);
-
-export function readText(home: string, rel: string): string | null {
-  try {
-    return readFileSync(join(home, rel), 'utf8');
-  } catch {
-    return null;
-  }
-}
-
-function readBytes(home: string, rel: string): Buffer | null {
-  try {
-    return readFileSync(join(home, rel));
-  } catch {
-    return null;
-  }
-}
-
-/**
- * The last problem check: the same bytes and the same patches give the same problems. Every
- * discovery asks (after each answer of a tick), and checking a document's bytes costs far more
- * than comparing them.
- */
-let lastCheck: { doc: Buffer | null; guidance: Buffer | null; patches: Stamp; problems: Problem[] } | null = null;
-
-const sameBytes = (a: Buffer | null, b: Buffer | null) => (a === null || b === null ? a === b : a.equals(b));
-
-export function problemsOf(ctx: Pick<ModuleContext, 'home' | 'state'>): Problem[] {
-  const doc = readBytes(ctx.home, DOCUMENT_PATH);
-  const guidance = readBytes(ctx.home, GUIDANCE_PATH);
-  const patches = stampOf([docsById(ctx.state, PATCHES)]);
-  const last = lastCheck;
-  if (last && patches !== null && sameStamp(last.patches, patches) && sameBytes(last.doc, doc) && sameBytes(last.guidance, guidance)) return [...last.problems];
-  const problems = [...documentProblems(doc, ctx.state), ...guidanceProblems(guidance)];
-  lastCheck = patches === null ? null : { doc, guidance, patches, problems: [...problems] };
-  return problems;
-}
-
-function viewOf(id: string, heading: string | null, insights: string[], body: string): SectionView & { kept: ReturnType<typeof keepSpans> } {
-  const kept = keepSpans(body);
-  return { id, heading, insights, prose: kept.prose, kept };
-}
-
-/** A section as it was when the prompt was built (task.data.base), re-parsed. */
-function baseSection(base: string, sectionId: string): { meta: SectionMeta | null; heading: string | null; body: string } {
-  if (sectionId === PREAMBLE_ID) return { meta: null, heading: null, body: base };
-  const s = parseDocument(base).sections[0];
-  if (!s) throw new Error(`section ${sectionId} could not be re-read`);
-  return { meta: s.meta, heading: s.heading, body: s.body };
-}
-
-/** strictStep as in the Explorer: one repair prompt, then the step fails with the raw answers kept in the task. */
-function strict<T>(task: AnyTask, answer: string, parsed: ParseResult<T>, ok: (v: T) => StepOutcome): StepOutcome {
-  if (parsed.ok) return ok(parsed.value);
-  if (task.data.phase !== 'repair') return { done: false, data: { ...task.data, phase: 'repair', raw: answer, error: parsed.error }, events: [] };
-  return {
-    done: false,
-    data: { ...task.data, phase: 'ask', raw: null, error: null },
-    events: [],
-    fail: `not in the expected format after a repair prompt: ${parsed.error}`,
-  };
-}
-
-/** What every prompt starts from: the document as it is now, the guidance, the repair state. */
-function reading(task: AnyTask, ctx: ModuleContext) {
-  const problem = problemsOf(ctx)[0];
-  if (problem)
-    throw new Error(`${problem.file}${problem.line !== null ? `:${problem.line}` : ''} has a problem to fix first (${problem.message}); nothing of it is sent`);
-  const docText = readText(ctx.home, DOCUMENT_PATH);
-  const doc = parseDocument(docText ?? '');
-  return {
-    opts: documenterOptions(ctx.options),
-    guidance: readText(ctx.home, GUIDANCE_PATH) ?? '',
-    docText,
-    doc,
-    repair: task.data.phase === 'repair' ? { raw: task.data.raw ?? '', error: task.data.error ?? '' } : undefined,
-    find: (id: string) => doc.sections.find((s) => s.meta.id === id),
-  };
-}
-
-/**
- * What every answer writes with: pending patches of sections (ids sort by creation, also within
- * one step), new sections with ids not yet taken, and the step's end (with the provenance
- * sidecar's document when this is the first change).
- */
-function writing(type: keyof DocumenterTasks, task: AnyTask, ctx: ModuleContext, keep: JsonObject = {}) {
-  const at = ctx.now.toISOString();
-  const base = task.data.base ?? {};
-  const backend = task.conversation?.backend ?? task.llmPreference ?? 'unknown';
-  const mode = task.deep ? 'deep' : 'normal';
-  const conv = task.conversation?.url ?? null;
-  const stamp = { updated: at, by: `${backend}/${mode}`, conv };
-  const taken = new Set<string>([
-    ...Object.keys(base),
-    ...docList(ctx.state, PATCHES)
-      .filter((p) => p.status !== 'conflict')
-      .map((p) => p.sectionId),
-  ]);
-  let patches = 0;
-  const patch = (
-    sectionId: string,
-    baseText: string | null,
-    next: string,
-    summary: string,
-    insightIds: string[] = [],
-    place: { after?: string | null; before?: string | null } = {},
-  ): FanoEvent => {
-    const doc: PatchDoc = {
-      status: 'pending',
-      file: DOCUMENT_PATH,
-      sectionId,
-      base: baseText,
-      next,
-      after: place.after ?? null,
-      before: place.before ?? null,
-      initialText: STARTER_DOCUMENT,
-      snapshotDir: HISTORY_DIR,
-      nextHash: shortHash(next),
-      resolvedAt: null,
-      unit: task.context.unit,
-      taskType: type,
-      task: task.key,
-      summary: neutralize(summary).replace(/\s+/g, ' ').slice(0, 300),
-      insightIds,
-      backend,
-      mode,
-      conversation: conv,
-      at,
-    };
-    const n = patches++;
-    return putDoc(PATCHES, `p-${at.replace(/[-:.]/g, '')}-${shortHash(task.key)}${n === 0 ? '' : `-${n}`}`, doc);
-  };
-  const sidecar = docOf(ctx.state, PROVENANCE, PROVENANCE_DOC) === undefined ? [putDoc(PROVENANCE, PROVENANCE_DOC, { id: PROVENANCE_DOC })] : [];
-  const finish = (events: FanoEvent[], result: Json): StepOutcome => ({
-    done: true,
-    data: { phase: 'ask', raw: null, error: null, ...keep },
-    result,
-    events: [...events, ...sidecar],
-  });
-  const newSection = (title: string, text: string, insights: string[], preferredId?: string): { id: string; text: string } => {
-    const id = preferredId && !taken.has(preferredId) ? preferredId : sectionIdFor(title, taken);
-    const heading = `## ${neutralize(title).replace(/\s+/g, ' ').trim()}`;
-    return {
-      id,
-      text: renderSection({ id, status: 'provisional', insights, reviewed: null, ...stamp }, heading, restoreSpans(text, { prose: '', spans: [] })),
-    };
-  };
-  return { at, base, stamp, taken, patch, finish, newSection };
-}
+export { problemsOf, readText } from './step-kit.js';
 
 const incorporateInsight: Entry<'incorporate_insight'> = {
   prepare(task, ctx): StepRequest {
@@ -223,6 +52,7 @@ const incorporateInsight: Entry<'incorporate_insight'> = {
     // The first section: the starter preamble (untouched by the person) gives way to a title and abstract.
     const starter = doc.sections.length === 0 && doc.malformed.length === 0 && (docText === null || doc.preamble === STARTER_DOCUMENT);
     const prompt = incorporatePrompt({
+      home: ctx.home,
       guidance,
       sections: views,
       omitted: doc.sections.length - views.length,
@@ -234,7 +64,7 @@ const incorporateInsight: Entry<'incorporate_insight'> = {
   },
 
   onAnswer(task, answer, ctx) {
-    const { at, base, stamp, taken, patch, finish, newSection } = writing('incorporate_insight', task, ctx);
+    const { at, base, stamp, taken, patch, finish, propose, newSection } = writing('incorporate_insight', task, ctx);
     return strict(task, answer, parseIncorporate(answer), (a) => {
       const insightId = task.context.insightId;
       if (a.placement === 'covered') {
@@ -287,7 +117,7 @@ const incorporateInsight: Entry<'incorporate_insight'> = {
         }
         events.push(putDoc(PLANS, id, { id, title: p.title, reason: p.reason, forInsight: insightId, neededBy: [placed], at }));
       }
-      return finish(events, { insightId, placement: target !== null && targetBase !== undefined ? 'existing' : 'new' });
+      return propose(events, { insightId, placement: target !== null && targetBase !== undefined ? 'existing' : 'new' });
     });
   },
 
@@ -305,14 +135,22 @@ const addressComment: Entry<'address_comment'> = {
     const baseText = s ? s.text : doc.preamble;
     const v = s ? viewOf(s.meta.id, s.heading, s.meta.insights, s.body) : viewOf(PREAMBLE_ID, null, [], doc.preamble);
     const keepIndex = v.kept.spans.indexOf(comment.raw);
-    const prompt = commentPrompt({ guidance, section: v, keepIndex, comment: comment.text, attempts: task.context.round, ...(repair ? { repair } : {}) });
+    const prompt = commentPrompt({
+      home: ctx.home,
+      guidance,
+      section: v,
+      keepIndex,
+      comment: comment.text,
+      attempts: task.context.round,
+      ...(repair ? { repair } : {}),
+    });
     return { prompt, deep: task.deep, data: { base: { [sectionId]: baseText }, commentRaw: comment.raw } };
   },
 
   onAnswer(task, answer, ctx) {
     const opts = documenterOptions(ctx.options);
     // The comment's text stays in the task's data, as discovery gave it.
-    const { at, base, stamp, patch, finish } = writing('address_comment', task, ctx, { text: task.data.text });
+    const { at, base, stamp, patch, finish, propose } = writing('address_comment', task, ctx, { text: task.data.text });
     return strict(task, answer, parseCommentAnswer(answer), (a) => {
       const sectionId = task.context.sectionId;
       const baseText = base[sectionId];
@@ -326,7 +164,7 @@ const addressComment: Entry<'address_comment'> = {
         const record = `<!-- RESOLVED ${at}: "${inMarker(comment)}" — ${inMarker(neutralize(a.record))} -->`;
         const body = restoreSpans(a.text ?? '', kept, idx >= 0 ? { [idx]: record } : {});
         const next = b.meta ? renderSection({ ...b.meta, ...stamp }, b.heading, body) : `${body.trim()}\n\n`;
-        return finish([patch(sectionId, baseText, next, `comment resolved: ${a.record}`)], { sectionId, action: 'revise' });
+        return propose([patch(sectionId, baseText, next, `comment resolved: ${a.record}`)], { sectionId, action: 'revise' });
       }
       // Disputed: the section stays as it is; only the comment marker changes.
       const count = task.context.round + 1;
@@ -357,30 +195,32 @@ const reviewSection: Entry<'review_section'> = {
     if (!s) throw new Error(`section ${task.context.sectionId} is gone`);
     const v = viewOf(s.meta.id, s.heading, s.meta.insights, s.body);
     return {
-      prompt: reviewPrompt({ guidance, section: v, status: s.meta.status, ...(repair ? { repair } : {}) }),
+      prompt: reviewPrompt({ home: ctx.home, guidance, section: v, status: s.meta.status, ...(repair ? { repair } : {}) }),
       deep: task.deep,
       data: { base: { [s.meta.id]: s.text } },
     };
   },
 
   onAnswer(task, answer, ctx) {
-    const { at, base, stamp, patch, finish } = writing('review_section', task, ctx);
+    const { at, base, stamp, patch, finish, propose } = writing('review_section', task, ctx);
     return strict(task, answer, parseReviewAnswer(answer), (a) => {
       const sectionId = task.context.sectionId;
       const baseText = base[sectionId];
       if (baseText === undefined) throw new Error(`no base text for section ${sectionId}`);
       const b = baseSection(baseText, sectionId);
       const meta = b.meta!;
-      let next: string;
+      const result = { sectionId, action: a.action, status: a.status };
       if (a.action === 'keep') {
         // At most the marker line changes (its status): the person's text stays byte for byte;
         // the review itself is recorded with the patch (provenance.ts), not in the marker.
         const rest = baseText.slice(baseText.indexOf('\n') + 1);
-        next = `${renderMarker({ ...meta, status: a.status })}\n${rest}`;
-      } else {
-        next = renderSection({ ...meta, ...stamp, status: a.status, reviewed: at }, b.heading, restoreSpans(a.text ?? '', keepSpans(b.body)));
+        return finish(
+          [patch(sectionId, baseText, `${renderMarker({ ...meta, status: a.status })}\n${rest}`, `review (keep, ${a.status}): ${a.summary}`)],
+          result,
+        );
       }
-      return finish([patch(sectionId, baseText, next, `review (${a.action}, ${a.status}): ${a.summary}`)], { sectionId, action: a.action, status: a.status });
+      const next = renderSection({ ...meta, ...stamp, status: a.status, reviewed: at }, b.heading, restoreSpans(a.text ?? '', keepSpans(b.body)));
+      return propose([patch(sectionId, baseText, next, `review (revise, ${a.status}): ${a.summary}`)], result);
     });
   },
 
@@ -389,28 +229,27 @@ const reviewSection: Entry<'review_section'> = {
 
 const draftSection: Entry<'draft_section'> = {
   prepare(task, ctx) {
-    const { guidance, doc, repair } = reading(task, ctx);
+    const { guidance, doc, repair, outline } = reading(task, ctx);
     const p = docOf(ctx.state, PLANS, task.context.planId);
     if (!p) throw new Error(`plan entry ${task.context.planId} not found`);
-    const outline = doc.sections.map((s) => `${s.meta.id}: ${s.heading ?? '(no heading)'}`);
     // A prerequisite is read first: it goes before the first section that needs it (as the
     // document is ordered now, a person's reordering included).
     const needs = new Set(p.neededBy ?? []);
     const first = doc.sections.find((s) => needs.has(s.meta.id) || s.meta.insights.includes(p.forInsight));
     return {
-      prompt: draftPrompt({ guidance, title: p.title, reason: p.reason, outline, ...(repair ? { repair } : {}) }),
+      prompt: draftPrompt({ home: ctx.home, guidance, title: p.title, reason: p.reason, outline, ...(repair ? { repair } : {}) }),
       deep: task.deep,
       data: { base: {}, before: first?.meta.id ?? null },
     };
   },
 
   onAnswer(task, answer, ctx) {
-    const { patch, finish, newSection } = writing('draft_section', task, ctx);
+    const { patch, propose, newSection } = writing('draft_section', task, ctx);
     return strict(task, answer, parseDraft(answer), (a) => {
       const planId = task.context.planId;
       const s = newSection(a.title, a.text, [], planId);
       const before = typeof task.data.before === 'string' ? task.data.before : null;
-      return finish([patch(s.id, null, s.text, `drafted: ${a.summary}`, [], { before })], { planId, sectionId: s.id, before });
+      return propose([patch(s.id, null, s.text, `drafted: ${a.summary}`, [], { before })], { planId, sectionId: s.id, before });
     });
   },
 
@@ -424,4 +263,5 @@ export const HANDLERS: HandlerTable<DocumenterTasks> = {
   address_comment: addressComment,
   review_section: reviewSection,
   draft_section: draftSection,
+  ...CHECK_HANDLERS,
 };

@@ -9,6 +9,11 @@ import { DOC_FORMAT } from './formats.js';
  * it names a prerequisite section (always for an insight whose text says "needs background", so
  * tests and demos can see one placed). A comment containing "dispute", "disagree" or "wrong" is
  * disputed (so tests and demos can see the escalation); any other comment is addressed.
+ *
+ * The check of new text approves it, except: text that says "sloppy" is sent back once (and a
+ * fifth of all texts, by hash, in their first round, so the simulator sees rewrites), and text that
+ * says "hopeless" is always sent back (so the bound is reached). The rewrite replaces "sloppy" and
+ * adds a line saying what it fixed.
  */
 
 const fenced = (v: unknown): string => `\`\`\`json\n${JSON.stringify(v)}\n\`\`\``;
@@ -87,6 +92,45 @@ function draft(seed: number, prompt: string): string {
   });
 }
 
+function check(seed: number, prompt: string): string {
+  const [id, prose] = [...sections(prompt)][0] ?? ['?', ''];
+  const round = Number(lineValue(prompt, 'CHECK ROUND') ?? '0');
+  const hopeless = /\bhopeless\b/i.test(prose);
+  const sloppy = /\bsloppy\b/i.test(prose);
+  const unlucky = round === 0 && unit(h('documenter.check', seed, id, prose)) < 0.2;
+  if (!hopeless && !(round === 0 && (sloppy || unlucky))) {
+    return fenced({ verdict: 'approve', issues: [], summary: `Section ${id} is correct, and every symbol is defined before it is used.` });
+  }
+  const issues = [
+    {
+      kind: 'exposition',
+      where: `section ${id}`,
+      problem: 'A symbol is used before it is defined, and the last step of the argument is only sketched.',
+      fix: 'Define every symbol where it first appears and write out the last step.',
+    },
+    ...(sloppy || hopeless
+      ? [
+          {
+            kind: 'correctness',
+            where: `section ${id}, the sloppy step`,
+            problem: 'The step does not follow from what precedes it.',
+            fix: 'Give the missing argument.',
+          },
+        ]
+      : []),
+  ];
+  return fenced({ verdict: 'revise', issues, summary: `Section ${id} needs ${issues.length} fix(es) before it goes in.` });
+}
+
+function rewrite(_seed: number, prompt: string): string {
+  const target = lineValue(prompt, 'TARGET SECTION') ?? '';
+  const prose = (sections(prompt).get(target) ?? '').trim().replace(/\bsloppy\b/gi, 'careful');
+  return fenced({
+    text: `${prose}\n\n*Revised after the check:* every symbol is now defined where it first appears, and the last step is written out.`,
+    summary: 'defined the symbols and wrote out the last step',
+  });
+}
+
 export function documenterMockAnswer(seed: number, prompt: string): string | null {
   switch (lineValue(prompt, 'FORMAT')) {
     case DOC_FORMAT.incorporate:
@@ -97,6 +141,10 @@ export function documenterMockAnswer(seed: number, prompt: string): string | nul
       return review(seed, prompt);
     case DOC_FORMAT.draft:
       return draft(seed, prompt);
+    case DOC_FORMAT.check:
+      return check(seed, prompt);
+    case DOC_FORMAT.rewrite:
+      return rewrite(seed, prompt);
     default:
       return null;
   }

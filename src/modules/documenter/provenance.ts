@@ -46,6 +46,14 @@ export function sectionProvenance(state: Readonly<FanoState>): Map<string, Secti
   return out;
 }
 
+/** What the check said about a change, for the table ('-': only markers changed, nothing to check). */
+export function checkCell(c: Pick<PatchDoc, 'check'>): string {
+  const k = c.check;
+  if (!k) return '-';
+  const after = k.rewrites > 0 ? ` after ${k.rewrites} rewrite(s)` : '';
+  return k.verdict === 'approve' ? `approved by ${k.by}${after}` : `still revise on ${k.by}${after}: applied as needs_work`;
+}
+
 const cell = (s: string | null): string => (s === null || s === '' ? '-' : s.replace(/\|/g, '\\|').replace(/\s+/g, ' '));
 
 /** The sidecar: per section, the fields markers used to carry and every change, as markdown tables. */
@@ -55,7 +63,8 @@ export function renderProvenance(state: Readonly<FanoState>): string {
     '',
     'Rebuilt by fano after every tick from its state; edits here are overwritten. Each SECTION marker in',
     'document.md keeps its id, status and insights; this file has the rest: when fano last changed and',
-    'reviewed each section, with which backend, mode and conversation, and every change it made.',
+    'reviewed each section, with which backend, mode and conversation, and every change it made with',
+    'what the check of its new text said (a change of markers only is not checked).',
     '',
   ];
   const all = [...sectionProvenance(state)];
@@ -63,9 +72,16 @@ export function renderProvenance(state: Readonly<FanoState>): string {
   for (const [sectionId, s] of all) {
     lines.push(`## ${sectionId === '_top' ? 'Preamble (title and abstract)' : sectionId}`, '');
     lines.push(`updated: ${s.updated ?? '-'} · reviewed: ${s.reviewed ?? '-'} · by: ${s.by ?? '-'} · conv: ${s.conv ?? '-'}`, '');
-    lines.push('| time (UTC) | task | by | conversation | outcome | change |', '|---|---|---|---|---|---|');
-    for (const c of s.changes) lines.push(`| ${c.at} | ${c.taskType} | ${c.backend}/${c.mode} | ${cell(c.conversation)} | ${c.status} | ${cell(c.summary)} |`);
+    lines.push('| time (UTC) | task | by | conversation | outcome | check | change |', '|---|---|---|---|---|---|---|');
+    for (const c of s.changes)
+      lines.push(`| ${c.at} | ${c.taskType} | ${c.backend}/${c.mode} | ${cell(c.conversation)} | ${c.status} | ${cell(checkCell(c))} | ${cell(c.summary)} |`);
     lines.push('');
+    // A text applied with the check's issues still open: the issues, where a person reads them.
+    for (const c of s.changes.filter((x) => x.check?.verdict === 'revise')) {
+      lines.push(`Open issues of the change at ${c.at} (${c.check!.decision}):`, '');
+      for (const i of c.check!.issues) lines.push(`- ${i.kind}: ${i.where}: ${i.problem} Fix: ${i.fix}`.replace(/\s+/g, ' '));
+      lines.push('');
+    }
   }
   return lines.join('\n');
 }

@@ -1,6 +1,7 @@
 import { PATCHES_COLLECTION, type PatchRecord } from '../../core/document-patch.js';
 import type { JsonObject } from '../../core/types.js';
 import { collection } from '../shared/collections.js';
+import type { CheckIssue } from './formats.js';
 
 /**
  * The Documenter's durable data, under `state.modules.documenter.<collection>.<id>`, changed only
@@ -13,6 +14,8 @@ import { collection } from '../shared/collections.js';
  *             summary and content hash it is also the version history
  *   disputes  per human comment the model disputed: how often, when last, why
  *   plan      sections the document needs (prerequisites named while incorporating an insight)
+ *   proposals changes with new text waiting for their check (checks.ts): the patches as they will
+ *             be logged, the check verdicts so far, and what was decided
  */
 
 export const MODULE = 'documenter';
@@ -42,6 +45,56 @@ export type PatchDoc = PatchRecord & {
   backend: string;
   mode: 'deep' | 'normal';
   conversation: string | null;
+  at: string;
+  /** The check this change went through before it was logged (none: only markers changed). */
+  check?: CheckSummary;
+};
+
+/** One check of a proposed text: on which backend, its verdict and issues. */
+export type CheckRecord = {
+  round: number;
+  backend: string;
+  mode: 'deep' | 'normal';
+  task: string;
+  verdict: 'approve' | 'revise';
+  issues: CheckIssue[];
+  summary: string;
+  at: string;
+};
+
+/** What the patch record and the provenance sidecar keep of a change's checks. */
+export type CheckSummary = {
+  /** The last check's verdict ("revise" when fano applied the text after the bound). */
+  verdict: 'approve' | 'revise';
+  /** `backend/mode` of the last check. */
+  by: string;
+  /** Times the text went back to its writer. */
+  rewrites: number;
+  /** The last check's issues (open ones when it said "revise"). */
+  issues: CheckIssue[];
+  /** What fano did and why. */
+  decision: string;
+};
+
+/**
+ * A change whose new text is checked before it goes in. `patches` are the writer's patch records
+ * (ids as they will be logged); the first is the section whose new text the check reads (a second
+ * one is the title and abstract that come with the first section).
+ */
+export type ProposalDoc = {
+  unit: string;
+  taskType: DocTaskType;
+  task: string;
+  /** The backend that wrote the text (the check runs elsewhere; a rewrite goes back to it). */
+  writer: string;
+  sectionId: string;
+  patches: Array<{ id: string; doc: PatchDoc }>;
+  /** Rewrites so far (the round of the next check). */
+  round: number;
+  status: 'checking' | 'rewriting' | 'applied' | 'dropped';
+  checks: CheckRecord[];
+  /** Why the proposal ended as it did (applied after approval or after the bound, or dropped). */
+  decision: string | null;
   at: string;
 };
 
@@ -75,6 +128,8 @@ export interface DocumenterOptions {
   maxRebases: number;
   deep: boolean;
   contextBudgetChars: number;
+  /** Times a text the check sent back is rewritten before fano decides (checks.ts). */
+  checkRewrites: number;
   /** Injected by modules/index.ts: how the Explorer derives blessed insights. */
   explorer: { secondRound: boolean; maxAttempts: number };
 }
@@ -87,6 +142,7 @@ export const DEFAULT_OPTIONS: DocumenterOptions = {
   maxRebases: 5,
   deep: false,
   contextBudgetChars: 30000,
+  checkRewrites: 1,
   explorer: { secondRound: true, maxAttempts: 2 },
 };
 
@@ -104,6 +160,7 @@ export function documenterOptions(raw: JsonObject | Record<string, unknown>): Do
     maxRebases: pick('maxRebases'),
     deep: pick('deep'),
     contextBudgetChars: pick('contextBudgetChars'),
+    checkRewrites: pick('checkRewrites'),
     explorer: pick('explorer'),
   };
 }
@@ -111,6 +168,7 @@ export function documenterOptions(raw: JsonObject | Record<string, unknown>): Do
 export const PATCHES = collection<PatchDoc>(MODULE, PATCHES_COLLECTION);
 export const DISPUTES = collection<DisputeDoc>(MODULE, 'disputes');
 export const PLANS = collection<PlanDoc>(MODULE, 'plan');
+export const PROPOSALS = collection<ProposalDoc>(MODULE, 'proposals');
 
 /** A strict-format step's repair state, and the section texts its prompt was built from (set by prepare). */
 type StepData = { phase?: 'ask' | 'repair'; raw?: string | null; error?: string | null; base?: Record<string, string> };
@@ -126,4 +184,8 @@ export type DocumenterTasks = {
   review_section: { context: Unit & { sectionId: string }; data: StepData };
   /** A planned prerequisite → a drafted section, before the first section that needs it. */
   draft_section: { context: Unit & { planId: string }; data: StepData & { before?: string | null } };
+  /** A proposed text → approved (its patches logged) or sent back to its writer, on another backend. */
+  check_section: { context: Unit & { proposalId: string; sectionId: string; round: number }; data: StepData };
+  /** A text the check sent back → rewritten by its writer with the issues, then checked again. */
+  rewrite_section: { context: Unit & { proposalId: string; sectionId: string; round: number }; data: StepData };
 };
