@@ -9,6 +9,7 @@ const suites: Suite[] = [
   { name: 'runs/ growth', run: async () => (await import('./bench/disk.js')).benchDisk() },
   { name: 'store', run: async () => (await import('./bench/store.js')).benchStore() },
   { name: 'scheduler simulation', run: async () => (await import('./bench/sim.js')).benchSim() },
+  { name: 'simulated day', run: async () => (await import('./bench/sim.js')).benchSimDay() },
   { name: 'browser gateway', run: async () => (await import('./bench/gateway.js')).benchGateway() },
   { name: 'resident browser', run: async () => (await import('./bench/resident.js')).benchResident() },
   { name: 'torture', run: async () => (await import('./bench/torture.js')).benchTorture() },
