@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { FanoEvent } from '../../core/events.js';
 import type { FanoState } from '../../core/types.js';
+import { sameStamp, stampOf, type Stamp } from '../../core/versions.js';
 import { parseWith, type ParseResult } from '../shared/answer-format.js';
 import { collection, docList, docOf, docsById, putDoc } from '../shared/collections.js';
 import { fill, repairPrompt as sharedRepairPrompt, strictStep, withFormat, clearRepair } from '../shared/strict-answer.js';
@@ -49,6 +50,23 @@ function orderOf(state: Readonly<FanoState>): (a: InsightDoc, b: InsightDoc) => 
  * duplicates themselves), at most DEDUPE_CANDIDATES, sharing at least one content word.
  */
 export function dedupeCandidates(state: Readonly<FanoState>, ins: InsightDoc): Array<{ id: string; text: string; sim: number }> {
+  // Every discovery asks for each insight not yet checked; the answer changes only with the insights and threads.
+  const stamp = stampOf([docsById(state, INSIGHTS), docsById(state, THREADS)]);
+  let memo = stamp === null ? undefined : candidateMemos.get(state);
+  if (stamp !== null && (memo === undefined || !sameStamp(memo.stamp, stamp))) {
+    memo = { stamp, byDoc: new Map() };
+    candidateMemos.set(state, memo);
+  }
+  const hit = memo?.byDoc.get(ins);
+  if (hit) return hit.map((c) => ({ ...c }));
+  const out = computeCandidates(state, ins);
+  memo?.byDoc.set(ins, out);
+  return out.map((c) => ({ ...c }));
+}
+
+const candidateMemos = new WeakMap<Readonly<FanoState>, { stamp: Stamp; byDoc: Map<InsightDoc, Array<{ id: string; text: string; sim: number }>> }>();
+
+function computeCandidates(state: Readonly<FanoState>, ins: InsightDoc): Array<{ id: string; text: string; sim: number }> {
   const before = orderOf(state);
   return docList(state, INSIGHTS)
     .filter((o) => o.id !== ins.id && o.duplicateOf === null && before(o, ins) < 0)

@@ -19,10 +19,28 @@ export function normalizeText(s: string): string {
 
 const STOP = new Set('a an the of and or to in on is are be by for with that this it its as at from which what'.split(' '));
 
-function shingles(s: string): Set<string> {
-  const words = normalizeText(s)
-    .split(' ')
-    .filter((w) => w !== '' && !STOP.has(w));
+/**
+ * The shingles of the texts compared lately: every synthesis compares its statements with every
+ * insight, and every discovery looks for a new insight's nearest ones, so the same texts are cut
+ * into words again and again. Bounded: emptied when it holds too many.
+ */
+const shingleMemo = new Map<string, { norm: string; set: Set<string> }>();
+const SHINGLE_MEMO_MAX = 20_000;
+
+function shingled(s: string): { norm: string; set: Set<string> } {
+  let m = shingleMemo.get(s);
+  if (m === undefined) {
+    if (shingleMemo.size >= SHINGLE_MEMO_MAX) shingleMemo.clear();
+    const norm = normalizeText(s);
+    m = { norm, set: shingles(norm) };
+    shingleMemo.set(s, m);
+  }
+  return m;
+}
+
+/** Content words and word bigrams of a normalized text (never mutated: shared by the memo). */
+function shingles(norm: string): Set<string> {
+  const words = norm.split(' ').filter((w) => w !== '' && !STOP.has(w));
   const out = new Set<string>(words);
   for (let i = 0; i + 1 < words.length; i++) out.add(`${words[i]} ${words[i + 1]}`);
   return out;
@@ -33,9 +51,11 @@ function shingles(s: string): Set<string> {
  * normalization. Cheap and deterministic; paraphrases that share most content words score high.
  */
 export function similarity(a: string, b: string): number {
-  if (normalizeText(a) === normalizeText(b)) return 1;
-  const sa = shingles(a);
-  const sb = shingles(b);
+  const ma = shingled(a);
+  const mb = shingled(b);
+  if (ma.norm === mb.norm) return 1;
+  const sa = ma.set;
+  const sb = mb.set;
   if (sa.size === 0 || sb.size === 0) return 0;
   let inter = 0;
   for (const x of sa) if (sb.has(x)) inter += 1;
