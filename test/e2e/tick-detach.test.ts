@@ -13,15 +13,15 @@ const served = (home: string) => (JSON.parse(readFileSync(join(home, 'runs/mock/
 
 describe('tick time budget', () => {
   it('detaches a slow submitted request at the deadline; the next tick harvests it without resubmitting', async () => {
+    // The answer takes ten minutes: a tick that waited for it would outlive the test, and one that
+    // detached leaves its task running with the submission recorded (no wall-clock assertion).
     const home = tempHome({
       'fano.config.yaml':
-        'backends:\n  mock:\n    type: mock\n    latencyMs: 4000\ntick:\n  maxSeconds: 1\nmodules:\n  explorer:\n    enabled: false\n  echo:\n    enabled: true\n    turns: 1\n',
+        'backends:\n  mock:\n    type: mock\n    latencyMs: 600000\ntick:\n  maxSeconds: 1\nmodules:\n  explorer:\n    enabled: false\n  echo:\n    enabled: true\n    turns: 1\n',
       'state/explorer/seeds.yaml': seeds(1),
     });
-    const t0 = Date.now();
     const first = await runFano(['tick'], { home });
     expect(first.code, first.stderr).toBe(0);
-    expect(Date.now() - t0, 'the tick did not wait for the 4 s answer').toBeLessThan(3_500);
     let { state } = await readState(home);
     const task = Object.values(state.tasks)[0]!;
     expect(task.state).toBe('running');
@@ -31,7 +31,7 @@ describe('tick time budget', () => {
     // The harvest itself is not subject to the budget of a request that has not yet started.
     writeFileSync(
       join(home, 'fano.config.yaml'),
-      readFileSync(join(home, 'fano.config.yaml'), 'utf8').replace('latencyMs: 4000', 'latencyMs: 10').replace('maxSeconds: 1', 'maxSeconds: 30'),
+      readFileSync(join(home, 'fano.config.yaml'), 'utf8').replace('latencyMs: 600000', 'latencyMs: 10').replace('maxSeconds: 1', 'maxSeconds: 30'),
     );
     const second = await runFano(['tick'], { home });
     expect(second.code, second.stderr).toBe(0);
@@ -49,7 +49,9 @@ describe('tick time budget', () => {
       'state/explorer/seeds.yaml': seeds(1),
     });
     const tick = startFano(['tick'], { home });
-    await new Promise((r) => setTimeout(r, 1_500));
+    // The first seed's task is in the state (the tick's first discovery is over) before the second
+    // seed is written, so only a rediscovery inside this tick can find it.
+    for (let i = 0; i < 600 && Object.keys((await readState(home)).state.tasks).length === 0; i++) await new Promise((r) => setTimeout(r, 100));
     writeFileSync(join(home, 'state/explorer/seeds.yaml'), seeds(2));
     // Discovery runs every 2 s inside this tick; wait for it, then stop the tick.
     for (let i = 0; i < 20; i++) {
