@@ -130,4 +130,14 @@ describe('decideClaim', () => {
     expect(harvest.backendState.recent).toHaveLength(0);
     expect(harvest.displaced?.preemptions).toHaveLength(1);
   });
+
+  it("a module that continues a conversation on this backend makes it the task's; a submitted mark keeps its own", () => {
+    const base = { backend: 'a', backendState: buildBackend(), quota: Q, pickDeep: false, harvest: false, now: T0 };
+    const cont = decideClaim({ ...base, task: buildTask(), request: { deep: false, conversationUrl: 'u://chat' } });
+    expect(cont.task.conversation).toMatchObject({ backend: 'a', url: 'u://chat', submitted: null });
+    expect(decideClaim({ ...base, task: buildTask(), request: { deep: false } }).task.conversation?.url).toBeNull();
+    const mark = { requestId: 'r1', at: T0.toISOString(), deep: false, promptHash: 'h' };
+    const sent = { ...buildTask(), state: 'paused' as const, conversation: { backend: 'a', url: 'u://other', turn: 0, submitted: mark } };
+    expect(decideClaim({ ...base, task: sent, request: { deep: false, conversationUrl: 'u://chat' } }).task.conversation?.url).toBe('u://other');
+  });
 });

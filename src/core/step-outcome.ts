@@ -16,8 +16,11 @@ export interface ClaimFacts {
   backend: string;
   backendState: BackendState;
   quota: QuotaOptions;
-  /** What the module asked for (deep mode, data to keep with the claim). */
-  request: { deep: boolean; data?: JsonObject };
+  /**
+   * What the module asked for (deep mode, data to keep with the claim, the conversation on this
+   * backend it continues).
+   */
+  request: { deep: boolean; data?: JsonObject; conversationUrl?: string };
   /** The scheduler allows deep mode for this pick. */
   pickDeep: boolean;
   /** The step re-reads an answer submitted earlier on this backend (counted then). */
@@ -40,7 +43,12 @@ export interface ClaimDecision {
 export function decideClaim(f: ClaimFacts): ClaimDecision {
   const deep = f.request.deep && f.pickDeep;
   const base = f.request.data ? { ...f.task, data: { ...f.task.data, ...f.request.data } } : f.task;
-  const task = claimTask(base, f.backend, f.now);
+  const claimed = claimTask(base, f.backend, f.now);
+  // A module continuing a conversation this backend holds (an exploration's chat) names it: the
+  // task's conversation is that one, so the gateway reopens it and a crash harvests there.
+  const conv = claimed.conversation;
+  const url = f.request.conversationUrl;
+  const task = url !== undefined && conv !== null && conv.submitted === null && !f.harvest ? { ...claimed, conversation: { ...conv, url } } : claimed;
   const prev = f.displaced;
   const displaced = prev && (prev.state === 'paused' || prev.state === 'pending') ? recordPreemption(prev, task.key, f.now) : null;
   const backendState = f.harvest ? f.backendState : recordRequest(f.backendState, deep, f.now, f.quota, task.module);

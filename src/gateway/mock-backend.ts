@@ -14,25 +14,47 @@ interface MockSiteMemory {
   served: number;
   recent: number[];
   deepRecent: number[];
-  /** Conversation URL -> the answer to its last submitted prompt, so a crashed tick can harvest it. */
-  threads: Record<string, { promptHash: string; answer: string; at: number }>;
+  /**
+   * Conversation URL -> the answer to its last submitted prompt, so a crashed tick can harvest it,
+   * and the prompt that opened the conversation: what the "site" remembers of its context.
+   */
+  threads: Record<string, { promptHash: string; answer: string; at: number; opening?: string }>;
+}
+
+/** How much of a conversation's opening prompt the mock remembers (the seed and what it asked are at its top). */
+export const MOCK_CONTEXT_CHARS = 6000;
+
+/**
+ * A turn of a mock conversation: the context the site holds for it (what opened the conversation;
+ * none for a new one, or one the site does not know) and the opening to remember. A chat site
+ * keeps the context, so fano sends only the new turn there; a prompt that relies on a context
+ * sent to a new chat finds none, as it would on a real site.
+ */
+export function mockConversationTurn(opening: string | null | undefined, prompt: string): { context: string | null; opening: string } {
+  if (opening == null) return { context: null, opening: prompt.slice(0, MOCK_CONTEXT_CHARS) };
+  return { context: opening, opening };
 }
 
 const MAX_THREADS = 2_000;
 
 /**
  * A valid answer to the prompts of one strict format (recognised by their `FORMAT:` marker line),
- * a function of (seed, prompt) only; null for a prompt it does not recognise. The modules own
- * theirs (they know their formats) and whoever builds the backends hands them in, so the gateway
- * never imports a module.
+ * a function of (seed, prompt) only, and of the conversation's `context` (what opened it, null in a
+ * new chat) only for a prompt that refers to it; null for a prompt it does not recognise. The
+ * modules own theirs (they know their formats) and whoever builds the backends hands them in, so
+ * the gateway never imports a module.
  */
-export type MockResponder = (seed: number, prompt: string) => string | null;
+export type MockResponder = (seed: number, prompt: string, context?: string | null) => string | null;
 
-/** The deterministic answer to a prompt: a function of (seed, prompt) only. */
-export function mockAnswer(seed: number, prompt: string, responders: readonly MockResponder[]): string {
+/**
+ * The deterministic answer to a prompt: a function of (seed, prompt), and of the conversation's
+ * context for the prompts that refer to it. So a self-contained prompt gets the same answer in any
+ * chat, which keeps a crashed run's results those of an uncrashed one.
+ */
+export function mockAnswer(seed: number, prompt: string, responders: readonly MockResponder[], context: string | null = null): string {
   // The first responder that recognises the prompt's format answers it.
   for (const respond of responders) {
-    const formatted = respond(seed, prompt);
+    const formatted = respond(seed, prompt, context);
     if (formatted !== null) return formatted;
   }
   const h = sha256Hex('answer', seed, prompt);
@@ -99,8 +121,9 @@ export function createMockBackend(name: string, cfg: MockBackendConfig, deps: { 
     // Like a chat site, a conversation has a URL that can be reopened; the answer exists from the
     // moment the prompt is submitted (it is a function of the prompt), so a harvest can find it.
     const url = req.conversation?.url ?? `mock://${name}/c/${sha256Hex('thread', req.requestId, req.prompt, mem.served).slice(0, 16)}`;
-    const answer = mockAnswer(cfg.seed, req.prompt, deps.responders);
-    mem.threads[url] = { promptHash: sha256Hex(req.prompt).slice(0, 16), answer, at: started };
+    const turn = mockConversationTurn(req.conversation?.url ? mem.threads[url]?.opening : null, req.prompt);
+    const answer = mockAnswer(cfg.seed, req.prompt, deps.responders, turn.context);
+    mem.threads[url] = { promptHash: sha256Hex(req.prompt).slice(0, 16), answer, at: started, opening: turn.opening };
     const urls = Object.keys(mem.threads);
     if (urls.length > MAX_THREADS) {
       for (const u of urls.sort((a, b) => mem.threads[a]!.at - mem.threads[b]!.at).slice(0, urls.length - MAX_THREADS)) delete mem.threads[u];

@@ -50,4 +50,8 @@ export function moduleProjections(config: FanoConfig): ProjectionSpec[] {
  * What a mock backend answers to the modules' strict formats, tried in this order (a prompt names
  * one format, so at most one recognises it). Handed to the gateway by whoever builds the backends.
  */
-export const mockResponders: ReadonlyArray<(seed: number, prompt: string) => string | null> = [explorerMockAnswer, documenterMockAnswer, researcherMockAnswer];
+export const mockResponders: ReadonlyArray<(seed: number, prompt: string, context?: string | null) => string | null> = [
+  explorerMockAnswer,
+  documenterMockAnswer,
+  researcherMockAnswer,
+];

@@ -29,6 +29,17 @@ export interface StepRequest {
    * section a patch is based on). Optional.
    */
   data?: JsonObject;
+  /**
+   * Continue this conversation on the step's backend (the site keeps its context, so the prompt
+   * carries only the new turn): the claim records it as the task's conversation and the gateway
+   * reopens it. Absent: the task's own conversation, or a new chat.
+   */
+  conversationUrl?: string;
+}
+
+/** The backend the scheduler and the allocator gave a step, which its prompt is built for. */
+export interface StepTarget {
+  backend: string;
 }
 
 /** What a module makes of an ok answer. */
@@ -72,8 +83,12 @@ export interface Module {
    * module's discover and prepare leave it alone, and the tick applies no patch to such a file.
    */
   problems?(ctx: ModuleContext): Problem[];
-  /** The prompt for the task's next step. */
-  prepare(task: Readonly<Task>, ctx: ModuleContext): StepRequest;
+  /**
+   * The prompt for the task's next step, on `target.backend` (chosen before the prompt is built,
+   * so a module can continue a conversation that backend holds). `target` is absent only for
+   * callers that pick no backend first (the simulator's baseline): build a self-contained prompt.
+   */
+  prepare(task: Readonly<Task>, ctx: ModuleContext, target?: StepTarget): StepRequest;
   /** Apply an ok answer. Must be deterministic in (task, answer, state). */
   onAnswer(task: Readonly<Task>, answer: string, ctx: ModuleContext): StepOutcome;
   /** The task has failed for good (maxRetries): the module's clean-up, logged in the failure's record. */

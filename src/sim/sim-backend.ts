@@ -1,5 +1,5 @@
 import type { Backend, LlmRequest, LlmResponse, SendContext } from '../gateway/backend.js';
-import { mockAnswer, type MockResponder } from '../gateway/mock-backend.js';
+import { mockAnswer, mockConversationTurn, type MockResponder } from '../gateway/mock-backend.js';
 import type { Clock } from '../tick/clock.js';
 import type { SimResponse, World } from './world.js';
 
@@ -9,8 +9,8 @@ import type { SimResponse, World } from './world.js';
  * caps, outages, login walls, slow and deep answers); the answer's text is the mock backend's
  * (the modules' seeded mock responders), so the real modules read real answers.
  *
- * Like a chat site it keeps conversations: a prompt submitted to a conversation stays there when
- * the tick detaches, and a later harvest of that url reads it once it is done. It generates one
+ * Like a chat site it keeps conversations: a continued one is answered with what opened it (as the
+ * mock backend does), a prompt submitted to a conversation stays there when the tick detaches, and a later harvest of that url reads it once it is done. It generates one
  * answer at a time: a request that arrives while a detached answer is still generating waits.
  */
 
@@ -21,6 +21,8 @@ export interface SimObserver {
   /** Requests generating on this backend right now (the sanity check: one at a time). */
   onInFlight(backend: string, n: number): void;
 }
+
+const MAX_OPENINGS = 2_000;
 
 interface Pending {
   res: SimResponse;
@@ -36,6 +38,8 @@ export class SimBackend implements Backend {
   private busyUntil = 0;
   private readonly threads = new Map<string, Pending>();
   private conversations = 0;
+  /** What opened each recent conversation (the context a continued turn is read with), oldest first. */
+  private readonly openings = new Map<string, string>();
   /** When each request still counted as in flight ends (a detached answer until it is done). */
   private ends: number[] = [];
 
@@ -103,7 +107,14 @@ export class SimBackend implements Backend {
     const res = this.world.request(this.name, req.deep, at);
     this.observer.onSend(this.name, req.deep, at);
     const doneAt = at + Math.max(1, res.latencyMs);
-    const p: Pending = { res, text: res.outcome === 'ok' ? mockAnswer(this.seed, req.prompt, this.responders) : '', doneAt, deep: req.deep, counted: false };
+    const turn = mockConversationTurn(req.conversation?.url ? this.openings.get(req.conversation.url) : null, req.prompt);
+    const p: Pending = {
+      res,
+      text: res.outcome === 'ok' ? mockAnswer(this.seed, req.prompt, this.responders, turn.context) : '',
+      doneAt,
+      deep: req.deep,
+      counted: false,
+    };
     this.ends.push(doneAt);
     this.observer.onInFlight(this.name, this.inFlightAt(at));
     // Refusals (rate limit, login wall, a site that does not load) come back at once: no thread.
@@ -116,6 +127,10 @@ export class SimBackend implements Backend {
     }
     this.busyUntil = doneAt;
     this.threads.set(url, p);
+    this.openings.delete(url);
+    this.openings.set(url, turn.opening);
+    // A week's conversations would pile up; the ones an exploration continues are hours old at most.
+    if (this.openings.size > MAX_OPENINGS) this.openings.delete(this.openings.keys().next().value!);
     await req.onSubmitted?.({ url });
     if (!(await this.until(doneAt, ctx.signal))) {
       // Detached: the answer stays on the site for the next tick's harvest.

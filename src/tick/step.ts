@@ -91,7 +91,7 @@ export function beginStep(deps: StepDeps, pick: Pick, requestId: string): Begun 
   } else {
     try {
       if (!module) throw new Error(`module "${pick.task.module}" is not enabled`);
-      request = module.prepare(pick.task, moduleContext(deps, pick.task.module));
+      request = module.prepare(pick.task, moduleContext(deps, pick.task.module), { backend: pick.backend });
     } catch (err) {
       const d = decidePrepareFailure(pick.task, (err as Error).message, now, deps.rng, deps.retry);
       deps.scheduler.update(d.task);
@@ -135,12 +135,17 @@ function failureEvents(deps: StepDeps, task: Task, error: string): FanoEvent[] {
   return entry ? entry.module.handleFailure(task, error, moduleContext(deps, task.module)) : [];
 }
 
-/** The module's reading of an ok answer. */
-function moduleVerdict(deps: StepDeps, task: Task, text: string): ModuleVerdict {
+/**
+ * The module's reading of an ok answer. The module sees the conversation the answer came from
+ * (`url`, the site's own, which a backend may report only with the answer), so it can record
+ * where an exchange took place and continue there.
+ */
+function moduleVerdict(deps: StepDeps, task: Task, text: string, url: string | null): ModuleVerdict {
   const entry = deps.modules.get(task.module);
+  const seen = url !== null && task.conversation ? { ...task, conversation: { ...task.conversation, url } } : task;
   return readAnswer(() => {
     if (!entry) throw new Error(`module "${task.module}" is not enabled`);
-    return entry.module.onAnswer(task, text, moduleContext(deps, task.module));
+    return entry.module.onAnswer(seen, text, moduleContext(deps, task.module));
   });
 }
 
@@ -236,7 +241,7 @@ export async function finishStep(deps: StepDeps, begun: Begun, requestId: string
       now,
       rng: deps.rng,
       response: { outcome: res.outcome, resetAt, sent: res.sent, deepOnly: res.deepOnly === true, url: res.url, detail: res.detail, bundle: res.bundle },
-      verdict: res.outcome === 'ok' ? moduleVerdict(deps, task, res.text) : undefined,
+      verdict: res.outcome === 'ok' ? moduleVerdict(deps, task, res.text, res.url) : undefined,
     });
     task = d.task;
     const events: FanoEvent[] = [...d.events];

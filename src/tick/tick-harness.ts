@@ -2,6 +2,7 @@ import { configSchema, type FanoConfig } from '../config/schema.js';
 import { mulberry32 } from '../core/rng.js';
 import type { FanoState, JsonObject } from '../core/types.js';
 import type { Backend, LlmRequest, LlmResponse, SendContext } from '../gateway/backend.js';
+import { mockConversationTurn } from '../gateway/mock-backend.js';
 import type { Logger } from '../log.js';
 import type { Module } from '../modules/module.js';
 import { createMemoryStore, type MemoryStore } from '../store/memory-store.js';
@@ -119,12 +120,26 @@ export class TickHarness {
   }
 }
 
-/** A backend that answers every prompt the way the mock backend does (the modules' mock responders), after `latencyMs`. */
-export function mockReplies(clock: VirtualClock, responders: ReadonlyArray<(seed: number, prompt: string) => string | null>, latencyMs = 20_000): Reply {
+/**
+ * A backend that answers every prompt the way the mock backend does (the modules' mock responders,
+ * and its conversations: a continued one remembers what opened it), after `latencyMs`.
+ */
+export function mockReplies(
+  clock: VirtualClock,
+  responders: ReadonlyArray<(seed: number, prompt: string, context?: string | null) => string | null>,
+  latencyMs = 20_000,
+  seed = 1,
+): Reply {
+  const openings = new Map<string, string>();
+  let chats = 0;
   return async (req) => {
     await clock.sleep(latencyMs);
-    const text = responders.map((r) => r(1, req.prompt)).find((t) => t !== null) ?? 'ok';
-    return okReply(text, req.conversation?.url ?? `mock://${req.requestId}`);
+    // Request ids start again each tick; a chat's url never names another chat.
+    const url = req.conversation?.url ?? `mock://${req.requestId}/c${++chats}`;
+    const turn = mockConversationTurn(req.conversation?.url ? openings.get(url) : null, req.prompt);
+    openings.set(url, turn.opening);
+    const text = responders.map((r) => r(seed, req.prompt, turn.context)).find((t) => t !== null) ?? 'ok';
+    return okReply(text, url);
   };
 }
 

@@ -1,5 +1,5 @@
 import type { FanoEvent } from '../../core/events.js';
-import type { FanoState, Task } from '../../core/types.js';
+import type { FanoState, JsonObject, Task } from '../../core/types.js';
 import type { ModuleContext } from '../module.js';
 import { docList, docOf, docsById, putDoc } from '../shared/collections.js';
 import type { ParseResult } from '../shared/answer-format.js';
@@ -8,13 +8,23 @@ import { clearRepair, strictStep, type RawAnswerKeep } from '../shared/strict-an
 import type { TaskHandler, TaskOf } from '../shared/task-handlers.js';
 import { dedupeCheck } from './dedupe.js';
 import { parseCommentAnswer, parseReview, parseSynthesis, parseVerification } from './formats.js';
-import { commentPrompt, exchangePrompt, exchangeRepairPrompt, repairPrompt, reviewPrompt, sourceSection, synthesisPrompt, verifyPrompt } from './prompts.js';
+import {
+  commentPrompt,
+  continuePrompt,
+  exchangePrompt,
+  exchangeRepairPrompt,
+  repairPrompt,
+  reviewPrompt,
+  sourceSection,
+  synthesisPrompt,
+  verifyPrompt,
+} from './prompts.js';
 import { seedsOrProblem } from './problems.js';
 import { blessedInsights, insightView } from './queries.js';
 import { choosePanel, failureUnit } from './review.js';
 import { structureOf } from './structure.js';
 import { insightIdFor, reviewId, similarity, verificationId } from './text.js';
-import { appendExchange, makeExchange, newThread, roleFor } from './thread.js';
+import { appendExchange, heldConversation, makeExchange, newThread, roleFor } from './thread.js';
 import {
   COMMENTS,
   explorerOptions,
@@ -24,6 +34,7 @@ import {
   REVIEWS,
   THREADS,
   type CommentDoc,
+  type ExchangeChat,
   type ExplorerOptions,
   type ExplorerTasks,
   type InsightDoc,
@@ -105,14 +116,40 @@ const synthesisUnit = (task: XTask<'synthesis'>) => failureUnit.synthesis(task.c
 const reviewUnit = ({ context: c }: XTask<'review'>) => failureUnit.review(c.insightId, c.revision, c.round, c.slot);
 const commentUnit = (task: XTask<'address_comment'>) => failureUnit.comment(task.context.commentId);
 
+/**
+ * Where an exchange's answer came from: the conversation the step ran in (the gateway's url, null
+ * for a backend that keeps none), continued or opened as its question's prompt was built for that
+ * backend; a repair answered on another backend than the question was asked on is a chat of its own.
+ */
+function chatOf(task: XTask<'exploration'>, backend: string): ExchangeChat {
+  const url = task.conversation?.backend === backend ? task.conversation.url : null;
+  const asked = task.data.chat;
+  if (asked && asked.backend !== backend) return { url, how: 'repair' };
+  return { url, how: asked?.continues != null && asked.continues === url ? 'continued' : 'opened' };
+}
+
 const exchange: ExplorerEntry<'exploration' | 'critique'> = {
   unit: exchangeUnit,
 
-  prepare(task, ctx) {
+  prepare(task, ctx, target) {
     const opts = explorerOptions(ctx.options);
     const { threadId, exchange: index } = task.context;
     if (task.data.phase === 'repair') return { prompt: exchangeRepairPrompt(ctx.home, task.data.raw ?? '', task.data.error ?? '', opts), deep: task.deep };
     const thread = docOf(ctx.state, THREADS, threadId) ?? null;
+    // An exploration is a conversation: on a backend that holds the thread's chat, only the new
+    // turn goes there (the site keeps the rest); anywhere else a fresh chat gets the pinned summary
+    // and the recent exchanges. The backend is the allocator's choice, known before this prompt.
+    const held = target && thread ? heldConversation(thread, target.backend, index) : null;
+    // Kept with the claim, so the answer knows whether it continued a chat (no target: a caller
+    // that picks no backend first gets a self-contained prompt and records nothing).
+    const data: JsonObject = target ? { chat: { backend: target.backend, continues: held?.url ?? null } } : {};
+    if (held && thread)
+      return {
+        prompt: continuePrompt({ home: ctx.home, role: roleFor(index), index, thread, through: held.through, opts }),
+        deep: task.deep,
+        conversationUrl: held.url,
+        data,
+      };
     const seed = {
       id: thread?.seedId ?? task.context.seedId,
       text: thread?.seedText ?? task.data.seedText,
@@ -131,6 +168,7 @@ const exchange: ExplorerEntry<'exploration' | 'critique'> = {
         opts,
       }),
       deep: task.deep,
+      data,
     };
   },
 
@@ -154,7 +192,8 @@ const exchange: ExplorerEntry<'exploration' | 'critique'> = {
           at,
         });
       const repairedError = task.data.phase === 'repair' ? (task.data.error ?? null) : null;
-      const next = appendExchange(thread, makeExchange({ index, backend: backendOf(task), mode: modeOf(task), text, at, repairedError }), opts);
+      const backend = backendOf(task);
+      const next = appendExchange(thread, makeExchange({ index, backend, mode: modeOf(task), text, at, repairedError, chat: chatOf(task, backend) }), opts);
       return {
         done: true,
         data: clearRepair(task.data),

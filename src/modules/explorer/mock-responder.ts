@@ -140,16 +140,26 @@ export function claimKeyOf(text: string): string | null {
   return null;
 }
 
-function exchangeAnswer(seed: number, prompt: string): string {
-  if (/^REPAIR:\s*yes/m.test(prompt)) {
+/** What the mock answers to a turn whose conversation does not hold its seed. */
+export const NO_CONTEXT = 'I see no seed or earlier exchange in this conversation to go on from.';
+
+function exchangeAnswer(seed: number, turn: string, context: string | null): string {
+  if (/^REPAIR:\s*yes/m.test(turn)) {
     // The repair prompt shows the previous answer between <<< and >>>: give it again, balanced.
-    const raw = /<<<\n([\s\S]*?)\n>>>/.exec(prompt)?.[1] ?? '';
+    const raw = /<<<\n([\s\S]*?)\n>>>/.exec(turn)?.[1] ?? '';
     const fixed = raw.replace(OPEN_FORMULA, CLOSED_FORMULA);
     return fixed.includes(CLOSED_FORMULA) ? fixed : `${raw.replace(/\$/g, '')}\n\nKEY POINTS: repaired`;
   }
+  // A turn that continues a conversation names no seed: the chat it went to must hold it (its
+  // opening). A chat without it answers like a model would, and tests catch a turn sent where its
+  // context is not.
+  const continued = !/^SEED \(/m.test(turn);
+  if (continued && !(context !== null && /^SEED \(/m.test(context))) return `${NO_CONTEXT} Please send the question again.\n\nKEY POINTS: no context`;
+  // What the model reads: the new turn, then (continued) what opened the chat.
+  const prompt = continued ? `${turn}\n\n${context}` : turn;
   const x = h('explorer.exchange', seed, prompt);
   const subject = subjectOf(prompt);
-  const critique = /^ROLE:\s*critique/m.test(prompt);
+  const critique = lineValue(prompt, 'ROLE') === 'critique';
   const a = pick(critique ? CRITIQUE : EXPLORE, x, 0);
   const b = pick(EXPLORE, x, 8);
   // Now and then (always for the first exchange of a seed that asks for it) a formula is left
@@ -350,11 +360,11 @@ function commentAnswer(seed: number, prompt: string): string {
   });
 }
 
-export function explorerMockAnswer(seed: number, prompt: string): string | null {
+export function explorerMockAnswer(seed: number, prompt: string, context: string | null = null): string | null {
   const format = lineValue(prompt, 'FORMAT');
   switch (format) {
     case FORMAT.exchange:
-      return exchangeAnswer(seed, prompt);
+      return exchangeAnswer(seed, prompt, context);
     case FORMAT.synthesis:
       return synthesisAnswer(seed, prompt);
     case FORMAT.review:

@@ -342,6 +342,30 @@ export function exchangePrompt(args: {
 }
 
 /**
+ * The next turn of a conversation the backend holds for the thread (thread.ts heldConversation):
+ * the site keeps the seed, the axioms and the exchanges it took part in, so the prompt is the role's
+ * template with only the exchanges after `through` (another vendor's critique, typically) in
+ * place of the thread, and the seed named as above.
+ */
+export function continuePrompt(args: { home: string; role: Role; index: number; thread: ThreadDoc; through: number; opts: ExplorerOptions }): string {
+  const t = loadTemplate(args.home, args.role === 'explore' ? 'explore' : 'critique');
+  const fresh = args.thread.exchanges.filter((e) => e.index > args.through && e.index < args.index);
+  const per = Math.max(200, Math.floor(args.opts.contextBudgetChars / Math.max(1, fresh.length)));
+  const thread =
+    fresh.length === 0
+      ? 'NEW SINCE YOUR LAST ANSWER IN THIS CONVERSATION: nothing; go on from your last answer.'
+      : `NEW SINCE YOUR LAST ANSWER IN THIS CONVERSATION:\n\n${fresh.map((e) => exchangeBlock(e, per)).join('\n\n')}`;
+  const body = fill(t, {
+    exchange: String(args.index),
+    seed: 'SEED: the one above in this conversation (with its axioms and the exchanges you took part in).',
+    axioms: '',
+    blessed: '',
+    thread,
+  });
+  return withFormat(body.replace(/\n{3,}/g, '\n\n'), formatBlock('exchange', { answerChars: answerBudgetChars(args.opts) }));
+}
+
+/**
  * How long an exchange may be: no word cap that would cut a proof, but what the context budget
  * can carry, so the newest exchanges a prompt keeps verbatim fit whole (older ones fold into the
  * pinned summary, thread.ts).

@@ -6,7 +6,7 @@ import { insightView, type InsightView } from './queries.js';
 import { claimVerdict } from './review.js';
 import { structureOf, type InsightStructure } from './structure.js';
 import { normalizeText } from './text.js';
-import type { InsightDoc, ThreadDoc } from './types.js';
+import type { ExchangeChat, InsightDoc, ThreadDoc } from './types.js';
 
 /**
  * How the Explorer's documents look on disk: state/explorer/threads/<id>.md (the thread to read),
@@ -24,6 +24,15 @@ export function renderThread(doc: Json): string {
 /** `2026-01-10 12:00:05 UTC`: state times are ISO UTC; a reader wants them plain. */
 function when(iso: string): string {
   return /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/.test(iso) ? `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC` : iso;
+}
+
+/** Which conversation an exchange was in, and whether the thread's context was sent or kept by the site. */
+function chatLine(c: ExchangeChat): string {
+  if (c.url === null) return '_One request (the backend keeps no conversation): the thread so far was sent with it._';
+  const url = neutral(c.url);
+  if (c.how === 'continued') return `_In the continued chat ${url}: only the turns since its last answer were sent._`;
+  if (c.how === 'repair') return `_In a chat of its own, ${url}: a repair prompt on another backend than the question's._`;
+  return `_In a new chat ${url}, opened with the pinned summary and the recent exchanges._`;
 }
 
 /**
@@ -44,12 +53,9 @@ export function renderThreadMarkdown(doc: ThreadDoc): string {
     lines.push(`## Running summary (exchanges 1–${doc.summary.throughIndex + 1})`, '', neutral(doc.summary.text).trim(), '');
   }
   for (const x of doc.exchanges) {
-    lines.push(
-      `## Exchange ${x.index + 1}: ${x.role === 'explore' ? 'exploring' : 'critiquing'}, ${x.backend} (${x.mode}), ${when(x.at)}`,
-      '',
-      neutral(x.text).trim(),
-      '',
-    );
+    lines.push(`## Exchange ${x.index + 1}: ${x.role === 'explore' ? 'exploring' : 'critiquing'}, ${x.backend} (${x.mode}), ${when(x.at)}`, '');
+    if (x.chat) lines.push(chatLine(x.chat), '');
+    lines.push(neutral(x.text).trim(), '');
   }
   if (doc.exchanges.length === 0) lines.push('_No exchange yet: the first is sent at a coming tick._', '');
   return lines.join('\n');

@@ -2,7 +2,7 @@ import { quotaView } from '../../core/quota.js';
 import { emptyBackendState, type FanoState } from '../../core/types.js';
 import { keyPointsOf } from './formats.js';
 import { clipMiddle, firstSentences, shortHash } from './text.js';
-import type { Exchange, ExplorerOptions, Role, ThreadDoc } from './types.js';
+import type { Exchange, ExchangeChat, ExplorerOptions, Role, ThreadDoc } from './types.js';
 
 /** Thread state transitions, pure (time comes in as an ISO string). */
 
@@ -51,10 +51,12 @@ export function makeExchange(args: {
   text: string;
   at: string;
   repairedError?: string | null;
+  chat?: ExchangeChat;
 }): Exchange {
   const text = args.text.trim();
   return {
     ...(args.repairedError ? { repaired: { error: args.repairedError } } : {}),
+    ...(args.chat ? { chat: args.chat } : {}),
     index: args.index,
     role: roleFor(args.index),
     backend: args.backend,
@@ -96,9 +98,26 @@ export function appendExchange(
 }
 
 /**
- * The backend for the next exchange: a different one from the previous exchange's when one is
- * usable (so explore and critique come from different vendors), then the one least used in this
- * thread; ties broken by a per-thread rotation so threads spread over the backends.
+ * The conversation `backend` holds for the thread before exchange `index`: the chat of its latest
+ * exchange there, which has seen the thread through that exchange, so continuing it needs only the
+ * exchanges after it. Null when the backend has none the thread can continue (no exchange there,
+ * a backend that keeps no conversation, or a repair chat that never saw the thread).
+ */
+export function heldConversation(thread: ThreadDoc | null, backend: string, index: number): { url: string; through: number } | null {
+  let last: Exchange | null = null;
+  for (const e of thread?.exchanges ?? []) if (e.backend === backend && e.index < index && (last === null || e.index > last.index)) last = e;
+  if (last?.chat?.url == null || last.chat.how === 'repair') return null;
+  return { url: last.chat.url, through: last.index };
+}
+
+/**
+ * The backend for the next exchange. An exploration is a conversation: the backend of the
+ * exchange before the previous one (the same role's, which holds its chat) keeps the thread while
+ * it is configured; the allocator moves the exchange when that backend cannot serve it
+ * (core/allocator.ts), and the prompt is then built for a fresh chat. Otherwise a different one
+ * from the previous exchange's when one is usable (so explore and critique come from different
+ * vendors), then the one least used in this thread; ties broken by a per-thread rotation so
+ * threads spread over the backends.
  */
 export function chooseExchangeBackend(
   thread: ThreadDoc | null,
@@ -111,6 +130,8 @@ export function chooseExchangeBackend(
   const names = Object.keys(opts.backends).sort();
   if (names.length === 0) return null;
   const prev = thread?.exchanges.find((e) => e.index === index - 1)?.backend ?? null;
+  const keep = thread?.exchanges.find((e) => e.index === index - 2)?.backend ?? null;
+  if (keep !== null && keep !== prev && names.includes(keep) && heldConversation(thread, keep, index) !== null) return keep;
   const usable = (n: string) => quotaView(state.backends[n] ?? emptyBackendState(), now, opts.backends[n]!).status === 'available';
   const uses = (n: string) => thread?.exchanges.filter((e) => e.backend === n).length ?? 0;
   const rank = (n: string) => [n !== prev && usable(n) ? 0 : n !== prev ? 1 : usable(n) ? 2 : 3, uses(n), shortHash(threadId, n)] as const;

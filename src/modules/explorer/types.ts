@@ -38,7 +38,17 @@ export type Exchange = {
   at: string;
   /** Set when the first answer did not read (e.g. an unbalanced `$`) and this text came from the repair prompt. */
   repaired?: { error: string } | null;
+  /**
+   * The site's conversation the exchange took place in (`url` null: the backend keeps none, like an
+   * HTTP API) and how: `opened` a new chat with the pinned summary and recent exchanges,
+   * `continued` one this backend held for the thread (only the exchanges since its last turn were
+   * sent), or `repair` (a self-contained repair prompt on another backend than the question's:
+   * that chat does not know the thread). Absent in exchanges made before it was recorded.
+   */
+  chat?: ExchangeChat;
 };
+
+export type ExchangeChat = { url: string | null; how: 'opened' | 'continued' | 'repair' };
 
 export type ThreadDoc = {
   id: string;
@@ -234,7 +244,15 @@ type Unit = { attempt: number; seedPriority: number };
 /** One exchange of a thread: the seed is in the data because the first one has no thread yet. */
 export type ExchangeTask = {
   context: Unit & { threadId: string; seedId: string; exchange: number };
-  data: RepairData & { seedText: string; seedType: string; seedNotes?: string | null; tags: string[]; axioms: string[] };
+  data: RepairData & {
+    seedText: string;
+    seedType: string;
+    seedNotes?: string | null;
+    tags: string[];
+    axioms: string[];
+    /** What the question's prompt was built for (set by prepare, kept with the claim): its backend, and the conversation it continued. */
+    chat?: { backend: string; continues: string | null };
+  };
 };
 
 export type ExplorerTasks = {

@@ -1,6 +1,6 @@
 import type { FanoEvent } from '../../core/events.js';
 import type { JsonObject, Task } from '../../core/types.js';
-import type { Module, ModuleContext, StepOutcome, StepRequest, TaskSpec } from '../module.js';
+import type { Module, ModuleContext, StepOutcome, StepRequest, StepTarget, TaskSpec } from '../module.js';
 
 /**
  * One entry per task type: how its steps are prompted, what an answer does and what a final failure
@@ -16,8 +16,8 @@ export type TaskTypes = Record<string, { context: JsonObject; data: JsonObject }
 export type TaskOf<C extends JsonObject, D extends JsonObject> = Readonly<Omit<Task, 'context' | 'data'>> & { readonly context: C; readonly data: D };
 
 export interface TaskHandler<C extends JsonObject, D extends JsonObject> {
-  /** The prompt for the task's next step. */
-  prepare(task: TaskOf<C, D>, ctx: ModuleContext): StepRequest;
+  /** The prompt for the task's next step, on the backend the step got (Module.prepare). */
+  prepare(task: TaskOf<C, D>, ctx: ModuleContext, target?: StepTarget): StepRequest;
   /** Apply an ok answer (deterministic in task, answer and state). */
   onAnswer(task: TaskOf<C, D>, answer: string, ctx: ModuleContext): StepOutcome;
   /** The task failed for good: the clean-up, logged in the failure's record. */
@@ -53,7 +53,7 @@ export function dispatchByType<M extends TaskTypes>(module: string, table: Handl
     return handler;
   };
   return {
-    prepare: (task, ctx) => handlerOf(task).prepare(task, ctx),
+    prepare: (task, ctx, target) => handlerOf(task).prepare(task, ctx, target),
     onAnswer: (task, answer, ctx) => handlerOf(task).onAnswer(task, answer, ctx),
     handleFailure: (task, error, ctx) => handlerOf(task).handleFailure(task, error, ctx),
   };
