@@ -68,10 +68,28 @@ export function initSimHome(home: string, seeds: readonly SimSeed[]): void {
 /** The person adds seeds to the seeds file (as `fano seed add` does). */
 export function addSeeds(home: string, fence: Fence, seeds: readonly SimSeed[]): void {
   if (seeds.length === 0) return;
+  // The file only grows (a seed for every thread explored), and parsing and re-printing all of it
+  // for every seed added was a fifth of a long run: while it is a plain block list, as fano and
+  // this person write it, the new items are appended as text (the same seeds, read back alike).
+  const file = join(home, SEEDS_PATH);
+  let text: string | null = null;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    // no seeds file yet: the list editor makes one
+  }
+  if (text !== null && BLOCK_LIST.test(text)) {
+    const items = seeds.map((s) => `  - id: ${s.id}\n    type: question\n    priority: ${s.priority}\n    text: ${JSON.stringify(seedText(s.id))}\n`);
+    writeStateFile(fence, file, text + items.join(''));
+    return;
+  }
   editYamlList(fence, join(home, SEEDS_PATH), 'seeds', 'seeds: []\n', (list, doc) => {
     for (const s of seeds) list.add(doc.createNode({ id: s.id, type: 'question', priority: s.priority, text: seedText(s.id) }));
   });
 }
+
+/** `seeds:` and block items only, every line indented, ending in a newline: safe to append to. */
+const BLOCK_LIST = /^seeds:\n(?: {2}- [^\n]*\n(?: {4}[^\n]*\n)*)*$/;
 
 /** The text the person writes as comment `id` (unique, so it can be followed until resolved). */
 export const commentText = (id: string) => `Please make the argument of this section clearer (${id}).`;
