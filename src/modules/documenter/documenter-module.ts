@@ -1,3 +1,5 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Problem } from '../../core/problems.js';
 import { activeTasks } from '../../core/versions.js';
 import { blessedInsights } from '../explorer/index.js';
@@ -6,6 +8,7 @@ import { collection, docList, docsById, projection } from '../shared/collections
 import { dispatchByType, taskSpec } from '../shared/task-handlers.js';
 import { commentHash, parseDocument, type SectionMeta } from './document.js';
 import { HANDLERS } from './handlers.js';
+import { PROMPT_DIR } from './prompts.js';
 import { documentProblemsOf, openProposals, problemsOf, readText } from './step-kit.js';
 import { PROVENANCE_COLLECTION, PROVENANCE_EXT, renderProvenance, sectionProvenance } from './provenance.js';
 import { documentedInsightIds } from './queries.js';
@@ -36,8 +39,16 @@ export const documenterModule: Module = {
     }),
   ],
 
-  /** The document's edits create work (comments); guidance is watched for its problems. */
-  discoveryInputs: () => [DOCUMENT_PATH, GUIDANCE_PATH],
+  /** The document's edits create work (comments); guidance and prompt overrides are watched for their problems. */
+  discoveryInputs({ home }): string[] {
+    let prompts: string[] = [];
+    try {
+      prompts = readdirSync(join(home, PROMPT_DIR)).filter((f) => f.endsWith('.md'));
+    } catch {
+      // no prompt overrides
+    }
+    return [DOCUMENT_PATH, GUIDANCE_PATH, PROMPT_DIR, ...prompts.sort().map((f) => join(PROMPT_DIR, f))];
+  },
 
   problems: (ctx: ModuleContext): Problem[] => problemsOf(ctx),
 
