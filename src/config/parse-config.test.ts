@@ -49,6 +49,9 @@ describe('parseConfig: issues name file, line, column and key', () => {
   test('YAML syntax error at its line and column', () => {
     const issues = parseConfig(yaml('tick:', '  maxSeconds: 5', '  maxSeconds: 6'), FILE).issues;
     expect(issues).toEqual([{ file: FILE, line: 3, column: 3, key: 'tick.maxSeconds', message: 'YAML syntax: Map keys must be unique' }]);
+    // A repeated top-level section is named as itself, not as the last key of the section before it.
+    const top = parseConfig(yaml('tick:', '  maxSeconds: 5', 'logging:', '  level: info', 'tick:', '  maxRequests: 3'), FILE).issues;
+    expect(top).toEqual([{ file: FILE, line: 5, column: 1, key: 'tick', message: 'YAML syntax: Map keys must be unique' }]);
 
     const tabs = parseConfig(yaml('tick:', '\tmaxSeconds: 5'), FILE).issues;
     expect(tabs[0]).toMatchObject({ line: 2, column: 1 });

@@ -117,7 +117,7 @@ export function keyPathAt(doc: Document, offset: number): (string | number)[] {
         const from = start(pair.key);
         const valueRange = (pair.value as Node | null)?.range;
         const to = valueRange ? valueRange[2] : ((pair.key as Node | null)?.range?.[2] ?? -1);
-        if (from !== null && offset >= from && offset <= to) {
+        if (from !== null && offset >= from && offset < to) {
           path.push(keyText(pair.key) ?? '?');
           next = pair.value;
           break;
@@ -126,7 +126,7 @@ export function keyPathAt(doc: Document, offset: number): (string | number)[] {
     } else if (isSeq(node)) {
       node.items.forEach((item, index) => {
         const range = (item as Node | null)?.range;
-        if (next === undefined && range && offset >= range[0] && offset <= range[2]) {
+        if (next === undefined && range && offset >= range[0] && offset < range[2]) {
           path.push(index);
           next = item;
         }
