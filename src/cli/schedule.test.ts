@@ -3,7 +3,17 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { browserUnitName, cronBrowserLine, cronLine, installedCronLine, systemdBrowserService, systemdService, systemdTimer, unitName } from './schedule.js';
+import {
+  browserUnitName,
+  cronBrowserLine,
+  cronLine,
+  installedCronLine,
+  mergeCrontab,
+  systemdBrowserService,
+  systemdService,
+  systemdTimer,
+  unitName,
+} from './schedule.js';
 
 const REPO = resolve(import.meta.dirname, '..', '..');
 
@@ -32,6 +42,26 @@ describe('fano schedule texts', () => {
     expect(l.split('\n')).toHaveLength(1);
     expect(installedCronLine(`MAILTO=x\n${cronLine(T)}\n`, T.home)).toBe(cronLine(T));
     expect(installedCronLine(`MAILTO=x\n${cronLine(T)}\n`, '/elsewhere')).toBeNull();
+  });
+
+  it('cron install: adds what is missing, replaces a line for another interval in place, leaves the rest', () => {
+    const every1 = cronLine(T);
+    const every5 = cronLine({ ...T, intervalSeconds: 300 });
+    const reboot = cronBrowserLine(T);
+    const other = '0 3 * * * backup.sh';
+
+    const fresh = mergeCrontab('', [every1]);
+    expect(fresh).toEqual({ next: `${every1}\n`, added: [every1], replaced: [] });
+
+    const same = mergeCrontab(`${other}\n${every1}\n`, [every1]);
+    expect(same.added).toEqual([]);
+    expect(same.replaced).toEqual([]);
+
+    const changed = mergeCrontab(`MAILTO=x\n${every1}\n${other}\n`, [every5, reboot]);
+    expect(changed.replaced).toEqual([{ was: every1, now: every5 }]);
+    expect(changed.added).toEqual([reboot]);
+    expect(changed.next).toBe(`MAILTO=x\n${every5}\n${other}\n${reboot}\n`);
+    expect(changed.next.match(/ # fano-[0-9a-f]{8}$/gm)).toHaveLength(1);
   });
 
   it('unit names differ per home and are stable', () => {

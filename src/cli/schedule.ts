@@ -256,20 +256,44 @@ function scheduleCron(t: ScheduleTarget, opts: ScheduleOptions): number {
   if (current.error) throw new FanoError(`cannot run crontab (${current.error.message}); is cron installed?`, ExitCode.internal);
   // `crontab -l` exits 1 with "no crontab for <user>" when there is none: that is an empty table.
   const existing = current.status === 0 ? current.stdout : '';
-  const missing = lines.filter((l) => !existing.split('\n').some((e) => e.trimEnd().endsWith(l.slice(l.lastIndexOf(' # ')))));
-  if (missing.length === 0) {
+  const merged = mergeCrontab(existing, lines);
+  if (merged.added.length === 0 && merged.replaced.length === 0) {
     opts.out(`already installed: your crontab has the fano lines for ${t.home} (# ${name}); nothing changed`);
     return 0;
   }
-  const next = (existing === '' || existing.endsWith('\n') ? existing : existing + '\n') + missing.join('\n') + '\n';
-  const wrote = spawnSync('crontab', ['-'], { input: next, encoding: 'utf8' });
+  const wrote = spawnSync('crontab', ['-'], { input: merged.next, encoding: 'utf8' });
   if (wrote.error || wrote.status !== 0) {
     throw new FanoError(`crontab - failed: ${wrote.error?.message ?? wrote.stderr.trim()}`, ExitCode.internal);
   }
+  const replacedText = merged.replaced.map((r) => `replaced in your crontab:\n  ${r.was}\nby\n  ${r.now}\n`).join('');
+  const addedText = merged.added.length > 0 ? `added to your crontab:\n${merged.added.join('\n')}\n` : '';
   opts.out(
-    `added to your crontab (check with \`crontab -l\`):\n${missing.join('\n')}\ncron starts the ticks within a minute${t.browser ? ' and the resident browser at the next boot (start it now with `fano browser start`)' : ''}; nothing else to enable.\n${EXIT_75_NOTE}`,
+    `${replacedText}${addedText}(check with \`crontab -l\`) cron starts the ticks within a minute${t.browser ? ' and the resident browser at the next boot (start it now with `fano browser start`)' : ''}; nothing else to enable.\n${EXIT_75_NOTE}`,
   );
   return 0;
+}
+
+/**
+ * The crontab with fano's lines for one home in it. A line is matched by its mark (`# fano-<hash>`
+ * at the end), so a line written for another interval or another node is replaced in place, not
+ * kept beside the new one (two lines would run two ticks a minute) nor left as it was.
+ */
+export function mergeCrontab(existing: string, lines: readonly string[]): { next: string; added: string[]; replaced: Array<{ was: string; now: string }> } {
+  const rows = existing === '' ? [] : existing.replace(/\n$/, '').split('\n');
+  const added: string[] = [];
+  const replaced: Array<{ was: string; now: string }> = [];
+  for (const line of lines) {
+    const mark = line.slice(line.lastIndexOf(' # '));
+    const at = rows.findIndex((r) => r.trimEnd().endsWith(mark));
+    if (at === -1) {
+      rows.push(line);
+      added.push(line);
+    } else if (rows[at]!.trimEnd() !== line) {
+      replaced.push({ was: rows[at]!, now: line });
+      rows[at] = line;
+    }
+  }
+  return { next: rows.length === 0 ? '' : rows.join('\n') + '\n', added, replaced };
 }
 
 export const BROWSER_NOTE =
