@@ -244,6 +244,17 @@ describe('fano schedule', () => {
     const lines = readFileSync(table, 'utf8').trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^\* \* \* \* \* .* tick 2>&1\); .* # fano-[0-9a-f]{8}$/);
+
+    // A new interval replaces the line (two lines would run two ticks), it is not "already installed".
+    const config = readFileSync(join(home, 'fano.config.yaml'), 'utf8');
+    expect(config).not.toMatch(/^tick:/m);
+    writeFileSync(join(home, 'fano.config.yaml'), `${config}\ntick:\n  intervalSeconds: 300\n`);
+    const third = await runFano(['schedule', '--cron', '--install'], { home, env });
+    expect(third.code, third.stderr).toBe(0);
+    expect(third.stdout).toContain('replaced in your crontab');
+    const after = readFileSync(table, 'utf8').trim().split('\n');
+    expect(after).toHaveLength(1);
+    expect(after[0]).toMatch(/^\*\/5 \* \* \* \* .* # fano-[0-9a-f]{8}$/);
   });
 });
 
