@@ -15,12 +15,22 @@ const fano = (...args) => {
 };
 
 process.stdout.write(fano('init', home));
+// The README walkthrough's second seed: added when the sample seeds' work is done and no insight
+// was blessed (the mock's verdicts are draws; with its default seed the first ones are not).
+const SECOND_SEED = 'Every line of the Fano plane meets every other line in exactly one point.';
+let added = false;
 const judged = () => JSON.parse(fano('insight', 'list', '--json')).filter((i) => i.status === 'blessed' || i.status === 'rejected');
 for (let i = 1; i <= 40; i++) {
   fano('tick');
   const status = JSON.parse(fano('status', '--json'));
   console.log(`tick ${i}: ${JSON.stringify(status.tasks.byState)}`);
   const got = judged();
+  const active = (status.tasks.byState.pending ?? 0) + (status.tasks.byState.running ?? 0) + (status.tasks.byState.paused ?? 0);
+  if (!added && active === 0 && !got.some((x) => x.status === 'blessed')) {
+    added = true;
+    console.log("no insight blessed yet and nothing left to do: adding the walkthrough's second seed");
+    fano('seed', 'add', SECOND_SEED, '--type', 'conjecture', '--priority', 'high');
+  }
   if (got.some((x) => x.status === 'blessed') && got.some((x) => x.status === 'rejected')) {
     console.log(`\nThe review panels reached verdicts after ${i} tick(s):\n`);
     console.log(fano('insight', 'list'));
