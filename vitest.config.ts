@@ -26,8 +26,10 @@ export default defineConfig({
       },
       {
         extends: true,
-        // Tests that run the built CLI, real Chromium or kill processes: one fresh worker each.
-        test: { name: 'e2e', include: ['test/e2e/**/*.test.ts', 'test/e2e/**/*.test.tsx'] },
+        // Tests that run the built CLI, real Chromium or kill processes: one fresh worker each. They
+        // wait on conditions; the timeout only ends a hung test, and is long enough for a loaded
+        // machine (a tick that takes 2 s when quiet took 20 s at load 13).
+        test: { name: 'e2e', include: ['test/e2e/**/*.test.ts', 'test/e2e/**/*.test.tsx'], testTimeout: 120_000, hookTimeout: 120_000 },
       },
     ],
   },

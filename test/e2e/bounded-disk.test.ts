@@ -228,6 +228,6 @@ describe('an idle tick in a fresh clone', () => {
       expect(stateBytes(c)).toEqual(before);
       expect(git(c, 'status', '--porcelain', '--ignored', 'state')).toBe('');
     },
-    60_000,
+    120_000,
   );
 });

@@ -46,7 +46,7 @@ describe('fano login without a display', () => {
 });
 
 // Each doctor run launches Chromium in this process: seconds when quiet, tens of seconds on a loaded CI machine.
-describe.skipIf(SKIP_BROWSER)('fano doctor and fano login (browser)', { timeout: 90_000 }, () => {
+describe.skipIf(SKIP_BROWSER)('fano doctor and fano login (browser)', { timeout: 120_000 }, () => {
   let fake: FakeSites;
   let home: Awaited<ReturnType<typeof tempHome>>;
   beforeAll(async () => {
@@ -189,7 +189,7 @@ describe.skipIf(SKIP_BROWSER)('fano doctor and fano login (browser)', { timeout:
       expect(lines.join('\n')).toMatch(/Sign in there[\s\S]*fano doctor chatgpt/);
       // The user's browser keeps running after fano detached.
       expect((await fetch(`${cdp.endpoint()}/json/version`)).ok).toBe(true);
-    }, 90_000); // browser start-up under a loaded CI machine
+    });
 
     test('doctor over CDP', async () => {
       const { code } = await doctor(config(fake, { browser: { cdpEndpoint: cdp.endpoint() } }), 'chatgpt');

@@ -95,5 +95,5 @@ describe.skipIf(SKIP_BROWSER)('browser gateway: crash after submit', () => {
     // The crashed Chromium's lock files are gone or were taken over (the harvest could open the profile).
     const files = await readdir(path.join(home.home, 'state', 'profiles', 'chatgpt'));
     expect(files.length).toBeGreaterThan(0);
-  }, 90_000); // two browser starts and a build on a loaded machine
+  });
 });

@@ -160,7 +160,7 @@ describe.skipIf(SKIP_BROWSER)('the resident browser', () => {
     for (let i = 0; i < 100 && pidAlive(driver.pid); i += 1) await new Promise((r) => setTimeout(r, 50));
     expect(chromiums(join(home, 'state', 'profiles'))).toEqual([]);
     expect((await runFano(['browser', 'status'], { home })).stdout).toMatch(/no resident browser/);
-  }, 180_000);
+  }, 300_000);
 
   it('fano login with a headless resident browser explains what to do instead of fighting it for the profile', async () => {
     expect((await runFano(['browser', 'start', '--headless'], { home })).code).toBe(0);
@@ -171,5 +171,5 @@ describe.skipIf(SKIP_BROWSER)('the resident browser', () => {
     } finally {
       await runFano(['browser', 'stop'], { home });
     }
-  }, 90_000);
+  });
 });

@@ -97,7 +97,7 @@ describe('fano init / tick / status', () => {
     expect(codes.filter((c) => c === 75)).toHaveLength(19);
     const busy = results.find((r) => r.code === 75)!;
     expect(busy.stderr).toMatch(/lock/i);
-  }, 60_000);
+  });
 });
 
 describe('bad configs exit 78 and name file:line:col and the key, touching no state', () => {
@@ -149,7 +149,7 @@ describe('crash traces and corruption', () => {
     expect(t.code, t.stderr).toBe(0);
     expect(readFileSync(join(home, 'state/log.broken.jsonl'), 'utf8')).toContain(text.split('\n')[0]!.slice(0, 40));
     expect((await runFano(['verify'], { home })).code).toBe(0);
-  }, 30_000);
+  });
 
   it('a flipped byte mid-log is refused with 65, names file and line, changes nothing; repair recovers', async () => {
     const home = await workedHome();
@@ -170,5 +170,5 @@ describe('crash traces and corruption', () => {
     expect(rep.code, rep.stderr).toBe(0);
     expect((await runFano(['verify'], { home })).code).toBe(0);
     expect((await runFano(['tick'], { home })).code).toBe(0);
-  }, 30_000);
+  });
 });

@@ -93,5 +93,5 @@ describe('the document in reading order', () => {
     const sidecar = readFileSync(join(h, 'state/documenter/document.provenance.md'), 'utf8');
     for (const id of order(h)) expect(sidecar).toMatch(new RegExp(`## ${id}\\n\\nupdated: \\S+ · reviewed: \\S+ · by: mock/normal · conv: mock://`));
     expect(sidecar).toMatch(/\| review_section \| mock\/normal \|/);
-  }, 180_000);
+  }, 300_000);
 });

@@ -134,7 +134,7 @@ describe('the Documenter on the mock', () => {
     expect(text).toContain('is small: seven points.');
     expect(text).toMatch(/<!-- RESOLVED \S+: "say how small"/);
     expect(text).toContain('<!-- PROTECTED -->\nExactly my words,   spacing and all.\n<!-- /PROTECTED -->');
-  }, 60_000);
+  });
 
   it('a disputed comment escalates to NEEDS_HUMAN_REVIEW and `comment list` says so', async () => {
     const home = documentHome(PERSON_DOC.replace('is small.', 'is small. <!-- COMMENT: I disagree with this -->'));
@@ -150,7 +150,7 @@ describe('the Documenter on the mock', () => {
     expect((await commentList(home)).comments).toEqual([expect.objectContaining({ state: 'needs_human' })]);
     await tick(home);
     expect(Object.keys((await readState(home)).state.modules.documenter?.patches ?? {})).toHaveLength(2);
-  }, 60_000);
+  });
 
   it.each(DOCUMENT_CRASH_POINTS.map((p) => [p]))(
     'SIGKILL at %s leaves the old or the new document, and the change lands exactly once',
@@ -173,6 +173,6 @@ describe('the Documenter on the mock', () => {
       expect(readdirSync(join(home, 'state/documenter')).sort()).toEqual(['document.md', 'document.provenance.md', 'history']);
       expect((await runFano(['verify'], { home })).code).toBe(0);
     },
-    60_000,
+    120_000,
   );
 });

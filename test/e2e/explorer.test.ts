@@ -262,5 +262,5 @@ describe('explorer on three mock backends', () => {
     expect(list.code).toBe(78);
     expect(list.stderr).toMatch(/seeds\.yaml:\d+: seed "bad"/);
     expect(existsSync(join(home, 'state/explorer/threads'))).toBe(true);
-  }, 60_000);
+  });
 });

@@ -66,7 +66,7 @@ describe('honest CLI answers', () => {
     expect(list.stderr).not.toMatch(/internal error|\n\s+at /);
     const st = JSON.parse((await runFano(['status', '--json'], { home })).stdout) as { problems: Array<{ file: string; message: string }> };
     expect(st.problems).toEqual([expect.objectContaining({ file: 'state/explorer/seeds.yaml', message: expect.stringMatching(/nested too deeply/) })]);
-  }, 60_000);
+  });
 
   it('the mock fits the walkthrough (500 requests an hour by default); a backend whose hourly quota is used up says until when', async () => {
     const home = tempHome({}, 'fano-quota-');
@@ -88,7 +88,7 @@ describe('honest CLI answers', () => {
     expect(Date.parse(mock.usedUpUntil!)).toBeGreaterThan(Date.now() + 55 * 60_000);
     const text = (await runFano(['status'], { home })).stdout;
     expect(text).toContain(`used up until ${mock.usedUpUntil!.slice(11, 16)} UTC (2 of 2 requests in the last hour): work resumes then`);
-  }, 60_000);
+  });
 
   it('repair after a truncated checkpoint names the records it could not keep and what they did; no "run fano repair" after it', async () => {
     const home = tempHome({}, 'fano-repair-');
@@ -115,7 +115,7 @@ describe('honest CLI answers', () => {
     const json = JSON.parse((await runFano(['repair', '--json'], { home })).stdout);
     expect(json.changed).toBe(false);
     expect((await runFano(['verify'], { home })).code).toBe(0);
-  }, 60_000);
+  });
 
   for (const [sig, code] of [
     ['SIGINT', 130],
@@ -149,6 +149,6 @@ describe('honest CLI answers', () => {
       const next = await runFano(['tick'], { home });
       expect(next.code, next.stderr).toBe(0);
       expect((await runFano(['verify'], { home })).code).toBe(0);
-    }, 60_000);
+    });
   }
 });

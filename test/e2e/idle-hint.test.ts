@@ -43,7 +43,7 @@ describe('idle fast path', () => {
     expect(lastEvent(home)).toContain('"event":"tick.idle"');
     writeFileSync(join(home, 'state/log.jsonl'), '{"garbage": true}\n{"more": 1}\n');
     expect((await runFano(['tick'], { home })).code, 'a corrupt log is refused, not skipped').toBe(65);
-  }, 60_000);
+  });
 
   it('a backoff ending wakes the full path', async () => {
     const home = tempHome({
@@ -58,5 +58,5 @@ describe('idle fast path', () => {
     await new Promise((r) => setTimeout(r, 2_100));
     expect((await runFano(['tick'], { home })).code).toBe(0);
     expect(lastEvent(home)).toContain('"event":"task.picked"');
-  }, 30_000);
+  });
 });

@@ -119,7 +119,7 @@ describe('the Researcher in real ticks', () => {
     expect(status.metrics.researchItems.findingsUnverified).toBe(1);
     expect(status.metrics.tasksCompleted24h['researcher:evaluate_source']).toBe(1);
     expect((await runFano(['verify'], { home })).code).toBe(0);
-  }, 60_000);
+  });
 
   it('a malformed answer gets one repair prompt, and the repaired answer is applied with its quotes checked', async () => {
     const home = tempHome(
@@ -141,5 +141,5 @@ describe('the Researcher in real ticks', () => {
     expect(findings.filter((f) => f.verified).length).toBeGreaterThanOrEqual(1);
     expect(findings.filter((f) => !f.verified)).toHaveLength(1);
     expect(r.rawAnswers).toBeUndefined();
-  }, 60_000);
+  });
 });

@@ -54,7 +54,7 @@ afterAll(() => {
 });
 
 // Each `fano` run here is a node start-up: a second when quiet, several under load.
-describe('fano top', { timeout: 90_000 }, () => {
+describe('fano top', { timeout: 120_000 }, () => {
   it.skipIf(!HAS_TMUX)(
     'runs in a terminal, updates when a tick runs beside it, p pauses durably, q quits',
     async () => {
@@ -79,7 +79,7 @@ describe('fano top', { timeout: 90_000 }, () => {
       tmux('send-keys', '-t', 'top', 'q');
       await until('top to quit', () => spawnSync('tmux', ['-L', SOCKET, 'has-session', '-t', 'top']).status !== 0);
     },
-    60_000,
+    120_000,
   );
 
   it.skipIf(!HAS_TMUX)(
