@@ -25,7 +25,7 @@ const seeds =
 const newHome = () => tempHome({ 'fano.config.yaml': config, 'state/explorer/seeds.yaml': seeds }, 'fano-fence-');
 
 /** Polls `cond` (no fixed sleeps): resolves once it holds, fails after `ms`. */
-async function until(cond: () => boolean, what: string, ms = 20_000): Promise<void> {
+async function until(cond: () => boolean, what: string, ms = 60_000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
