@@ -13,7 +13,7 @@ const TAB = '\t';
 type Rendered = ReturnType<typeof render>;
 
 /** Ink handles input and re-renders asynchronously: wait for the frame that shows the effect. */
-async function frameWhere(r: Rendered, what: string, check: (frame: string) => boolean, timeoutMs = 3_000): Promise<string> {
+async function frameWhere(r: Rendered, what: string, check: (frame: string) => boolean, timeoutMs = 20_000): Promise<string> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const f = r.lastFrame() ?? '';

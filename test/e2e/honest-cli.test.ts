@@ -138,7 +138,7 @@ describe('honest CLI answers', () => {
           return false;
         }
       };
-      await expect.poll(picked, { timeout: 20_000, interval: 50 }).toBe(true);
+      await expect.poll(picked, { timeout: 60_000, interval: 50 }).toBe(true);
       t.child.kill(sig);
       const r = await t.done;
       expect(r.code, r.stderr).toBe(code);

@@ -38,7 +38,7 @@ afterAll(() => {
 });
 
 function run(home: string, scenario: string, crashAt: string): void {
-  const r = spawnSync(process.execPath, [driver, home, scenario], { env: { ...process.env, FANO_CRASH_AT: crashAt }, encoding: 'utf8', timeout: 20_000 });
+  const r = spawnSync(process.execPath, [driver, home, scenario], { env: { ...process.env, FANO_CRASH_AT: crashAt }, encoding: 'utf8', timeout: 60_000 });
   expect(r.stderr).toBe('');
   expect(r.signal).toBe('SIGKILL');
 }
