@@ -2,9 +2,27 @@ import { describe, expect, test } from 'vitest';
 import { buildBackend } from '../../core/test-builders.js';
 import { threadSection } from './prompts.js';
 import { AT, NOW, options, stateWith, thread } from './test-builders.js';
-import { appendExchange, chooseExchangeBackend, makeExchange, roleFor } from './thread.js';
+import { appendExchange, chooseExchangeBackend, heldConversation, makeExchange, roleFor } from './thread.js';
 
 describe('threads', () => {
+  test("an exploration keeps its chat: the exchange before last's backend, whose chat has seen the thread through it", () => {
+    const t = thread({}, 2, ['mock-c', 'mock-a']);
+    const chats = ['mock://c/1', 'mock://a/1'];
+    t.exchanges.forEach((e, i) => (e.chat = { url: chats[i]!, how: 'opened' }));
+    const state = stateWith();
+    expect(heldConversation(t, 'mock-c', 2)).toEqual({ url: 'mock://c/1', through: 0 });
+    expect(heldConversation(t, 'mock-a', 2)).toEqual({ url: 'mock://a/1', through: 1 });
+    expect(heldConversation(t, 'mock-b', 2)).toBeNull();
+    // mock-c holds the explore turns' chat: it keeps them, even though mock-b was used less
+    expect(chooseExchangeBackend(t, 'q1', 2, state, NOW, options())).toBe('mock-c');
+    // a chat that never saw the thread (a repair on another backend) or none at all (an HTTP API) is not kept
+    t.exchanges[0]!.chat = { url: 'mock://c/1', how: 'repair' };
+    expect(heldConversation(t, 'mock-c', 2)).toBeNull();
+    t.exchanges[0]!.chat = { url: null, how: 'opened' };
+    expect(heldConversation(t, 'mock-c', 2)).toBeNull();
+    expect(chooseExchangeBackend(t, 'q1', 2, state, NOW, options())).not.toBe('mock-c');
+  });
+
   test('exchanges alternate explore and critique', () => {
     expect([0, 1, 2, 3].map(roleFor)).toEqual(['explore', 'critique', 'explore', 'critique']);
   });
