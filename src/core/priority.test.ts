@@ -23,7 +23,12 @@ describe('computePriority factors', () => {
     expect(computePriority(buildTask({ type: 'synthesis' }), {}, T0, OPTS)).toBe(60);
     expect(computePriority(buildTask({ type: 'generate_questions' }), {}, T0, OPTS)).toBe(35);
     expect(computePriority(buildTask({ type: 'echo' }), {}, T0, OPTS)).toBe(DEFAULT_BASE_PRIORITY);
-    expect(Object.keys(BASE_PRIORITIES)).toHaveLength(13);
+    expect(Object.keys(BASE_PRIORITIES)).toHaveLength(15);
+  });
+  it("a step of a comment's answer (the Documenter's check of it) gets the comment boost", () => {
+    const check = buildTask({ module: 'documenter', type: 'check_section', context: { answersComment: true } });
+    expect(explainPriority(check, {}, T0, OPTS).comment).toBe(OPTS.commentBoost);
+    expect(explainPriority(buildTask({ module: 'documenter', type: 'check_section' }), {}, T0, OPTS).comment).toBe(0);
   });
   it('config overrides the base priority per type', () => {
     const opts = { ...OPTS, taskTypes: { synthesis: { basePriority: 10 } } };

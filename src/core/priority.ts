@@ -129,7 +129,8 @@ function explainStatic(task: Task, system: PrioritySystem, opts: PriorityOptions
     backlog: backlogPressure(queued),
     // The module's own extra priority, plus the seed's priority (SEED_PRIORITY_FACTOR).
     seed: task.priority + SEED_PRIORITY_FACTOR * numberIn(task.context, 'seedPriority', 'seed_priority'),
-    comment: task.type === COMMENT_TASK_TYPE ? opts.commentBoost : 0,
+    // A step of the answer to a comment (e.g. the Documenter's check of it) is boosted as the answer is.
+    comment: task.type === COMMENT_TASK_TYPE || task.context.answersComment === true ? opts.commentBoost : 0,
   };
 }
 

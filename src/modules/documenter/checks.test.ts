@@ -225,6 +225,13 @@ describe('the check of new text', () => {
   });
 });
 
+test("the check of a comment's answer keeps the comment's urgency", async () => {
+  const h = await Harness.open('<!-- SECTION id: s-a status: stable insights: [] -->\n## A\n\nAlpha. <!-- COMMENT: say more -->\n');
+  const { task, prompt } = await h.claim(h.discover('address_comment')[0]!, 'mock-a');
+  await h.answer(task, documenterMockAnswer(1, prompt)!);
+  expect(h.discover('check_section')).toEqual([expect.objectContaining({ priority: 10, context: expect.objectContaining({ answersComment: true }) })]);
+});
+
 describe('prompt overrides', () => {
   test('a home overrides a Documenter prompt with state/documenter/prompts/<name>.md; a broken override is a problem and gives way to the default', async () => {
     const h = await Harness.open();

@@ -100,7 +100,7 @@ export const documenterModule: Module = {
       type: K,
       context: DocumenterTasks[K]['context'],
       data: DocumenterTasks[K]['data'],
-      extra: Pick<TaskSpec, 'llmPreference' | 'llmAvoid'> = {},
+      extra: Pick<TaskSpec, 'llmPreference' | 'llmAvoid' | 'priority'> = {},
     ) => out.push(taskSpec<DocumenterTasks, K>(MODULE, type, context, data, { deep: opts.deep, ...extra }));
 
     // New text waiting for its check, or for its writer's rewrite: its unit and sections are busy
@@ -109,9 +109,14 @@ export const documenterModule: Module = {
     for (const p of openProposals(state)) {
       busyUnits.add(p.unit);
       for (const x of p.patches) busySections.add(x.doc.sectionId);
-      const context = { unit: p.unit, proposalId: p.id, sectionId: p.sectionId, round: p.round, rebase: 0 };
-      if (p.status === 'checking') spec('check_section', context, { phase: 'ask' }, p.writer !== 'unknown' ? { llmAvoid: [p.writer] } : {});
-      else spec('rewrite_section', context, { phase: 'ask' }, p.writer !== 'unknown' ? { llmPreference: p.writer } : {});
+      // The check of a comment's answer keeps the comment's urgency (a person waits on it): the
+      // comment boost, and the comment's base priority (address_comment 70 = check 60 + 10).
+      const forComment = p.taskType === 'address_comment';
+      const context = { unit: p.unit, proposalId: p.id, sectionId: p.sectionId, round: p.round, rebase: 0, ...(forComment ? { answersComment: true } : {}) };
+      const urgency = forComment ? { priority: 10 } : {};
+      if (p.status === 'checking')
+        spec('check_section', context, { phase: 'ask' }, { ...urgency, ...(p.writer !== 'unknown' ? { llmAvoid: [p.writer] } : {}) });
+      else spec('rewrite_section', context, { phase: 'ask' }, { ...urgency, ...(p.writer !== 'unknown' ? { llmPreference: p.writer } : {}) });
     }
     /** The unit's rebase count when it may be offered now (not busy, not rebased too often), else null. */
     const rebaseOf = (unit: string): number | null => {

@@ -185,7 +185,7 @@ export type DocumenterTasks = {
   /** A planned prerequisite → a drafted section, before the first section that needs it. */
   draft_section: { context: Unit & { planId: string }; data: StepData & { before?: string | null } };
   /** A proposed text → approved (its patches logged) or sent back to its writer, on another backend. */
-  check_section: { context: Unit & { proposalId: string; sectionId: string; round: number }; data: StepData };
+  check_section: { context: Unit & { proposalId: string; sectionId: string; round: number; answersComment?: boolean }; data: StepData };
   /** A text the check sent back → rewritten by its writer with the issues, then checked again. */
-  rewrite_section: { context: Unit & { proposalId: string; sectionId: string; round: number }; data: StepData };
+  rewrite_section: { context: Unit & { proposalId: string; sectionId: string; round: number; answersComment?: boolean }; data: StepData };
 };
