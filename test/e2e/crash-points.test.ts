@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { CRASH_POINTS } from '../../src/crash.js';
 import { runFano } from '../support/cli.js';
-import { afterKill, newHome, normalize, Observer, referenceRun, SEEDS, tickUntilDone, verifyOk } from '../support/crash-torture.js';
+import { afterKill, newHome, normalize, Observer, referenceRun, SEEDS, tickUntilDone, verifyInProcess, verifyOk } from '../support/crash-torture.js';
 
 describe.concurrent('crash points on the mock', () => {
   // Computed once, awaited by every point (the tests run concurrently).
@@ -35,7 +35,7 @@ describe.concurrent('crash points on the mock', () => {
           await afterKill(home, crashes);
         } else expect(r.code, r.stderr).toBe(0);
         await obs.check(home);
-        await verifyOk(home);
+        await verifyInProcess(home);
       }
       await tickUntilDone(home, obs);
       await verifyOk(home);

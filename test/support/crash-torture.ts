@@ -8,7 +8,7 @@ import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import type { FanoState } from '../../src/core/types.js';
-import { readArchive, readState } from '../../src/store/store.js';
+import { readArchive, readState, verifyStore } from '../../src/store/store.js';
 import { runFano, tempHome } from './cli.js';
 import { echoHomeConfig } from './echo-home.js';
 
@@ -107,6 +107,13 @@ export async function tickUntilDone(home: string, obs: Observer, seeds = SEEDS, 
 export async function verifyOk(home: string) {
   const v = await runFano(['verify'], { home });
   expect(v.code, v.stdout + v.stderr).toBe(0);
+}
+
+/** `fano verify`'s check without starting a process: for the checks between crashes (each run's end uses the CLI). */
+export async function verifyInProcess(home: string) {
+  const r = await verifyStore(home);
+  expect(r.problems).toEqual([]);
+  expect(r.ok).toBe(true);
 }
 
 /** After a SIGKILL the lock is left behind; every 25th crash waits until it is stale (the next tick takes it over), the rest clear it. */
