@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { DOCUMENT_CRASH_POINTS } from '../../src/crash.js';
 import { parseDocument } from '../../src/modules/documenter/document.js';
 import { readState } from '../../src/store/store.js';
-import { runFano, startFano, tempHome } from '../support/cli.js';
+import { runFano, tempHome } from '../support/cli.js';
 
 /**
  * The Documenter end to end: real `fano tick` processes on the mock, the document edited by
@@ -105,22 +105,19 @@ describe('the Documenter on the mock', () => {
   }, 120_000);
 
   it("a person's edit made while fano works on the section is not overwritten; the comment is redone", async () => {
-    const home = documentHome(PERSON_DOC.replace('is small.', 'is small. <!-- COMMENT: say how small -->'), 1500);
-    const { done } = startFano(['tick'], { home });
-    // Wait until the comment's task is claimed (the section was read for the prompt), then edit it.
-    for (let i = 0; i < 100; i++) {
-      const log = (() => {
-        try {
-          return readFileSync(join(home, 'state/log.jsonl'), 'utf8');
-        } catch {
-          return '';
-        }
-      })();
-      if (/"type":"address_comment"[^\n]*"state":"running"|"state":"running"[^\n]*"type":"address_comment"/.test(log)) break;
-      await sleep(50);
-    }
+    // The answer takes ten minutes and the tick's budget is one second: the tick leaves the
+    // comment's request on the site with the section's text it was written from, the person edits
+    // the section, and the next tick harvests an answer that no longer fits. No race with a timer.
+    const home = documentHome(PERSON_DOC.replace('is small.', 'is small. <!-- COMMENT: say how small -->'), 600_000);
+    const config = () => readFileSync(join(home, 'fano.config.yaml'), 'utf8');
+    writeFileSync(join(home, 'fano.config.yaml'), config().replace('tick: {maxRequests: 4,', 'tick: {maxSeconds: 1, maxRequests: 4,'));
+    expect((await runFano(['tick'], { home })).code).toBe(0);
+    const waiting = Object.values((await readState(home)).state.tasks).filter((t) => t.type === 'address_comment' && t.state === 'running');
+    expect(waiting).toHaveLength(1);
+    expect(waiting[0]!.conversation?.submitted).not.toBeNull();
     writeFileSync(join(home, DOC), read(home).replace('is small.', 'is small: seven points.'));
-    expect((await done).code).toBe(0);
+    writeFileSync(join(home, 'fano.config.yaml'), config().replace('maxSeconds: 1, ', '').replace('latencyMs: 600000', 'latencyMs: 5'));
+    await tick(home);
     // The person's edit survives: the patch computed from the old text was a conflict (and the
     // comment may already have been redone on the new text in the same tick, which uses its budget).
     expect(read(home)).toContain('is small: seven points.');
@@ -128,7 +125,6 @@ describe('the Documenter on the mock', () => {
     expect(patches.filter((p) => p.status === 'conflict')).toHaveLength(1);
     expect(patches.every((p) => p.status === 'conflict' || p.status === 'applied')).toBe(true);
 
-    writeFileSync(join(home, 'fano.config.yaml'), readFileSync(join(home, 'fano.config.yaml'), 'utf8').replace('latencyMs: 1500', 'latencyMs: 5'));
     await tick(home);
     const text = read(home);
     expect(text).toContain('is small: seven points.');
