@@ -118,6 +118,19 @@ export async function stopDriver(home: string): Promise<'stopped' | 'killed' | '
 }
 
 /** Whether the DevTools endpoint answers (a live pid whose browser hangs does not). */
+/** The port on the first line of Chromium's DevToolsActivePort file; null while it is missing, empty or partly written. */
+export function devToolsPort(file: string): number | null {
+  try {
+    // Chromium writes "<port>\n<browser path>": without the newline the port may be cut short.
+    const text = readFileSync(file, 'utf8');
+    if (!text.includes('\n')) return null;
+    const port = Number(text.split('\n')[0]);
+    return Number.isInteger(port) && port > 0 && port < 65536 ? port : null;
+  } catch {
+    return null;
+  }
+}
+
 export async function endpointResponds(endpoint: string, timeoutMs = HEALTH_TIMEOUT_MS): Promise<boolean> {
   try {
     const res = await fetch(`${endpoint}/json/version`, { signal: AbortSignal.timeout(timeoutMs) });
@@ -257,14 +270,15 @@ export async function startResident(o: StartOptions): Promise<ResidentRecord> {
       const pid = child.pid;
       if (!pid) throw new ResidentStartError(`could not start ${o.browser.executablePath} for ${b.name}`);
       // Chromium writes the port it picked into the profile: no race for a free port.
+      // The file appears before its contents (read too early it is empty, "port 0"): wait for a port.
       const portFile = path.join(profile, 'DevToolsActivePort');
-      const up = await waitFor(() => existsSync(portFile) || !pidAlive(pid), START_TIMEOUT_MS);
-      if (!up || !existsSync(portFile)) {
+      const up = await waitFor(() => devToolsPort(portFile) !== null || !pidAlive(pid), START_TIMEOUT_MS);
+      const port = devToolsPort(portFile);
+      if (!up || port === null) {
         throw new ResidentStartError(
           `Chromium for ${b.name} ${pidAlive(pid) ? `did not open its debugging port within ${START_TIMEOUT_MS / 1000} s` : 'exited at once'} (see runs/browser-${b.name}.log)`,
         );
       }
-      const port = Number(readFileSync(portFile, 'utf8').split('\n')[0]);
       const endpoint = `http://127.0.0.1:${port}`;
       if (!(await waitFor(() => endpointResponds(endpoint), START_TIMEOUT_MS)))
         throw new ResidentStartError(`Chromium for ${b.name} does not answer on ${endpoint}`);
