@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { tempHome } from '../../test/support/temp-home.js';
 import { startFano } from '../../test/support/cli.js';
 import { sweepStaleSimHomes } from './temp-home.js';
 
@@ -25,7 +26,7 @@ const shm = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
 
 describe('the simulation home', () => {
   test('the homes of dead simulations are swept; a live one and other folders stay', async () => {
-    const base = mkdtempSync(join(tmpdir(), 'fano-sweep-'));
+    const base = tempHome({}, 'fano-sweep-');
     const dead = `fano-sim-${await deadPid()}-abc123`;
     const alive = `fano-sim-${process.pid}-def456`;
     for (const d of [dead, alive, 'fano-sim-xyz', 'other']) mkdirSync(join(base, d));

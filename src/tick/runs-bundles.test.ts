@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tempHome } from '../../test/support/temp-home.js';
 import { keepBundleOnce, type BundleSeen } from './runs-bundles.js';
 import { bundleDir } from './runs.js';
 
@@ -19,7 +19,7 @@ function bundle(home: string, tick: string, req: string, page: string, at: strin
 
 describe('failure bundles kept once', () => {
   it('the same page again is counted, not kept: one folder, seen.json with the count and the last sighting', () => {
-    const home = mkdtempSync(join(tmpdir(), 'fano-bundles-'));
+    const home = tempHome({}, 'fano-bundles-');
     const first = keepBundleOnce(home, bundle(home, 't1', 'r1', '<p>Log in</p>', '2026-12-02T10:00:00Z'), 'r1', new Date('2026-12-02T10:00:00Z'));
     expect(first).toMatch(/runs\/bundles\/[0-9a-f]{16}$/);
     expect(existsSync(join(home, 'runs', 't1')), 'the emptied tick folder is removed').toBe(false);
@@ -40,7 +40,7 @@ describe('failure bundles kept once', () => {
   });
 
   it('a page that differs is a different bundle; a tick folder with another bundle stays', () => {
-    const home = mkdtempSync(join(tmpdir(), 'fano-bundles-'));
+    const home = tempHome({}, 'fano-bundles-');
     const other = bundle(home, 't1', 'r2', '<p>Something went wrong</p>', '2026-12-02T10:00:00Z');
     const a = keepBundleOnce(home, bundle(home, 't1', 'r1', '<p>Log in</p>', '2026-12-02T10:00:00Z'), 'r1', new Date());
     expect(existsSync(other)).toBe(true);
@@ -50,7 +50,7 @@ describe('failure bundles kept once', () => {
   });
 
   it('a bundle that cannot be moved stays where the gateway wrote it', () => {
-    const home = mkdtempSync(join(tmpdir(), 'fano-bundles-'));
+    const home = tempHome({}, 'fano-bundles-');
     expect(keepBundleOnce(home, join(home, 'runs', 'nope', 'r1'), 'r1', new Date())).toBe(join(home, 'runs', 'nope', 'r1'));
   });
 });

@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tempHome } from '../../test/support/temp-home.js';
 import { pruneRuns, runsUnits } from './runs-retention.js';
 
 const NOW = new Date('2026-12-02T12:00:00Z');
@@ -17,7 +17,7 @@ function put(home: string, rel: string, bytes: number, daysAgo: number): void {
 }
 
 function home(): string {
-  return mkdtempSync(join(tmpdir(), 'fano-runs-'));
+  return tempHome({}, 'fano-runs-');
 }
 
 describe('runs/ retention', () => {

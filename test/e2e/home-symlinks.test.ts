@@ -4,8 +4,7 @@
  * out is a problem (printed once by the tick, the rest of the work goes on); a runs/ that leads out
  * stops the tick before it writes anything (exit 73, one line naming the folder).
  */
-import { mkdirSync, mkdtempSync, readdirSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readState } from '../../src/store/store.js';
@@ -39,7 +38,7 @@ const SEEDS = `seeds:
     text: The automorphism group of the Fano plane is simple of order 168.
 `;
 
-const outside = () => mkdtempSync(join(tmpdir(), 'fano-outside-'));
+const outside = () => tempHome({}, 'fano-outside-');
 
 describe('a folder fano writes into that leads out of the home is refused', () => {
   it.each([['state/explorer/threads'], ['state/explorer/insights']])(
