@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { bytesToBinary, invalidUtf8Lines, unterminatedComments } from '../../core/document-sections.js';
 import type { Problem } from '../../core/problems.js';
 import { join } from 'node:path';
+import { promptTemplates } from '../shared/prompt-templates.js';
 import { fill, repairPrompt as sharedRepairPrompt, REPAIR_TEMPLATE, withFormat } from '../shared/strict-answer.js';
 import { formatBlock } from './formats.js';
 import { clip } from '../shared/text.js';
@@ -217,57 +217,14 @@ revised insight (it will go through review again).`,
 } as const;
 export type TemplateName = keyof typeof DEFAULT_TEMPLATES;
 
-export function loadTemplate(home: string, name: TemplateName): string {
-  try {
-    const bytes = readFileSync(join(home, PROMPT_DIR, `${name}.md`));
-    // An override with a problem (status lists it) is not used: the default stands in meanwhile.
-    const t = bytes.toString('utf8');
-    if (t.trim() !== '' && promptProblems(name, bytes).length === 0) return t.trim();
-  } catch {
-    // no override: the default
-  }
-  return DEFAULT_TEMPLATES[name];
-}
+// Overrides from state/explorer/prompts/<name>.md, read and checked as the Documenter's are.
+const templates = promptTemplates(PROMPT_DIR, DEFAULT_TEMPLATES);
 
-/** The distance of two short names (for "did you mean"). */
-function distance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
-  for (let i = 1; i <= a.length; i++)
-    for (let j = 1; j <= b.length; j++) d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-  return d[a.length]![b.length]!;
-}
+/** The home's override of a template when it is usable, else the default. */
+export const loadTemplate = (home: string, name: TemplateName): string => templates.load(home, name);
 
 /** Problems of one prompt override (`name` without .md): an unknown name or placeholder, bytes, comments. */
-export function promptProblems(name: string, bytes: Uint8Array): Problem[] {
-  const file = join(PROMPT_DIR, `${name}.md`);
-  const names = Object.keys(DEFAULT_TEMPLATES) as TemplateName[];
-  if (!names.includes(name as TemplateName)) {
-    const near = names.filter((n) => distance(n, name) <= 2);
-    return [
-      {
-        file,
-        line: null,
-        message: `"${name}.md" is not a prompt fano uses${near.length > 0 ? ` (did you mean ${near.map((n) => `${n}.md`).join(' or ')}?)` : ''}`,
-        fix: `rename it to one of ${names.map((n) => `${n}.md`).join(', ')}`,
-      },
-    ];
-  }
-  const bad = invalidUtf8Lines(bytes);
-  if (bad.length > 0) return [{ file, line: bad[0]!, message: 'not valid UTF-8 text', fix: 'save the file as UTF-8' }];
-  const out: Problem[] = unterminatedComments(bytesToBinary(bytes)).map((p) => ({ file, ...p }));
-  const known = new Set([...DEFAULT_TEMPLATES[name as TemplateName].matchAll(/\{\{(\w+)\}\}/g)].map((m) => m[1]!));
-  new TextDecoder()
-    .decode(bytes)
-    .split('\n')
-    .forEach((l, i) => {
-      for (const m of l.matchAll(/\{\{(\w+)\}\}/g)) {
-        if (!known.has(m[1]!))
-          out.push({ file, line: i + 1, message: `unknown placeholder {{${m[1]}}}`, fix: `use only ${[...known].map((k) => `{{${k}}}`).join(', ')}` });
-      }
-    });
-  return out;
-}
+export const promptProblems = (name: string, bytes: Uint8Array): Problem[] => templates.problems(name, bytes);
 
 export interface SeedInfo {
   id: string;
